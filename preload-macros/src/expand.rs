@@ -1,0 +1,162 @@
+//! Turns the model and plan into tokens: one `static` table and a one-line trait impl.
+//! No per-program code: everything that is the same for every object is in the runtime.
+
+use std::ffi::CString;
+use std::path::Path;
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::quote;
+use syn::ItemStruct;
+
+use crate::model::{AttachModel, Model};
+use crate::validate::Plan;
+
+fn bytes(data: &[u8]) -> Literal {
+    Literal::byte_string(data)
+}
+
+fn cstr(s: &str) -> Literal {
+    Literal::c_string(&CString::new(s).expect("names from an ELF string table have no NUL"))
+}
+
+/// A constant of the runtime's `abi` module, by name.
+fn abi(name: &str) -> TokenStream {
+    let ident = Ident::new(name, Span::call_site());
+    quote!(::bpf_preload::abi::#ident)
+}
+
+fn opt_str(s: Option<&str>) -> TokenStream {
+    match s {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// `obj_path` is where the object was read from: an `include_bytes!` of it makes cargo
+/// rebuild the crate when the object changes (the bytes themselves are not kept).
+pub fn expand(item: &ItemStruct, obj_path: &Path, model: &Model, plan: &Plan) -> TokenStream {
+    let ty = &item.ident;
+    let name = &plan.name;
+    let path = obj_path.to_string_lossy();
+    let btf = bytes(&model.btf);
+
+    let maps = model.maps.iter().enumerate().map(|(i, m)| {
+        let (map_name, kernel_name) = (&m.name, &plan.map_kernel_names[i]);
+        let (map_type, key_size, value_size) = (m.map_type, m.key_size, m.value_size);
+        let (max_entries, map_flags, map_extra) = (m.max_entries, m.map_flags, m.map_extra);
+        let (key_id, value_id, freeze) = (m.btf_key_type_id, m.btf_value_type_id, m.freeze);
+        let initial = match &m.initial_value {
+            Some(v) => {
+                let v = bytes(v);
+                quote!(::core::option::Option::Some(#v))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let pin = opt_str(plan.map_pins[i].as_deref());
+        quote! {
+            ::bpf_preload::Map {
+                name: #map_name,
+                kernel_name: #kernel_name,
+                map_type: #map_type,
+                key_size: #key_size,
+                value_size: #value_size,
+                max_entries: #max_entries,
+                map_flags: #map_flags,
+                map_extra: #map_extra,
+                btf_key_type_id: #key_id,
+                btf_value_type_id: #value_id,
+                initial_value: #initial,
+                freeze: #freeze,
+                pin: #pin,
+            }
+        }
+    });
+
+    let programs = model.programs.iter().enumerate().map(|(i, p)| {
+        let (prog_name, section) = (&p.name, &p.section);
+        let prog_type = abi(p.kind.prog_type);
+        let attach_type = match p.kind.expected_attach_type {
+            Some(t) => abi(t),
+            None => quote!(0),
+        };
+        let attach_btf = match &p.kind.attach_btf {
+            Some((target, kind)) => {
+                let kind = abi(kind);
+                quote!(::core::option::Option::Some(::bpf_preload::BtfTarget {
+                    name: #target,
+                    kind: #kind,
+                }))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let license = cstr(&p.license);
+        let flags = if p.sleepable {
+            abi("BPF_F_SLEEPABLE")
+        } else {
+            quote!(0)
+        };
+        let (insns, func_info) = (bytes(&p.insns), bytes(&p.func_info));
+        let (line_info, core_relos) = (bytes(&p.line_info), bytes(&p.core_relos));
+        let pin = opt_str(plan.program_pins[i].as_deref());
+        quote! {
+            ::bpf_preload::Program {
+                name: #prog_name,
+                section: #section,
+                prog_type: #prog_type,
+                expected_attach_type: #attach_type,
+                attach_btf: #attach_btf,
+                license: #license,
+                prog_flags: #flags,
+                insns: #insns,
+                func_info: #func_info,
+                line_info: #line_info,
+                core_relos: #core_relos,
+                pin: #pin,
+            }
+        }
+    });
+
+    let links = plan.links.iter().map(|l| {
+        let program = l.program;
+        let attach = match &l.attach {
+            AttachModel::LinkCreate => quote!(::bpf_preload::Attach::LinkCreate),
+            AttachModel::RawTracepoint(None) => {
+                quote!(::bpf_preload::Attach::RawTracepoint(
+                    ::core::option::Option::None
+                ))
+            }
+            AttachModel::RawTracepoint(Some(tp)) => {
+                let tp = cstr(tp);
+                quote!(::bpf_preload::Attach::RawTracepoint(::core::option::Option::Some(#tp)))
+            }
+            AttachModel::Tracepoint { category, name } => {
+                quote!(::bpf_preload::Attach::Tracepoint { category: #category, name: #name })
+            }
+        };
+        let pin = opt_str(l.pin.as_deref());
+        quote! {
+            ::bpf_preload::Link { program: #program, attach: #attach, pin: #pin }
+        }
+    });
+
+    quote! {
+        #item
+
+        const _: () = {
+            // Rebuild when the object changes; the bytes are not kept.
+            const _: &[u8] = ::core::include_bytes!(#path);
+
+            static OBJECT: ::bpf_preload::Object = ::bpf_preload::Object {
+                name: #name,
+                btf: #btf,
+                maps: &[#(#maps),*],
+                programs: &[#(#programs),*],
+                links: &[#(#links),*],
+            };
+
+            impl ::bpf_preload::Preload for #ty {
+                const OBJECT: &'static ::bpf_preload::Object = &OBJECT;
+            }
+        };
+    }
+}

@@ -1,0 +1,44 @@
+//! What the loader needs from the place it runs in. The loader is generic over this
+//! trait, so the code that runs in the kernel is the code tested from user space.
+
+use crate::errno::Errno;
+
+/// A file descriptor returned by bpf(2) or perf_event_open(2).
+pub type Fd = u32;
+
+/// The environment the loader runs in: the kernel (through the C shim) or a process.
+pub trait Backend {
+    /// How a pin is remembered so it can be removed again.
+    type Pin;
+
+    /// Runs one bpf(2) command; returns its non-negative result (often a new fd).
+    ///
+    /// # Safety
+    /// `attr` must be the `union bpf_attr` member for `cmd`, and every pointer in it must
+    /// be valid for what `cmd` reads or writes, for the duration of the call.
+    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno>;
+
+    /// Closes an fd this backend returned.
+    fn close(&mut self, fd: Fd);
+
+    /// Finds the id of a named type of the given BTF kind in the running kernel's
+    /// vmlinux BTF.
+    fn find_btf_id(&mut self, name: &str, kind: u32) -> Result<u32, Errno>;
+
+    /// Attaches `prog` to a tracepoint and returns a link fd.
+    fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {
+        let _ = (prog, category, name);
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Pins `fd` as `name` in the object's bpffs directory.
+    fn pin(&mut self, fd: Fd, name: &'static str) -> Result<Self::Pin, Errno>;
+
+    /// Removes a pin made by [`Backend::pin`].
+    fn unpin(&mut self, pin: Self::Pin);
+
+    /// Whether a failed program load is worth repeating with a verifier log.
+    fn wants_verifier_log(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,84 @@
+//! The one error a load can end in: which object, which step on which map, program or
+//! link, and the errno the kernel gave.
+
+use alloc::string::String;
+use core::fmt;
+
+use crate::errno::Errno;
+
+/// What the loader was doing when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `BPF_BTF_LOAD` of the object's BTF.
+    LoadBtf,
+    /// `BPF_MAP_CREATE`.
+    CreateMap { map: &'static str },
+    /// `BPF_MAP_UPDATE_ELEM` of a `.data`/`.rodata` map's initial value.
+    InitMap { map: &'static str },
+    /// `BPF_MAP_FREEZE`.
+    FreezeMap { map: &'static str },
+    /// Looking up a program's attach target in the running kernel's BTF.
+    FindAttachTarget {
+        program: &'static str,
+        target: &'static str,
+    },
+    /// `BPF_PROG_LOAD`.
+    LoadProgram { program: &'static str },
+    /// Creating the link that attaches a program.
+    Attach { program: &'static str },
+    /// Pinning a link, map or program.
+    Pin { name: &'static str },
+}
+
+/// A failed load. Everything created before the failure has been freed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// The object's name.
+    pub object: &'static str,
+    pub step: Step,
+    pub errno: Errno,
+    /// The end of the verifier's log, when the backend could fetch one.
+    pub verifier_log: Option<String>,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::LoadBtf => write!(f, "loading its BTF (BPF_BTF_LOAD)"),
+            Step::CreateMap { map } => write!(f, "creating map `{map}` (BPF_MAP_CREATE)"),
+            Step::InitMap { map } => {
+                write!(
+                    f,
+                    "writing the initial value of map `{map}` (BPF_MAP_UPDATE_ELEM)"
+                )
+            }
+            Step::FreezeMap { map } => write!(f, "freezing map `{map}` (BPF_MAP_FREEZE)"),
+            Step::FindAttachTarget { program, target } => write!(
+                f,
+                "finding `{target}`, the attach target of program `{program}`, in the kernel's BTF"
+            ),
+            Step::LoadProgram { program } => {
+                write!(f, "loading program `{program}` (BPF_PROG_LOAD)")
+            }
+            Step::Attach { program } => write!(f, "attaching program `{program}`"),
+            Step::Pin { name } => write!(f, "pinning `{name}`"),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "bpf object `{}`: {} failed: {}",
+            self.object, self.step, self.errno
+        )?;
+        if let Some(log) = &self.verifier_log {
+            write!(f, "\nverifier log (end):\n{log}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Error {}

@@ -1,0 +1,78 @@
+//! A backend wrapper that fails the n-th fallible call, to prove that a failure at any
+//! step leaves nothing behind.
+
+use crate::backend::{Backend, Fd};
+use crate::errno::Errno;
+
+/// Forwards to `inner`, except that fallible call number `fail_at` (counting from 1)
+/// fails with `errno` without reaching `inner`. `fail_at == 0` never fails, which
+/// counts the calls a load makes.
+#[derive(Debug)]
+pub struct FailNth<B> {
+    pub inner: B,
+    pub fail_at: usize,
+    pub errno: Errno,
+    calls: usize,
+}
+
+impl<B> FailNth<B> {
+    pub fn new(inner: B, fail_at: usize) -> Self {
+        Self {
+            inner,
+            fail_at,
+            errno: Errno::EINTR,
+            calls: 0,
+        }
+    }
+
+    /// Fallible calls made so far.
+    pub fn calls(&self) -> usize {
+        self.calls
+    }
+
+    fn tick(&mut self) -> Result<(), Errno> {
+        self.calls += 1;
+        if self.calls == self.fail_at {
+            Err(self.errno)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<B: Backend> Backend for FailNth<B> {
+    type Pin = B::Pin;
+
+    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
+        self.tick()?;
+        // SAFETY: forwarded unchanged from our caller.
+        unsafe { self.inner.bpf(cmd, attr) }
+    }
+
+    fn close(&mut self, fd: Fd) {
+        self.inner.close(fd)
+    }
+
+    fn find_btf_id(&mut self, name: &str, kind: u32) -> Result<u32, Errno> {
+        self.tick()?;
+        self.inner.find_btf_id(name, kind)
+    }
+
+    fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {
+        self.tick()?;
+        self.inner.attach_tracepoint(prog, category, name)
+    }
+
+    fn pin(&mut self, fd: Fd, name: &'static str) -> Result<Self::Pin, Errno> {
+        self.tick()?;
+        self.inner.pin(fd, name)
+    }
+
+    fn unpin(&mut self, pin: Self::Pin) {
+        self.inner.unpin(pin)
+    }
+
+    fn wants_verifier_log(&self) -> bool {
+        self.inner.wants_verifier_log()
+    }
+}

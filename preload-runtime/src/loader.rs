@@ -1,0 +1,354 @@
+//! The generic loader: one code path for every object and every backend.
+//!
+//! Order: BTF, maps (created, initialised, `.rodata` frozen), programs (attach targets
+//! resolved in the running kernel's BTF, loaded with `fd_array` and kernel-side CO-RE),
+//! links, pins. A failure at any step frees everything made so far, in reverse.
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::abi::{self, BpfAttr};
+use crate::backend::{Backend, Fd};
+use crate::errno::Errno;
+use crate::error::{Error, Step};
+use crate::table::{Attach, Object, CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE};
+
+/// Runs one bpf(2) command with a typed attr.
+///
+/// # Safety
+/// Every pointer in `attr` must be valid for what `cmd` does with it.
+pub unsafe fn bpf<B: Backend + ?Sized, A: BpfAttr>(
+    backend: &mut B,
+    cmd: u32,
+    attr: &mut A,
+) -> Result<u32, Errno> {
+    // SAFETY: `BpfAttr` types are repr(C) without implicit padding, so every byte is
+    // initialised and may be viewed as `u8`; the size is exactly the struct's.
+    let bytes =
+        unsafe { core::slice::from_raw_parts_mut((attr as *mut A).cast::<u8>(), A::SIZE as usize) };
+    // SAFETY: the caller vouches for the pointers inside `attr`.
+    unsafe { backend.bpf(cmd, bytes) }
+}
+
+/// A loaded object: the fds of everything it holds, and its pins.
+#[derive(Debug)]
+pub struct Loaded<P> {
+    object: &'static Object,
+    btf: Option<Fd>,
+    maps: Vec<Fd>,
+    programs: Vec<Fd>,
+    /// Parallel to [`Object::links`].
+    links: Vec<Fd>,
+    pins: Vec<P>,
+}
+
+impl<P> Loaded<P> {
+    pub fn object(&self) -> &'static Object {
+        self.object
+    }
+
+    /// The object's BTF fd.
+    pub fn btf_fd(&self) -> Option<Fd> {
+        self.btf
+    }
+
+    /// The fd of the map named `name` in the object (`counts`, `.rodata`).
+    pub fn map_fd(&self, name: &str) -> Option<Fd> {
+        let i = self.object.maps.iter().position(|m| m.name == name)?;
+        self.maps.get(i).copied()
+    }
+
+    /// The fd of the program named `name`.
+    pub fn program_fd(&self, name: &str) -> Option<Fd> {
+        let i = self.object.programs.iter().position(|p| p.name == name)?;
+        self.programs.get(i).copied()
+    }
+
+    /// The fd of the link attaching the program named `program`.
+    pub fn link_fd(&self, program: &str) -> Option<Fd> {
+        let i = self
+            .object
+            .links
+            .iter()
+            .position(|l| self.object.programs[l.program].name == program)?;
+        self.links.get(i).copied()
+    }
+
+    /// Every fd held: BTF, maps, programs, links.
+    pub fn fds(&self) -> impl Iterator<Item = Fd> + '_ {
+        self.btf
+            .iter()
+            .chain(&self.maps)
+            .chain(&self.programs)
+            .chain(&self.links)
+            .copied()
+    }
+
+    /// The pins made, as the backend recorded them.
+    pub fn pins(&self) -> &[P] {
+        &self.pins
+    }
+
+    /// Unpins and closes everything, in the reverse order of creation.
+    pub fn free<B: Backend<Pin = P> + ?Sized>(mut self, backend: &mut B) {
+        while let Some(pin) = self.pins.pop() {
+            backend.unpin(pin);
+        }
+        for fd in self.links.drain(..).rev() {
+            backend.close(fd);
+        }
+        for fd in self.programs.drain(..).rev() {
+            backend.close(fd);
+        }
+        for fd in self.maps.drain(..).rev() {
+            backend.close(fd);
+        }
+        if let Some(fd) = self.btf.take() {
+            backend.close(fd);
+        }
+    }
+}
+
+/// Loads, attaches and pins `object`. On failure nothing is left behind.
+pub fn load<B: Backend + ?Sized>(
+    object: &'static Object,
+    backend: &mut B,
+) -> Result<Loaded<B::Pin>, Error> {
+    let mut loaded = Loaded {
+        object,
+        btf: None,
+        maps: Vec::with_capacity(object.maps.len()),
+        programs: Vec::with_capacity(object.programs.len()),
+        links: Vec::with_capacity(object.links.len()),
+        pins: Vec::new(),
+    };
+    match load_into(&mut loaded, backend) {
+        Ok(()) => Ok(loaded),
+        Err((step, errno, verifier_log)) => {
+            loaded.free(backend);
+            Err(Error {
+                object: object.name,
+                step,
+                errno,
+                verifier_log,
+            })
+        }
+    }
+}
+
+type StepError = (Step, Errno, Option<String>);
+
+fn at(step: Step) -> impl FnOnce(Errno) -> StepError {
+    move |errno| (step, errno, None)
+}
+
+/// A kernel object name: at most 15 bytes and a NUL.
+fn obj_name(name: &str) -> [u8; abi::BPF_OBJ_NAME_LEN] {
+    let mut out = [0; abi::BPF_OBJ_NAME_LEN];
+    let n = name.len().min(abi::BPF_OBJ_NAME_LEN - 1);
+    out[..n].copy_from_slice(&name.as_bytes()[..n]);
+    out
+}
+
+fn ptr<T: ?Sized>(p: &T) -> u64 {
+    p as *const T as *const u8 as u64
+}
+
+fn load_into<B: Backend + ?Sized>(
+    loaded: &mut Loaded<B::Pin>,
+    backend: &mut B,
+) -> Result<(), StepError> {
+    let object = loaded.object;
+
+    let mut attr = abi::BtfLoadAttr {
+        btf: ptr(object.btf),
+        btf_size: object.btf.len() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `btf` points to `btf_size` readable bytes; no log buffer.
+    let btf = unsafe { bpf(backend, abi::BPF_BTF_LOAD, &mut attr) }.map_err(at(Step::LoadBtf))?;
+    loaded.btf = Some(btf);
+
+    for map in object.maps {
+        let has_btf = map.btf_key_type_id != 0 || map.btf_value_type_id != 0;
+        let mut attr = abi::MapCreateAttr {
+            map_type: map.map_type,
+            key_size: map.key_size,
+            value_size: map.value_size,
+            max_entries: map.max_entries,
+            map_flags: map.map_flags,
+            map_name: obj_name(map.kernel_name),
+            btf_fd: if has_btf { btf } else { 0 },
+            btf_key_type_id: map.btf_key_type_id,
+            btf_value_type_id: map.btf_value_type_id,
+            map_extra: map.map_extra,
+            ..Default::default()
+        };
+        // SAFETY: MAP_CREATE reads no pointers.
+        let fd = unsafe { bpf(backend, abi::BPF_MAP_CREATE, &mut attr) }
+            .map_err(at(Step::CreateMap { map: map.name }))?;
+        loaded.maps.push(fd);
+
+        if let Some(value) = map.initial_value {
+            let key = 0u32;
+            let mut attr = abi::MapElemAttr {
+                map_fd: fd,
+                key: ptr(&key),
+                value: ptr(value),
+                flags: abi::BPF_ANY,
+                ..Default::default()
+            };
+            // SAFETY: key and value point to key_size and value_size readable bytes.
+            unsafe { bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
+                .map_err(at(Step::InitMap { map: map.name }))?;
+        }
+        if map.freeze {
+            let mut attr = abi::MapFreezeAttr { map_fd: fd };
+            // SAFETY: MAP_FREEZE reads no pointers.
+            unsafe { bpf(backend, abi::BPF_MAP_FREEZE, &mut attr) }
+                .map_err(at(Step::FreezeMap { map: map.name }))?;
+        }
+    }
+
+    // Instructions name maps by index; the kernel resolves the index through this.
+    let fd_array: Vec<i32> = loaded.maps.iter().map(|&fd| fd as i32).collect();
+
+    for prog in object.programs {
+        let attach_btf_id = match prog.attach_btf {
+            Some(target) => backend.find_btf_id(target.name, target.kind).map_err(at(
+                Step::FindAttachTarget {
+                    program: prog.name,
+                    target: target.name,
+                },
+            ))?,
+            None => 0,
+        };
+        let mut attr = abi::ProgLoadAttr {
+            prog_type: prog.prog_type,
+            insn_cnt: prog.insn_count() as u32,
+            insns: ptr(prog.insns),
+            license: prog.license.as_ptr() as u64,
+            prog_flags: prog.prog_flags,
+            prog_name: obj_name(prog.name),
+            expected_attach_type: prog.expected_attach_type,
+            prog_btf_fd: btf,
+            attach_btf_id,
+            fd_array: if fd_array.is_empty() {
+                0
+            } else {
+                ptr(&fd_array[..])
+            },
+            ..Default::default()
+        };
+        if !prog.func_info.is_empty() {
+            attr.func_info_rec_size = FUNC_INFO_REC_SIZE;
+            attr.func_info = ptr(prog.func_info);
+            attr.func_info_cnt = prog.func_info.len() as u32 / FUNC_INFO_REC_SIZE;
+        }
+        if !prog.line_info.is_empty() {
+            attr.line_info_rec_size = LINE_INFO_REC_SIZE;
+            attr.line_info = ptr(prog.line_info);
+            attr.line_info_cnt = prog.line_info.len() as u32 / LINE_INFO_REC_SIZE;
+        }
+        if !prog.core_relos.is_empty() {
+            attr.core_relo_rec_size = CORE_RELO_REC_SIZE;
+            attr.core_relos = ptr(prog.core_relos);
+            attr.core_relo_cnt = prog.core_relos.len() as u32 / CORE_RELO_REC_SIZE;
+        }
+        let step = Step::LoadProgram { program: prog.name };
+        // SAFETY: every pointer in `attr` refers to static table data or to `fd_array`,
+        // all alive and of the sizes given beside them.
+        match unsafe { bpf(backend, abi::BPF_PROG_LOAD, &mut attr) } {
+            Ok(fd) => loaded.programs.push(fd),
+            Err(errno) => return Err((step, errno, verifier_log(backend, attr))),
+        }
+    }
+
+    for link in object.links {
+        let prog = &object.programs[link.program];
+        let prog_fd = loaded.programs[link.program];
+        let step = Step::Attach { program: prog.name };
+        let fd = match link.attach {
+            Attach::LinkCreate => {
+                let mut attr = abi::LinkCreateAttr {
+                    prog_fd,
+                    attach_type: prog.expected_attach_type,
+                    ..Default::default()
+                };
+                // SAFETY: no pointers (no iterator parameters).
+                unsafe { bpf(backend, abi::BPF_LINK_CREATE, &mut attr) }
+            }
+            Attach::RawTracepoint(name) => {
+                let mut attr = abi::RawTracepointOpenAttr {
+                    name: name.map_or(0, |n| n.as_ptr() as u64),
+                    prog_fd,
+                    ..Default::default()
+                };
+                // SAFETY: `name` is a static NUL-terminated string or 0.
+                unsafe { bpf(backend, abi::BPF_RAW_TRACEPOINT_OPEN, &mut attr) }
+            }
+            Attach::Tracepoint { category, name } => {
+                backend.attach_tracepoint(prog_fd, category, name)
+            }
+        }
+        .map_err(at(step))?;
+        loaded.links.push(fd);
+    }
+
+    let pins = object
+        .links
+        .iter()
+        .zip(&loaded.links)
+        .filter_map(|(l, &fd)| Some((l.pin?, fd)))
+        .chain(
+            object
+                .maps
+                .iter()
+                .zip(&loaded.maps)
+                .filter_map(|(m, &fd)| Some((m.pin?, fd))),
+        )
+        .chain(
+            object
+                .programs
+                .iter()
+                .zip(&loaded.programs)
+                .filter_map(|(p, &fd)| Some((p.pin?, fd))),
+        );
+    for (name, fd) in pins {
+        let pin = backend.pin(fd, name).map_err(at(Step::Pin { name }))?;
+        loaded.pins.push(pin);
+    }
+    Ok(())
+}
+
+/// Repeats a rejected `BPF_PROG_LOAD` with a log buffer, when the backend wants it,
+/// and returns the end of the verifier's log.
+fn verifier_log<B: Backend + ?Sized>(
+    backend: &mut B,
+    mut attr: abi::ProgLoadAttr,
+) -> Option<String> {
+    const LOG_SIZE: usize = 1 << 20;
+    const TAIL_LINES: usize = 24;
+    if !backend.wants_verifier_log() {
+        return None;
+    }
+    let mut log = vec![0u8; LOG_SIZE];
+    attr.log_level = 1;
+    attr.log_size = LOG_SIZE as u32;
+    attr.log_buf = log.as_mut_ptr() as u64;
+    // SAFETY: as for the first attempt, plus `log_buf` valid for `log_size` bytes.
+    if let Ok(fd) = unsafe { bpf(backend, abi::BPF_PROG_LOAD, &mut attr) } {
+        // Accepted the second time (a transient failure): not ours to keep.
+        backend.close(fd);
+        return None;
+    }
+    let len = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    let text = String::from_utf8_lossy(&log[..len]);
+    let text = text.trim_end();
+    let start = text
+        .rmatch_indices('\n')
+        .nth(TAIL_LINES - 1)
+        .map_or(0, |(i, _)| i + 1);
+    (!text.is_empty()).then(|| String::from(&text[start..]))
+}

@@ -1,0 +1,135 @@
+//! The static table `#[bpf_preload]` emits: pure data, everything the loader needs and
+//! nothing it must parse. Instructions are final (subprograms linked, map references as
+//! `BPF_PSEUDO_MAP_IDX`/`_IDX_VALUE` indexing [`Object::maps`]), BTF is fixed up, and the
+//! func_info, line_info and CO-RE records are in the kernel's `bpf_func_info`,
+//! `bpf_line_info` and `bpf_core_relo` layouts.
+
+use core::ffi::CStr;
+
+/// Size of one `struct bpf_func_info` record in [`Program::func_info`].
+pub const FUNC_INFO_REC_SIZE: u32 = 8;
+/// Size of one `struct bpf_line_info` record in [`Program::line_info`].
+pub const LINE_INFO_REC_SIZE: u32 = 16;
+/// Size of one `struct bpf_core_relo` record in [`Program::core_relos`].
+pub const CORE_RELO_REC_SIZE: u32 = 16;
+/// Size of one BPF instruction in [`Program::insns`].
+pub const INSN_SIZE: usize = 8;
+
+/// Implemented by `#[bpf_preload]` for the annotated struct.
+pub trait Preload {
+    /// The object's table.
+    const OBJECT: &'static Object;
+}
+
+/// One compiled BPF object.
+#[derive(Debug)]
+pub struct Object {
+    /// The object's name: its bpffs directory and its module name.
+    pub name: &'static str,
+    /// The object's BTF, fixed up (datasec sizes, variable offsets) for `BPF_BTF_LOAD`.
+    pub btf: &'static [u8],
+    /// Maps, in the order the instructions index them.
+    pub maps: &'static [Map],
+    /// Programs, sorted by name.
+    pub programs: &'static [Program],
+    /// Links the loader creates, each attaching one program.
+    pub links: &'static [Link],
+}
+
+/// One map to create.
+#[derive(Debug)]
+pub struct Map {
+    /// The name in the object (`counts`, `.rodata`, ...).
+    pub name: &'static str,
+    /// The name given to the kernel (at most 15 bytes, e.g. `counters.rodata`).
+    pub kernel_name: &'static str,
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub map_extra: u64,
+    /// BTF type ids in [`Object::btf`]; both 0 when the map has no BTF types.
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    /// Contents of element 0 of a `.data`/`.rodata` map, written before programs load.
+    pub initial_value: Option<&'static [u8]>,
+    /// Freeze after writing the initial value (`.rodata`): the verifier then treats it
+    /// as constant and user space can no longer change it.
+    pub freeze: bool,
+    /// Name of the pin in the object's bpffs directory, if pinned.
+    pub pin: Option<&'static str>,
+}
+
+/// One program to load.
+#[derive(Debug)]
+pub struct Program {
+    /// The function name.
+    pub name: &'static str,
+    /// The ELF section, e.g. `iter/bpf_map`.
+    pub section: &'static str,
+    pub prog_type: u32,
+    pub expected_attach_type: u32,
+    /// A type in the running kernel's BTF to resolve into `attach_btf_id` at load time.
+    pub attach_btf: Option<BtfTarget>,
+    pub license: &'static CStr,
+    /// `prog_flags`, e.g. `BPF_F_SLEEPABLE`.
+    pub prog_flags: u32,
+    /// Final instructions, [`INSN_SIZE`] bytes each.
+    pub insns: &'static [u8],
+    pub func_info: &'static [u8],
+    pub line_info: &'static [u8],
+    /// CO-RE relocations, applied by the kernel against its own BTF at load time.
+    pub core_relos: &'static [u8],
+    /// Name of the pin in the object's bpffs directory, if pinned.
+    pub pin: Option<&'static str>,
+}
+
+/// A named type in the target kernel's BTF.
+#[derive(Debug, Clone, Copy)]
+pub struct BtfTarget {
+    pub name: &'static str,
+    /// `BTF_KIND_FUNC` or `BTF_KIND_TYPEDEF`.
+    pub kind: u32,
+}
+
+/// One link: a program attached for as long as the object lives.
+#[derive(Debug)]
+pub struct Link {
+    /// Index into [`Object::programs`].
+    pub program: usize,
+    pub attach: Attach,
+    /// Name of the pin in the object's bpffs directory, if pinned.
+    pub pin: Option<&'static str>,
+}
+
+/// How a link attaches its program.
+#[derive(Debug, Clone, Copy)]
+pub enum Attach {
+    /// `BPF_LINK_CREATE` with the program's expected attach type and no target:
+    /// iterators, fentry/fexit, lsm.
+    LinkCreate,
+    /// `BPF_RAW_TRACEPOINT_OPEN` with this name (`raw_tp`) or none (`tp_btf`, whose
+    /// target is the program's `attach_btf_id`).
+    RawTracepoint(Option<&'static CStr>),
+    /// A perf event on a tracepoint, then `BPF_LINK_CREATE` with `BPF_PERF_EVENT`.
+    /// Needs perf_event_open(2): user space only.
+    Tracepoint {
+        category: &'static str,
+        name: &'static str,
+    },
+}
+
+impl Object {
+    /// The link that attaches `program`, if any.
+    pub fn link_of(&self, program: usize) -> Option<&Link> {
+        self.links.iter().find(|l| l.program == program)
+    }
+}
+
+impl Program {
+    /// Number of instructions.
+    pub fn insn_count(&self) -> usize {
+        self.insns.len() / INSN_SIZE
+    }
+}

@@ -1,0 +1,319 @@
+//! The user-space backend: the real bpf(2) syscall from a process, pins in a bpffs
+//! directory of the caller's choosing.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::string::String;
+use std::vec::Vec;
+use std::{format, fs};
+
+use crate::abi::{self, BpfAttr};
+use crate::backend::{Backend, Fd};
+use crate::btf;
+use crate::errno::Errno;
+use crate::loader;
+
+const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+
+/// Loads objects from a process over bpf(2), pinning into `dir`.
+#[derive(Debug)]
+pub struct UserBackend {
+    dir: PathBuf,
+    vmlinux_btf: Option<Vec<u8>>,
+    notices: Vec<String>,
+}
+
+/// A pin made by [`UserBackend`]: the name the table asked for and the file made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPin {
+    pub requested: &'static str,
+    pub path: PathBuf,
+}
+
+impl UserBackend {
+    /// Pins go directly into `dir`, which must be a directory in a bpffs mount.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            vmlinux_btf: None,
+            notices: Vec::new(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What the backend did differently from what the table asked, and why (for
+    /// instance a pin renamed because bpffs refuses its name from user space).
+    pub fn take_notices(&mut self) -> Vec<String> {
+        core::mem::take(&mut self.notices)
+    }
+
+    /// Runs `cmd` with a typed attr.
+    ///
+    /// # Safety
+    /// Every pointer in `attr` must be valid for what `cmd` does with it.
+    pub unsafe fn bpf<A: BpfAttr>(&mut self, cmd: u32, attr: &mut A) -> Result<u32, Errno> {
+        // SAFETY: forwarded to the caller.
+        unsafe { loader::bpf(self, cmd, attr) }
+    }
+
+    /// `BPF_OBJ_GET_INFO_BY_FD` into `T` (`ProgInfo`, `MapInfo`, `LinkInfo`).
+    pub fn info_by_fd<T: Default>(&mut self, fd: Fd) -> Result<T, Errno> {
+        let mut info = T::default();
+        let mut attr = abi::InfoByFdAttr {
+            bpf_fd: fd,
+            info_len: core::mem::size_of::<T>() as u32,
+            info: &mut info as *mut T as u64,
+        };
+        // SAFETY: `info` is writable for `info_len` bytes; the info types are plain
+        // integers, so any bytes the kernel writes are a valid `T`.
+        unsafe { self.bpf(abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
+        Ok(info)
+    }
+
+    /// `BPF_{PROG,MAP,LINK,BTF}_GET_FD_BY_ID`: an fd for the object with this id.
+    pub fn fd_by_id(&mut self, cmd: u32, id: u32) -> Result<Fd, Errno> {
+        let mut attr = abi::GetFdByIdAttr {
+            id,
+            ..Default::default()
+        };
+        // SAFETY: no pointers.
+        unsafe { self.bpf(cmd, &mut attr) }
+    }
+
+    /// `BPF_OBJ_GET`: an fd for a pinned object.
+    pub fn obj_get(&mut self, path: &Path) -> Result<Fd, Errno> {
+        let path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
+        let mut attr = abi::ObjPinAttr {
+            pathname: path.as_ptr() as u64,
+            ..Default::default()
+        };
+        // SAFETY: `pathname` is a NUL-terminated string alive for the call.
+        unsafe { self.bpf(abi::BPF_OBJ_GET, &mut attr) }
+    }
+
+    fn tracepoint_id(category: &str, name: &str) -> Result<u64, Errno> {
+        for root in TRACEFS {
+            let file = format!("{root}/events/{category}/{name}/id");
+            if let Ok(text) = fs::read_to_string(&file) {
+                return text.trim().parse().map_err(|_| Errno::EINVAL);
+            }
+        }
+        Err(Errno::ENOENT)
+    }
+}
+
+fn last_errno() -> Errno {
+    Errno(
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO),
+    )
+}
+
+/// `struct perf_event_attr` up to `PERF_ATTR_SIZE_VER5`; only type, size, config and
+/// sample_period are set, the rest stays zero.
+#[repr(C)]
+#[derive(Default)]
+struct PerfEventAttr {
+    type_: u32,
+    size: u32,
+    config: u64,
+    sample_period: u64,
+    rest: [u64; 11],
+}
+
+const PERF_TYPE_TRACEPOINT: u32 = 2;
+const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
+
+impl Backend for UserBackend {
+    type Pin = UserPin;
+
+    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
+        // SAFETY: the caller guarantees `attr` is a valid bpf_attr member for `cmd`.
+        let ret =
+            unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), attr.len() as u32) };
+        if ret < 0 {
+            Err(last_errno())
+        } else {
+            Ok(ret as u32)
+        }
+    }
+
+    fn close(&mut self, fd: Fd) {
+        // SAFETY: `fd` was returned to us by the kernel and is closed once.
+        unsafe { libc::close(fd as i32) };
+    }
+
+    fn find_btf_id(&mut self, name: &str, kind: u32) -> Result<u32, Errno> {
+        if self.vmlinux_btf.is_none() {
+            let data =
+                fs::read(VMLINUX_BTF).map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+            self.vmlinux_btf = Some(data);
+        }
+        btf::find_type_id(self.vmlinux_btf.as_deref().unwrap_or_default(), name, kind)
+    }
+
+    fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {
+        let id = Self::tracepoint_id(category, name).inspect_err(|_| {
+            self.notices.push(format!(
+                "tracepoint {category}/{name} not found under {TRACEFS:?}: is tracefs mounted?"
+            ))
+        })?;
+        let attr = PerfEventAttr {
+            type_: PERF_TYPE_TRACEPOINT,
+            size: core::mem::size_of::<PerfEventAttr>() as u32,
+            config: id,
+            sample_period: 1,
+            ..Default::default()
+        };
+        // SAFETY: `attr` is a valid perf_event_attr of the size it declares; pid -1 and
+        // cpu 0 is how a tracepoint event for a BPF program is opened (it fires on all CPUs).
+        let pfd = unsafe {
+            libc::syscall(
+                libc::SYS_perf_event_open,
+                &attr as *const PerfEventAttr,
+                -1,
+                0,
+                -1,
+                PERF_FLAG_FD_CLOEXEC,
+            )
+        };
+        if pfd < 0 {
+            return Err(last_errno());
+        }
+        let mut link = abi::LinkCreateAttr {
+            prog_fd: prog,
+            target_fd: pfd as u32,
+            attach_type: abi::BPF_PERF_EVENT,
+            ..Default::default()
+        };
+        // SAFETY: no pointers.
+        let result = unsafe { self.bpf(abi::BPF_LINK_CREATE, &mut link) };
+        // The link holds its own reference to the perf event.
+        self.close(pfd as Fd);
+        result
+    }
+
+    fn pin(&mut self, fd: Fd, name: &'static str) -> Result<UserPin, Errno> {
+        // bpffs reserves names with a dot for the files the kernel itself creates
+        // (`maps.debug`): from user space they fail with EPERM.
+        let file = name.replace('.', "_");
+        if file != name {
+            self.notices.push(format!(
+                "pinned `{name}` as `{file}`: bpffs refuses names containing '.' from user space"
+            ));
+        }
+        let path = self.dir.join(&file);
+        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
+        let mut attr = abi::ObjPinAttr {
+            pathname: c_path.as_ptr() as u64,
+            bpf_fd: fd,
+            ..Default::default()
+        };
+        // SAFETY: `pathname` is a NUL-terminated string alive for the call.
+        unsafe { self.bpf(abi::BPF_OBJ_PIN, &mut attr) }?;
+        Ok(UserPin {
+            requested: name,
+            path,
+        })
+    }
+
+    fn unpin(&mut self, pin: UserPin) {
+        // Best effort: a pin someone else already removed is gone either way.
+        let _ = fs::remove_file(&pin.path);
+    }
+
+    fn wants_verifier_log(&self) -> bool {
+        true
+    }
+}
+
+/// Moves this process into a mount namespace of its own, with every mount private,
+/// so that what it mounts (bpffs, tracefs) and pins is invisible to the rest of the
+/// system and disappears with the process. Fails with EINVAL if the process has more
+/// than one thread (the kernel refuses `CLONE_NEWNS` then).
+pub fn enter_private_mount_namespace() -> std::io::Result<()> {
+    // SAFETY: plain syscalls with constant arguments.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let root = c"/";
+        let flags = libc::MS_REC | libc::MS_PRIVATE;
+        if libc::mount(
+            core::ptr::null(),
+            root.as_ptr(),
+            core::ptr::null(),
+            flags,
+            core::ptr::null(),
+        ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// A filesystem mounted on a fresh temporary directory, unmounted and removed on drop.
+#[derive(Debug)]
+pub struct Mount {
+    path: PathBuf,
+}
+
+impl Mount {
+    /// Mounts a new bpffs instance.
+    pub fn bpffs() -> std::io::Result<Self> {
+        Self::new("bpf", c"bpf")
+    }
+
+    /// Mounts `fstype` on a new directory under the system's temporary directory.
+    pub fn new(tag: &str, fstype: &core::ffi::CStr) -> std::io::Result<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "bpf-preload-{tag}-{}-{}",
+            std::process::id(),
+            MOUNTS.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&path)?;
+        Self::at(path, fstype)
+    }
+
+    /// Mounts `fstype` on the existing directory `path`.
+    pub fn at(path: PathBuf, fstype: &core::ffi::CStr) -> std::io::Result<Self> {
+        let c_path = CString::new(path.as_os_str().as_bytes())?;
+        // SAFETY: NUL-terminated strings alive for the call; no data argument.
+        let rc = unsafe {
+            libc::mount(
+                fstype.as_ptr(),
+                c_path.as_ptr(),
+                fstype.as_ptr(),
+                0,
+                core::ptr::null(),
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Self { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+static MOUNTS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        if let Ok(c_path) = CString::new(self.path.as_os_str().as_bytes()) {
+            // SAFETY: a NUL-terminated path alive for the call.
+            unsafe { libc::umount2(c_path.as_ptr(), libc::MNT_DETACH) };
+        }
+        let _ = fs::remove_dir(&self.path);
+    }
+}

@@ -1,0 +1,443 @@
+//! Tier 2: the examples loaded into the running kernel from user space, each scenario
+//! on its own bpffs inside this process's private mount namespace, and checked through
+//! the kernel (object info by fd and id, pinned files, iterator output, map contents).
+//!
+//! A custom harness: a mount namespace needs a single-threaded process, and counting
+//! this process's fds needs nothing else running beside the scenario.
+
+use std::path::{Path, PathBuf};
+
+use bpf_preload::abi;
+use bpf_preload::fault::FailNth;
+use bpf_preload::user::{self, Mount, UserBackend};
+use bpf_preload::{load, Backend, Errno, Fd, Object, Preload};
+use counters::Counters;
+use iterators::Iterators;
+use preload_tests::{
+    assert_all_gone, dir_names, id_of, kernel_tier_missing, name_of, open_fds, tier_can_run, Kind,
+};
+
+const EXAMPLES: [&Object; 2] = [Iterators::OBJECT, Counters::OBJECT];
+
+fn main() {
+    if !tier_can_run("tier 2 (real kernel, user backend)", kernel_tier_missing()) {
+        println!("0 passed, 0 failed, 4 skipped");
+        return;
+    }
+    user::enter_private_mount_namespace().expect("private mount namespace");
+    // Tracepoint ids live in tracefs; mount it where the backend looks, in our
+    // namespace only.
+    let _tracefs = (!Path::new("/sys/kernel/tracing/events").exists())
+        .then(|| Mount::at("/sys/kernel/tracing".into(), c"tracefs").expect("mount tracefs"));
+
+    let scenarios: [(&str, fn()); 4] = [
+        (
+            "iterators_list_our_maps_and_programs",
+            iterators_list_our_maps_and_programs,
+        ),
+        (
+            "counters_count_and_match_the_table",
+            counters_count_and_match_the_table,
+        ),
+        ("free_leaves_nothing", free_leaves_nothing),
+        (
+            "failure_at_every_call_leaves_nothing",
+            failure_at_every_call_leaves_nothing,
+        ),
+    ];
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let (mut passed, mut failed) = (0, 0);
+    for (name, scenario) in scenarios {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        match std::panic::catch_unwind(scenario) {
+            Ok(()) => {
+                println!("test {name} ... ok");
+                passed += 1;
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED");
+                failed += 1;
+            }
+        }
+    }
+    let verdict = if failed == 0 { "ok" } else { "FAILED" };
+    println!("\ntest result: {verdict}. {passed} passed; {failed} failed; 0 ignored");
+    if failed > 0 {
+        std::process::exit(101);
+    }
+}
+
+/// A map of the test's own, to find in the iterator's output.
+fn create_array_map(backend: &mut UserBackend, name: &str) -> Fd {
+    let mut map_name = [0u8; 16];
+    map_name[..name.len()].copy_from_slice(name.as_bytes());
+    let mut attr = abi::MapCreateAttr {
+        map_type: abi::BPF_MAP_TYPE_ARRAY,
+        key_size: 4,
+        value_size: 8,
+        max_entries: 3,
+        map_name,
+        ..Default::default()
+    };
+    // SAFETY: MAP_CREATE reads no pointers.
+    unsafe { backend.bpf(abi::BPF_MAP_CREATE, &mut attr) }.expect("create the test's map")
+}
+
+fn lookup<V: Default>(backend: &mut UserBackend, fd: Fd, key: u32) -> Result<V, Errno> {
+    let mut value = V::default();
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: &key as *const u32 as u64,
+        value: &mut value as *mut V as u64,
+        ..Default::default()
+    };
+    // SAFETY: key and value are live and of the map's key and value sizes.
+    unsafe { backend.bpf(abi::BPF_MAP_LOOKUP_ELEM, &mut attr) }?;
+    Ok(value)
+}
+
+/// The object's own directory in a bpffs mount, as the kernel API would give it (the
+/// mount's root may hold the kernel's own `maps.debug`/`progs.debug`).
+fn object_dir(fs: &Mount, object: &Object) -> PathBuf {
+    let dir = fs.path().join(object.name);
+    std::fs::create_dir(&dir).unwrap();
+    dir
+}
+
+fn close(fd: Fd) {
+    // SAFETY: an fd this test owns, closed once.
+    unsafe { libc::close(fd as i32) };
+}
+
+fn iterators_list_our_maps_and_programs() {
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, Iterators::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let own_map = create_array_map(&mut backend, "pt_own_map");
+    let own_map_id = id_of(&mut backend, Kind::Map, own_map).unwrap();
+
+    let loaded = load(Iterators::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let notices = backend.take_notices().join("\n");
+    assert!(
+        notices.contains("`maps.debug` as `maps_debug`"),
+        "the renamed pin is reported: {notices}"
+    );
+    assert_eq!(dir_names(&dir), ["maps_debug", "progs_debug"]);
+
+    // Lines are "id name max_entries".
+    let maps = std::fs::read_to_string(dir.join("maps_debug")).unwrap();
+    let has_map = |id: u32, name: &str, max: u32| {
+        maps.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f == [id.to_string().as_str(), name, max.to_string().as_str()]
+        })
+    };
+    assert!(
+        has_map(own_map_id, "pt_own_map", 3),
+        "own map missing:\n{maps}"
+    );
+    let rodata = loaded.map_fd(".rodata").unwrap();
+    let rodata_id = id_of(&mut backend, Kind::Map, rodata).unwrap();
+    assert!(
+        has_map(rodata_id, "iterator.rodata", 1),
+        "object's .rodata missing:\n{maps}"
+    );
+
+    // Lines are "id name attach_target [target_prog]".
+    let progs = std::fs::read_to_string(dir.join("progs_debug")).unwrap();
+    for (prog, target) in [
+        ("dump_bpf_map", "bpf_iter_bpf_map"),
+        ("dump_bpf_prog", "bpf_iter_bpf_prog"),
+    ] {
+        let fd = loaded.program_fd(prog).unwrap();
+        let id = id_of(&mut backend, Kind::Prog, fd).unwrap().to_string();
+        assert!(
+            progs
+                .lines()
+                .any(|l| l.split_whitespace().take(3).eq([id.as_str(), prog, target])),
+            "{prog} (id {id}, {target}) missing:\n{progs}"
+        );
+    }
+    loaded.free(&mut backend);
+    close(own_map);
+}
+
+fn counters_count_and_match_the_table() {
+    const CALLS: u64 = 57;
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, Counters::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(Counters::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let object = Counters::OBJECT;
+
+    for _ in 0..CALLS {
+        // SAFETY: getppid has no preconditions.
+        unsafe { libc::syscall(libc::SYS_getppid) };
+    }
+    let pin = |name: &str| dir.join(name);
+    let counts = backend.obj_get(&pin("counts_by_pid")).unwrap();
+    // SAFETY: getpid has no preconditions.
+    let tgid = unsafe { libc::getpid() } as u32;
+    let [tp, raw_tp, tp_btf]: [u64; 3] = lookup(&mut backend, counts, tgid).unwrap();
+    assert_eq!(
+        (tp, raw_tp, tp_btf),
+        (CALLS, CALLS, CALLS),
+        "tracepoint, raw_tp, tp_btf"
+    );
+
+    let bss = backend.obj_get(&pin("bss")).unwrap();
+    let total_hits: u64 = lookup(&mut backend, bss, 0).unwrap();
+    assert!(
+        total_hits >= 3 * CALLS,
+        "total_hits {total_hits} < {}",
+        3 * CALLS
+    );
+    let data = backend.obj_get(&pin("data")).unwrap();
+    let generation: u32 = lookup(&mut backend, data, 0).unwrap();
+    assert_eq!(generation, 1, ".data keeps its initial value");
+
+    // .rodata was written and frozen: it reads back, and cannot be changed.
+    let rodata = backend.obj_get(&pin("rodata")).unwrap();
+    let watched: u32 = lookup(&mut backend, rodata, 0).unwrap();
+    assert_eq!(watched, libc::SYS_getppid as u32);
+    let (key, value) = (0u32, 0u32);
+    let mut attr = abi::MapElemAttr {
+        map_fd: rodata,
+        key: &key as *const u32 as u64,
+        value: &value as *const u32 as u64,
+        ..Default::default()
+    };
+    // SAFETY: key and value are live u32s, the map's sizes.
+    let update = unsafe { backend.bpf(abi::BPF_MAP_UPDATE_ELEM, &mut attr) };
+    assert_eq!(update, Err(Errno::EPERM), "update of frozen .rodata");
+
+    // Every pinned object is what the table says.
+    let mut expected_pins = Vec::new();
+    for (i, map) in object.maps.iter().enumerate() {
+        let Some(name) = map.pin else { continue };
+        expected_pins.push(name.to_string());
+        let fd = backend.obj_get(&pin(name)).unwrap();
+        let info: abi::MapInfo = backend.info_by_fd(fd).unwrap();
+        let got = (
+            info.type_,
+            info.key_size,
+            info.value_size,
+            info.max_entries,
+            info.map_flags,
+        );
+        let want = (
+            map.map_type,
+            map.key_size,
+            map.value_size,
+            map.max_entries,
+            map.map_flags,
+        );
+        assert_eq!(got, want, "map {i} `{}` pinned as {name}", map.name);
+        assert_eq!(
+            name_of(&info.name),
+            map.kernel_name,
+            "map `{}` name",
+            map.name
+        );
+        close(fd);
+    }
+    for link in object.links {
+        let prog = &object.programs[link.program];
+        let name = link.pin.expect("every counters link is pinned");
+        expected_pins.push(name.to_string());
+        let fd = backend.obj_get(&pin(name)).unwrap();
+        let link_info: abi::LinkInfo = backend.info_by_fd(fd).unwrap();
+        let prog_fd = backend
+            .fd_by_id(abi::BPF_PROG_GET_FD_BY_ID, link_info.prog_id)
+            .unwrap();
+        let info: abi::ProgInfo = backend.info_by_fd(prog_fd).unwrap();
+        assert_eq!(info.type_, prog.prog_type, "program `{}` type", prog.name);
+        assert_eq!(name_of(&info.name), &prog.name[..prog.name.len().min(15)]);
+        assert!(info.gpl_compatible(), "program `{}` is GPL", prog.name);
+        let our_fd = loaded.program_fd(prog.name).unwrap();
+        assert_eq!(info.id, id_of(&mut backend, Kind::Prog, our_fd).unwrap());
+        close(prog_fd);
+        close(fd);
+    }
+    expected_pins.sort();
+    assert_eq!(dir_names(&dir), expected_pins);
+
+    for fd in [counts, bss, data, rodata] {
+        close(fd);
+    }
+    loaded.free(&mut backend);
+}
+
+/// The ids of everything `loaded` holds, by kind.
+fn ids_of(
+    backend: &mut UserBackend,
+    object: &Object,
+    loaded: &bpf_preload::Loaded<user::UserPin>,
+) -> Vec<(Kind, u32)> {
+    let mut fds: Vec<(Kind, Fd)> = loaded
+        .btf_fd()
+        .map(|fd| (Kind::Btf, fd))
+        .into_iter()
+        .collect();
+    fds.extend(
+        object
+            .maps
+            .iter()
+            .map(|m| (Kind::Map, loaded.map_fd(m.name).unwrap())),
+    );
+    fds.extend(
+        object
+            .programs
+            .iter()
+            .map(|p| (Kind::Prog, loaded.program_fd(p.name).unwrap())),
+    );
+    fds.extend(object.links.iter().map(|l| {
+        (
+            Kind::Link,
+            loaded.link_fd(object.programs[l.program].name).unwrap(),
+        )
+    }));
+    fds.into_iter()
+        .map(|(k, fd)| (k, id_of(backend, k, fd).unwrap()))
+        .collect()
+}
+
+fn free_leaves_nothing() {
+    for object in EXAMPLES {
+        let fs = Mount::bpffs().unwrap();
+        let dir = object_dir(&fs, object);
+        let mut backend = UserBackend::new(&dir);
+        let fds_before = open_fds();
+        let loaded = load(object, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+        let ids = ids_of(&mut backend, object, &loaded);
+        assert!(
+            !dir_names(&dir).is_empty(),
+            "{}: something is pinned",
+            object.name
+        );
+        loaded.free(&mut backend);
+        assert_eq!(
+            dir_names(&dir),
+            Vec::<String>::new(),
+            "{}: pins left",
+            object.name
+        );
+        assert_eq!(open_fds(), fds_before, "{}: fds left open", object.name);
+        assert_all_gone(&mut backend, &ids, object.name);
+    }
+}
+
+/// Records the id of every object the kernel creates for a load, beneath the fault
+/// injector, so the test can ask the kernel afterwards whether each is gone.
+struct Recorder {
+    inner: FailNth<UserBackend>,
+    created: Vec<(Kind, u32)>,
+}
+
+impl Recorder {
+    fn record(&mut self, kind: Kind, fd: Fd) {
+        let id = id_of(&mut self.inner.inner, kind, fd).expect("id of a new object");
+        self.created.push((kind, id));
+    }
+}
+
+impl Backend for Recorder {
+    type Pin = user::UserPin;
+
+    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
+        // SAFETY: forwarded unchanged from our caller.
+        let fd = unsafe { self.inner.bpf(cmd, attr) }?;
+        let kind = match cmd {
+            abi::BPF_BTF_LOAD => Some(Kind::Btf),
+            abi::BPF_MAP_CREATE => Some(Kind::Map),
+            abi::BPF_PROG_LOAD => Some(Kind::Prog),
+            abi::BPF_LINK_CREATE | abi::BPF_RAW_TRACEPOINT_OPEN => Some(Kind::Link),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            self.record(kind, fd);
+        }
+        Ok(fd)
+    }
+
+    fn close(&mut self, fd: Fd) {
+        self.inner.close(fd)
+    }
+
+    fn find_btf_id(&mut self, name: &str, kind: u32) -> Result<u32, Errno> {
+        self.inner.find_btf_id(name, kind)
+    }
+
+    fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {
+        let fd = self.inner.attach_tracepoint(prog, category, name)?;
+        self.record(Kind::Link, fd);
+        Ok(fd)
+    }
+
+    fn pin(&mut self, fd: Fd, name: &'static str) -> Result<Self::Pin, Errno> {
+        self.inner.pin(fd, name)
+    }
+
+    fn unpin(&mut self, pin: Self::Pin) {
+        self.inner.unpin(pin)
+    }
+
+    fn wants_verifier_log(&self) -> bool {
+        self.inner.wants_verifier_log()
+    }
+}
+
+fn failure_at_every_call_leaves_nothing() {
+    for object in EXAMPLES {
+        let fs = Mount::bpffs().unwrap();
+        let dir = object_dir(&fs, object);
+        // Count the calls of a successful load.
+        let mut counter = FailNth::new(UserBackend::new(&dir), 0);
+        let loaded = load(object, &mut counter).unwrap_or_else(|e| panic!("{e}"));
+        let total = counter.calls();
+        loaded.free(&mut counter);
+        assert!(total > 5, "{}: only {total} calls?", object.name);
+
+        for n in 1..=total {
+            let fds_before = open_fds();
+            let mut backend = Recorder {
+                inner: FailNth::new(UserBackend::new(&dir), n),
+                created: Vec::new(),
+            };
+            let err = match load(object, &mut backend) {
+                Ok(_) => panic!(
+                    "{}: call {n} of {total} failed, yet the load succeeded",
+                    object.name
+                ),
+                Err(e) => e,
+            };
+            let context = format!(
+                "{}: failing call {n} of {total} ({})",
+                object.name, err.step
+            );
+            assert_eq!(
+                err.errno,
+                Errno::EINTR,
+                "{context}: the injected errno is reported"
+            );
+            assert_eq!(err.object, object.name, "{context}");
+            assert_eq!(
+                dir_names(&dir),
+                Vec::<String>::new(),
+                "{context}: pins left"
+            );
+            assert_eq!(open_fds(), fds_before, "{context}: fds left open");
+            let created = std::mem::take(&mut backend.created);
+            assert_all_gone(&mut backend.inner.inner, &created, &context);
+        }
+        println!(
+            "  {}: a failure at each of its {total} calls left nothing behind",
+            object.name
+        );
+    }
+}

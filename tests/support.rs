@@ -1,0 +1,136 @@
+//! Helpers for the real-kernel tests: asking the kernel about objects by fd and id,
+//! counting this process's fds, and saying loudly when a tier cannot run.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bpf_preload::abi;
+use bpf_preload::user::UserBackend;
+use bpf_preload::{Errno, Fd};
+
+/// Which kind of kernel object an id belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Btf,
+    Map,
+    Prog,
+    Link,
+}
+
+impl Kind {
+    fn get_fd_by_id(self) -> u32 {
+        match self {
+            Kind::Btf => abi::BPF_BTF_GET_FD_BY_ID,
+            Kind::Map => abi::BPF_MAP_GET_FD_BY_ID,
+            Kind::Prog => abi::BPF_PROG_GET_FD_BY_ID,
+            Kind::Link => abi::BPF_LINK_GET_FD_BY_ID,
+        }
+    }
+}
+
+/// `struct bpf_btf_info`, up to the id.
+#[repr(C)]
+#[derive(Default)]
+struct BtfInfo {
+    btf: u64,
+    btf_size: u32,
+    id: u32,
+    name: u64,
+    name_len: u32,
+    kernel_btf: u32,
+}
+
+/// The kernel's id for the object behind `fd`.
+pub fn id_of(backend: &mut UserBackend, kind: Kind, fd: Fd) -> Result<u32, Errno> {
+    Ok(match kind {
+        Kind::Btf => backend.info_by_fd::<BtfInfo>(fd)?.id,
+        Kind::Map => backend.info_by_fd::<abi::MapInfo>(fd)?.id,
+        Kind::Prog => backend.info_by_fd::<abi::ProgInfo>(fd)?.id,
+        Kind::Link => backend.info_by_fd::<abi::LinkInfo>(fd)?.id,
+    })
+}
+
+/// Whether an object with this id still exists.
+pub fn exists(backend: &mut UserBackend, kind: Kind, id: u32) -> bool {
+    match backend.fd_by_id(kind.get_fd_by_id(), id) {
+        Ok(fd) => {
+            // SAFETY: an fd we were just given.
+            unsafe { libc::close(fd as i32) };
+            true
+        }
+        Err(e) => {
+            assert_eq!(e, Errno::ENOENT, "{kind:?} id {id}: GET_FD_BY_ID");
+            false
+        }
+    }
+}
+
+/// Waits until none of `ids` exists. Objects whose last reference was a program are
+/// released after an RCU grace period, so this polls the kernel, with a deadline.
+pub fn assert_all_gone(backend: &mut UserBackend, ids: &[(Kind, u32)], context: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let alive: Vec<_> = ids
+            .iter()
+            .filter(|&&(kind, id)| exists(backend, kind, id))
+            .collect();
+        if alive.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{context}: still alive after 10 s: {alive:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The fds this process has open.
+pub fn open_fds() -> Vec<String> {
+    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    fds.sort();
+    fds
+}
+
+/// The names in a directory, sorted.
+pub fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The name in a kernel info struct's `name` field.
+pub fn name_of(raw: &[u8]) -> String {
+    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    String::from_utf8_lossy(&raw[..end]).into_owned()
+}
+
+/// Whether this tier can run; if not, says so loudly, and under `CI=true` fails.
+pub fn tier_can_run(tier: &str, missing: Option<String>) -> bool {
+    let Some(reason) = missing else { return true };
+    let banner = "!".repeat(72);
+    eprintln!("{banner}\nSKIPPED: {tier}: {reason}\n{banner}");
+    if std::env::var("CI").as_deref() == Ok("true") {
+        eprintln!("CI=true: a skipped tier is a failure");
+        std::process::exit(1);
+    }
+    false
+}
+
+/// Why tier 2 cannot run here, if it cannot.
+pub fn kernel_tier_missing() -> Option<String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("the real-kernel tests need root (bpf(2), mount namespaces)".into());
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Some("the kernel has no BTF (/sys/kernel/btf/vmlinux)".into());
+    }
+    None
+}
