@@ -19,6 +19,42 @@ fn cstr(s: &str) -> Literal {
     Literal::c_string(&CString::new(s).expect("names from an ELF string table have no NUL"))
 }
 
+/// `BPF_MAP_TYPE_*` names by value (Linux 6.1's `enum bpf_map_type`).
+pub const MAP_TYPES: [&str; 32] = [
+    "UNSPEC",
+    "HASH",
+    "ARRAY",
+    "PROG_ARRAY",
+    "PERF_EVENT_ARRAY",
+    "PERCPU_HASH",
+    "PERCPU_ARRAY",
+    "STACK_TRACE",
+    "CGROUP_ARRAY",
+    "LRU_HASH",
+    "LRU_PERCPU_HASH",
+    "LPM_TRIE",
+    "ARRAY_OF_MAPS",
+    "HASH_OF_MAPS",
+    "DEVMAP",
+    "SOCKMAP",
+    "CPUMAP",
+    "XSKMAP",
+    "SOCKHASH",
+    "CGROUP_STORAGE",
+    "REUSEPORT_SOCKARRAY",
+    "PERCPU_CGROUP_STORAGE",
+    "QUEUE",
+    "STACK",
+    "SK_STORAGE",
+    "DEVMAP_HASH",
+    "STRUCT_OPS",
+    "RINGBUF",
+    "INODE_STORAGE",
+    "TASK_STORAGE",
+    "BLOOM_FILTER",
+    "USER_RINGBUF",
+];
+
 /// A constant of the runtime's `abi` module, by name.
 fn abi(name: &str) -> TokenStream {
     let ident = Ident::new(name, Span::call_site());
@@ -42,7 +78,8 @@ pub fn expand(item: &ItemStruct, obj_path: &Path, model: &Model, plan: &Plan) ->
 
     let maps = model.maps.iter().enumerate().map(|(i, m)| {
         let (map_name, kernel_name) = (&m.name, &plan.map_kernel_names[i]);
-        let (map_type, key_size, value_size) = (m.map_type, m.key_size, m.value_size);
+        let map_type = abi(&format!("BPF_MAP_TYPE_{}", MAP_TYPES[m.map_type as usize]));
+        let (key_size, value_size) = (m.key_size, m.value_size);
         let (max_entries, map_flags, map_extra) = (m.max_entries, m.map_flags, m.map_extra);
         let (key_id, value_id, freeze) = (m.btf_key_type_id, m.btf_value_type_id, m.freeze);
         let initial = match &m.initial_value {

@@ -22,7 +22,9 @@ pub fn bpf_preload(attr: TokenStream, item: TokenStream) -> TokenStream {
     let base = proc_macro::Span::call_site()
         .local_file()
         .and_then(|f| f.parent().map(Path::to_path_buf));
-    match run(&args, &item, base.as_deref()) {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let bases: Vec<PathBuf> = base.into_iter().chain(manifest).collect();
+    match run(&args, &item, &bases) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }
@@ -31,7 +33,7 @@ pub fn bpf_preload(attr: TokenStream, item: TokenStream) -> TokenStream {
 fn run(
     args: &parse::Args,
     item: &ItemStruct,
-    base: Option<&Path>,
+    bases: &[PathBuf],
 ) -> syn::Result<proc_macro2::TokenStream> {
     if !matches!(item.fields, syn::Fields::Unit) || !item.generics.params.is_empty() {
         return Err(syn::Error::new_spanned(
@@ -39,7 +41,7 @@ fn run(
             "#[bpf_preload] goes on a unit struct without generics: `pub struct Name;`",
         ));
     }
-    let path = resolve(&args.obj, base)?;
+    let path = resolve(&args.obj, bases)?;
     let data = std::fs::read(&path).map_err(|e| {
         syn::Error::new(
             args.obj.span(),
@@ -52,18 +54,14 @@ fn run(
     Ok(expand::expand(item, &path, &model, &plan))
 }
 
-/// `obj` is relative to the file holding the attribute (like `include_bytes!`), else to
-/// the crate's manifest directory.
-fn resolve(obj: &LitStr, base: Option<&Path>) -> syn::Result<PathBuf> {
+/// `obj` is relative to the first of `bases` where it exists: the directory of the file
+/// holding the attribute (like `include_bytes!`), then the crate's manifest directory.
+fn resolve(obj: &LitStr, bases: &[PathBuf]) -> syn::Result<PathBuf> {
     let rel = PathBuf::from(obj.value());
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
     let candidates: Vec<PathBuf> = if rel.is_absolute() {
         vec![rel]
     } else {
-        base.into_iter()
-            .chain(manifest.as_deref())
-            .map(|b| b.join(&rel))
-            .collect()
+        bases.iter().map(|b| b.join(&rel)).collect()
     };
     if let Some(found) = candidates.iter().find(|p| p.is_file()) {
         return Ok(std::fs::canonicalize(found).unwrap_or_else(|_| found.clone()));
@@ -81,3 +79,6 @@ fn resolve(obj: &LitStr, base: Option<&Path>) -> syn::Result<PathBuf> {
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests;

@@ -173,6 +173,22 @@ pub fn classify(section: &str) -> Result<(ProgramKind, bool), String> {
     Ok((kind, sleepable))
 }
 
+/// Map types whose creation needs more than the table carries.
+fn check_map_type(name: &str, map_type: u32) -> Result<(), ReadError> {
+    let kind = crate::expand::MAP_TYPES.get(map_type as usize);
+    match kind {
+        None => Err(format!("map `{name}` has unknown map type {map_type}")),
+        Some(&("ARRAY_OF_MAPS" | "HASH_OF_MAPS")) => Err(format!(
+            "map `{name}`: maps of maps (BPF_MAP_TYPE_{}) are not supported yet",
+            kind.unwrap()
+        )),
+        Some(&"STRUCT_OPS") => Err(format!(
+            "map `{name}`: struct_ops maps are not supported yet"
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 fn u32_at(data: &[u8], at: usize) -> Result<u32, ReadError> {
     data.get(at..at + 4)
         .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
@@ -349,6 +365,7 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
 
     let mut map_models = Vec::new();
     for (name, map) in map_names.iter().zip(&maps) {
+        check_map_type(name, map.map_type())?;
         let internal = matches!(
             map.section_kind(),
             aya_obj::EbpfSectionKind::Data

@@ -1,0 +1,85 @@
+//! `cargo xtask bpf`: every `examples/*/bpf/*.bpf.c` compiled to the `.bpf.o` beside it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::setup::{ensure_packages, root, run as run_cmd};
+
+/// The command in each source's header comment, plus a prefix map so that the object
+/// does not depend on where the checkout is.
+fn compile(source: &Path, out: &Path) -> Result<()> {
+    let dir = source.parent().context("source has a directory")?;
+    let file = source.file_name().context("source has a name")?;
+    run_cmd(
+        Command::new("clang-19")
+            .current_dir(dir)
+            .args(["-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86"])
+            .arg("-I/usr/include/x86_64-linux-gnu")
+            .arg(format!("-fdebug-prefix-map={}=.", dir.display()))
+            .arg("-c")
+            .arg(file)
+            .arg("-o")
+            .arg(out),
+    )?;
+    run_cmd(Command::new("llvm-strip-19").arg("-g").arg(out))
+}
+
+pub fn sources() -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for example in fs::read_dir(root().join("examples"))? {
+        let bpf = example?.path().join("bpf");
+        let Ok(entries) = fs::read_dir(&bpf) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.to_string_lossy().ends_with(".bpf.c") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+pub fn run(check: bool) -> Result<()> {
+    ensure_packages(
+        &["clang-19", "llvm-19", "libbpf-dev"],
+        "building BPF objects",
+    )?;
+    let mut stale = Vec::new();
+    for source in sources()? {
+        let object = source.with_extension("o");
+        if check {
+            let fresh = std::env::temp_dir().join(format!(
+                "xtask-{}-{}",
+                std::process::id(),
+                object.file_name().unwrap().to_string_lossy()
+            ));
+            compile(&source, &fresh)?;
+            let same = fs::read(&fresh)? == fs::read(&object).unwrap_or_default();
+            fs::remove_file(&fresh)?;
+            println!(
+                "{} {}",
+                if same { "up to date:" } else { "STALE:     " },
+                object.display()
+            );
+            if !same {
+                stale.push(object);
+            }
+        } else {
+            compile(&source, &object)?;
+            println!("built {}", object.display());
+        }
+    }
+    if !stale.is_empty() {
+        bail!(
+            "{} committed object(s) differ from their sources: run `cargo xtask bpf`",
+            stale.len()
+        );
+    }
+    Ok(())
+}

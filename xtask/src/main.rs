@@ -1,0 +1,43 @@
+//! `cargo xtask <command>`: the project's tasks. Run `cargo xtask --help`.
+
+mod bpf;
+mod demo;
+mod setup;
+mod test;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "bpf-preload's build, demo and test tasks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Rebuild every example's BPF object from its C source with clang.
+    Bpf {
+        /// Only check that the committed objects match their sources.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Preload the iterators example from user space into a private bpffs and show
+    /// what its two iterators print.
+    Demo,
+    /// Run every test tier: formatting, lints, objects up to date, host tests, and
+    /// the real-kernel tests.
+    Test,
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Bpf { check } => bpf::run(check),
+        Command::Demo => demo::run(),
+        Command::Test => test::run(),
+    }
+}
