@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use bpf_preload::abi;
+use bpf_preload::btf::{self, KernelBtfId};
 use bpf_preload::fault::FailNth;
 use bpf_preload::user::{self, Mount, UserBackend};
 use bpf_preload::{load, Backend, Errno, Fd, Object, Preload};
@@ -21,7 +22,7 @@ const EXAMPLES: [&Object; 2] = [Iterators::OBJECT, Counters::OBJECT];
 
 fn main() {
     if !tier_can_run("tier 2 (real kernel, user backend)", kernel_tier_missing()) {
-        println!("0 passed, 0 failed, 4 skipped");
+        println!("0 passed, 0 failed, 5 skipped");
         return;
     }
     user::enter_private_mount_namespace().expect("private mount namespace");
@@ -30,7 +31,11 @@ fn main() {
     let _tracefs = (!Path::new("/sys/kernel/tracing/events").exists())
         .then(|| Mount::at("/sys/kernel/tracing".into(), c"tracefs").expect("mount tracefs"));
 
-    let scenarios: [(&str, fn()); 4] = [
+    let scenarios: [(&str, fn()); 5] = [
+        (
+            "attach_targets_found_like_the_kernels_btf_says",
+            attach_targets_found_like_the_kernels_btf_says,
+        ),
         (
             "iterators_list_our_maps_and_programs",
             iterators_list_our_maps_and_programs,
@@ -70,6 +75,36 @@ fn main() {
     if failed > 0 {
         std::process::exit(101);
     }
+}
+
+/// The syscall-program lookup every backend uses agrees with the kernel's BTF file.
+fn attach_targets_found_like_the_kernels_btf_says() {
+    let vmlinux = std::fs::read("/sys/kernel/btf/vmlinux").unwrap();
+    let mut backend = UserBackend::new("/nonexistent");
+    let fds_before = open_fds();
+    for (name, kind) in [
+        ("bpf_iter_bpf_map", abi::BTF_KIND_FUNC),
+        ("btf_trace_sys_enter", abi::BTF_KIND_TYPEDEF),
+        ("bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC),
+    ] {
+        let expected = btf::find_type_id(&vmlinux, name, kind).unwrap();
+        let found = backend.find_btf_id(name, kind).unwrap();
+        assert_eq!(
+            found,
+            KernelBtfId {
+                id: expected,
+                btf_obj_fd: 0
+            },
+            "{name}"
+        );
+    }
+    let missing = backend.find_btf_id("no_such_function_here", abi::BTF_KIND_FUNC);
+    assert_eq!(missing, Err(Errno::ENOENT));
+    assert_eq!(
+        open_fds(),
+        fds_before,
+        "the lookup closes its map and program"
+    );
 }
 
 /// A map of the test's own, to find in the iterator's output.
@@ -367,10 +402,6 @@ impl Backend for Recorder {
 
     fn close(&mut self, fd: Fd) {
         self.inner.close(fd)
-    }
-
-    fn find_btf_id(&mut self, name: &str, kind: u32) -> Result<u32, Errno> {
-        self.inner.find_btf_id(name, kind)
     }
 
     fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {

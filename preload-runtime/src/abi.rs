@@ -19,6 +19,7 @@ pub const BPF_MAP_UPDATE_ELEM: u32 = 2;
 pub const BPF_PROG_LOAD: u32 = 5;
 pub const BPF_OBJ_PIN: u32 = 6;
 pub const BPF_OBJ_GET: u32 = 7;
+pub const BPF_PROG_TEST_RUN: u32 = 10;
 pub const BPF_PROG_GET_FD_BY_ID: u32 = 13;
 pub const BPF_MAP_GET_FD_BY_ID: u32 = 14;
 pub const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
@@ -182,6 +183,11 @@ pub const BPF_SK_REUSEPORT_SELECT: u32 = 39;
 pub const BPF_SK_REUSEPORT_SELECT_OR_MIGRATE: u32 = 40;
 pub const BPF_PERF_EVENT: u32 = 41;
 pub const BPF_TRACE_KPROBE_MULTI: u32 = 42;
+pub const BPF_LSM_CGROUP: u32 = 43;
+
+/// The helper that finds a type in the kernel's BTF (`enum bpf_func_id`).
+#[allow(non_upper_case_globals, reason = "the UAPI's own name")]
+pub const BPF_FUNC_btf_find_by_name_kind: i32 = 167;
 
 // ---------------------------------------------------------------------------
 // union bpf_attr members, one struct per command family
@@ -394,6 +400,29 @@ impl LinkCreateAttr {
     }
 }
 
+/// `BPF_PROG_TEST_RUN`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProgTestRunAttr {
+    pub prog_fd: u32,
+    pub retval: u32,
+    pub data_size_in: u32,
+    pub data_size_out: u32,
+    pub data_in: u64,
+    pub data_out: u64,
+    pub repeat: u32,
+    pub duration: u32,
+    pub ctx_size_in: u32,
+    pub ctx_size_out: u32,
+    /// Pointer to the context; a syscall program's writes to it are copied back.
+    pub ctx_in: u64,
+    pub ctx_out: u64,
+    pub flags: u32,
+    pub cpu: u32,
+    pub batch_size: u32,
+    pub pad: u32,
+}
+
 /// `BPF_{PROG,MAP,BTF,LINK}_GET_FD_BY_ID`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -427,6 +456,7 @@ unsafe impl BpfAttr for RawTracepointOpenAttr {}
 unsafe impl BpfAttr for LinkCreateAttr {}
 unsafe impl BpfAttr for GetFdByIdAttr {}
 unsafe impl BpfAttr for InfoByFdAttr {}
+unsafe impl BpfAttr for ProgTestRunAttr {}
 
 /// Any of the attr structs above, in one zero-initialised buffer as large as
 /// the largest of them.

@@ -2,7 +2,10 @@
 //! allocating: the attach targets of tracing, lsm and iterator programs are looked up
 //! this way in the running kernel's BTF at load time.
 
+use crate::abi;
+use crate::backend::{Backend, Fd};
 use crate::errno::Errno;
+use crate::loader;
 
 pub const BTF_KIND_FUNC: u32 = 12;
 pub const BTF_KIND_TYPEDEF: u32 = 8;
@@ -72,4 +75,118 @@ pub fn find_type_id(data: &[u8], name: &str, kind: u32) -> Result<u32, Errno> {
         id += 1;
     }
     Err(Errno::ENOENT)
+}
+
+/// A type found in the running kernel's BTF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelBtfId {
+    pub id: u32,
+    /// An fd for the module BTF that holds the type, or 0 for vmlinux. The caller closes it.
+    pub btf_obj_fd: Fd,
+}
+
+/// Finds `name` of `kind` in the running kernel's BTF (vmlinux, then modules) the way
+/// light skeletons do: a sleepable syscall program calls `bpf_btf_find_by_name_kind`
+/// and is run once with `BPF_PROG_TEST_RUN`. Needs only bpf(2) commands that the
+/// kernel accepts from kernel context, so every backend can use it.
+pub fn find_in_kernel<B: Backend + ?Sized>(
+    backend: &mut B,
+    name: &str,
+    kind: u32,
+) -> Result<KernelBtfId, Errno> {
+    // The helper reads the name from a map value: the verifier must know its size.
+    let value_size = (name.len() + 1).next_multiple_of(8) as u32;
+    let mut value = alloc::vec![0u8; value_size as usize];
+    value[..name.len()].copy_from_slice(name.as_bytes());
+
+    let mut attr = abi::MapCreateAttr {
+        map_type: abi::BPF_MAP_TYPE_ARRAY,
+        key_size: 4,
+        value_size,
+        max_entries: 1,
+        ..Default::default()
+    };
+    // SAFETY: MAP_CREATE reads no pointers.
+    let map = unsafe { loader::bpf(backend, abi::BPF_MAP_CREATE, &mut attr) }?;
+    let result = run_lookup(backend, map, &value, name.len() as i32 + 1, kind as i32);
+    backend.close(map);
+    let found = result?;
+    if found < 0 {
+        return Err(Errno(-found as i32));
+    }
+    Ok(KernelBtfId {
+        id: found as u32,
+        btf_obj_fd: (found >> 32) as u32,
+    })
+}
+
+fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
+    let [o0, o1] = off.to_le_bytes();
+    let [i0, i1, i2, i3] = imm.to_le_bytes();
+    [code, (src << 4) | dst, o0, o1, i0, i1, i2, i3]
+}
+
+fn run_lookup<B: Backend + ?Sized>(
+    backend: &mut B,
+    map: Fd,
+    value: &[u8],
+    name_size: i32,
+    kind: i32,
+) -> Result<i64, Errno> {
+    const LD_IMM64: u8 = 0x18;
+    const MOV64_IMM: u8 = 0xb7;
+    const MOV64_REG: u8 = 0xbf;
+    const CALL: u8 = 0x85;
+    const STX_DW: u8 = 0x7b;
+    const EXIT: u8 = 0x95;
+
+    let key = 0u32;
+    let mut attr = abi::MapElemAttr {
+        map_fd: map,
+        key: &key as *const u32 as u64,
+        value: value.as_ptr() as u64,
+        ..Default::default()
+    };
+    // SAFETY: key and value are alive and of the map's key and value sizes.
+    unsafe { loader::bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }?;
+
+    // ctx->result = bpf_btf_find_by_name_kind(&map[0], name_size, kind, 0); return 0;
+    let program = [
+        insn(MOV64_REG, 6, 1, 0, 0),
+        insn(LD_IMM64, 1, abi::BPF_PSEUDO_MAP_IDX_VALUE, 0, 0),
+        insn(0, 0, 0, 0, 0),
+        insn(MOV64_IMM, 2, 0, 0, name_size),
+        insn(MOV64_IMM, 3, 0, 0, kind),
+        insn(MOV64_IMM, 4, 0, 0, 0),
+        insn(CALL, 0, 0, 0, abi::BPF_FUNC_btf_find_by_name_kind),
+        insn(STX_DW, 6, 0, 0, 0),
+        insn(MOV64_IMM, 0, 0, 0, 0),
+        insn(EXIT, 0, 0, 0, 0),
+    ];
+    let fd_array = [map as i32];
+    let mut attr = abi::ProgLoadAttr {
+        prog_type: abi::BPF_PROG_TYPE_SYSCALL,
+        insn_cnt: program.len() as u32,
+        insns: program.as_ptr() as u64,
+        license: c"GPL".as_ptr() as u64,
+        prog_flags: abi::BPF_F_SLEEPABLE,
+        prog_name: *b"preload_btf_id\0\0",
+        fd_array: fd_array.as_ptr() as u64,
+        ..Default::default()
+    };
+    // SAFETY: instructions, license and fd_array are alive for the call.
+    let prog = unsafe { loader::bpf(backend, abi::BPF_PROG_LOAD, &mut attr) }?;
+
+    let mut result: i64 = 0;
+    let mut attr = abi::ProgTestRunAttr {
+        prog_fd: prog,
+        ctx_size_in: 8,
+        ctx_in: &mut result as *mut i64 as u64,
+        ..Default::default()
+    };
+    // SAFETY: the context is 8 writable bytes; the program writes its result there.
+    let ran = unsafe { loader::bpf(backend, abi::BPF_PROG_TEST_RUN, &mut attr) };
+    backend.close(prog);
+    ran?;
+    Ok(result)
 }

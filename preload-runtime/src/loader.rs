@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 
 use crate::abi::{self, BpfAttr};
 use crate::backend::{Backend, Fd};
+use crate::btf::KernelBtfId;
 use crate::errno::Errno;
 use crate::error::{Error, Step};
 use crate::table::{Attach, Object, CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE};
@@ -111,10 +112,7 @@ impl<P> Loaded<P> {
 }
 
 /// Loads, attaches and pins `object`. On failure nothing is left behind.
-pub fn load<B: Backend + ?Sized>(
-    object: &'static Object,
-    backend: &mut B,
-) -> Result<Loaded<B::Pin>, Error> {
+pub fn load<B: Backend>(object: &'static Object, backend: &mut B) -> Result<Loaded<B::Pin>, Error> {
     let mut loaded = Loaded {
         object,
         btf: None,
@@ -155,10 +153,7 @@ fn ptr<T: ?Sized>(p: &T) -> u64 {
     p as *const T as *const u8 as u64
 }
 
-fn load_into<B: Backend + ?Sized>(
-    loaded: &mut Loaded<B::Pin>,
-    backend: &mut B,
-) -> Result<(), StepError> {
+fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result<(), StepError> {
     let object = loaded.object;
 
     let mut attr = abi::BtfLoadAttr {
@@ -215,14 +210,17 @@ fn load_into<B: Backend + ?Sized>(
     let fd_array: Vec<i32> = loaded.maps.iter().map(|&fd| fd as i32).collect();
 
     for prog in object.programs {
-        let attach_btf_id = match prog.attach_btf {
+        let attach = match prog.attach_btf {
             Some(target) => backend.find_btf_id(target.name, target.kind).map_err(at(
                 Step::FindAttachTarget {
                     program: prog.name,
                     target: target.name,
                 },
             ))?,
-            None => 0,
+            None => KernelBtfId {
+                id: 0,
+                btf_obj_fd: 0,
+            },
         };
         let mut attr = abi::ProgLoadAttr {
             prog_type: prog.prog_type,
@@ -233,7 +231,8 @@ fn load_into<B: Backend + ?Sized>(
             prog_name: obj_name(prog.name),
             expected_attach_type: prog.expected_attach_type,
             prog_btf_fd: btf,
-            attach_btf_id,
+            attach_btf_id: attach.id,
+            attach_btf_obj_fd: attach.btf_obj_fd,
             fd_array: if fd_array.is_empty() {
                 0
             } else {
@@ -259,10 +258,15 @@ fn load_into<B: Backend + ?Sized>(
         let step = Step::LoadProgram { program: prog.name };
         // SAFETY: every pointer in `attr` refers to static table data or to `fd_array`,
         // all alive and of the sizes given beside them.
-        match unsafe { bpf(backend, abi::BPF_PROG_LOAD, &mut attr) } {
-            Ok(fd) => loaded.programs.push(fd),
-            Err(errno) => return Err((step, errno, verifier_log(backend, attr))),
+        let result = match unsafe { bpf(backend, abi::BPF_PROG_LOAD, &mut attr) } {
+            Ok(fd) => Ok(fd),
+            Err(errno) => Err((step, errno, verifier_log(backend, attr))),
+        };
+        // The program holds its own reference to a module's BTF.
+        if attach.btf_obj_fd != 0 {
+            backend.close(attach.btf_obj_fd);
         }
+        loaded.programs.push(result?);
     }
 
     for link in object.links {

@@ -10,18 +10,15 @@ use std::{format, fs};
 
 use crate::abi::{self, BpfAttr};
 use crate::backend::{Backend, Fd};
-use crate::btf;
 use crate::errno::Errno;
 use crate::loader;
 
-const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 
 /// Loads objects from a process over bpf(2), pinning into `dir`.
 #[derive(Debug)]
 pub struct UserBackend {
     dir: PathBuf,
-    vmlinux_btf: Option<Vec<u8>>,
     notices: Vec<String>,
 }
 
@@ -37,7 +34,6 @@ impl UserBackend {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
-            vmlinux_btf: None,
             notices: Vec::new(),
         }
     }
@@ -147,15 +143,6 @@ impl Backend for UserBackend {
     fn close(&mut self, fd: Fd) {
         // SAFETY: `fd` was returned to us by the kernel and is closed once.
         unsafe { libc::close(fd as i32) };
-    }
-
-    fn find_btf_id(&mut self, name: &str, kind: u32) -> Result<u32, Errno> {
-        if self.vmlinux_btf.is_none() {
-            let data =
-                fs::read(VMLINUX_BTF).map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
-            self.vmlinux_btf = Some(data);
-        }
-        btf::find_type_id(self.vmlinux_btf.as_deref().unwrap_or_default(), name, kind)
     }
 
     fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {

@@ -177,6 +177,24 @@ fn layouts() -> Vec<Layout> {
         layout!(LinkCreatePerfEvent, "union bpf_attr", Some("link_create.perf_event"), Size::Member("link_create.perf_event"), {
             bpf_cookie => M("link_create.perf_event.bpf_cookie"),
         }),
+        layout!(ProgTestRunAttr, "union bpf_attr", None, Size::Prefix("test.batch_size"), {
+            prog_fd => M("test.prog_fd"),
+            retval => M("test.retval"),
+            data_size_in => M("test.data_size_in"),
+            data_size_out => M("test.data_size_out"),
+            data_in => M("test.data_in"),
+            data_out => M("test.data_out"),
+            repeat => M("test.repeat"),
+            duration => M("test.duration"),
+            ctx_size_in => M("test.ctx_size_in"),
+            ctx_size_out => M("test.ctx_size_out"),
+            ctx_in => M("test.ctx_in"),
+            ctx_out => M("test.ctx_out"),
+            flags => M("test.flags"),
+            cpu => M("test.cpu"),
+            batch_size => M("test.batch_size"),
+            pad => Pad,
+        }),
         layout!(GetFdByIdAttr, "union bpf_attr", None, Size::Prefix("open_flags"), {
             id => M("prog_id"),
             next_id => M("next_id"),
@@ -298,6 +316,8 @@ fn constants() -> Vec<(&'static str, i128)> {
         BPF_PROG_LOAD,
         BPF_OBJ_PIN,
         BPF_OBJ_GET,
+        BPF_PROG_TEST_RUN,
+        BPF_FUNC_btf_find_by_name_kind,
         BPF_BTF_LOAD,
         BPF_RAW_TRACEPOINT_OPEN,
         BPF_LINK_CREATE,
@@ -425,6 +445,7 @@ fn constants() -> Vec<(&'static str, i128)> {
         BPF_SK_REUSEPORT_SELECT_OR_MIGRATE,
         BPF_PERF_EVENT,
         BPF_TRACE_KPROBE_MULTI,
+        BPF_LSM_CGROUP,
     ]
 }
 

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The contract between the generic C shim (shim.c) and the Rust runtime
+ * (preload-runtime/src/kernel.rs). The shim is the same for every module: what
+ * differs between modules reaches it only through the Rust table.
+ *
+ * Every function returning int returns 0 or a negative errno.
+ */
+#ifndef BPF_PRELOAD_SHIM_H
+#define BPF_PRELOAD_SHIM_H
+
+#include <linux/types.h>
+
+/* ---- Implemented in Rust (the module's static library) ---- */
+
+/* Loads, attaches and holds the object; called from module init. */
+int bpf_preload_rust_init(void);
+/* Detaches and frees everything; called from module exit (--unloadable only). */
+void bpf_preload_rust_exit(void);
+
+/* ---- Implemented by the shim, called from Rust ---- */
+
+/* kern_sys_bpf(): bpf(2) from the kernel, attr in kernel memory. */
+int bpf_preload_sys_bpf(int cmd, void *attr, u32 size);
+/* close_fd() in the fd table of the task running module init. */
+void bpf_preload_close_fd(u32 fd);
+
+/* kmalloc/kfree/krealloc with GFP_KERNEL (kmalloc memory is 8-byte aligned at least). */
+void *bpf_preload_alloc(size_t size);
+void *bpf_preload_realloc(void *ptr, size_t size);
+void bpf_preload_free(void *ptr);
+
+/* printk(level "<module name>: %.*s\n"); level: 3 err, 4 warning, 6 info. */
+void bpf_preload_log(int level, const char *msg, size_t len);
+
+/* Kernel references from fds; the put functions drop them. */
+int bpf_preload_link_get(u32 fd, void **link);
+void bpf_preload_link_put(void *link);
+int bpf_preload_map_get(u32 fd, void **map);
+void bpf_preload_map_put(void *map);
+int bpf_preload_prog_get(u32 fd, u32 prog_type, void **prog);
+void bpf_preload_prog_put(void *prog);
+
+/*
+ * Stock-kernel profile: offer two iterator links to every bpffs mount through the
+ * kernel's bpf_preload_ops hook. -EBUSY if another module owns the hook, -EOPNOTSUPP
+ * if the kernel has no hook. The shim keeps its own reference on each link while
+ * exposed and drops it in bpf_preload_unexpose().
+ */
+int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *link1);
+void bpf_preload_unexpose(void);
+
+/* Stops the kernel with the message when Rust panics (never returns). */
+void bpf_preload_panic(const char *msg, size_t len) __attribute__((noreturn));
+
+#endif
