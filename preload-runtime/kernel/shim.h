@@ -44,8 +44,10 @@ void bpf_preload_prog_put(void *prog);
 /*
  * Stock-kernel profile: offer two iterator links to every bpffs mount through the
  * kernel's bpf_preload_ops hook. -EBUSY if another module owns the hook, -EOPNOTSUPP
- * if the kernel has no hook. The shim keeps its own reference on each link while
- * exposed and drops it in bpf_preload_unexpose().
+ * if the kernel has no hook. The shim copies the names (NUL-terminated, at most 15
+ * bytes); it takes no reference of its own: Rust holds each link (from
+ * bpf_preload_link_get) until after bpf_preload_unexpose(), and bpffs takes its own
+ * reference when it pins a link into a mount (bpf_link_inc in populate_bpffs).
  */
 int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *link1);
 void bpf_preload_unexpose(void);

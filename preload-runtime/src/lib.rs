@@ -13,6 +13,8 @@ pub mod btf;
 pub mod errno;
 pub mod error;
 pub mod fault;
+#[cfg(feature = "kernel")]
+pub mod kernel;
 pub mod loader;
 pub mod table;
 #[cfg(feature = "std")]

@@ -91,6 +91,14 @@ impl<P> Loaded<P> {
         &self.pins
     }
 
+    /// Closes every fd but keeps the pins, which hold their own references: for a
+    /// module that has taken kernel references on what it needs to keep.
+    pub fn close_fds<B: Backend<Pin = P> + ?Sized>(mut self, backend: &mut B) -> Vec<P> {
+        let pins = core::mem::take(&mut self.pins);
+        self.free(backend);
+        pins
+    }
+
     /// Unpins and closes everything, in the reverse order of creation.
     pub fn free<B: Backend<Pin = P> + ?Sized>(mut self, backend: &mut B) {
         while let Some(pin) = self.pins.pop() {
