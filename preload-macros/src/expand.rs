@@ -8,7 +8,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use syn::ItemStruct;
 
-use crate::model::{AttachModel, Model};
+use crate::model::{AttachModel, Model, MAP_TYPES};
 use crate::validate::Plan;
 
 fn bytes(data: &[u8]) -> Literal {
@@ -18,42 +18,6 @@ fn bytes(data: &[u8]) -> Literal {
 fn cstr(s: &str) -> Literal {
     Literal::c_string(&CString::new(s).expect("names from an ELF string table have no NUL"))
 }
-
-/// `BPF_MAP_TYPE_*` names by value (Linux 6.1's `enum bpf_map_type`).
-pub const MAP_TYPES: [&str; 32] = [
-    "UNSPEC",
-    "HASH",
-    "ARRAY",
-    "PROG_ARRAY",
-    "PERF_EVENT_ARRAY",
-    "PERCPU_HASH",
-    "PERCPU_ARRAY",
-    "STACK_TRACE",
-    "CGROUP_ARRAY",
-    "LRU_HASH",
-    "LRU_PERCPU_HASH",
-    "LPM_TRIE",
-    "ARRAY_OF_MAPS",
-    "HASH_OF_MAPS",
-    "DEVMAP",
-    "SOCKMAP",
-    "CPUMAP",
-    "XSKMAP",
-    "SOCKHASH",
-    "CGROUP_STORAGE",
-    "REUSEPORT_SOCKARRAY",
-    "PERCPU_CGROUP_STORAGE",
-    "QUEUE",
-    "STACK",
-    "SK_STORAGE",
-    "DEVMAP_HASH",
-    "STRUCT_OPS",
-    "RINGBUF",
-    "INODE_STORAGE",
-    "TASK_STORAGE",
-    "BLOOM_FILTER",
-    "USER_RINGBUF",
-];
 
 /// A constant of the runtime's `abi` module, by name.
 fn abi(name: &str) -> TokenStream {

@@ -173,9 +173,45 @@ pub fn classify(section: &str) -> Result<(ProgramKind, bool), String> {
     Ok((kind, sleepable))
 }
 
+/// `BPF_MAP_TYPE_*` names by value (Linux 6.1's `enum bpf_map_type`).
+pub const MAP_TYPES: [&str; 32] = [
+    "UNSPEC",
+    "HASH",
+    "ARRAY",
+    "PROG_ARRAY",
+    "PERF_EVENT_ARRAY",
+    "PERCPU_HASH",
+    "PERCPU_ARRAY",
+    "STACK_TRACE",
+    "CGROUP_ARRAY",
+    "LRU_HASH",
+    "LRU_PERCPU_HASH",
+    "LPM_TRIE",
+    "ARRAY_OF_MAPS",
+    "HASH_OF_MAPS",
+    "DEVMAP",
+    "SOCKMAP",
+    "CPUMAP",
+    "XSKMAP",
+    "SOCKHASH",
+    "CGROUP_STORAGE",
+    "REUSEPORT_SOCKARRAY",
+    "PERCPU_CGROUP_STORAGE",
+    "QUEUE",
+    "STACK",
+    "SK_STORAGE",
+    "DEVMAP_HASH",
+    "STRUCT_OPS",
+    "RINGBUF",
+    "INODE_STORAGE",
+    "TASK_STORAGE",
+    "BLOOM_FILTER",
+    "USER_RINGBUF",
+];
+
 /// Map types whose creation needs more than the table carries.
 fn check_map_type(name: &str, map_type: u32) -> Result<(), ReadError> {
-    let kind = crate::expand::MAP_TYPES.get(map_type as usize);
+    let kind = MAP_TYPES.get(map_type as usize);
     match kind {
         None => Err(format!("map `{name}` has unknown map type {map_type}")),
         Some(&("ARRAY_OF_MAPS" | "HASH_OF_MAPS")) => Err(format!(
