@@ -120,7 +120,7 @@ fn create_array_map(backend: &mut UserBackend, name: &str) -> Fd {
         ..Default::default()
     };
     // SAFETY: MAP_CREATE reads no pointers.
-    unsafe { backend.bpf(abi::BPF_MAP_CREATE, &mut attr) }.expect("create the test's map")
+    unsafe { backend.call(abi::BPF_MAP_CREATE, &mut attr) }.expect("create the test's map")
 }
 
 fn lookup<V: Default>(backend: &mut UserBackend, fd: Fd, key: u32) -> Result<V, Errno> {
@@ -132,7 +132,7 @@ fn lookup<V: Default>(backend: &mut UserBackend, fd: Fd, key: u32) -> Result<V, 
         ..Default::default()
     };
     // SAFETY: key and value are live and of the map's key and value sizes.
-    unsafe { backend.bpf(abi::BPF_MAP_LOOKUP_ELEM, &mut attr) }?;
+    unsafe { backend.call(abi::BPF_MAP_LOOKUP_ELEM, &mut attr) }?;
     Ok(value)
 }
 
@@ -248,7 +248,7 @@ fn counters_count_and_match_the_table() {
         ..Default::default()
     };
     // SAFETY: key and value are live u32s, the map's sizes.
-    let update = unsafe { backend.bpf(abi::BPF_MAP_UPDATE_ELEM, &mut attr) };
+    let update = unsafe { backend.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) };
     assert_eq!(update, Err(Errno::EPERM), "update of frozen .rodata");
 
     // Every pinned object is what the table says.

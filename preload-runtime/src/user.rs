@@ -52,7 +52,7 @@ impl UserBackend {
     ///
     /// # Safety
     /// Every pointer in `attr` must be valid for what `cmd` does with it.
-    pub unsafe fn bpf<A: BpfAttr>(&mut self, cmd: u32, attr: &mut A) -> Result<u32, Errno> {
+    pub unsafe fn call<A: BpfAttr>(&mut self, cmd: u32, attr: &mut A) -> Result<u32, Errno> {
         // SAFETY: forwarded to the caller.
         unsafe { loader::bpf(self, cmd, attr) }
     }
@@ -67,7 +67,7 @@ impl UserBackend {
         };
         // SAFETY: `info` is writable for `info_len` bytes; the info types are plain
         // integers, so any bytes the kernel writes are a valid `T`.
-        unsafe { self.bpf(abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
+        unsafe { self.call(abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
         Ok(info)
     }
 
@@ -78,7 +78,7 @@ impl UserBackend {
             ..Default::default()
         };
         // SAFETY: no pointers.
-        unsafe { self.bpf(cmd, &mut attr) }
+        unsafe { self.call(cmd, &mut attr) }
     }
 
     /// `BPF_OBJ_GET`: an fd for a pinned object.
@@ -89,7 +89,7 @@ impl UserBackend {
             ..Default::default()
         };
         // SAFETY: `pathname` is a NUL-terminated string alive for the call.
-        unsafe { self.bpf(abi::BPF_OBJ_GET, &mut attr) }
+        unsafe { self.call(abi::BPF_OBJ_GET, &mut attr) }
     }
 
     fn tracepoint_id(category: &str, name: &str) -> Result<u64, Errno> {
@@ -180,7 +180,7 @@ impl Backend for UserBackend {
             ..Default::default()
         };
         // SAFETY: no pointers.
-        let result = unsafe { self.bpf(abi::BPF_LINK_CREATE, &mut link) };
+        let result = unsafe { self.call(abi::BPF_LINK_CREATE, &mut link) };
         // The link holds its own reference to the perf event.
         self.close(pfd as Fd);
         result
@@ -203,7 +203,7 @@ impl Backend for UserBackend {
             ..Default::default()
         };
         // SAFETY: `pathname` is a NUL-terminated string alive for the call.
-        unsafe { self.bpf(abi::BPF_OBJ_PIN, &mut attr) }?;
+        unsafe { self.call(abi::BPF_OBJ_PIN, &mut attr) }?;
         Ok(UserPin {
             requested: name,
             path,

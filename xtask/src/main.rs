@@ -1,5 +1,6 @@
 //! `cargo xtask <command>`: the project's tasks. Run `cargo xtask --help`.
 
+mod bench;
 mod bpf;
 mod demo;
 mod setup;
@@ -29,6 +30,8 @@ enum Command {
     /// Preload the iterators example from user space into a private bpffs and show
     /// what its two iterators print.
     Demo,
+    /// Measure the load path side by side with bpftool and write BENCHMARKS.md.
+    Bench,
     /// Run every test tier: formatting, lints, objects up to date, host tests, and
     /// the real-kernel tests.
     Test,
@@ -39,5 +42,6 @@ fn main() -> Result<()> {
         Command::Bpf { check } => bpf::run(check),
         Command::Demo => demo::run(),
         Command::Test => test::run(),
+        Command::Bench => bench::run(),
     }
 }
