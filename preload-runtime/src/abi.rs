@@ -20,6 +20,8 @@ pub const BPF_PROG_LOAD: u32 = 5;
 pub const BPF_OBJ_PIN: u32 = 6;
 pub const BPF_OBJ_GET: u32 = 7;
 pub const BPF_PROG_TEST_RUN: u32 = 10;
+pub const BPF_PROG_GET_NEXT_ID: u32 = 11;
+pub const BPF_MAP_GET_NEXT_ID: u32 = 12;
 pub const BPF_PROG_GET_FD_BY_ID: u32 = 13;
 pub const BPF_MAP_GET_FD_BY_ID: u32 = 14;
 pub const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
@@ -29,6 +31,7 @@ pub const BPF_BTF_GET_FD_BY_ID: u32 = 19;
 pub const BPF_MAP_FREEZE: u32 = 22;
 pub const BPF_LINK_CREATE: u32 = 28;
 pub const BPF_LINK_GET_FD_BY_ID: u32 = 30;
+pub const BPF_LINK_GET_NEXT_ID: u32 = 31;
 
 // ---------------------------------------------------------------------------
 // Instruction src_reg markers, flags, BTF kinds, array lengths

@@ -81,6 +81,21 @@ impl UserBackend {
         unsafe { self.call(cmd, &mut attr) }
     }
 
+    /// `BPF_{PROG,MAP,LINK}_GET_NEXT_ID`: the ids of every such object, in order.
+    pub fn ids(&mut self, next_id_cmd: u32) -> Result<Vec<u32>, Errno> {
+        let mut ids = Vec::new();
+        let mut attr = abi::GetFdByIdAttr::default();
+        loop {
+            // SAFETY: no pointers.
+            match unsafe { self.call(next_id_cmd, &mut attr) } {
+                Ok(_) => ids.push(attr.next_id),
+                Err(Errno::ENOENT) => return Ok(ids),
+                Err(e) => return Err(e),
+            }
+            attr.id = attr.next_id;
+        }
+    }
+
     /// `BPF_OBJ_GET`: an fd for a pinned object.
     pub fn obj_get(&mut self, path: &Path) -> Result<Fd, Errno> {
         let path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;

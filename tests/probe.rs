@@ -1,0 +1,157 @@
+//! `preload-probe`: a small static program for the VM tests, which have no bpftool.
+//! It asks the kernel about BPF objects by id and name, and triggers events.
+//!
+//!   preload-probe find prog|map|link NAME     ids of objects with that name (exit 1 if none)
+//!   preload-probe absent prog|map|link NAME…  wait up to 10 s until none exists (exit 1 if some do)
+//!   preload-probe lookup MAP KEY             the value at KEY (a number, or `self` for our tgid)
+//!   preload-probe getppid N MAP              call getppid(2) N times, then `lookup MAP self`
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use bpf_preload::abi;
+use bpf_preload::user::UserBackend;
+use bpf_preload::{Errno, Fd};
+use preload_tests::name_of;
+
+fn close(fd: Fd) {
+    // SAFETY: an fd we own, closed once.
+    unsafe { libc::close(fd as i32) };
+}
+
+/// Ids and names of every object of a kind; a link is named after its program.
+fn objects(b: &mut UserBackend, kind: &str) -> Result<Vec<(u32, String)>, String> {
+    let (next, get) = match kind {
+        "prog" => (abi::BPF_PROG_GET_NEXT_ID, abi::BPF_PROG_GET_FD_BY_ID),
+        "map" => (abi::BPF_MAP_GET_NEXT_ID, abi::BPF_MAP_GET_FD_BY_ID),
+        "link" => (abi::BPF_LINK_GET_NEXT_ID, abi::BPF_LINK_GET_FD_BY_ID),
+        other => return Err(format!("unknown kind `{other}`: prog, map or link")),
+    };
+    let mut out = Vec::new();
+    for id in b.ids(next).map_err(|e| format!("{kind} ids: {e}"))? {
+        // An object may go away between listing and opening it.
+        let Ok(fd) = b.fd_by_id(get, id) else {
+            continue;
+        };
+        let name = match kind {
+            "prog" => b.info_by_fd::<abi::ProgInfo>(fd).map(|i| name_of(&i.name)),
+            "map" => b.info_by_fd::<abi::MapInfo>(fd).map(|i| name_of(&i.name)),
+            _ => b.info_by_fd::<abi::LinkInfo>(fd).and_then(|link| {
+                let prog = b.fd_by_id(abi::BPF_PROG_GET_FD_BY_ID, link.prog_id)?;
+                let info = b.info_by_fd::<abi::ProgInfo>(prog);
+                close(prog);
+                info.map(|i| name_of(&i.name))
+            }),
+        };
+        close(fd);
+        if let Ok(name) = name {
+            out.push((id, name));
+        }
+    }
+    Ok(out)
+}
+
+fn lookup(b: &mut UserBackend, map: &str, key: &str) -> Result<Vec<u64>, String> {
+    let key: u32 = if key == "self" {
+        // SAFETY: getpid has no preconditions.
+        (unsafe { libc::getpid() }) as u32
+    } else {
+        key.parse().map_err(|_| format!("bad key `{key}`"))?
+    };
+    let (id, _) = objects(b, "map")?
+        .into_iter()
+        .find(|(_, name)| name == map)
+        .ok_or_else(|| format!("no map named `{map}`"))?;
+    let fd = b
+        .fd_by_id(abi::BPF_MAP_GET_FD_BY_ID, id)
+        .map_err(|e| format!("map {id}: {e}"))?;
+    let info: abi::MapInfo = b.info_by_fd(fd).map_err(|e| format!("map {id}: {e}"))?;
+    let mut value = vec![0u64; (info.value_size as usize).div_ceil(8)];
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: &key as *const u32 as u64,
+        value: value.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    // SAFETY: the key is a u32 (all our maps' keys) and `value` holds value_size bytes.
+    let found = unsafe { b.call(abi::BPF_MAP_LOOKUP_ELEM, &mut attr) };
+    close(fd);
+    match found {
+        Ok(_) => Ok(value),
+        Err(Errno::ENOENT) => Ok(vec![0; value.len()]),
+        Err(e) => Err(format!("lookup in `{map}`: {e}")),
+    }
+}
+
+fn run(args: &[String]) -> Result<bool, String> {
+    let mut b = UserBackend::new("/");
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words[..] {
+        ["find", kind, name] => {
+            let ids: Vec<String> = objects(&mut b, kind)?
+                .into_iter()
+                .filter(|(_, n)| n == name)
+                .map(|(id, _)| id.to_string())
+                .collect();
+            println!("{}", ids.join(" "));
+            Ok(!ids.is_empty())
+        }
+        ["absent", ref rest @ ..] if !rest.is_empty() && rest.len() % 2 == 0 => {
+            // Objects held only by a program go after an RCU grace period: poll.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let mut alive = Vec::new();
+                for pair in rest.chunks(2) {
+                    for (id, _) in objects(&mut b, pair[0])?
+                        .into_iter()
+                        .filter(|(_, n)| n == pair[1])
+                    {
+                        alive.push(format!("{} {} (id {id})", pair[0], pair[1]));
+                    }
+                }
+                if alive.is_empty() {
+                    return Ok(true);
+                }
+                if Instant::now() > deadline {
+                    println!("still present: {}", alive.join(", "));
+                    return Ok(false);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        ["lookup", map, key] => {
+            let words: Vec<String> = lookup(&mut b, map, key)?
+                .iter()
+                .map(u64::to_string)
+                .collect();
+            println!("{}", words.join(" "));
+            Ok(true)
+        }
+        ["getppid", n, map] => {
+            let n: u64 = n.parse().map_err(|_| format!("bad count `{n}`"))?;
+            for _ in 0..n {
+                // SAFETY: getppid has no preconditions.
+                unsafe { libc::syscall(libc::SYS_getppid) };
+            }
+            let words: Vec<String> = lookup(&mut b, map, "self")?
+                .iter()
+                .map(u64::to_string)
+                .collect();
+            println!("{}", words.join(" "));
+            Ok(true)
+        }
+        _ => Err("usage: preload-probe find|absent|lookup|getppid … (see the source)".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("preload-probe: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
