@@ -1,8 +1,10 @@
-//! `cargo xtask test`: every tier, in order, stopping at the first failure.
+//! `cargo xtask test`: every tier, in order, stopping at the first failure, and one
+//! closing line with the number of tests that ran.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 
 use crate::setup::{root, run as run_cmd};
 
@@ -14,6 +16,28 @@ fn cargo(args: &[&str]) -> Command {
 
 fn step(name: &str) {
     println!("\n==> {name}");
+}
+
+/// Runs a test command, echoing its output, and adds up its `test result:` lines.
+fn count_tests(cmd: &mut Command, passed: &mut u64) -> Result<()> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("{cmd:?}"))?;
+    let stdout = child.stdout.take().context("piped stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let n = rest.split(". ").nth(1).and_then(|s| s.split(' ').next());
+            *passed += n.and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
 }
 
 pub fn run() -> Result<()> {
@@ -31,6 +55,11 @@ pub fn run() -> Result<()> {
     step("committed BPF objects match their sources");
     crate::bpf::run(true)?;
     step("tier 1 (host) and tier 2 (real kernel, user backend): cargo test --workspace");
-    run_cmd(&mut cargo(&["test", "--workspace"]))?;
+    let mut passed = 0;
+    count_tests(
+        &mut cargo(&["test", "--workspace", "--all-targets"]),
+        &mut passed,
+    )?;
+    println!("\nall tiers: {passed} passed, 0 failed");
     Ok(())
 }
