@@ -5,7 +5,7 @@ use std::ffi::CString;
 use std::path::Path;
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::ItemStruct;
 
 use crate::model::{AttachModel, Model, MAP_TYPES};
@@ -16,7 +16,8 @@ fn bytes(data: &[u8]) -> Literal {
 }
 
 fn cstr(s: &str) -> Literal {
-    Literal::c_string(&CString::new(s).expect("names from an ELF string table have no NUL"))
+    // Names from an ELF string table hold no NUL; drop any rather than panic.
+    Literal::c_string(&CString::new(s.replace('\0', "")).unwrap_or_default())
 }
 
 /// A constant of the runtime's `abi` module, by name.
@@ -34,7 +35,15 @@ fn opt_str(s: Option<&str>) -> TokenStream {
 
 /// `obj_path` is where the object was read from: an `include_bytes!` of it makes cargo
 /// rebuild the crate when the object changes (the bytes themselves are not kept).
-pub fn expand(item: &ItemStruct, obj_path: &Path, model: &Model, plan: &Plan) -> TokenStream {
+/// `obj_span` is the `obj = "..."` string's: the checks that depend on how the crate is
+/// built point there.
+pub fn expand(
+    item: &ItemStruct,
+    obj_path: &Path,
+    obj_span: Span,
+    model: &Model,
+    plan: &Plan,
+) -> TokenStream {
     let ty = &item.ident;
     let name = &plan.name;
     let path = obj_path.to_string_lossy();
@@ -42,7 +51,9 @@ pub fn expand(item: &ItemStruct, obj_path: &Path, model: &Model, plan: &Plan) ->
 
     let maps = model.maps.iter().enumerate().map(|(i, m)| {
         let (map_name, kernel_name) = (&m.name, &plan.map_kernel_names[i]);
-        let map_type = abi(&format!("BPF_MAP_TYPE_{}", MAP_TYPES[m.map_type as usize]));
+        // `model::read` accepted only these types.
+        let map_type = MAP_TYPES.get(m.map_type as usize).unwrap_or(&"UNSPEC");
+        let map_type = abi(&format!("BPF_MAP_TYPE_{map_type}"));
         let (key_size, value_size) = (m.key_size, m.value_size);
         let (max_entries, map_flags, map_extra) = (m.max_entries, m.map_flags, m.map_extra);
         let (key_id, value_id, freeze) = (m.btf_key_type_id, m.btf_value_type_id, m.freeze);
@@ -140,10 +151,32 @@ pub fn expand(item: &ItemStruct, obj_path: &Path, model: &Model, plan: &Plan) ->
         }
     });
 
+    // Links only user space can make: a module's build (the runtime's feature
+    // `kernel`) fails on these, with the reason, at const-evaluation time.
+    let user_space_only = plan.links.iter().filter_map(|l| {
+        let reason = l.user_space_only.as_deref()?;
+        Some(quote_spanned! {obj_span=>
+            const _: () = ::bpf_preload::__private::user_space_attach_only(#reason);
+        })
+    });
+    // The table holds little-endian instructions and BTF, as the object does.
+    let byte_order = format!(
+        "`{}` is little-endian BPF, but this crate is being built for a big-endian target: \
+         bpf-preload supports little-endian targets only",
+        obj_path.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let byte_order = quote_spanned! {obj_span=>
+        #[cfg(target_endian = "big")]
+        ::core::compile_error!(#byte_order);
+    };
+
     quote! {
         #item
 
         const _: () = {
+            #byte_order
+            #(#user_space_only)*
+
             // Rebuild when the object changes; the bytes are not kept.
             const _: &[u8] = ::core::include_bytes!(#path);
 

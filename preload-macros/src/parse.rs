@@ -1,13 +1,24 @@
 //! The attribute's arguments: `#[bpf_preload(obj = "x.bpf.o", name = "x", ...)]`.
+//! Every mistake is an error on the offending token that says what was expected.
 
+use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
 use syn::{Ident, LitStr, Token};
 
 /// Every option the attribute accepts, for error messages.
 pub const OPTIONS: &str =
     "obj = \"...\", name = \"...\", pin_as(NAME = \"...\", ...), no_pin(NAME, ...), \
      no_attach(PROGRAM, ...), pin_programs, pin_data";
+
+const OPTION_NAMES: [&str; 7] = [
+    "obj",
+    "name",
+    "pin_as",
+    "no_pin",
+    "no_attach",
+    "pin_programs",
+    "pin_data",
+];
 
 pub struct Args {
     /// Path of the compiled BPF object, relative to the file holding the attribute.
@@ -26,26 +37,150 @@ pub struct Args {
     pub pin_data: bool,
 }
 
-/// `key = "value"` inside `pin_as(...)`.
-struct Rename(Ident, LitStr);
-
-impl Parse for Rename {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let key = input.parse()?;
-        input.parse::<Token![=]>()?;
-        Ok(Rename(key, input.parse()?))
+/// Levenshtein distance, for "did you mean" hints.
+pub fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
     }
+    row[b.len()]
+}
+
+/// The candidate closest to `name`, if it is close enough to be a likely typo or a
+/// shortened name (`counts` for `counts_by_pid`).
+pub fn closest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let containing = candidates
+        .iter()
+        .filter(|c| name.len() >= 3 && c.contains(name))
+        .min_by_key(|c| c.len());
+    if let Some(c) = containing {
+        return Some(c);
+    }
+    candidates
+        .into_iter()
+        .map(|c| (distance(name, c), c))
+        .min()
+        .filter(|(d, _)| *d <= name.len().max(3) / 2 + 1)
+        .map(|(_, c)| c)
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {
     if slot.is_some() {
         return Err(syn::Error::new(
             key.span(),
-            format!("duplicate option `{key}`"),
+            format!(
+                "duplicate option `{key}`: it is already given earlier in this attribute; give \
+                 each option once"
+            ),
         ));
     }
     *slot = Some(value);
     Ok(())
+}
+
+/// `= "string"` after `key`.
+fn string_value(input: ParseStream, key: &Ident, example: &str) -> syn::Result<LitStr> {
+    let usage = format!("`{key}` takes a string: `{key} = \"{example}\"`");
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(key.span(), usage));
+    }
+    input.parse::<Token![=]>()?;
+    if input.peek(LitStr) {
+        return input.parse();
+    }
+    match input.parse::<syn::Expr>() {
+        Ok(expr) => Err(syn::Error::new_spanned(
+            expr,
+            format!(
+                "{usage}; the value must be a string literal (the attribute is read before \
+                 constants, `concat!` or `env!` exist)"
+            ),
+        )),
+        Err(_) => Err(syn::Error::new(key.span(), usage)),
+    }
+}
+
+/// The parenthesized list after `key`.
+fn list<'a>(
+    input: ParseStream<'a>,
+    key: &Ident,
+    usage: &str,
+) -> syn::Result<syn::parse::ParseBuffer<'a>> {
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(
+            key.span(),
+            format!("`{key}` takes a list in parentheses: `{usage}`"),
+        ));
+    }
+    let content;
+    syn::parenthesized!(content in input);
+    Ok(content)
+}
+
+/// A program or map name inside a list.
+fn name_in(input: ParseStream, key: &Ident, usage: &str) -> syn::Result<Ident> {
+    if let Ok(lit) = input.fork().parse::<LitStr>() {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "names in `{key}(...)` are identifiers, without quotes: `{usage}` (write \
+                 `rodata` for the `.rodata` map)"
+            ),
+        ));
+    }
+    input.parse::<Ident>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("expected a program or map name in `{key}(...)`: `{usage}`"),
+        )
+    })
+}
+
+/// `NAME = "pin"` inside `pin_as(...)`.
+fn rename(input: ParseStream, key: &Ident) -> syn::Result<(Ident, LitStr)> {
+    const USAGE: &str = "pin_as(NAME = \"pin\", ...)";
+    let name = name_in(input, key, USAGE)?;
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("expected `= \"pin\"` after `{name}`: `{USAGE}`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    if !input.peek(LitStr) {
+        return Err(syn::Error::new(
+            input.span(),
+            format!("the pin name of `{name}` must be a string: `{name} = \"pin\"`"),
+        ));
+    }
+    Ok((name, input.parse()?))
+}
+
+/// `a, b, c` until the end of `input`, each parsed by `item`.
+fn comma_separated<T>(
+    input: ParseStream,
+    mut item: impl FnMut(ParseStream) -> syn::Result<T>,
+) -> syn::Result<Vec<T>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        out.push(item(input)?);
+        if input.is_empty() {
+            break;
+        }
+        if !input.peek(Token![,]) {
+            return Err(syn::Error::new(input.span(), "expected `,` between names"));
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(out)
 }
 
 impl Parse for Args {
@@ -59,49 +194,86 @@ impl Parse for Args {
         let mut pin_data = None;
 
         while !input.is_empty() {
-            let key: Ident = input.parse()?;
+            if let Ok(lit) = input.fork().parse::<LitStr>() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "options are named: write `obj = {}`; valid options: {OPTIONS}",
+                        quote::quote!(#lit)
+                    ),
+                ));
+            }
+            let key: Ident = input.call(syn::ext::IdentExt::parse_any).map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!("expected an option; valid options: {OPTIONS}"),
+                )
+            })?;
             match key.to_string().as_str() {
-                "obj" | "name" => {
-                    input.parse::<Token![=]>()?;
-                    let value: LitStr = input.parse()?;
-                    let slot = if key == "obj" { &mut obj } else { &mut name };
-                    set_once(slot, value, &key)?;
+                "obj" => {
+                    let value = string_value(input, &key, "bpf/x.bpf.o")?;
+                    set_once(&mut obj, value, &key)?;
+                }
+                "name" => {
+                    let value = string_value(input, &key, "x")?;
+                    set_once(&mut name, value, &key)?;
                 }
                 "pin_as" => {
-                    let content;
-                    syn::parenthesized!(content in input);
-                    let list = Punctuated::<Rename, Token![,]>::parse_terminated(&content)?;
-                    let list = list.into_iter().map(|Rename(k, v)| (k, v)).collect();
-                    set_once(&mut pin_as, list, &key)?;
+                    let content = list(input, &key, "pin_as(NAME = \"pin\", ...)")?;
+                    let renames = comma_separated(&content, |c| rename(c, &key))?;
+                    set_once(&mut pin_as, renames, &key)?;
                 }
                 "no_pin" | "no_attach" => {
-                    let content;
-                    syn::parenthesized!(content in input);
-                    let list = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                    let usage = format!("{key}(NAME, ...)");
+                    let content = list(input, &key, &usage)?;
+                    let names = comma_separated(&content, |c| name_in(c, &key, &usage))?;
                     let slot = if key == "no_pin" {
                         &mut no_pin
                     } else {
                         &mut no_attach
                     };
-                    set_once(slot, list.into_iter().collect(), &key)?;
+                    set_once(slot, names, &key)?;
                 }
-                "pin_programs" => set_once(&mut pin_programs, true, &key)?,
-                "pin_data" => set_once(&mut pin_data, true, &key)?,
+                "pin_programs" | "pin_data" => {
+                    if input.peek(Token![=]) || input.peek(syn::token::Paren) {
+                        return Err(syn::Error::new(
+                            key.span(),
+                            format!("`{key}` is a flag and takes no value: write just `{key}`"),
+                        ));
+                    }
+                    let slot = if key == "pin_programs" {
+                        &mut pin_programs
+                    } else {
+                        &mut pin_data
+                    };
+                    set_once(slot, true, &key)?;
+                }
                 other => {
+                    let hint = closest(other, OPTION_NAMES)
+                        .map(|c| format!("did you mean `{c}`? "))
+                        .unwrap_or_default();
                     return Err(syn::Error::new(
                         key.span(),
-                        format!("unknown option `{other}`; valid options: {OPTIONS}"),
-                    ))
+                        format!("unknown option `{other}`; {hint}valid options: {OPTIONS}"),
+                    ));
                 }
             }
             if !input.is_empty() {
+                if !input.peek(Token![,]) {
+                    return Err(syn::Error::new(
+                        input.span(),
+                        "expected `,` between options",
+                    ));
+                }
                 input.parse::<Token![,]>()?;
             }
         }
 
         let obj = obj.ok_or_else(|| {
-            input.error(
-                "missing `obj = \"path/to/object.bpf.o\"`: the compiled BPF object to preload",
+            syn::Error::new(
+                Span::call_site(),
+                "missing `obj = \"...\"`: #[bpf_preload] needs the compiled BPF object to \
+                 preload, e.g. `#[bpf_preload(obj = \"bpf/x.bpf.o\")]`",
             )
         })?;
         Ok(Args {

@@ -37,7 +37,8 @@ fn expand_example(name: &str) -> String {
         .position(|a| a.path().is_ident("bpf_preload"))
         .unwrap();
     let args: Args = item.attrs.remove(attr).parse_args().unwrap();
-    let tokens = crate::run(&args, &item, &[src, crate_dir]).unwrap_or_else(|e| panic!("{e}"));
+    let bases = [(src, String::new()), (crate_dir, String::new())];
+    let tokens = crate::run(&args, &item, &bases).unwrap_or_else(|e| panic!("{e}"));
     let pretty = prettyplease::unparse(&syn::parse2(tokens).unwrap());
     pretty.replace(&workspace().display().to_string(), "$WORKSPACE")
 }
@@ -53,6 +54,180 @@ fn counters_expansion() {
 }
 
 #[test]
+fn mkdir_guard_expansion() {
+    insta::assert_snapshot!(expand_example("mkdir_guard"));
+}
+
+#[test]
+fn getppid_count_expansion() {
+    insta::assert_snapshot!(expand_example("getppid_count"));
+}
+
+#[test]
 fn expansion_is_deterministic() {
     assert_eq!(expand_example("counters"), expand_example("counters"));
+}
+
+/// Every file in a directory of the repository, sorted.
+fn files(dir: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(workspace().join(dir))
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && !p.ends_with("README.md"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Each input that once crashed the fuzzer (see `fuzz/regressions/README.md`) now
+/// ends in the error it names there, through the same path as the fuzzer.
+#[test]
+fn fuzz_regressions() {
+    let readme = std::fs::read_to_string(workspace().join("fuzz/regressions/README.md")).unwrap();
+    for path in files("fuzz/regressions") {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let data = std::fs::read(&path).unwrap();
+        let err = crate::replay::replay(&data).expect_err(&name);
+        let expected = readme
+            .lines()
+            .skip_while(|l| !l.contains(&name))
+            .find_map(|l| l.trim().strip_prefix("error: "))
+            .unwrap_or_else(|| panic!("fuzz/regressions/README.md lists {name} and its error"));
+        assert!(
+            err.contains(expected),
+            "{name}: expected an error containing {expected:?}, got {err:?}"
+        );
+    }
+}
+
+/// The committed corpus (`fuzz/replay/`, a minimised copy of what the fuzzer found
+/// interesting) through the same path as the fuzzer: no input panics.
+#[test]
+fn fuzz_corpus_replay() {
+    let inputs = files("fuzz/replay");
+    assert!(!inputs.is_empty());
+    let mut read = 0;
+    for path in &inputs {
+        let data = std::fs::read(path).unwrap();
+        read += usize::from(crate::replay::replay(&data).is_ok());
+    }
+    eprintln!("{} inputs replayed, {read} read into a table", inputs.len());
+}
+
+/// Every committed fixture ends in the error its compile-fail test expects, or in a
+/// table (the examples and the pass fixtures), through the fuzzer's path too.
+#[test]
+fn fixtures_and_examples_replay() {
+    for path in files("tests/fixtures")
+        .into_iter()
+        .chain(files("fuzz/seeds"))
+        .filter(|p| p.extension().is_some_and(|e| e == "o"))
+    {
+        let data = std::fs::read(&path).unwrap();
+        let _ = crate::replay::replay(&data);
+    }
+}
+
+#[path = "../../tests/fixtures/corrupt.rs"]
+#[allow(dead_code)]
+mod corrupt;
+
+/// Where the last DATASEC of the `.BTF` section at `btf` starts in the file.
+fn last_datasec(data: &[u8], btf: usize) -> usize {
+    let types = btf + corrupt::u32_at(data, btf + 4) + corrupt::u32_at(data, btf + 8);
+    let end = types + corrupt::u32_at(data, btf + 12);
+    let (mut at, mut last) = (types, None);
+    while at < end {
+        let info = corrupt::u32_at(data, at + 4);
+        let (kind, vlen) = ((info >> 24) & 0x1f, info & 0xffff);
+        if kind == 15 {
+            last = Some(at);
+        }
+        at += 12
+            + match kind {
+                1 | 14 | 17 => 4,
+                3 => 12,
+                4 | 5 | 15 | 19 => 12 * vlen,
+                6 | 13 => 8 * vlen,
+                _ => 0,
+            };
+    }
+    last.expect("a DATASEC")
+}
+
+/// Edits of a good object that each reach a panic in aya-obj 0.3 found by reading its
+/// source (the fuzzer found others: `fuzz/regressions/`). Each must end in the
+/// reader's own error, before aya-obj runs.
+#[test]
+fn aya_obj_traps_are_checked_first() {
+    let counters = std::fs::read(workspace().join("examples/counters/bpf/counters.bpf.o")).unwrap();
+    type Edit = fn(&mut Vec<u8>);
+    let cases: [(&str, Edit, &str); 5] = [
+        (
+            // btf.rs `string_at`: checks the offset against str_off + hdr_len +
+            // str_len, then indexes a table of str_len bytes; the map parser looks up
+            // every DATASEC's name.
+            "a DATASEC name offset past the string table",
+            |d| {
+                let btf = corrupt::section(&corrupt::sections(d), ".BTF").offset;
+                let str_len = corrupt::u32_at(d, btf + 20) as u32;
+                let datasec = last_datasec(d, btf);
+                corrupt::put_u32(d, datasec, str_len + 1);
+            },
+            "past the",
+        ),
+        (
+            // btf.rs `BtfExt::parse`: `string_at(..).ok().map(String::from).unwrap()`.
+            "a func_info section name outside the BTF strings",
+            |d| {
+                let ext = corrupt::section(&corrupt::sections(d), ".BTF.ext").offset;
+                let (hdr_len, off) = (corrupt::u32_at(d, ext + 4), corrupt::u32_at(d, ext + 8));
+                corrupt::put_u32(d, ext + hdr_len + off + 4, 0x00ff_ffff);
+            },
+            "past the end of `.BTF`'s strings",
+        ),
+        (
+            // obj.rs `parse_data_map_section`: `vec![0; section.size as usize]`, an
+            // allocation as large as the section header says (an abort once it fails).
+            "a 1 TiB `.bss`",
+            |d| {
+                let bss = corrupt::section(&corrupt::sections(d), ".bss").header;
+                corrupt::put_u64(d, bss + 32, 1 << 40);
+            },
+            "caps a map value at 4 MiB",
+        ),
+        (
+            // relocation.rs `FunctionLinker::relocate`: `todo!()` for a relocation
+            // whose size is neither 32 nor 64 (here R_BPF_64_ABS64, size 0).
+            "a call relocated with R_BPF_64_ABS64",
+            |d| {
+                let all = corrupt::sections(d);
+                let rel = corrupt::section(&all, ".reltracepoint/syscalls/sys_enter_getppid");
+                // The second relocation is the call to `record_hit` in `.text`.
+                let info = rel.offset + 16 + 8;
+                corrupt::put_u32(d, info, 2);
+            },
+            "has type 2",
+        ),
+        (
+            // relocation.rs `FunctionLinker::relocate`: `(ins.imm + 1) as u64 *
+            // INS_SIZE` overflows for a call to a section symbol with imm i32::MAX.
+            "a relocated call with immediate i32::MAX",
+            |d| {
+                let code = corrupt::section(
+                    &corrupt::sections(d),
+                    "tracepoint/syscalls/sys_enter_getppid",
+                )
+                .offset;
+                corrupt::put_u32(d, code + 0x30 + 4, i32::MAX as u32);
+            },
+            "far past",
+        ),
+    ];
+    for (what, edit, expected) in cases {
+        let mut data = counters.clone();
+        edit(&mut data);
+        let err = crate::replay::replay(&data).expect_err(what);
+        assert!(err.contains(expected), "{what}: {err}");
+    }
 }

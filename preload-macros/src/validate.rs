@@ -1,12 +1,14 @@
 //! Checks the attribute against the object and decides the plan: the object's name,
-//! which links exist, and what is pinned under which name.
+//! which links exist, what is pinned under which name, and which links only user
+//! space can make.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use proc_macro2::Span;
 use syn::{Ident, LitStr};
 
-use crate::model::{AttachModel, Model};
-use crate::parse::Args;
+use crate::model::{Attach, AttachModel, Model};
+use crate::parse::{closest, Args};
 
 /// Longest module name (`MODULE_NAME_LEN` is 64 - sizeof(long), with the NUL).
 const MODULE_NAME_MAX: usize = 55;
@@ -32,28 +34,40 @@ pub struct LinkPlan {
     pub program: usize,
     pub attach: AttachModel,
     pub pin: Option<String>,
+    /// Set when only user space can make this link: why a module cannot, as the
+    /// message that fails a module's build.
+    pub user_space_only: Option<String>,
 }
 
 /// The name of the object, from `name = "..."` or the object file's stem.
 pub fn object_name(args: &Args) -> syn::Result<String> {
-    let (name, span) = match &args.name {
-        Some(lit) => (lit.value(), lit.span()),
+    let (name, span, origin) = match &args.name {
+        Some(lit) => (lit.value(), lit.span(), "`name = \"...\"`"),
         None => {
             let path = args.obj.value();
             let file = path.rsplit('/').next().unwrap_or(&path).to_string();
             let stem = file.split('.').next().unwrap_or_default().replace('-', "_");
-            (stem, args.obj.span())
+            (
+                stem,
+                args.obj.span(),
+                "the object file's name up to its first `.`",
+            )
         }
     };
     let valid = !name.is_empty()
         && name.len() <= MODULE_NAME_MAX
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if !valid {
+        let shown = if name.is_empty() {
+            "an empty object name".to_string()
+        } else {
+            format!("object name `{name}`")
+        };
         return Err(syn::Error::new(
             span,
             format!(
-                "object name `{name}` cannot be a kernel module name: use 1 to {MODULE_NAME_MAX} \
-                 ASCII letters, digits or `_` (set it with `name = \"...\"`)"
+                "{shown} (from {origin}) cannot be a kernel module name: use 1 to \
+                 {MODULE_NAME_MAX} ASCII letters, digits or `_`, e.g. `name = \"my_object\"`"
             ),
         ));
     }
@@ -61,37 +75,32 @@ pub fn object_name(args: &Args) -> syn::Result<String> {
 }
 
 /// libbpf's names for `.data`-like maps: up to 8 bytes of the object's name, then the
-/// section name, 15 bytes in all (`counters.rodata`).
+/// section name, 15 bytes in all (`counters.rodata`), with every byte the kernel
+/// refuses in a name replaced by `_`.
 fn internal_map_name(object: &str, section: &str) -> String {
     let prefix = &object[..object.len().min(8)];
-    let mut name = format!("{prefix}{section}");
-    name.truncate(OBJ_NAME_MAX);
-    name
+    kernel_name(&format!("{prefix}{section}"))
 }
 
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+/// A name the kernel accepts: letters, digits, `_` and `.`, at most 15 bytes.
+fn kernel_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(OBJ_NAME_MAX)
+        .collect()
 }
 
 fn unknown(ident: &Ident, what: &str, candidates: &[&str]) -> syn::Error {
     let name = ident.to_string();
-    let closest = candidates
-        .iter()
-        .min_by_key(|c| distance(&name, c))
-        .filter(|c| distance(&name, c) <= name.len().max(3) / 2 + 1);
-    let hint = match closest {
+    let hint = match closest(&name, candidates.iter().copied()) {
         Some(c) => format!("; did you mean `{c}`?"),
+        None if candidates.is_empty() => format!("; the object has no {what}"),
         None => format!("; the object has: {}", candidates.join(", ")),
     };
     syn::Error::new(
@@ -100,22 +109,21 @@ fn unknown(ident: &Ident, what: &str, candidates: &[&str]) -> syn::Error {
     )
 }
 
-fn check_pin_name(name: &str, lit: &LitStr) -> syn::Result<()> {
-    let problem = if name.is_empty() {
-        "is empty"
+/// Why bpffs cannot hold a file of this name, if it cannot.
+fn pin_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
     } else if name.contains('/') {
-        "contains `/`"
+        Some("contains `/`, and pins live directly in the object's bpffs directory")
+    } else if name.contains('\0') {
+        Some("contains a NUL byte")
     } else if name == "." || name == ".." {
-        "is `.` or `..`"
+        Some("is `.` or `..`")
     } else if name.len() > PIN_NAME_MAX {
-        "is longer than 255 bytes"
+        Some("is longer than 255 bytes (NAME_MAX)")
     } else {
-        return Ok(());
-    };
-    Err(syn::Error::new(
-        lit.span(),
-        format!("pin name `{name}` {problem}: bpffs cannot hold it"),
-    ))
+        None
+    }
 }
 
 /// Map keys accept `rodata` for `.rodata`, since a dot cannot start an identifier.
@@ -126,8 +134,22 @@ fn map_index(model: &Model, key: &str) -> Option<usize> {
         .position(|m| m.name == key || m.name.strip_prefix('.') == Some(key))
 }
 
+fn listed_twice(ids: &[Ident], option: &str) -> syn::Result<()> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        if !seen.insert(id.to_string()) {
+            return Err(syn::Error::new(
+                id.span(),
+                format!("`{id}` is listed twice in `{option}(...)`"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     let name = object_name(args)?;
+    let obj_span = args.obj.span();
     let program_index = |id: &Ident| model.programs.iter().position(|p| id == &p.name);
     let program_names: Vec<&str> = model.programs.iter().map(|p| p.name.as_str()).collect();
     let pinnable: Vec<&str> = model
@@ -137,26 +159,113 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .chain(model.maps.iter().map(|m| m.name.trim_start_matches('.')))
         .collect();
 
+    for p in &model.programs {
+        let valid = p
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        if !valid {
+            return Err(syn::Error::new(
+                obj_span,
+                format!(
+                    "program `{}` has a name the kernel refuses: program names may hold only \
+                     ASCII letters, digits, `_` and `.`",
+                    p.name.escape_debug()
+                ),
+            ));
+        }
+    }
+
+    listed_twice(&args.no_attach, "no_attach")?;
+    listed_twice(&args.no_pin, "no_pin")?;
     for id in &args.no_attach {
         program_index(id).ok_or_else(|| unknown(id, "program", &program_names))?;
     }
+    let detached = |p: &str| args.no_attach.iter().any(|id| id == p);
+
+    // Programs bpf-preload cannot attach must be marked load-only.
+    for p in &model.programs {
+        if let Attach::Manually { why } = &p.kind.attach {
+            if !detached(&p.name) {
+                return Err(syn::Error::new(
+                    obj_span,
+                    format!(
+                        "program `{0}` (section `{1}`) cannot be attached by bpf-preload: {why}. \
+                         Load it without attaching it, with `no_attach({0})`, and attach it from \
+                         user space (`pin_programs` pins it as `{0}_prog`)",
+                        p.name, p.section
+                    ),
+                ));
+            }
+        }
+    }
+    let has_link = |i: usize| {
+        let p = &model.programs[i];
+        p.kind.attach.model().is_some() && !detached(&p.name)
+    };
+
     // What `pin_as` and `no_pin` name: a link (by its program) or a map.
+    let linkless = |id: &Ident, option: &str| -> syn::Result<()> {
+        match program_index(id) {
+            Some(i) if !has_link(i) => Err(syn::Error::new(
+                id.span(),
+                format!(
+                    "`{option}` names program `{id}`, which has no link to pin: it is loaded \
+                     only ({}). Programs are pinned with `pin_programs`, as `{id}_prog`",
+                    if detached(&id.to_string()) {
+                        "it is in `no_attach`"
+                    } else {
+                        "a socket filter is attached by whoever opens the socket"
+                    }
+                ),
+            )),
+            _ => Ok(()),
+        }
+    };
     let mut renamed: HashMap<String, &LitStr> = HashMap::new();
     for (id, lit) in &args.pin_as {
         if program_index(id).is_none() && map_index(model, &id.to_string()).is_none() {
             return Err(unknown(id, "program or map", &pinnable));
         }
-        check_pin_name(&lit.value(), lit)?;
+        linkless(id, "pin_as(...)")?;
+        if let Some(problem) = pin_name_problem(&lit.value()) {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "pin name `{}` {problem}: bpffs cannot hold it",
+                    lit.value().escape_debug()
+                ),
+            ));
+        }
         if renamed.insert(id.to_string(), lit).is_some() {
             return Err(syn::Error::new(
                 id.span(),
-                format!("`{id}` is renamed twice"),
+                format!("`{id}` is renamed twice in `pin_as(...)`"),
             ));
         }
     }
     for id in &args.no_pin {
         if program_index(id).is_none() && map_index(model, &id.to_string()).is_none() {
             return Err(unknown(id, "program or map", &pinnable));
+        }
+        linkless(id, "no_pin(...)")?;
+        if renamed.contains_key(&id.to_string()) {
+            return Err(syn::Error::new(
+                id.span(),
+                format!("`{id}` is both renamed in `pin_as(...)` and left unpinned in `no_pin`"),
+            ));
+        }
+        if let Some(m) = map_index(model, &id.to_string()).map(|i| &model.maps[i]) {
+            if m.internal && !args.pin_data && program_index(id).is_none() {
+                return Err(syn::Error::new(
+                    id.span(),
+                    format!(
+                        "`no_pin({id})`: the `{}` map is not pinned anyway (only `pin_data` \
+                         pins global-data maps)",
+                        m.name
+                    ),
+                ));
+            }
         }
     }
     let unpinned = |key: &str| args.no_pin.iter().any(|id| id == key);
@@ -171,12 +280,23 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .programs
         .iter()
         .enumerate()
-        .filter(|(_, p)| !args.no_attach.iter().any(|id| id == &p.name))
+        .filter(|(_, p)| !detached(&p.name))
         .filter_map(|(i, p)| {
+            let attach = p.kind.attach.model()?.clone();
+            let user_space_only = match &p.kind.attach {
+                Attach::UserSpaceOnly { why, .. } => Some(format!(
+                    "program `{0}` (section `{1}`) cannot be attached from a kernel module: \
+                     {why}. Load it without attaching it, with `no_attach({0})`, and attach it \
+                     from user space; or preload this object from user space instead",
+                    p.name, p.section
+                )),
+                _ => None,
+            };
             Some(LinkPlan {
                 program: i,
-                attach: p.kind.attach.clone()?,
+                attach,
                 pin: pin_name(&p.name, p.name.clone()),
+                user_space_only,
             })
         })
         .collect();
@@ -198,22 +318,57 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .map(|p| args.pin_programs.then(|| format!("{}_prog", p.name)))
         .collect();
 
-    // Two pins with one name would fail at load time: refuse now.
-    let mut seen: HashMap<&str, ()> = HashMap::new();
-    let all_pins = links
-        .iter()
-        .filter_map(|l| l.pin.as_deref())
-        .chain(map_pins.iter().flatten().map(String::as_str))
-        .chain(program_pins.iter().flatten().map(String::as_str));
-    for pin in all_pins {
-        if seen.insert(pin, ()).is_some() {
-            let span = renamed
-                .values()
-                .find(|l| l.value() == pin)
-                .map_or(args.obj.span(), |l| l.span());
+    // Every pin, with what it pins, for the two checks below.
+    let mut pins: Vec<(&str, String)> = Vec::new();
+    for l in &links {
+        if let Some(pin) = &l.pin {
+            pins.push((
+                pin,
+                format!("the link of `{}`", model.programs[l.program].name),
+            ));
+        }
+    }
+    for (m, pin) in model.maps.iter().zip(&map_pins) {
+        if let Some(pin) = pin {
+            pins.push((pin, format!("the map `{}`", m.name)));
+        }
+    }
+    for (p, pin) in model.programs.iter().zip(&program_pins) {
+        if let Some(pin) = pin {
+            pins.push((pin, format!("the program `{}`", p.name)));
+        }
+    }
+    // The last rename to `pin` in the attribute, else the object.
+    let span_of = |pin: &str| -> Span {
+        args.pin_as
+            .iter()
+            .rev()
+            .find(|(_, l)| l.value() == pin)
+            .map_or(obj_span, |(_, l)| l.span())
+    };
+    // Names from the object, rather than from `pin_as`, may be unfit too.
+    for (pin, what) in &pins {
+        if let Some(problem) = pin_name_problem(pin) {
             return Err(syn::Error::new(
-                span,
-                format!("two objects would be pinned as `{pin}`: rename one with `pin_as(...)`"),
+                span_of(pin),
+                format!(
+                    "{what} would be pinned as `{}`, which {problem}: bpffs cannot hold it; \
+                     rename it with `pin_as(...)` or leave it unpinned with `no_pin(...)`",
+                    pin.escape_debug()
+                ),
+            ));
+        }
+    }
+    // Two pins with one name would fail at load time: refuse now.
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (pin, what) in &pins {
+        if let Some(first) = seen.insert(pin, what) {
+            return Err(syn::Error::new(
+                span_of(pin),
+                format!(
+                    "two pins named `{pin}`: {first} and {what}; rename one with `pin_as(...)` \
+                     or leave one unpinned with `no_pin(...)`"
+                ),
             ));
         }
     }
@@ -225,7 +380,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             if m.internal {
                 internal_map_name(&name, &m.name)
             } else {
-                m.name.chars().take(OBJ_NAME_MAX).collect()
+                kernel_name(&m.name)
             }
         })
         .collect();

@@ -8,6 +8,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod abi;
+mod assert;
 pub mod backend;
 pub mod btf;
 pub mod errno;
@@ -26,3 +27,9 @@ pub use errno::Errno;
 pub use error::{Error, Step};
 pub use loader::{load, Loaded};
 pub use table::*;
+
+/// What `#[bpf_preload]` expands to refers to; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::assert::user_space_attach_only;
+}

@@ -3,6 +3,7 @@
 mod bench;
 mod bpf;
 mod demo;
+mod fixtures;
 mod setup;
 mod test;
 
@@ -32,6 +33,13 @@ enum Command {
     Demo,
     /// Measure the load path side by side with bpftool and write BENCHMARKS.md.
     Bench,
+    /// Rebuild the bad BPF objects of the compile-fail tests (tests/fixtures/) from
+    /// their C sources and from byte edits of a good object.
+    Fixtures {
+        /// Only check that the committed fixtures match their sources and recipes.
+        #[arg(long)]
+        check: bool,
+    },
     /// Run every test tier: formatting, lints, objects up to date, host tests, and
     /// the real-kernel tests.
     Test,
@@ -43,5 +51,6 @@ fn main() -> Result<()> {
         Command::Demo => demo::run(),
         Command::Test => test::run(),
         Command::Bench => bench::run(),
+        Command::Fixtures { check } => fixtures::run(check),
     }
 }

@@ -54,6 +54,8 @@ pub fn run() -> Result<()> {
     ]))?;
     step("committed BPF objects match their sources");
     crate::bpf::run(true)?;
+    step("compile-fail fixtures match their sources and recipes");
+    crate::fixtures::run(true)?;
     step("tier 1 (host) and tier 2 (real kernel, user backend): cargo test --workspace");
     let mut passed = 0;
     count_tests(

@@ -1,0 +1,43 @@
+//! Only `obj`: every link and every declared map pinned under its own name.
+#![allow(dead_code)]
+use bpf_preload::{bpf_preload, Object, Preload};
+
+#[bpf_preload(obj = "../../examples/counters/bpf/counters.bpf.o")]
+pub struct Counters;
+
+fn main() {
+    let object = <Counters as Preload>::OBJECT;
+    assert_eq!(object.name, "counters");
+    assert_eq!(object.programs.len(), 3);
+    assert_eq!(
+        link_pins(object),
+        [
+            ("count_getppid_raw_tp", Some("count_getppid_raw_tp")),
+            ("count_getppid_tp", Some("count_getppid_tp")),
+            ("count_getppid_tp_btf", Some("count_getppid_tp_btf")),
+        ]
+    );
+    assert_eq!(
+        map_pins(object),
+        [
+            (".bss", None),
+            (".data", None),
+            (".rodata", None),
+            ("counts_by_pid", Some("counts_by_pid")),
+            ("events", Some("events")),
+        ]
+    );
+    assert!(object.programs.iter().all(|p| p.pin.is_none()));
+}
+
+fn link_pins(object: &Object) -> Vec<(&str, Option<&str>)> {
+    object
+        .links
+        .iter()
+        .map(|l| (object.programs[l.program].name, l.pin))
+        .collect()
+}
+
+fn map_pins(object: &Object) -> Vec<(&str, Option<&str>)> {
+    object.maps.iter().map(|m| (m.name, m.pin)).collect()
+}
