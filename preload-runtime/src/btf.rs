@@ -104,6 +104,7 @@ pub fn find_in_kernel<B: Backend + ?Sized>(
         key_size: 4,
         value_size,
         max_entries: 1,
+        map_name: *b"preload_btf_id\0\0",
         ..Default::default()
     };
     // SAFETY: MAP_CREATE reads no pointers.

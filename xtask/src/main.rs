@@ -4,8 +4,10 @@ mod bench;
 mod bpf;
 mod demo;
 mod fixtures;
+mod module;
 mod setup;
 mod test;
+mod vm;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -28,9 +30,14 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Preload the iterators example from user space into a private bpffs and show
-    /// what its two iterators print.
-    Demo,
+    /// Build the iterators and mkdir_guard modules, boot Debian's stock kernel in QEMU
+    /// with them, and show the iterator files in bpffs and the LSM refusing a mkdir.
+    Demo {
+        /// Instead, preload the iterators example from this process into a private
+        /// bpffs (root, no VM).
+        #[arg(long)]
+        user_space: bool,
+    },
     /// Measure the load path side by side with bpftool and write BENCHMARKS.md.
     Bench,
     /// Rebuild the bad BPF objects of the compile-fail tests (tests/fixtures/) from
@@ -40,6 +47,28 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Build a kernel module (`<name>.ko`) from an example crate, for a kernel's headers.
+    BuildModule {
+        /// The example crate's directory, e.g. `examples/iterators`.
+        crate_dir: std::path::PathBuf,
+        /// Kernel build directory [default: /lib/modules/$(uname -r)/build, else the
+        /// newest /usr/src/linux-headers-*].
+        #[arg(long)]
+        kdir: Option<std::path::PathBuf>,
+        /// Directory for the .ko [default: target/modules/<release>/<permanent|unloadable>].
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Sign with the kernel's scripts/sign-file and this private key and certificate.
+        #[arg(long, num_args = 2, value_names = ["KEY", "CERT"])]
+        sign: Option<Vec<std::path::PathBuf>>,
+        /// Let rmmod detach and free everything. Without it rmmod is refused and the
+        /// programs stay until shutdown.
+        #[arg(long)]
+        unloadable: bool,
+    },
+    /// Boot Debian's stock kernels in QEMU with the example modules and run the
+    /// scenarios inside; prints a table of scenarios x kernels.
+    VmTest(vm::Args),
     /// Run every test tier: formatting, lints, objects up to date, host tests, and
     /// the real-kernel tests.
     Test,
@@ -48,8 +77,24 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Bpf { check } => bpf::run(check),
-        Command::Demo => demo::run(),
+        Command::Demo { user_space: false } => demo::run(),
+        Command::Demo { user_space: true } => demo::user_space(),
         Command::Test => test::run(),
+        Command::BuildModule {
+            crate_dir,
+            kdir,
+            out,
+            sign,
+            unloadable,
+        } => module::run(&module::Options {
+            crate_dir,
+            kdir,
+            out,
+            sign: sign.map(|s| (s[0].clone(), s[1].clone())),
+            unloadable,
+            verbose: true,
+        }),
+        Command::VmTest(args) => vm::run(&args).map(drop),
         Command::Bench => bench::run(),
         Command::Fixtures { check } => fixtures::run(check),
     }

@@ -1,4 +1,4 @@
-//! An fentry program counting getppid(2) calls per process into the `getppid_calls`
+//! A tp_btf program counting getppid(2) calls per process into the `getppid_calls`
 //! map, which user space finds by name among the kernel's maps.
 #![no_std]
 

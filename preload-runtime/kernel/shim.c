@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The one generic C shim of every bpf-preload module: module init/exit, the
+ * kernel symbols the Rust runtime needs, allocation, printing, panics, and the
+ * kernel's bpf_preload_ops hook. Nothing in here is specific to a BPF object:
+ * what differs between modules reaches the shim only through the Rust table.
+ * See shim.h for the contract.
+ *
+ * Checked against Debian's 6.1 and 6.12 kernels (headers and sources).
+ *
+ * Build-time defines (set by Kbuild):
+ *   BPF_PRELOAD_IMPORT_NS  symbol namespace of the BPF exports (BPF_INTERNAL
+ *                          on 6.12.y and >= 6.15), taken from Module.symvers
+ *   BPF_PRELOAD_UNLOADABLE rmmod detaches and frees everything; without it
+ *                          rmmod is refused (see bpf_preload_shim_exit)
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/bpf.h>
+#include <linux/bug.h>
+#include <linux/err.h>
+#include <linux/fdtable.h>
+#include <linux/module.h>
+#include <linux/preempt.h>
+#include <linux/printk.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "shim.h"
+
+/* Exported (EXPORT_SYMBOL, in BPF_INTERNAL on 6.12.y) but declared in no header. */
+int kern_sys_bpf(int cmd, union bpf_attr *attr, unsigned int size);
+
+/*
+ * kernel/bpf/preload/bpf_preload.h is not shipped in linux-headers. Same layout
+ * in 6.1 and 6.12 (and every kernel since 5.19): kernel/bpf/inode.c calls
+ * ops->preload() at every bpffs mount, under try_module_get(ops->owner), for
+ * BPF_PRELOAD_LINKS iterator links, takes its own reference on each
+ * (bpf_link_inc) and pins it as link_name in the new mount.
+ */
+struct bpf_preload_info {
+	char link_name[16];
+	struct bpf_link *link;
+};
+
+struct bpf_preload_ops {
+	int (*preload)(struct bpf_preload_info *);
+	struct module *owner;
+};
+
+extern struct bpf_preload_ops *bpf_preload_ops;
+#define BPF_PRELOAD_LINKS 2
+
+int bpf_preload_sys_bpf(int cmd, void *attr, u32 size)
+{
+	/*
+	 * attr is kernel memory, and so is every pointer in it: kern_sys_bpf()
+	 * passes KERNEL_BPFPTR(attr) and the commands it accepts read nested
+	 * pointers through bpfptr_t too (except the raw_tp name, see kernel.rs).
+	 */
+	return kern_sys_bpf(cmd, attr, size);
+}
+
+void bpf_preload_close_fd(u32 fd)
+{
+	close_fd(fd);
+}
+
+void *bpf_preload_alloc(size_t size)
+{
+	return kmalloc(size, GFP_KERNEL);
+}
+
+void *bpf_preload_realloc(void *ptr, size_t size)
+{
+	return krealloc(ptr, size, GFP_KERNEL);
+}
+
+void bpf_preload_free(void *ptr)
+{
+	kfree(ptr);
+}
+
+void bpf_preload_log(int level, const char *msg, size_t len)
+{
+	/* Bounded: msg is a Rust &str, not NUL-terminated. */
+	int n = len > INT_MAX ? INT_MAX : (int)len;
+
+	switch (level) {
+	case 3:
+		pr_err("%.*s\n", n, msg);
+		break;
+	case 4:
+		pr_warn("%.*s\n", n, msg);
+		break;
+	default:
+		pr_info("%.*s\n", n, msg);
+		break;
+	}
+}
+
+int bpf_preload_link_get(u32 fd, void **link)
+{
+	struct bpf_link *l = bpf_link_get_from_fd(fd);
+
+	if (IS_ERR(l))
+		return PTR_ERR(l);
+	*link = l;
+	return 0;
+}
+
+void bpf_preload_link_put(void *link)
+{
+	bpf_link_put(link);
+}
+
+int bpf_preload_map_get(u32 fd, void **map)
+{
+	/* A reference on the map (not a user reference): enough to keep it alive. */
+	struct bpf_map *m = bpf_map_get(fd);
+
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	*map = m;
+	return 0;
+}
+
+void bpf_preload_map_put(void *map)
+{
+	bpf_map_put(map);
+}
+
+int bpf_preload_prog_get(u32 fd, u32 prog_type, void **prog)
+{
+	struct bpf_prog *p = bpf_prog_get_type_dev(fd, prog_type, false);
+
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	*prog = p;
+	return 0;
+}
+
+void bpf_preload_prog_put(void *prog)
+{
+	bpf_prog_put(prog);
+}
+
+/*
+ * The exposed links. Written only while the hook is not published (before the
+ * cmpxchg that claims it, after the one that releases it), so the preload
+ * callback reads them without a lock. No reference of our own (shim.h): Rust
+ * holds each link until after bpf_preload_unexpose(), and bpffs takes its own
+ * reference for every link file it creates (bpf_link_inc in populate_bpffs).
+ * bpf_link_inc() is not exported; bpf_link_inc_not_zero() is, should the shim
+ * ever need one.
+ */
+static struct bpf_preload_info exposed[BPF_PRELOAD_LINKS];
+static bool is_exposed;
+
+static int shim_preload(struct bpf_preload_info *obj)
+{
+	memcpy(obj, exposed, sizeof(exposed));
+	return 0;
+}
+
+static struct bpf_preload_ops shim_ops = {
+	.preload = shim_preload,
+	.owner = THIS_MODULE,
+};
+
+int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *link1)
+{
+	const char *names[BPF_PRELOAD_LINKS] = { name0, name1 };
+	struct bpf_link *links[BPF_PRELOAD_LINKS] = { link0, link1 };
+	struct bpf_preload_ops *old;
+	char owner[MODULE_NAME_LEN];
+	int i;
+
+	if (is_exposed)
+		return -EBUSY;
+	for (i = 0; i < BPF_PRELOAD_LINKS; i++) {
+		if (!links[i] || !names[i])
+			return -EINVAL;
+		if (strscpy(exposed[i].link_name, names[i], sizeof(exposed[i].link_name)) < 0) {
+			pr_err("cannot expose link '%s': a name has at most %zu bytes\n",
+			       names[i], sizeof(exposed[i].link_name) - 1);
+			memset(exposed, 0, sizeof(exposed));
+			return -ENAMETOOLONG;
+		}
+		exposed[i].link = links[i];
+	}
+
+	/*
+	 * Claim the hook only if it is free. Preemption stays off while the old
+	 * owner's name is read: a module's memory is freed only after an RCU
+	 * grace period, so the other owner's ops and struct module stay valid.
+	 */
+	preempt_disable();
+	old = cmpxchg(&bpf_preload_ops, NULL, &shim_ops);
+	if (old) {
+		if (old->owner)
+			strscpy(owner, module_name(old->owner), sizeof(owner));
+		else
+			strscpy(owner, "the kernel itself", sizeof(owner));
+	}
+	preempt_enable();
+	if (old) {
+		pr_warn("the kernel's bpf_preload_ops hook is taken (by %s): %s and %s are not exposed in bpffs\n",
+			owner, exposed[0].link_name, exposed[1].link_name);
+		memset(exposed, 0, sizeof(exposed));
+		return -EBUSY;
+	}
+	is_exposed = true;
+	return 0;
+}
+
+void bpf_preload_unexpose(void)
+{
+	if (!is_exposed)
+		return;
+	/*
+	 * From module exit no preload callback can be running: bpffs calls it
+	 * only under try_module_get(THIS_MODULE), which fails once the module is
+	 * going, and rmmod refuses a module whose count is not zero (rmmod -f
+	 * does not, and is racy by nature). A bpffs mounted meanwhile keeps the
+	 * kernel's own references on its two link files. (The kernel itself
+	 * reads bpf_preload_ops twice without a lock in bpf_preload_mod_get();
+	 * the in-tree bpf_preload module has the same race against a mount on
+	 * unload.)
+	 */
+	if (cmpxchg(&bpf_preload_ops, &shim_ops, NULL) != &shim_ops)
+		pr_warn("bpf_preload_ops was changed behind our back\n");
+	is_exposed = false;
+	memset(exposed, 0, sizeof(exposed));
+}
+
+void bpf_preload_panic(const char *msg, size_t len)
+{
+	int n = len > INT_MAX ? INT_MAX : (int)len;
+
+	pr_emerg("Rust panic: %.*s\n", n, msg);
+	/*
+	 * As Rust-for-Linux does: BUG() oopses. The oops kills the task running
+	 * the module's code (insmod in module init), so insmod does not return
+	 * and init never completes: the module stays in the "coming" state,
+	 * cannot be used or removed, and its fds are closed when the task exits.
+	 * The kernel keeps running (unless booted with panic_on_oops=1) and is
+	 * tainted. Returning an error is impossible here: Rust panics cannot
+	 * unwind (panic=abort) and the Rust state is no longer trustworthy.
+	 */
+	BUG();
+}
+
+static int __init bpf_preload_shim_init(void)
+{
+	int err = bpf_preload_rust_init();
+
+	/* A positive return from init makes the kernel warn; it is an error. */
+	if (err)
+		return err > 0 ? -EINVAL : err;
+#ifndef BPF_PRELOAD_UNLOADABLE
+	/*
+	 * Permanent: our own reference makes rmmod fail ("in use"). Only a
+	 * forced rmmod -f gets past it, and then the exit function below runs.
+	 */
+	__module_get(THIS_MODULE);
+#endif
+	return 0;
+}
+module_init(bpf_preload_shim_init);
+
+/*
+ * A permanent module has an exit function too, for one case only: rmmod -f
+ * (CONFIG_MODULE_FORCE_UNLOAD, which Debian's kernels enable) removes a module
+ * whatever its reference count, and even one without an exit function. The
+ * kernel's bpf_preload_ops would then point into freed module memory and the
+ * next bpffs mount would oops. So the exit function always releases the hook;
+ * only an unloadable module also detaches and frees its programs.
+ */
+static void __exit bpf_preload_shim_exit(void)
+{
+	/* Hook first, so no new mount is offered links that are being freed. */
+	bpf_preload_unexpose();
+#ifdef BPF_PRELOAD_UNLOADABLE
+	bpf_preload_rust_exit();
+#else
+	pr_warn("forced removal: its BPF programs stay attached and held until shutdown\n");
+#endif
+}
+module_exit(bpf_preload_shim_exit);
+
+#ifdef BPF_PRELOAD_IMPORT_NS
+/* MODULE_INFO with a string works with both MODULE_IMPORT_NS syntaxes (6.13 changed it). */
+MODULE_INFO(import_ns, __stringify(BPF_PRELOAD_IMPORT_NS));
+#endif
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("bpf-preload: loads, attaches and holds the BPF object " KBUILD_MODNAME);
