@@ -38,7 +38,7 @@ impl Stats {
 }
 
 fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
 /// Adds up the time spent in the system calls (bpf, perf_event_open, close, unlink):
@@ -194,12 +194,22 @@ pub fn run() -> Result<()> {
     writeln!(out, "- {}", version("rustc", &["--version"]))?;
     writeln!(out, "- {}", version("bpftool", &["--version"]))?;
     writeln!(out, "\n## Load path, user space, on the running kernel\n")?;
-    writeln!(out, "Ours: `bpf_preload::load` + `Loaded::free` with the user backend, in process (load, attach, pin, then unpin, detach, close). Inside syscalls: the part of that spent in bpf(2), perf_event_open(2), close(2) and unlink(2), which bounds any loader from below (closing a tracepoint link waits for an RCU grace period). bpftool: `bpftool prog loadall OBJ DIR pinmaps DIR/maps` and removing DIR, a whole process that loads and pins but does not attach.\n")?;
     writeln!(
         out,
-        "| object | ours | inside syscalls | ours − syscalls | bpftool prog loadall | ours / bpftool |"
+        "Ours: `bpf_preload::load` with the user backend, in process: BTF, maps, attach \
+         targets, programs, links, pins. Of which in syscalls: the time inside bpf(2) and \
+         perf_event_open(2), the floor for any loader; the rest is the loader's own work. \
+         Free: `Loaded::free` (unpin, detach, close); detaching a tracepoint waits for RCU \
+         grace periods. bpftool: `bpftool prog loadall OBJ DIR pinmaps DIR/maps`, then \
+         removing DIR: a whole process that loads and pins but cannot attach (bpftool 7.1 \
+         has no `autoattach`), and whose programs are freed asynchronously.\n"
     )?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
+    writeln!(
+        out,
+        "| object | ours: load+attach+pin | of which in syscalls | loader's own work \
+         | ours: free | bpftool prog loadall | ours (load) / bpftool |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
     for (object, obj) in examples {
         let dir = fs.path().join(object.name);
         std::fs::create_dir(&dir)?;
