@@ -4,6 +4,7 @@ mod bench;
 mod bpf;
 mod demo;
 mod fixtures;
+mod kernel;
 mod module;
 mod setup;
 mod test;
@@ -46,6 +47,16 @@ enum Command {
         /// Only check that the committed fixtures match their sources and recipes.
         #[arg(long)]
         check: bool,
+    },
+    /// Build the patched test kernel (linux-source-6.1 + kernel/patches + kernel/config),
+    /// cached by source version, patches and config; prints bzImage, kdir and signing key.
+    Kernel {
+        /// Cache directory [default: target/kernel]; the build goes to <OUT>/<key>/.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Then boot it under QEMU with the C test modules of kernel/test/.
+        #[arg(long)]
+        boot_test: bool,
     },
     /// Build a kernel module (`<name>.ko`) from an example crate, for a kernel's headers.
     BuildModule {
@@ -97,5 +108,6 @@ fn main() -> Result<()> {
         Command::VmTest(args) => vm::run(&args).map(drop),
         Command::Bench => bench::run(),
         Command::Fixtures { check } => fixtures::run(check),
+        Command::Kernel { out, boot_test } => kernel::run(out, boot_test),
     }
 }
