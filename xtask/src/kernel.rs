@@ -235,15 +235,17 @@ fn cache_key(version: &str, patches: &[PathBuf], fragment: &Path) -> Result<Stri
     Ok(String::from_utf8_lossy(&out.stdout)[..16].to_string())
 }
 
-/// Applies the series with `patch`, checking each patch first, so that a patch that does
-/// not apply is named and nothing of it is applied.
+/// Applies the series with `patch`, without fuzz (as `git apply`), checking each patch
+/// first, so that a patch that does not apply is named and nothing of it is applied.
 fn apply(kdir: &Path, patches: &[PathBuf], version: &str) -> Result<()> {
     for patch in patches {
         let name = patch.file_name().unwrap_or_default().to_string_lossy();
         for dry_run in [true, false] {
             let mut cmd = Command::new("patch");
             cmd.current_dir(kdir)
-                .args(["-p1", "--forward", "--batch", "--no-backup-if-mismatch"])
+                // No fuzz: a patch whose context changed must not apply somewhere else.
+                .args(["-p1", "--forward", "--batch", "--fuzz=0"])
+                .arg("--no-backup-if-mismatch")
                 .arg("-i")
                 .arg(patch);
             if dry_run {
