@@ -5,6 +5,8 @@
 //!   preload-probe absent prog|map|link NAME…  wait up to 10 s until none exists (exit 1 if some do)
 //!   preload-probe lookup MAP KEY             the value at KEY (a number, or `self` for our tgid)
 //!   preload-probe getppid N MAP              call getppid(2) N times, then `lookup MAP self`
+//!
+//! MAP is a map's name, or the path of a pinned map (opened with BPF_OBJ_GET).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -52,20 +54,31 @@ fn objects(b: &mut UserBackend, kind: &str) -> Result<Vec<(u32, String)>, String
 }
 
 fn lookup(b: &mut UserBackend, map: &str, key: &str) -> Result<Vec<u64>, String> {
+    let fd = if map.starts_with('/') {
+        b.obj_get(std::path::Path::new(map))
+            .map_err(|e| format!("BPF_OBJ_GET {map}: {e}"))?
+    } else {
+        let (id, _) = objects(b, "map")?
+            .into_iter()
+            .find(|(_, name)| name == map)
+            .ok_or_else(|| format!("no map named `{map}`"))?;
+        b.fd_by_id(abi::BPF_MAP_GET_FD_BY_ID, id)
+            .map_err(|e| format!("map {id}: {e}"))?
+    };
+    let value = lookup_fd(b, fd, key);
+    close(fd);
+    value.map_err(|e| format!("`{map}`: {e}"))
+}
+
+/// The value at `key` (a number, or `self` for our tgid) of the map `fd`; zeros if absent.
+fn lookup_fd(b: &mut UserBackend, fd: Fd, key: &str) -> Result<Vec<u64>, String> {
     let key: u32 = if key == "self" {
         // SAFETY: getpid has no preconditions.
         (unsafe { libc::getpid() }) as u32
     } else {
         key.parse().map_err(|_| format!("bad key `{key}`"))?
     };
-    let (id, _) = objects(b, "map")?
-        .into_iter()
-        .find(|(_, name)| name == map)
-        .ok_or_else(|| format!("no map named `{map}`"))?;
-    let fd = b
-        .fd_by_id(abi::BPF_MAP_GET_FD_BY_ID, id)
-        .map_err(|e| format!("map {id}: {e}"))?;
-    let info: abi::MapInfo = b.info_by_fd(fd).map_err(|e| format!("map {id}: {e}"))?;
+    let info: abi::MapInfo = b.info_by_fd(fd).map_err(|e| format!("map info: {e}"))?;
     let mut value = vec![0u64; (info.value_size as usize).div_ceil(8)];
     let mut attr = abi::MapElemAttr {
         map_fd: fd,
@@ -75,11 +88,10 @@ fn lookup(b: &mut UserBackend, map: &str, key: &str) -> Result<Vec<u64>, String>
     };
     // SAFETY: the key is a u32 (all our maps' keys) and `value` holds value_size bytes.
     let found = unsafe { b.call(abi::BPF_MAP_LOOKUP_ELEM, &mut attr) };
-    close(fd);
     match found {
         Ok(_) => Ok(value),
         Err(Errno::ENOENT) => Ok(vec![0; value.len()]),
-        Err(e) => Err(format!("lookup in `{map}`: {e}")),
+        Err(e) => Err(format!("lookup: {e}")),
     }
 }
 

@@ -2,11 +2,17 @@
 /*
  * The one generic C shim of every bpf-preload module: module init/exit, the
  * kernel symbols the Rust runtime needs, allocation, printing, panics, and the
- * kernel's bpf_preload_ops hook. Nothing in here is specific to a BPF object:
+ * kernel's preload interface. Nothing in here is specific to a BPF object:
  * what differs between modules reaches the shim only through the Rust table.
  * See shim.h for the contract.
  *
- * Checked against Debian's 6.1 and 6.12 kernels (headers and sources).
+ * Two kernel profiles, told apart at build time by <linux/bpf_preload.h>:
+ *   stock  Debian's 6.1 and 6.12 (checked against their headers and sources):
+ *          the global bpf_preload_ops hook shows two iterator links at the
+ *          root of every bpffs mount; nothing else can be pinned.
+ *   seed   a kernel with the preload series (kernel/patches/): the module
+ *          registers with bpf_preload_set_ops() and pins its links, maps and
+ *          programs into /sys/fs/bpf/<module>/ of every bpffs instance.
  *
  * Build-time defines (set by Kbuild):
  *   BPF_PRELOAD_IMPORT_NS  symbol namespace of the BPF exports (BPF_INTERNAL
@@ -28,30 +34,15 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#if __has_include(<linux/bpf_preload.h>)
+#define BPF_PRELOAD_SEED
+#include <linux/bpf_preload.h>
+#endif
+
 #include "shim.h"
 
 /* Exported (EXPORT_SYMBOL, in BPF_INTERNAL on 6.12.y) but declared in no header. */
 int kern_sys_bpf(int cmd, union bpf_attr *attr, unsigned int size);
-
-/*
- * kernel/bpf/preload/bpf_preload.h is not shipped in linux-headers. Same layout
- * in 6.1 and 6.12 (and every kernel since 5.19): kernel/bpf/inode.c calls
- * ops->preload() at every bpffs mount, under try_module_get(ops->owner), for
- * BPF_PRELOAD_LINKS iterator links, takes its own reference on each
- * (bpf_link_inc) and pins it as link_name in the new mount.
- */
-struct bpf_preload_info {
-	char link_name[16];
-	struct bpf_link *link;
-};
-
-struct bpf_preload_ops {
-	int (*preload)(struct bpf_preload_info *);
-	struct module *owner;
-};
-
-extern struct bpf_preload_ops *bpf_preload_ops;
-#define BPF_PRELOAD_LINKS 2
 
 int bpf_preload_sys_bpf(int cmd, void *attr, u32 size)
 {
@@ -147,6 +138,81 @@ void bpf_preload_prog_put(void *prog)
 	bpf_prog_put(prog);
 }
 
+#ifdef BPF_PRELOAD_SEED
+/* ---- Seed profile: a kernel with the preload series ---- */
+
+static int shim_preload(struct dentry *dir)
+{
+	return bpf_preload_rust_populate(dir);
+}
+
+static struct bpf_preload_ops shim_ops = {
+	.preload = shim_preload,
+};
+
+static bool is_registered;
+
+int bpf_preload_register(void)
+{
+	int err = bpf_preload_set_ops(KBUILD_MODNAME, THIS_MODULE, &shim_ops);
+
+	is_registered = !err;
+	return err;
+}
+
+void bpf_preload_unregister(void)
+{
+	if (!is_registered)
+		return;
+	/*
+	 * Under the kernel's preload lock, which every preload() call holds:
+	 * once this returns, no call is running and none will start.
+	 */
+	bpf_preload_set_ops(KBUILD_MODNAME, THIS_MODULE, NULL);
+	is_registered = false;
+}
+
+int bpf_preload_pin(void *dir, const char *name, void *object, u32 type)
+{
+	BUILD_BUG_ON(BPF_PRELOAD_PIN_PROG != BPF_TYPE_PROG);
+	BUILD_BUG_ON(BPF_PRELOAD_PIN_MAP != BPF_TYPE_MAP);
+	BUILD_BUG_ON(BPF_PRELOAD_PIN_LINK != BPF_TYPE_LINK);
+	return bpf_obj_do_pin_kernel(dir, name, object, type);
+}
+
+/* The global hook is gone from this kernel: the object is exposed per directory. */
+int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *link1)
+{
+	return -EOPNOTSUPP;
+}
+
+void bpf_preload_unexpose(void)
+{
+}
+
+#else
+/* ---- Stock profile: the kernel's own bpf_preload_ops hook ---- */
+
+/*
+ * kernel/bpf/preload/bpf_preload.h is not shipped in linux-headers. Same layout
+ * in 6.1 and 6.12 (and every kernel since 5.19): kernel/bpf/inode.c calls
+ * ops->preload() at every bpffs mount, under try_module_get(ops->owner), for
+ * BPF_PRELOAD_LINKS iterator links, takes its own reference on each
+ * (bpf_link_inc) and pins it as link_name in the new mount.
+ */
+struct bpf_preload_info {
+	char link_name[16];
+	struct bpf_link *link;
+};
+
+struct bpf_preload_ops {
+	int (*preload)(struct bpf_preload_info *);
+	struct module *owner;
+};
+
+extern struct bpf_preload_ops *bpf_preload_ops;
+#define BPF_PRELOAD_LINKS 2
+
 /*
  * The exposed links. Written only while the hook is not published (before the
  * cmpxchg that claims it, after the one that releases it), so the preload
@@ -236,6 +302,22 @@ void bpf_preload_unexpose(void)
 	memset(exposed, 0, sizeof(exposed));
 }
 
+/* Pins need the preload series: this kernel only offers two links at the root. */
+int bpf_preload_register(void)
+{
+	return -EOPNOTSUPP;
+}
+
+void bpf_preload_unregister(void)
+{
+}
+
+int bpf_preload_pin(void *dir, const char *name, void *object, u32 type)
+{
+	return -EOPNOTSUPP;
+}
+#endif /* BPF_PRELOAD_SEED */
+
 void bpf_preload_panic(const char *msg, size_t len)
 {
 	int n = len > INT_MAX ? INT_MAX : (int)len;
@@ -275,13 +357,14 @@ module_init(bpf_preload_shim_init);
  * A permanent module has an exit function too, for one case only: rmmod -f
  * (CONFIG_MODULE_FORCE_UNLOAD, which Debian's kernels enable) removes a module
  * whatever its reference count, and even one without an exit function. The
- * kernel's bpf_preload_ops would then point into freed module memory and the
+ * kernel's preload hook would then point into freed module memory and the
  * next bpffs mount would oops. So the exit function always releases the hook;
  * only an unloadable module also detaches and frees its programs.
  */
 static void __exit bpf_preload_shim_exit(void)
 {
-	/* Hook first, so no new mount is offered links that are being freed. */
+	/* Hook first, so no new mount is offered objects that are being freed. */
+	bpf_preload_unregister();
 	bpf_preload_unexpose();
 #ifdef BPF_PRELOAD_UNLOADABLE
 	bpf_preload_rust_exit();

@@ -17,6 +17,12 @@
 int bpf_preload_rust_init(void);
 /* Detaches and frees everything; called from module exit (--unloadable only). */
 void bpf_preload_rust_exit(void);
+/*
+ * Seed profile: pins what the module holds into @dir with bpf_preload_pin(),
+ * returning the first error. Called by the kernel for every bpffs instance it
+ * creates, while the object is registered (never concurrently with itself).
+ */
+int bpf_preload_rust_populate(void *dir);
 
 /* ---- Implemented by the shim, called from Rust ---- */
 
@@ -42,15 +48,38 @@ int bpf_preload_prog_get(u32 fd, u32 prog_type, void **prog);
 void bpf_preload_prog_put(void *prog);
 
 /*
- * Stock-kernel profile: offer two iterator links to every bpffs mount through the
+ * Stock profile: offer two iterator links to every bpffs mount through the
  * kernel's bpf_preload_ops hook. -EBUSY if another module owns the hook, -EOPNOTSUPP
- * if the kernel has no hook. The shim copies the names (NUL-terminated, at most 15
+ * if the kernel has no such hook (the seed profile replaces it). The shim copies the names (NUL-terminated, at most 15
  * bytes); it takes no reference of its own: Rust holds each link (from
  * bpf_preload_link_get) until after bpf_preload_unexpose(), and bpffs takes its own
  * reference when it pins a link into a mount (bpf_link_inc in populate_bpffs).
  */
 int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *link1);
 void bpf_preload_unexpose(void);
+
+/*
+ * Seed profile: a kernel with the preload series (kernel/patches/), detected by
+ * <linux/bpf_preload.h>. bpf_preload_register() registers the module's object
+ * with bpf_preload_set_ops(KBUILD_MODNAME, ...): from then on every bpffs
+ * instance gets a directory named after the module, filled by
+ * bpf_preload_rust_populate(). 0, or -EPERM (not on the kernel's preload list;
+ * the kernel logs why), -EBUSY (the name is taken), -EOPNOTSUPP (a stock kernel,
+ * or CONFIG_BPF_PRELOAD off). bpf_preload_unregister() returns once no
+ * populate call is running and none will start.
+ */
+int bpf_preload_register(void);
+void bpf_preload_unregister(void);
+/* What bpf_preload_pin() pins: values of the kernel's enum bpf_type. */
+#define BPF_PRELOAD_PIN_PROG 1
+#define BPF_PRELOAD_PIN_MAP 2
+#define BPF_PRELOAD_PIN_LINK 3
+/*
+ * bpf_obj_do_pin_kernel(): pins @object (a reference from bpf_preload_*_get)
+ * as @name (NUL-terminated) in @dir; the pin takes its own reference.
+ * -EOPNOTSUPP on a stock kernel.
+ */
+int bpf_preload_pin(void *dir, const char *name, void *object, u32 type);
 
 /* Stops the kernel with the message when Rust panics (never returns). */
 void bpf_preload_panic(const char *msg, size_t len) __attribute__((noreturn));

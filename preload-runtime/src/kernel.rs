@@ -1,8 +1,13 @@
 //! The kernel backend: the loader inside a module, over the generic C shim
-//! (`kernel/shim.c`, contract in `kernel/shim.h`). Stock-kernel profile: load and attach
-//! with `kern_sys_bpf`, turn every fd into a kernel reference and close it before
-//! module init returns, and offer two iterator links to every bpffs mount through the
-//! kernel's preload hook when the object pins exactly two.
+//! (`kernel/shim.c`, contract in `kernel/shim.h`). Load and attach with
+//! `kern_sys_bpf`, turn every fd into a kernel reference and close it before module
+//! init returns, then show the object in bpffs the way the kernel allows:
+//!
+//! - seed profile (a kernel with the preload series, `kernel/patches/`): register
+//!   with the kernel, which then asks for the pins of every new bpffs instance, in
+//!   `<mount>/<object>/`;
+//! - stock profile (Debian's 6.1 and 6.12): offer two iterator links to every bpffs
+//!   mount through the kernel's own preload hook, when the object pins exactly two.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -16,9 +21,17 @@ use crate::errno::Errno;
 use crate::loader::{load, Loaded};
 use crate::table::Object;
 
-#[allow(
-    dead_code,
-    reason = "the shim's whole contract, not all of it used yet"
+/// What `bpf_preload_pin` pins (the kernel's `enum bpf_type`, as in shim.h).
+const PIN_PROG: u32 = 1;
+const PIN_MAP: u32 = 2;
+const PIN_LINK: u32 = 3;
+
+#[cfg_attr(
+    not(target_os = "none"),
+    allow(
+        dead_code,
+        reason = "the allocator and the panic handler are the module build's"
+    )
 )]
 extern "C" {
     fn bpf_preload_sys_bpf(cmd: c_int, attr: *mut c_void, size: u32) -> c_int;
@@ -33,13 +46,19 @@ extern "C" {
     fn bpf_preload_map_put(map: *mut c_void);
     fn bpf_preload_prog_get(fd: u32, prog_type: u32, prog: *mut *mut c_void) -> c_int;
     fn bpf_preload_prog_put(prog: *mut c_void);
+    fn bpf_preload_register() -> c_int;
+    fn bpf_preload_pin(
+        dir: *mut c_void,
+        name: *const c_char,
+        object: *mut c_void,
+        kind: u32,
+    ) -> c_int;
     fn bpf_preload_expose(
         name0: *const c_char,
         link0: *mut c_void,
         name1: *const c_char,
         link1: *mut c_void,
     ) -> c_int;
-    fn bpf_preload_unexpose();
     fn bpf_preload_panic(msg: *const c_char, len: usize) -> !;
 }
 
@@ -59,13 +78,14 @@ pub fn log(level: Level, args: fmt::Arguments<'_>) {
     unsafe { bpf_preload_log(level as c_int, line.as_ptr().cast(), line.len()) };
 }
 
-/// bpf(2) from kernel context. Pins are not possible on a stock kernel: the
-/// backend only notes them, and [`init`] exposes iterator links through the hook.
+/// bpf(2) from kernel context. A module cannot pin while it loads (it has no bpffs
+/// of its own): the backend only notes the names, and [`init`] hands the objects to
+/// the kernel, which pins them into each bpffs instance it creates.
 #[derive(Debug, Default)]
 pub struct KernelBackend;
 
 impl Backend for KernelBackend {
-    /// The requested name; nothing is pinned on a stock kernel.
+    /// The requested name; the pins are made later, by [`populate`].
     type Pin = &'static str;
 
     unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
@@ -99,119 +119,135 @@ struct Ref {
     put: unsafe extern "C" fn(*mut c_void),
 }
 
-/// What the module holds between init and exit.
-struct Held {
-    refs: Vec<Ref>,
-    /// NUL-terminated names of the exposed links, alive while the hook is ours.
-    exposed: Option<[[u8; 16]; 2]>,
+/// One pin the object asks for: a held object and its NUL-terminated name.
+struct Pin {
+    name: Vec<u8>,
+    object: *mut c_void,
+    kind: u32,
+    /// An iterator link: what a stock kernel can show.
+    iterator: bool,
 }
 
-/// Module init and exit never run concurrently, and nothing else touches this.
+impl Pin {
+    fn name(&self) -> &str {
+        core::str::from_utf8(&self.name[..self.name.len() - 1]).unwrap_or("?")
+    }
+}
+
+/// What the module holds between init and exit: a reference on every link, program
+/// and map, and the pins made of them.
+#[derive(Default)]
+struct Held {
+    refs: Vec<Ref>,
+    pins: Vec<Pin>,
+}
+
+impl Held {
+    /// Takes a reference with `get` on `fd`, and notes its pin if it has one.
+    fn take(
+        &mut self,
+        get: impl FnOnce(&mut *mut c_void) -> c_int,
+        put: unsafe extern "C" fn(*mut c_void),
+        pin: Option<&str>,
+        kind: u32,
+        iterator: bool,
+    ) -> Result<(), Errno> {
+        let mut ptr = core::ptr::null_mut();
+        let ret = get(&mut ptr);
+        if ret < 0 {
+            return Err(Errno(-ret));
+        }
+        self.refs.push(Ref { ptr, put });
+        if let Some(name) = pin {
+            let mut name = Vec::from(name.as_bytes());
+            name.push(0);
+            self.pins.push(Pin {
+                name,
+                object: ptr,
+                kind,
+                iterator,
+            });
+        }
+        Ok(())
+    }
+
+    /// Drops every reference, in reverse.
+    fn put_all(self) {
+        for r in self.refs.into_iter().rev() {
+            // SAFETY: a reference we took and drop once.
+            unsafe { (r.put)(r.ptr) };
+        }
+    }
+}
+
+/// Module init and exit never run concurrently; populate calls run only while the
+/// object is registered, which is after init stored the slot and before exit takes it.
 struct Slot(UnsafeCell<Option<Held>>);
 
-// SAFETY: only module init and module exit use the slot, and the kernel serialises them.
+// SAFETY: init writes the slot before registering with the kernel and exit takes it
+// after unregistering (which waits for a running populate call); in between only
+// populate reads it, never concurrently with itself (the kernel's preload lock).
 unsafe impl Sync for Slot {}
 
 static HELD: Slot = Slot(UnsafeCell::new(None));
 
-fn take_ref(
-    get: unsafe extern "C" fn(u32, *mut *mut c_void) -> c_int,
-    put: unsafe extern "C" fn(*mut c_void),
-    fd: Fd,
-) -> Result<Ref, Errno> {
-    let mut ptr = core::ptr::null_mut();
-    // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-    let ret = unsafe { get(fd, &mut ptr) };
-    if ret < 0 {
-        return Err(Errno(-ret));
-    }
-    Ok(Ref { ptr, put })
-}
-
 /// References on every link, program and map of `loaded`, taken while its fds are open.
-fn hold_all(
-    object: &Object,
-    loaded: &Loaded<&'static str>,
-) -> Result<Vec<Ref>, (Errno, &'static str)> {
-    let mut refs = Vec::new();
-    let mut take = |r: Result<Ref, Errno>, name: &'static str| match r {
-        Ok(r) => {
-            refs.push(r);
-            Ok(())
-        }
-        Err(e) => Err((e, name)),
-    };
+fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)> {
+    let mut held = Held::default();
     let result = (|| {
         for link in object.links {
             let prog = &object.programs[link.program];
             let fd = loaded.link_fd(prog.name).expect("every link is loaded");
-            take(
-                take_ref(bpf_preload_link_get, bpf_preload_link_put, fd),
-                prog.name,
-            )?;
+            let iterator = prog.expected_attach_type == abi::BPF_TRACE_ITER;
+            held.take(
+                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+                |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
+                bpf_preload_link_put,
+                link.pin,
+                PIN_LINK,
+                iterator,
+            )
+            .map_err(|e| (e, prog.name))?;
         }
         for prog in object.programs {
             let fd = loaded
                 .program_fd(prog.name)
                 .expect("every program is loaded");
-            let mut ptr = core::ptr::null_mut();
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            let ret = unsafe { bpf_preload_prog_get(fd, prog.prog_type, &mut ptr) };
-            let r = if ret < 0 {
-                Err(Errno(-ret))
-            } else {
-                Ok(Ref {
-                    ptr,
-                    put: bpf_preload_prog_put,
-                })
-            };
-            take(r, prog.name)?;
+            held.take(
+                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+                |ptr| unsafe { bpf_preload_prog_get(fd, prog.prog_type, ptr) },
+                bpf_preload_prog_put,
+                prog.pin,
+                PIN_PROG,
+                false,
+            )
+            .map_err(|e| (e, prog.name))?;
         }
         for map in object.maps {
             let fd = loaded.map_fd(map.name).expect("every map is loaded");
-            take(
-                take_ref(bpf_preload_map_get, bpf_preload_map_put, fd),
-                map.name,
-            )?;
+            held.take(
+                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+                |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
+                bpf_preload_map_put,
+                map.pin,
+                PIN_MAP,
+                false,
+            )
+            .map_err(|e| (e, map.name))?;
         }
         Ok(())
     })();
     match result {
-        Ok(()) => Ok(refs),
+        Ok(()) => Ok(held),
         Err(e) => {
-            put_all(refs);
+            held.put_all();
             Err(e)
         }
     }
 }
 
-fn put_all(refs: Vec<Ref>) {
-    for r in refs.into_iter().rev() {
-        // SAFETY: a reference we took and drop once.
-        unsafe { (r.put)(r.ptr) };
-    }
-}
-
-fn c_name(name: &str) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    let n = name.len().min(15);
-    out[..n].copy_from_slice(&name.as_bytes()[..n]);
-    out
-}
-
-/// The object's iterator links that it asks to pin: what a stock kernel can expose.
-fn iterator_pins<'a>(object: &'a Object, refs: &[Ref]) -> Vec<(&'a str, *mut c_void)> {
-    object
-        .links
-        .iter()
-        .zip(refs)
-        .filter(|(l, _)| object.programs[l.program].expected_attach_type == abi::BPF_TRACE_ITER)
-        .filter_map(|(l, r)| Some((l.pin?, r.ptr)))
-        .collect()
-}
-
-/// Module init: loads, attaches and holds `object`. Returns 0 or a negative errno,
-/// having printed why.
+/// Module init: loads, attaches and holds `object`, and shows it in bpffs. Returns 0
+/// or a negative errno, having printed why; on failure nothing is left behind.
 pub fn init(object: &'static Object) -> c_int {
     let mut backend = KernelBackend;
     let loaded = match load(object, &mut backend) {
@@ -221,8 +257,8 @@ pub fn init(object: &'static Object) -> c_int {
             return -e.errno.0;
         }
     };
-    let refs = match hold_all(object, &loaded) {
-        Ok(refs) => refs,
+    let held = match hold_all(object, &loaded) {
+        Ok(held) => held,
         Err((errno, name)) => {
             log(
                 Level::Err,
@@ -236,48 +272,49 @@ pub fn init(object: &'static Object) -> c_int {
         }
     };
     // The references keep everything alive; the fds belong to insmod and must go.
-    let pins = loaded.close_fds(&mut backend);
+    loaded.close_fds(&mut backend);
+    let pins = held.pins.len();
+    // SAFETY: module init, before registering (see `Slot`).
+    unsafe { *HELD.0.get() = Some(held) };
 
-    let mut held = Held {
-        refs,
-        exposed: None,
-    };
-    let iterators = iterator_pins(object, &held.refs);
-    if let [(name0, link0), (name1, link1)] = iterators[..] {
-        let names = [c_name(name0), c_name(name1)];
-        // SAFETY: the names are NUL-terminated and the links are held until exit.
-        let ret = unsafe {
-            bpf_preload_expose(
-                names[0].as_ptr().cast(),
-                link0,
-                names[1].as_ptr().cast(),
-                link1,
-            )
-        };
-        if ret == 0 {
-            held.exposed = Some(names);
-            log(
-                Level::Info,
-                format_args!("every bpffs mount shows `{name0}` and `{name1}`"),
-            );
-        } else {
-            log(
-                Level::Warning,
-                format_args!(
-                    "cannot expose `{name0}` and `{name1}` in bpffs ({}): holding them",
-                    Errno(-ret)
-                ),
-            );
-        }
-    }
-    let unexposed = pins.len() - if held.exposed.is_some() { 2 } else { 0 };
-    if unexposed > 0 {
+    // SAFETY: the slot is filled, so populate calls may start as soon as this succeeds.
+    let ret = unsafe { bpf_preload_register() };
+    if ret == 0 {
         log(
             Level::Info,
             format_args!(
-                "this kernel cannot pin from a module: holding {unexposed} object(s) without pins"
+                "registered with the kernel: every bpffs instance gets `{}/` with {pins} pin(s)",
+                object.name
             ),
         );
+    } else if Errno(-ret) == Errno::EOPNOTSUPP {
+        // A stock kernel: no pins, perhaps the two iterator links.
+        expose_iterators();
+    } else {
+        let errno = Errno(-ret);
+        if errno == Errno::EPERM {
+            log(
+                Level::Err,
+                format_args!(
+                    "the kernel refuses to preload `{}`: it is not on the preload list \
+                     (bpf_preload_list= or CONFIG_BPF_PRELOAD_LIST); nothing is loaded",
+                    object.name
+                ),
+            );
+        } else {
+            log(
+                Level::Err,
+                format_args!(
+                    "registering `{}` with the kernel failed: {errno}; nothing is loaded",
+                    object.name
+                ),
+            );
+        }
+        // SAFETY: module init; registration failed, so nothing else reads the slot.
+        if let Some(held) = unsafe { (*HELD.0.get()).take() } {
+            held.put_all();
+        }
+        return ret;
     }
     log(
         Level::Info,
@@ -289,22 +326,93 @@ pub fn init(object: &'static Object) -> c_int {
             object.links.len()
         ),
     );
-    // SAFETY: module init; exit cannot run concurrently (see `Slot`).
-    unsafe { *HELD.0.get() = Some(held) };
     0
 }
 
-/// Module exit (`--unloadable` modules only): detaches and frees everything.
-pub fn exit() {
-    // SAFETY: module exit; init has returned (see `Slot`).
-    let Some(held) = (unsafe { (*HELD.0.get()).take() }) else {
+/// Stock profile: offers the object's two pinned iterator links to every bpffs
+/// mount, if it has exactly two; everything else is held without pins.
+fn expose_iterators() {
+    // SAFETY: module init, after the slot was filled; nothing else uses it yet.
+    let Some(held) = (unsafe { (*HELD.0.get()).as_ref() }) else {
         return;
     };
-    if held.exposed.is_some() {
-        // SAFETY: the hook is ours; after this no bpffs mount asks for our links.
-        unsafe { bpf_preload_unexpose() };
+    let iterators: Vec<&Pin> = held.pins.iter().filter(|p| p.iterator).collect();
+    let mut exposed = 0;
+    if let [a, b] = iterators[..] {
+        // SAFETY: the names are NUL-terminated (the shim copies them) and the links
+        // are held until exit, which releases the hook first.
+        let ret = unsafe {
+            bpf_preload_expose(
+                a.name.as_ptr().cast(),
+                a.object,
+                b.name.as_ptr().cast(),
+                b.object,
+            )
+        };
+        if ret == 0 {
+            exposed = 2;
+            log(
+                Level::Info,
+                format_args!("every bpffs mount shows `{}` and `{}`", a.name(), b.name()),
+            );
+        } else {
+            log(
+                Level::Warning,
+                format_args!(
+                    "cannot expose `{}` and `{}` in bpffs ({}): holding them",
+                    a.name(),
+                    b.name(),
+                    Errno(-ret)
+                ),
+            );
+        }
     }
-    put_all(held.refs);
+    let unexposed = held.pins.len() - exposed;
+    if unexposed > 0 {
+        log(
+            Level::Info,
+            format_args!(
+                "this kernel cannot pin from a module: holding {unexposed} object(s) without pins"
+            ),
+        );
+    }
+}
+
+/// Seed profile: pins everything the object asks for into `dir`, a new directory of
+/// a bpffs instance. The first error stops it; the kernel then removes the directory
+/// with whatever was pinned into it.
+///
+/// # Safety
+///
+/// `dir` is the directory the kernel passed to the shim's `preload()`, for the
+/// duration of that call.
+pub unsafe fn populate(dir: *mut c_void) -> c_int {
+    // SAFETY: called by the kernel only while registered (see `Slot`).
+    let Some(held) = (unsafe { (*HELD.0.get()).as_ref() }) else {
+        return -Errno::ENOENT.0;
+    };
+    for pin in &held.pins {
+        // SAFETY: `dir` is the kernel's bpffs directory for this call; the name is
+        // NUL-terminated; the object is held (the pin takes its own reference).
+        let ret = unsafe { bpf_preload_pin(dir, pin.name.as_ptr().cast(), pin.object, pin.kind) };
+        if ret < 0 {
+            log(
+                Level::Err,
+                format_args!("pinning `{}` failed: {}", pin.name(), Errno(-ret)),
+            );
+            return ret;
+        }
+    }
+    0
+}
+
+/// Module exit (`--unloadable` modules only), after the shim unregistered and
+/// released the hook: detaches and frees everything.
+pub fn exit() {
+    // SAFETY: module exit, after unregistering (see `Slot`).
+    if let Some(held) = unsafe { (*HELD.0.get()).take() } {
+        held.put_all();
+    }
 }
 
 /// Defines the module's entry points for the object of type `$ty`.
@@ -319,6 +427,14 @@ macro_rules! kernel_module {
         #[no_mangle]
         pub extern "C" fn bpf_preload_rust_exit() {
             $crate::kernel::exit()
+        }
+
+        #[no_mangle]
+        pub extern "C" fn bpf_preload_rust_populate(
+            dir: *mut ::core::ffi::c_void,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: called by the shim's preload() with the kernel's directory.
+            unsafe { $crate::kernel::populate(dir) }
         }
     };
 }

@@ -69,6 +69,7 @@ pub fn run() -> Result<()> {
     let run = Run {
         label: "demo".into(),
         kernel,
+        cmdline: String::new(),
         files,
         script: SCRIPT.into(),
     };

@@ -69,8 +69,9 @@ impl Kernel {
     }
 }
 
-/// `cargo xtask kernel [--out DIR] [--boot-test]`.
-pub fn run(out: Option<PathBuf>, boot: bool) -> Result<()> {
+/// `cargo xtask kernel [--out DIR] [--boot-test]`; returns the number of boot-test
+/// checks that passed.
+pub fn run(out: Option<PathBuf>, boot: bool) -> Result<usize> {
     let started = Instant::now();
     let (kernel, cached) = ensure(out.as_deref())?;
     let how = if cached { "cached" } else { "built" };
@@ -85,9 +86,9 @@ pub fn run(out: Option<PathBuf>, boot: bool) -> Result<()> {
     println!("signing key:  {}", kernel.signing_key.display());
     println!("signing cert: {}", kernel.signing_cert.display());
     if boot {
-        boot_test(&kernel)?;
+        return boot_test(&kernel);
     }
-    Ok(())
+    Ok(0)
 }
 
 /// The patched kernel, built unless the cache has it; true if it was cached.
@@ -426,7 +427,7 @@ const BOOT_TEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// `--boot-test`: the C test modules of `kernel/test/` (signed with the build's key)
 /// and `kernel/test/init.sh` in a busybox initramfs, booted under QEMU with
 /// `bpf_preload_list=`; `init.sh` prints a `BOOTTEST PASS|FAIL <check>` line per check.
-fn boot_test(kernel: &Kernel) -> Result<()> {
+fn boot_test(kernel: &Kernel) -> Result<usize> {
     ensure_packages(
         &["qemu-system-x86", "busybox-static", "kmod", "cpio"],
         "the kernel boot test",
@@ -574,5 +575,5 @@ fn boot_test(kernel: &Kernel) -> Result<()> {
             console.display()
         );
     }
-    Ok(())
+    Ok(passed)
 }

@@ -108,6 +108,6 @@ fn main() -> Result<()> {
         Command::VmTest(args) => vm::run(&args).map(drop),
         Command::Bench => bench::run(),
         Command::Fixtures { check } => fixtures::run(check),
-        Command::Kernel { out, boot_test } => kernel::run(out, boot_test),
+        Command::Kernel { out, boot_test } => kernel::run(out, boot_test).map(drop),
     }
 }

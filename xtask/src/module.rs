@@ -85,6 +85,12 @@ impl Kernel {
         })
     }
 
+    /// The seed profile: the tree has the preload series' public header, which is
+    /// what the shim tests for (`__has_include(<linux/bpf_preload.h>)`).
+    pub fn is_seed(&self) -> bool {
+        self.dir.join("include/linux/bpf_preload.h").exists()
+    }
+
     fn has(&self, option: &str) -> bool {
         self.config.get(option).is_some_and(|v| v == "y")
     }
@@ -477,10 +483,18 @@ fn main() {
         .filter(|l| o.programs[l.program].expected_attach_type == abi::BPF_TRACE_ITER)
         .filter_map(|l| l.pin)
         .collect();
-    let pins = o.links.iter().filter_map(|l| l.pin)
+    let pins: Vec<&str> = o.links.iter().filter_map(|l| l.pin)
         .chain(o.maps.iter().filter_map(|m| m.pin))
         .chain(o.programs.iter().filter_map(|p| p.pin))
-        .count();
+        .collect();
+    if std::env::args().nth(1).as_deref() == Some("seed") {
+        println!(
+            "pin     {}/{{{}}} in every bpffs instance, if the kernel's preload list names `{}`",
+            o.name, pins.join(", "), o.name
+        );
+        return;
+    }
+    let pins = pins.len();
     if let [a, b] = iters[..] {
         println!(
             "expose  {a} and {b} in every bpffs mount (the kernel's preload hook, if no other module holds it)"
@@ -501,10 +515,12 @@ fn main() {
 "#;
 
 /// Runs the describing program: its first line is `name <object name>`.
-fn describe(dir: &Path) -> Result<(String, Vec<String>)> {
+fn describe(dir: &Path, kernel: &Kernel) -> Result<(String, Vec<String>)> {
     let out = cargo()
         .args(["run", "--quiet", "--release", "--manifest-path"])
         .arg(dir.join("describe/Cargo.toml"))
+        .arg("--")
+        .arg(if kernel.is_seed() { "seed" } else { "stock" })
         // Shared with the kernel builds, which build the same proc macro for the host.
         .env("CARGO_TARGET_DIR", cargo_target_dir())
         .env("RUSTC_BOOTSTRAP", "1")
@@ -649,7 +665,7 @@ pub fn build(options: &Options) -> Result<PathBuf> {
 
     // Only for the summary: the VM tests build many modules quietly.
     let description = if verbose {
-        let (object_name, description) = describe(&dir)?;
+        let (object_name, description) = describe(&dir, &kernel)?;
         ensure!(
             object_name == example.name,
             "the object is named `{object_name}` but the attribute parse says `{}`",
@@ -860,7 +876,7 @@ pub fn build(options: &Options) -> Result<PathBuf> {
 }
 
 /// The subject of a PEM or DER certificate, through openssl.
-fn signer(cert: &Path) -> Result<String> {
+pub fn signer(cert: &Path) -> Result<String> {
     let mut cmd = Command::new("openssl");
     cmd.args(["x509", "-noout", "-subject", "-in"]).arg(cert);
     let pem = output(&mut cmd);

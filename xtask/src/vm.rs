@@ -1,4 +1,5 @@
-//! `cargo xtask vm-test`: the modules inside Debian's stock kernels, under QEMU.
+//! `cargo xtask vm-test`: the modules inside Debian's stock kernels and inside the
+//! patched kernel of `kernel/` (`cargo xtask kernel`), under QEMU.
 //!
 //! The harness is generic: a [`Run`] is one boot of one kernel with some files (the
 //! modules, a static helper) in a busybox initramfs and one shell script. The script
@@ -15,7 +16,7 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 
 use crate::module::{self, version_key};
 use crate::setup::{ensure_packages, root, run as run_cmd};
@@ -48,12 +49,34 @@ impl Default for Args {
     }
 }
 
-/// A stock kernel: its image and the headers of the same ABI.
+/// A kernel to boot, with the headers (or build tree) of the same ABI: one of Debian's
+/// stock kernels, or the patched kernel with the preload series (the seed profile).
 #[derive(Debug, Clone)]
-pub struct StockKernel {
+pub struct VmKernel {
     pub release: String,
     pub image: PathBuf,
     pub kdir: PathBuf,
+    /// The patched kernel's module signing key and certificate, which it trusts;
+    /// `None` for a stock kernel.
+    pub seed_keys: Option<(PathBuf, PathBuf)>,
+}
+
+impl VmKernel {
+    fn is_seed(&self) -> bool {
+        self.seed_keys.is_some()
+    }
+
+    /// Extra kernel command line for the scenarios that do not set their own: the
+    /// patched kernel refuses objects that are not on its preload list. The kernel's
+    /// own iterators (`bpf_preload`) are left out: their programs and map have the
+    /// names of the iterators example's, which the scenarios look up by name.
+    fn default_cmdline(&self) -> &'static str {
+        if self.is_seed() {
+            "bpf_preload_list=iterators,mkdir_guard,getppid_count,verifier_reject"
+        } else {
+            ""
+        }
+    }
 }
 
 /// A module a scenario needs, from an example crate.
@@ -61,8 +84,12 @@ pub struct StockKernel {
 pub struct ModuleSpec {
     pub example: &'static str,
     pub unloadable: bool,
-    /// Signed with the test key (`target/vm/signing/`).
+    /// Signed: with the patched kernel's own key there, which it trusts; with the test
+    /// key (`target/vm/signing/`) on stock kernels, which do not.
     pub signed: bool,
+    /// In `/lib/modules/<release>/extra/` with `depmod`, where the patched kernel's
+    /// `request_module()` finds it, instead of `/modules/`.
+    pub installed: bool,
 }
 
 const fn permanent(example: &'static str) -> ModuleSpec {
@@ -70,18 +97,32 @@ const fn permanent(example: &'static str) -> ModuleSpec {
         example,
         unloadable: false,
         signed: false,
+        installed: false,
     }
 }
 
 const fn unloadable(example: &'static str) -> ModuleSpec {
     ModuleSpec {
-        example,
         unloadable: true,
-        signed: false,
+        ..permanent(example)
+    }
+}
+
+const fn signed(example: &'static str) -> ModuleSpec {
+    ModuleSpec {
+        signed: true,
+        ..permanent(example)
     }
 }
 
 impl ModuleSpec {
+    const fn installed(self) -> Self {
+        Self {
+            installed: true,
+            ..self
+        }
+    }
+
     fn variant(&self) -> &'static str {
         match (self.unloadable, self.signed) {
             (_, true) => "signed",
@@ -90,61 +131,97 @@ impl ModuleSpec {
         }
     }
 
+    /// What is built: where the module goes does not matter.
+    fn build_key(&self) -> (&'static str, bool, bool) {
+        (self.example, self.unloadable, self.signed)
+    }
+
     /// Where the module is inside the VM.
-    fn dest(&self, file: &str) -> String {
+    fn dest(&self, file: &str, release: &str) -> String {
         match self.variant() {
+            _ if self.installed => format!("lib/modules/{release}/extra/{file}"),
             "permanent" => format!("modules/{file}"),
             variant => format!("modules/{variant}/{file}"),
         }
     }
 }
 
-/// A check on the host of the modules a scenario built (for a kernel), before boot.
-type HostCheck = fn(&[PathBuf]) -> Result<String>;
+/// A check on the host of the modules a scenario built for a kernel, before boot.
+type HostCheck = fn(&VmKernel, &[(ModuleSpec, PathBuf)]) -> Result<String>;
+
+/// The kernels a scenario runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernels {
+    /// Every kernel: the stock profile's behaviour, which the patched kernel keeps
+    /// (with its objects in `<mount>/<object>/` instead of at the root).
+    All,
+    /// Only the patched kernel: the seed profile.
+    Seed,
+}
 
 /// One scenario: modules to build, and a script run as root inside the VM with
 /// bpffs not yet mounted. Modules are at /modules/<name>.ko (permanent),
-/// /modules/unloadable/<name>.ko and /modules/signed/<name>.ko; `pass`/`fail DETAIL`
-/// print the verdict, and `preload-probe` (tests/probe.rs) asks the kernel about
-/// BPF objects.
+/// /modules/unloadable/<name>.ko and /modules/signed/<name>.ko, or installed in
+/// /lib/modules; `pass`/`fail DETAIL` print the verdict, `pins MOUNT OBJECT` says
+/// where an object's pins are, and `preload-probe` (tests/probe.rs) asks the kernel
+/// about BPF objects.
 pub struct Scenario {
     pub name: &'static str,
+    pub kernels: Kernels,
+    /// Extra kernel command line, instead of the kernel's default.
+    pub cmdline: Option<&'static str>,
     pub modules: Vec<ModuleSpec>,
     pub script: &'static str,
     pub host_check: Option<HostCheck>,
 }
 
 pub fn scenarios() -> Vec<Scenario> {
+    let mut all = stock_scenarios();
+    all.extend(seed_scenarios());
+    all
+}
+
+/// What a module does on any kernel: on the patched one, its pins go into
+/// `<mount>/<object>/` (`pins`), and the default preload list names every example.
+fn stock_scenarios() -> Vec<Scenario> {
+    let scenario = |name, modules, script| Scenario {
+        name,
+        kernels: Kernels::All,
+        cmdline: None,
+        modules,
+        script,
+        host_check: None,
+    };
     vec![
-        Scenario {
-            name: "iterators",
-            modules: vec![permanent("examples/iterators")],
-            script: r#"
+        scenario(
+            "iterators",
+            vec![permanent("examples/iterators")],
+            r#"
 t0=$(now)
 insmod /modules/iterators.ko || { fail "insmod failed: $(klog iterators)"; exit 0; }
 t1=$(now)
 dmesg | grep 'iterators:'
 mount -t bpf bpf /sys/fs/bpf || { fail "mount bpffs"; exit 0; }
-ls -l /sys/fs/bpf
-echo "--- cat /sys/fs/bpf/maps.debug"; cat /sys/fs/bpf/maps.debug
-echo "--- cat /sys/fs/bpf/progs.debug"; cat /sys/fs/bpf/progs.debug
-maps=$(cat /sys/fs/bpf/maps.debug) || { fail "no maps.debug"; exit 0; }
-progs=$(cat /sys/fs/bpf/progs.debug) || { fail "no progs.debug"; exit 0; }
+d=$(pins /sys/fs/bpf iterators)
+ls -l $d
+echo "--- cat $d/maps.debug"; cat $d/maps.debug
+echo "--- cat $d/progs.debug"; cat $d/progs.debug
+maps=$(cat $d/maps.debug) || { fail "no maps.debug"; exit 0; }
+progs=$(cat $d/progs.debug) || { fail "no progs.debug"; exit 0; }
 echo "$maps" | grep -q 'iterator.rodata' || { fail "maps.debug lacks iterator.rodata"; exit 0; }
 echo "$progs" | grep -q dump_bpf_map || { fail "progs.debug lacks dump_bpf_map"; exit 0; }
 echo "$progs" | grep -q dump_bpf_prog || { fail "progs.debug lacks dump_bpf_prog"; exit 0; }
 # Every new mount shows them; unmounting changes nothing for the module.
 umount /sys/fs/bpf
 mkdir -p /mnt/b2 && mount -t bpf bpf /mnt/b2 || { fail "second mount"; exit 0; }
-grep -q dump_bpf_prog /mnt/b2/progs.debug || { fail "a second mount lacks progs.debug"; exit 0; }
-pass "insmod took $(elapsed $t0 $t1) ms; maps.debug and progs.debug in every mount, listing our map and programs"
+grep -q dump_bpf_prog $(pins /mnt/b2 iterators)/progs.debug || { fail "a second mount lacks progs.debug"; exit 0; }
+pass "insmod took $(elapsed $t0 $t1) ms; maps.debug and progs.debug in every mount ($d), listing our map and programs"
 "#,
-            host_check: None,
-        },
-        Scenario {
-            name: "lsm",
-            modules: vec![permanent("examples/mkdir_guard")],
-            script: r#"
+        ),
+        scenario(
+            "lsm",
+            vec![permanent("examples/mkdir_guard")],
+            r#"
 insmod /modules/mkdir_guard.ko || { fail "insmod failed: $(klog mkdir_guard)"; exit 0; }
 dmesg | grep 'mkdir_guard:'
 out=$(mkdir /tmp/bpf-preload-reserved 2>&1) && { fail "mkdir of the reserved name succeeded"; exit 0; }
@@ -152,19 +229,18 @@ echo "$out"
 echo "$out" | grep -q 'Operation not permitted' || { fail "mkdir failed, but not with EPERM: $out"; exit 0; }
 mkdir /tmp/other || { fail "mkdir of another name failed"; exit 0; }
 mkdir -p /tmp/a/b || { fail "mkdir -p failed"; exit 0; }
-# No pins on a stock kernel; a bpffs coming and going changes nothing.
+# A bpffs coming and going changes nothing.
 mount -t bpf bpf /sys/fs/bpf && umount /sys/fs/bpf
 mkdir /tmp/a/bpf-preload-reserved 2>/dev/null && { fail "refusal gone after a bpffs mount and umount"; exit 0; }
 refusals=$(preload-probe lookup refusals 0) || { fail "cannot read the refusals map"; exit 0; }
 [ "$refusals" = 2 ] || { fail "refusals map says $refusals, expected 2"; exit 0; }
 pass "mkdir bpf-preload-reserved: EPERM, other mkdirs work, refusals map = $refusals"
 "#,
-            host_check: None,
-        },
-        Scenario {
-            name: "tracing",
-            modules: vec![permanent("examples/getppid_count")],
-            script: r#"
+        ),
+        scenario(
+            "tracing",
+            vec![permanent("examples/getppid_count")],
+            r#"
 insmod /modules/getppid_count.ko || { fail "insmod failed: $(klog getppid_count)"; exit 0; }
 dmesg | grep 'getppid_count:'
 id=$(preload-probe find map getppid_calls) || { fail "no map getppid_calls"; exit 0; }
@@ -173,21 +249,20 @@ b=$(preload-probe getppid 250 getppid_calls) || { fail "probe failed: $b"; exit 
 [ "$a" -ge 3 ] && [ "$b" -ge 250 ] || { fail "counts $a and $b, expected at least 3 and 250"; exit 0; }
 pass "map getppid_calls (id $id) counted $a and $b getppid(2) calls of two processes (3 and 250 made)"
 "#,
-            host_check: None,
-        },
-        Scenario {
-            name: "permanent",
-            modules: vec![
+        ),
+        scenario(
+            "permanent",
+            vec![
                 permanent("examples/iterators"),
                 permanent("examples/mkdir_guard"),
             ],
-            script: r#"
+            r#"
 insmod /modules/iterators.ko && insmod /modules/mkdir_guard.ko || { fail "insmod failed: $(klog iterators) $(klog mkdir_guard)"; exit 0; }
 grep -E '^(iterators|mkdir_guard) ' /proc/modules
 out=$(rmmod iterators 2>&1) && { fail "rmmod iterators succeeded"; exit 0; }
 echo "$out"
 rmmod mkdir_guard 2>/dev/null && { fail "rmmod mkdir_guard succeeded"; exit 0; }
-mount -t bpf bpf /sys/fs/bpf && grep -q dump_bpf_prog /sys/fs/bpf/progs.debug || { fail "iterators gone after rmmod"; exit 0; }
+mount -t bpf bpf /sys/fs/bpf && grep -q dump_bpf_prog $(pins /sys/fs/bpf iterators)/progs.debug || { fail "iterators gone after rmmod"; exit 0; }
 umount /sys/fs/bpf
 mkdir /tmp/bpf-preload-reserved 2>/dev/null && { fail "LSM gone after rmmod"; exit 0; }
 # Debian enables CONFIG_MODULE_FORCE_UNLOAD: rmmod -f removes the modules (tainting
@@ -196,26 +271,25 @@ rmmod -f mkdir_guard iterators || { fail "rmmod -f failed"; exit 0; }
 klog iterators
 mkdir /tmp/bpf-preload-reserved 2>/dev/null && { fail "LSM gone after rmmod -f"; exit 0; }
 mount -t bpf bpf /sys/fs/bpf || { fail "bpffs mount after rmmod -f"; exit 0; }
-[ -e /sys/fs/bpf/maps.debug ] && { fail "the hook still offers links after rmmod -f"; exit 0; }
+[ -e $(pins /sys/fs/bpf iterators)/maps.debug ] && { fail "the hook still offers links after rmmod -f"; exit 0; }
 preload-probe find link dump_bpf_map >/dev/null || { fail "the iterator links are gone after rmmod -f"; exit 0; }
 pass "rmmod refused ($out); after rmmod -f the programs still run and a new bpffs mount works"
 "#,
-            host_check: None,
-        },
-        Scenario {
-            name: "unloadable",
-            modules: vec![
+        ),
+        scenario(
+            "unloadable",
+            vec![
                 unloadable("examples/iterators"),
                 unloadable("examples/mkdir_guard"),
                 unloadable("examples/getppid_count"),
             ],
-            script: r#"
+            r#"
 for m in iterators mkdir_guard getppid_count; do
     insmod /modules/unloadable/$m.ko || { fail "insmod $m failed: $(klog $m)"; exit 0; }
 done
-mount -t bpf bpf /sys/fs/bpf && grep -q dump_bpf_map /sys/fs/bpf/maps.debug 2>/dev/null
-grep -q iterator.rodata /sys/fs/bpf/maps.debug || { fail "no maps.debug"; exit 0; }
-# The kernel's own references on the link files of a mount outlive the module.
+mount -t bpf bpf /sys/fs/bpf
+grep -q iterator.rodata $(pins /sys/fs/bpf iterators)/maps.debug || { fail "no maps.debug"; exit 0; }
+# The kernel's own references on the pins of a mount outlive the module.
 umount /sys/fs/bpf
 mkdir /tmp/bpf-preload-reserved 2>/dev/null && { fail "LSM not active"; exit 0; }
 preload-probe getppid 5 getppid_calls >/dev/null || { fail "getppid_calls not counting"; exit 0; }
@@ -228,43 +302,172 @@ gone=$(preload-probe absent prog dump_bpf_map prog dump_bpf_prog prog refuse_res
     map iterator.rodata map refusals map getppid_calls) || { fail "left behind: $gone"; exit 0; }
 mkdir /tmp/bpf-preload-reserved || { fail "mkdir still refused after rmmod"; exit 0; }
 mount -t bpf bpf /sys/fs/bpf
-[ -e /sys/fs/bpf/maps.debug ] && { fail "a new bpffs mount still shows maps.debug"; exit 0; }
+[ -e $(pins /sys/fs/bpf iterators)/maps.debug ] && { fail "a new bpffs mount still shows maps.debug"; exit 0; }
 pass "after rmmod no program, map or link of the three modules remains; the hook is free"
 "#,
-            host_check: None,
-        },
-        Scenario {
-            name: "rejected",
-            modules: vec![permanent(REJECTED)],
-            script: r#"
+        ),
+        scenario(
+            "rejected",
+            vec![permanent(REJECTED)],
+            r#"
 insmod /modules/verifier_reject.ko 2>/dev/null && { fail "insmod succeeded"; exit 0; }
-msg=$(dmesg | grep ' verifier_reject: ' | grep -v -e taints -e 'verification failed' | sed 's/^\[[^]]*\] //')
+msg=$(kmsg | grep '^verifier_reject: ' | grep -v -e taints -e 'verification failed')
 echo "$msg"
 for word in '`verifier_reject`' '`bad_deref`' BPF_PROG_LOAD EACCES; do
     echo "$msg" | grep -q -F "$word" || { fail "the message does not say $word: $msg"; exit 0; }
 done
 grep -q '^verifier_reject ' /proc/modules && { fail "the module stayed loaded"; exit 0; }
-left=$(preload-probe absent prog bad_deref map reject_counts link bad_deref) || { fail "left behind: $left"; exit 0; }
+left=$(preload-probe absent prog allowed prog bad_deref map reject_counts link allowed) || { fail "left behind: $left"; exit 0; }
 pass "insmod refused: $(echo "$msg" | head -1)"
 "#,
-            host_check: None,
-        },
+        ),
         Scenario {
-            name: "signed",
-            modules: vec![ModuleSpec {
-                example: "examples/iterators",
-                unloadable: false,
-                signed: true,
-            }],
-            script: r#"
+            host_check: Some(check_signer),
+            ..scenario(
+                "signed",
+                vec![signed("examples/iterators")],
+                r#"
 tail -c 28 /modules/signed/iterators.ko | grep -q '~Module signature appended~' || { fail "no signature appended"; exit 0; }
 insmod /modules/signed/iterators.ko || { fail "insmod failed: $(klog iterators)"; exit 0; }
 dmesg | grep 'iterators:'
-mount -t bpf bpf /sys/fs/bpf && grep -q dump_bpf_map /sys/fs/bpf/progs.debug || { fail "no progs.debug"; exit 0; }
-pass "the signed module loads and works (its key is not trusted by this kernel: enforcement is for the patched kernel)"
+mount -t bpf bpf /sys/fs/bpf && grep -q dump_bpf_map $(pins /sys/fs/bpf iterators)/progs.debug || { fail "no progs.debug"; exit 0; }
+pass "the signed module loads and works"
 "#,
-            host_check: Some(check_signer),
+            )
         },
+    ]
+}
+
+/// The seed profile on the patched kernel: objects on the preload list, loaded on
+/// demand, each in its own directory of every bpffs instance, held by the kernel's.
+fn seed_scenarios() -> Vec<Scenario> {
+    let scenario = |name, cmdline, modules, script| Scenario {
+        name,
+        kernels: Kernels::Seed,
+        cmdline: Some(cmdline),
+        modules,
+        script,
+        host_check: None,
+    };
+    vec![
+        scenario(
+            "seed-preload",
+            "bpf_preload_list=bpf_preload,iterators,getppid_count",
+            vec![
+                permanent("examples/iterators").installed(),
+                permanent("examples/getppid_count").installed(),
+            ],
+            r#"
+dmesg | grep -E 'bpf_preload|iterators:|getppid_count:'
+for m in iterators getppid_count; do
+    grep -q "^$m " /proc/modules || { fail "$m was not loaded on demand: $(dmesg | grep bpf_preload | tail -2)"; exit 0; }
+done
+dmesg | grep -q "bpf_preload: the kernel's bpffs instance holds" || { fail "the kernel mounted no bpffs instance"; exit 0; }
+mount -t bpf bpf /sys/fs/bpf || { fail "mount bpffs"; exit 0; }
+ls -lR /sys/fs/bpf
+[ -f /sys/fs/bpf/maps.debug ] && [ -f /sys/fs/bpf/progs.debug ] || { fail "the kernel's own iterators are not at the root"; exit 0; }
+for f in iterators/maps.debug iterators/progs.debug getppid_count/getppid_calls getppid_count/count_getppid; do
+    [ -f /sys/fs/bpf/$f ] || { fail "no /sys/fs/bpf/$f"; exit 0; }
+done
+echo "--- cat /sys/fs/bpf/iterators/progs.debug"
+progs=$(cat /sys/fs/bpf/iterators/progs.debug) || { fail "cannot read iterators/progs.debug"; exit 0; }
+echo "$progs"
+for p in dump_bpf_map dump_bpf_prog count_getppid; do
+    echo "$progs" | grep -q " $p " || { fail "iterators/progs.debug does not list $p"; exit 0; }
+done
+grep -q ' getppid_calls ' /sys/fs/bpf/iterators/maps.debug || { fail "iterators/maps.debug does not list getppid_calls"; exit 0; }
+n=$(preload-probe getppid 40 /sys/fs/bpf/getppid_count/getppid_calls) || { fail "reading the pinned map: $n"; exit 0; }
+[ "$n" -ge 40 ] || { fail "the pinned getppid_calls says $n after 40 calls"; exit 0; }
+pass "both modules loaded by request_module(); a fresh mount has iterators/ and getppid_count/; progs.debug lists both objects' programs; the map opened by path counted $n of 40 getppid(2) calls"
+"#,
+        ),
+        scenario(
+            "seed-unlisted",
+            "bpf_preload_list=bpf_preload,iterators",
+            vec![permanent("examples/mkdir_guard")],
+            r#"
+out=$(insmod /modules/mkdir_guard.ko 2>&1) && { fail "insmod of an unlisted object succeeded"; exit 0; }
+echo "$out"
+dmesg | grep -E 'bpf_preload|mkdir_guard'
+dmesg | grep -q 'bpf_preload: mkdir_guard is not on the preload list' || { fail "the kernel did not say why"; exit 0; }
+msg=$(klog mkdir_guard)
+echo "$msg" | grep -q 'not on the preload list' || { fail "the module did not say why: $msg"; exit 0; }
+grep -q '^mkdir_guard ' /proc/modules && { fail "the module stayed loaded"; exit 0; }
+mkdir /tmp/bpf-preload-reserved || { fail "the LSM program stayed attached"; exit 0; }
+left=$(preload-probe absent prog refuse_reserved link refuse_reserved map refusals) || { fail "left behind: $left"; exit 0; }
+pass "insmod: $out; the module: $msg"
+"#,
+        ),
+        scenario(
+            "seed-held",
+            "bpf_preload_list=bpf_preload,mkdir_guard,getppid_count",
+            vec![
+                unloadable("examples/mkdir_guard").installed(),
+                unloadable("examples/getppid_count").installed(),
+            ],
+            r#"
+for m in mkdir_guard getppid_count; do
+    grep -q "^$m " /proc/modules || { fail "$m was not loaded on demand"; exit 0; }
+done
+mount -t bpf bpf /sys/fs/bpf && mkdir -p /mnt/b2 && mount -t bpf bpf /mnt/b2 || { fail "mount bpffs"; exit 0; }
+ls -lR /mnt/b2
+# Root drops everything it can: every pin of both objects in every user mount, the
+# mounts, the modules (which drop their own references), and the module files.
+for mnt in /sys/fs/bpf /mnt/b2; do
+    for d in mkdir_guard getppid_count; do
+        rm $mnt/$d/* && rmdir $mnt/$d || { fail "cannot delete $mnt/$d"; exit 0; }
+    done
+    umount $mnt || { fail "umount $mnt"; exit 0; }
+done
+rmmod mkdir_guard getppid_count || { fail "rmmod failed"; exit 0; }
+rm -rf /lib/modules
+grep -E '^(mkdir_guard|getppid_count) ' /proc/modules && { fail "the modules are still loaded"; exit 0; }
+out=$(mkdir /tmp/bpf-preload-reserved 2>&1) && { fail "the LSM stopped refusing"; exit 0; }
+n=$(preload-probe getppid 30 getppid_calls) || { fail "getppid_calls is gone: $n"; exit 0; }
+[ "$n" -ge 30 ] || { fail "getppid_calls counted $n of 30"; exit 0; }
+mount -t bpf bpf /sys/fs/bpf || { fail "mount bpffs"; exit 0; }
+[ -e /sys/fs/bpf/mkdir_guard ] && { fail "a fresh mount has mkdir_guard/ without its module"; exit 0; }
+grep -q ' refuse_reserved' /sys/fs/bpf/progs.debug || { fail "progs.debug lacks refuse_reserved"; exit 0; }
+pass "no pins, no user mount, no modules: mkdir still refused ($out), getppid_calls counted $n of 30: the kernel's own bpffs instance holds them"
+"#,
+        ),
+        Scenario {
+            host_check: Some(check_signer),
+            ..scenario(
+                "seed-signed",
+                "bpf_preload_list=bpf_preload,iterators module.sig_enforce=1",
+                vec![
+                    permanent("examples/iterators"),
+                    signed("examples/iterators"),
+                ],
+                r#"
+grep -q Y /sys/module/module/parameters/sig_enforce || { fail "module.sig_enforce is not on"; exit 0; }
+out=$(insmod /modules/iterators.ko 2>&1) && { fail "the unsigned module loaded"; exit 0; }
+echo "$out"
+grep -q '^iterators ' /proc/modules && { fail "the unsigned module is loaded"; exit 0; }
+insmod /modules/signed/iterators.ko || { fail "the signed module was refused: $(dmesg | tail -2)"; exit 0; }
+mount -t bpf bpf /sys/fs/bpf && grep -q dump_bpf_prog /sys/fs/bpf/iterators/progs.debug || { fail "no iterators/progs.debug"; exit 0; }
+pass "unsigned: $out; signed with the kernel's build key: loads, and bpffs shows iterators/"
+"#,
+            )
+        },
+        scenario(
+            "seed-rejected",
+            "bpf_preload_list=bpf_preload,verifier_reject",
+            vec![permanent(REJECTED).installed()],
+            r#"
+dmesg | grep -E 'bpf_preload|verifier_reject:' | grep -v 'verification failed'
+dmesg | grep -q 'bpf_preload: verifier_reject is on the preload list but did not register' || { fail "the kernel did not report the failed object"; exit 0; }
+msg=$(kmsg | grep '^verifier_reject: ' | grep -F '`bad_deref`' | head -1)
+echo "$msg" | grep -q -F 'BPF_PROG_LOAD' || { fail "the module did not say what failed: $msg"; exit 0; }
+mount -t bpf bpf /sys/fs/bpf || { fail "mount bpffs"; exit 0; }
+ls -la /sys/fs/bpf
+[ -e /sys/fs/bpf/verifier_reject ] && { fail "a partial directory was left: $(ls /sys/fs/bpf/verifier_reject)"; exit 0; }
+grep -q '^verifier_reject ' /proc/modules && { fail "the module stayed loaded"; exit 0; }
+left=$(preload-probe absent prog allowed prog bad_deref map reject_counts link allowed) || { fail "left behind: $left"; exit 0; }
+pass "the listed object failed while the kernel preloaded it (program allowed loaded, bad_deref rejected): no directory, no pins, nothing loaded; $msg"
+"#,
+        ),
     ]
 }
 
@@ -272,7 +475,10 @@ pass "the signed module loads and works (its key is not trusted by this kernel: 
 const REJECTED: &str = "target/vm/fixtures/verifier_reject";
 
 const REJECTED_BPF: &str = r#"// SPDX-License-Identifier: GPL-2.0
-/* Generated by `cargo xtask vm-test`: the verifier must reject bad_deref. */
+/*
+ * Generated by `cargo xtask vm-test`: the verifier accepts the first program
+ * (allowed) and rejects the second (bad_deref), so the load fails half-way.
+ */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -282,6 +488,17 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, 1);
 } reject_counts SEC(".maps");
+
+SEC("tp_btf/sys_enter")
+int allowed(void *ctx)
+{
+	__u32 key = 0;
+	__u64 *value = bpf_map_lookup_elem(&reject_counts, &key);
+
+	if (value)
+		*value += 1;
+	return 0;
+}
 
 SEC("tp_btf/sys_enter")
 int bad_deref(void *ctx)
@@ -368,25 +585,53 @@ fn signing_key() -> Result<(PathBuf, PathBuf)> {
     Ok((key, cert))
 }
 
-/// modinfo (kmod) reads the appended signature: it must name our test key.
-fn check_signer(modules: &[PathBuf]) -> Result<String> {
-    let ko = modules.first().context("no module")?;
-    let out = Command::new("modinfo")
-        .args(["-F", "signer"])
-        .arg(ko)
-        .output()
-        .context("running modinfo (`apt-get install kmod`)")?;
-    let signer = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if signer != "bpf-preload test signing key" {
-        bail!("modinfo -F signer says {signer:?}");
+/// modinfo (kmod) reads each signed module's appended signature: it must name the
+/// key it was signed with, the patched kernel's own or the test key.
+fn check_signer(kernel: &VmKernel, modules: &[(ModuleSpec, PathBuf)]) -> Result<String> {
+    let (_, cert) = signing_key_for(kernel)?;
+    let subject = module::signer(&cert)?;
+    let expected = subject
+        .split(',')
+        .find_map(|part| part.trim().strip_prefix("CN = "))
+        .unwrap_or(&subject)
+        .to_string();
+    let mut checked = Vec::new();
+    for (_, ko) in modules.iter().filter(|(spec, _)| spec.signed) {
+        let out = Command::new("modinfo")
+            .args(["-F", "signer"])
+            .arg(ko)
+            .output()
+            .context("running modinfo (`apt-get install kmod`)")?;
+        let signer = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if signer != expected {
+            bail!(
+                "modinfo -F signer says {signer:?} for {}, expected {expected:?}",
+                ko.display()
+            );
+        }
+        checked.push(signer);
     }
-    Ok(format!("modinfo: signer \"{signer}\""))
+    ensure!(!checked.is_empty(), "no signed module to check");
+    Ok(format!("modinfo: signer \"{}\"", checked.join("\", \"")))
+}
+
+/// The key and certificate signed modules for `kernel` get: the patched kernel's
+/// build key, which it trusts; the test key for stock kernels, which do not.
+fn signing_key_for(kernel: &VmKernel) -> Result<(PathBuf, PathBuf)> {
+    match &kernel.seed_keys {
+        Some(keys) => Ok(keys.clone()),
+        None => signing_key(),
+    }
 }
 
 /// One boot: a kernel, files for the initramfs (source, path inside) and a script.
+/// Modules under `lib/modules/<release>/` are indexed with `depmod`, for the
+/// kernel's `request_module()`.
 pub struct Run {
     pub label: String,
-    pub kernel: StockKernel,
+    pub kernel: VmKernel,
+    /// Appended to the kernel command line.
+    pub cmdline: String,
     pub files: Vec<(PathBuf, String)>,
     pub script: String,
 }
@@ -405,8 +650,8 @@ pub struct Outcome {
 
 /// Installed kernels with both an image and matching headers: the newest of each
 /// major.minor series.
-pub fn stock_kernels() -> Result<Vec<StockKernel>> {
-    let mut by_series: BTreeMap<String, StockKernel> = BTreeMap::new();
+pub fn stock_kernels() -> Result<Vec<VmKernel>> {
+    let mut by_series: BTreeMap<String, VmKernel> = BTreeMap::new();
     let mut images: Vec<PathBuf> = fs::read_dir("/boot")
         .context("reading /boot")?
         .flatten()
@@ -430,10 +675,11 @@ pub fn stock_kernels() -> Result<Vec<StockKernel>> {
         let series: String = release.split('.').take(2).collect::<Vec<_>>().join(".");
         by_series.insert(
             series,
-            StockKernel {
+            VmKernel {
                 release,
                 image,
                 kdir,
+                seed_keys: None,
             },
         );
     }
@@ -587,11 +833,16 @@ fail() { echo "VERDICT $SCENARIO FAIL $*"; }
 # Milliseconds since boot.
 now() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 elapsed() { echo $(( $2 - $1 )); }
-# The last kernel message of module $1, without its timestamp.
-klog() { dmesg | grep " $1: " | tail -1 | sed 's/^\[[^]]*\] //'; }
+# Kernel messages without timestamps (stock kernels have them, the patched one not).
+kmsg() { dmesg | sed 's/^\[[^]]*\] //'; }
+# The last kernel message of module $1.
+klog() { kmsg | grep "^$1: " | tail -1; }
+# Where the pins of object $2 are in the bpffs mounted at $1: its own directory on
+# the patched kernel, the root (two iterator links at most) on a stock one.
+pins() { if [ "$PROFILE" = seed ]; then echo "$1/$2"; else echo "$1"; fi; }
 "#;
 
-fn init_script(scenario: &str) -> String {
+fn init_script(scenario: &str, profile: &str) -> String {
     format!(
         r#"#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -602,7 +853,8 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 echo "VM-START $(uname -r) $(cut -d' ' -f1 /proc/uptime)"
 SCENARIO={scenario}
-export SCENARIO
+PROFILE={profile}
+export SCENARIO PROFILE
 sh -c '. /prelude.sh; . /scenario.sh' </dev/null 2>&1
 echo "VM-END $?"
 dmesg | grep -E 'Oops|BUG|WARNING|Call Trace' && echo "VM-KERNEL-PROBLEM"
@@ -664,6 +916,10 @@ impl Cpio {
         self.entry(name, 0o040755, (0, 0), &[]);
     }
 
+    fn symlink(&mut self, name: &str, target: &str) {
+        self.entry(name, 0o120777, (0, 0), target.as_bytes());
+    }
+
     fn file(&mut self, name: &str, executable: bool, data: &[u8]) {
         let mode = if executable { 0o100755 } else { 0o100644 };
         self.entry(name, mode, (0, 0), data);
@@ -675,24 +931,52 @@ impl Cpio {
     }
 }
 
-fn initramfs(run: &Run) -> Result<Vec<u8>> {
+fn initramfs(run: &Run, work: &Path) -> Result<Vec<u8>> {
     let mut cpio = Cpio::new();
+    let mut dirs = vec![];
     for dir in ["bin", "dev", "proc", "sys", "tmp", "mnt", "modules"] {
         cpio.dir(dir);
+        dirs.push(dir.to_string());
     }
     // The console for init's output, before devtmpfs is mounted.
     cpio.entry("dev/console", 0o020600, (5, 1), &[]);
     cpio.file("bin/busybox", true, &fs::read(BUSYBOX)?);
-    cpio.file("init", true, init_script(&run.label).as_bytes());
+    let profile = if run.kernel.is_seed() {
+        "seed"
+    } else {
+        "stock"
+    };
+    cpio.file("init", true, init_script(&run.label, profile).as_bytes());
     cpio.file("prelude.sh", false, PRELUDE.as_bytes());
     cpio.file("scenario.sh", false, run.script.as_bytes());
-    let mut dirs = vec!["bin".to_string(), "modules".to_string()];
-    for (src, dest) in &run.files {
+    let mut files = run.files.clone();
+    let modules = format!("lib/modules/{}/", run.kernel.release);
+    if files.iter().any(|(_, dest)| dest.starts_with(&modules)) {
+        // The kernel runs /sbin/modprobe for request_module(), even before /init
+        // (its own bpffs mount); busybox's reads depmod's modules.dep.
+        cpio.dir("sbin");
+        cpio.symlink("sbin/modprobe", "/bin/busybox");
+        files.extend(depmod(run, work, &modules)?);
+    }
+    for (src, dest) in &files {
         let dest = dest.trim_start_matches('/');
-        if let Some((parent, _)) = dest.rsplit_once('/') {
-            if !dirs.iter().any(|d| d == parent) {
-                cpio.dir(parent);
-                dirs.push(parent.to_string());
+        let mut parent = String::new();
+        for part in dest
+            .split('/')
+            .rev()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            parent = if parent.is_empty() {
+                part.to_string()
+            } else {
+                format!("{parent}/{part}")
+            };
+            if !dirs.contains(&parent) {
+                cpio.dir(&parent);
+                dirs.push(parent.clone());
             }
         }
         let data = fs::read(src).with_context(|| format!("reading {}", src.display()))?;
@@ -701,11 +985,41 @@ fn initramfs(run: &Run) -> Result<Vec<u8>> {
     Ok(cpio.finish())
 }
 
+/// `depmod` over the run's modules under `modules` (`lib/modules/<release>/`): its
+/// index files, as more files for the initramfs.
+fn depmod(run: &Run, work: &Path, modules: &str) -> Result<Vec<(PathBuf, String)>> {
+    let staging = work.join(format!("depmod-{}-{}", run.label, run.kernel.release));
+    if staging.exists() {
+        fs::remove_dir_all(&staging)?;
+    }
+    for (src, dest) in run.files.iter().filter(|(_, d)| d.starts_with(modules)) {
+        let to = staging.join(dest);
+        fs::create_dir_all(to.parent().context("a module path has a parent")?)?;
+        fs::copy(src, &to)?;
+    }
+    run_cmd(
+        Command::new("depmod")
+            .arg("-b")
+            .arg(&staging)
+            .arg(&run.kernel.release),
+    )
+    .context("depmod (`apt-get install kmod`)")?;
+    let mut index = Vec::new();
+    for entry in fs::read_dir(staging.join(modules))? {
+        let path = entry?.path();
+        if path.is_file() {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            index.push((path.clone(), format!("{modules}{name}")));
+        }
+    }
+    Ok(index)
+}
+
 /// Boots `run` and collects its verdicts; QEMU is killed after `timeout`.
 pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
     fs::create_dir_all(work)?;
     let initrd = work.join(format!("{}-{}.cpio", run.label, run.kernel.release));
-    fs::write(&initrd, initramfs(run)?)?;
+    fs::write(&initrd, initramfs(run, work)?)?;
     let kernel = pvh_vmlinux(&run.kernel.image, &work.join("kernels"))
         .unwrap_or_else(|| run.kernel.image.clone());
     let start = Instant::now();
@@ -725,10 +1039,11 @@ pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
         .arg(&kernel)
         .arg("-initrd")
         .arg(&initrd)
-        .args([
-            "-append",
-            "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init",
-        ])
+        .arg("-append")
+        .arg(format!(
+            "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init {}",
+            run.cmdline
+        ))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -876,19 +1191,49 @@ fn verdict_of(scenario: &str, outcome: &Result<Outcome>) -> (bool, String) {
     }
 }
 
-/// Returns the number of scenario runs, all passed.
-pub fn run(args: &Args) -> Result<usize> {
-    prerequisites()?;
+/// The patched kernel of `kernel/`, built (once, then cached) by `cargo xtask kernel`.
+fn patched_kernel() -> Result<VmKernel> {
+    let (kernel, cached) = crate::kernel::ensure(None)?;
+    println!(
+        "==> patched kernel {} ({})",
+        kernel.release,
+        if cached { "cached" } else { "built" }
+    );
+    Ok(VmKernel {
+        release: kernel.release,
+        image: kernel.bzimage,
+        kdir: kernel.kdir,
+        seed_keys: Some((kernel.signing_key, kernel.signing_cert)),
+    })
+}
+
+/// The kernels to test: Debian's stock kernels and the patched one, filtered.
+fn kernels(filters: &[String]) -> Result<Vec<VmKernel>> {
+    let wanted =
+        |release: &str| filters.is_empty() || filters.iter().any(|f| release.contains(f.as_str()));
     let mut kernels = stock_kernels()?;
-    if !args.kernels.is_empty() {
-        kernels.retain(|k| args.kernels.iter().any(|f| k.release.contains(f.as_str())));
+    kernels.retain(|k| wanted(&k.release));
+    // Its release is known only once built: build it unless the filters exclude it.
+    if filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| "bpf-preload".contains(f.as_str()) || f.contains("bpf-preload"))
+    {
+        kernels.push(patched_kernel()?);
     }
     if kernels.is_empty() {
         bail!(
-            "no kernel with both an image in /boot and matching headers: `apt-get install \
-             linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64`"
+            "no kernel matches: the stock kernels need an image in /boot and matching headers \
+             (`apt-get install linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 \
+             linux-headers-6.12-amd64`); the patched one is `--kernel bpf-preload`"
         );
     }
+    Ok(kernels)
+}
+
+/// Returns the number of scenario runs, all passed.
+pub fn run(args: &Args) -> Result<usize> {
+    prerequisites()?;
     let mut scenarios = scenarios();
     if !args.scenarios.is_empty() {
         scenarios.retain(|s| args.scenarios.iter().any(|f| f == s.name));
@@ -896,6 +1241,7 @@ pub fn run(args: &Args) -> Result<usize> {
             bail!("no such scenario; there are: {}", names(&self::scenarios()));
         }
     }
+    let kernels = kernels(&args.kernels)?;
     println!(
         "==> kernels: {}",
         kernels
@@ -904,6 +1250,11 @@ pub fn run(args: &Args) -> Result<usize> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // Which scenario runs on which kernel.
+    let applies = |scenario: &Scenario, kernel: &VmKernel| match scenario.kernels {
+        Kernels::All => true,
+        Kernels::Seed => kernel.is_seed(),
+    };
 
     println!("==> building the static probe");
     let probe = build_probe()?;
@@ -915,16 +1266,14 @@ pub fn run(args: &Args) -> Result<usize> {
         rejected_fixture()?;
     }
     // Every module each kernel needs, built once.
-    let needs_key = scenarios.iter().flat_map(|s| &s.modules).any(|m| m.signed);
-    let key = if needs_key {
-        Some(signing_key()?)
-    } else {
-        None
-    };
-    let mut built: BTreeMap<(String, ModuleSpec), PathBuf> = BTreeMap::new();
+    let mut built: BTreeMap<(String, (&str, bool, bool)), PathBuf> = BTreeMap::new();
     for kernel in &kernels {
-        for spec in scenarios.iter().flat_map(|s| &s.modules) {
-            let key_of = (kernel.release.clone(), *spec);
+        for spec in scenarios
+            .iter()
+            .filter(|s| applies(s, kernel))
+            .flat_map(|s| &s.modules)
+        {
+            let key_of = (kernel.release.clone(), spec.build_key());
             if built.contains_key(&key_of) {
                 continue;
             }
@@ -942,7 +1291,11 @@ pub fn run(args: &Args) -> Result<usize> {
                         .join(&kernel.release)
                         .join(variant),
                 ),
-                sign: if spec.signed { key.clone() } else { None },
+                sign: if spec.signed {
+                    Some(signing_key_for(kernel)?)
+                } else {
+                    None
+                },
                 unloadable: spec.unloadable,
                 verbose: false,
             })?;
@@ -950,22 +1303,33 @@ pub fn run(args: &Args) -> Result<usize> {
         }
     }
 
+    // One run per scenario and kernel it applies to; `cells` maps (scenario, kernel)
+    // to its run.
     let mut runs = Vec::new();
     let mut host_results = Vec::new();
-    for scenario in &scenarios {
-        for kernel in &kernels {
+    let mut cells = BTreeMap::new();
+    for (si, scenario) in scenarios.iter().enumerate() {
+        for (ki, kernel) in kernels.iter().enumerate() {
+            if !applies(scenario, kernel) {
+                continue;
+            }
             let mut files = vec![(probe.clone(), "bin/preload-probe".to_string())];
             let mut kos = Vec::new();
             for spec in &scenario.modules {
-                let ko = &built[&(kernel.release.clone(), *spec)];
+                let ko = &built[&(kernel.release.clone(), spec.build_key())];
                 let name = ko.file_name().unwrap_or_default().to_string_lossy();
-                files.push((ko.clone(), spec.dest(&name)));
-                kos.push(ko.clone());
+                files.push((ko.clone(), spec.dest(&name, &kernel.release)));
+                kos.push((*spec, ko.clone()));
             }
-            host_results.push(scenario.host_check.map(|check| check(&kos)));
+            host_results.push(scenario.host_check.map(|check| check(kernel, &kos)));
+            cells.insert((si, ki), runs.len());
             runs.push(Run {
                 label: scenario.name.to_string(),
                 kernel: kernel.clone(),
+                cmdline: scenario
+                    .cmdline
+                    .unwrap_or(kernel.default_cmdline())
+                    .to_string(),
                 files,
                 script: scenario.script.to_string(),
             });
@@ -987,7 +1351,7 @@ pub fn run(args: &Args) -> Result<usize> {
         // Extracted once here, so that parallel boots only read the cache.
         if pvh_vmlinux(&kernel.image, &work.join("kernels")).is_none() {
             println!(
-                "    note: cannot extract vmlinux from {}: booting the bzImage (slower)",
+                "    note: cannot extract a PVH vmlinux from {}: booting the bzImage",
                 kernel.image.display()
             );
         }
@@ -1012,7 +1376,10 @@ pub fn run(args: &Args) -> Result<usize> {
     for (si, scenario) in scenarios.iter().enumerate() {
         print!("{:width$}", scenario.name);
         for (ki, kernel) in kernels.iter().enumerate() {
-            let i = si * kernels.len() + ki;
+            let Some(&i) = cells.get(&(si, ki)) else {
+                print!("  {:cell$}", "-");
+                continue;
+            };
             let (mut ok, mut detail) = verdict_of(scenario.name, &outcomes[i]);
             match &host_results[i] {
                 Some(Ok(note)) => detail = format!("{detail}; {note}"),
@@ -1028,7 +1395,7 @@ pub fn run(args: &Args) -> Result<usize> {
         }
         println!();
     }
-    println!();
+    println!("(-: a seed-profile scenario, for the patched kernel only)\n");
     for (scenario, release, ok, detail, i) in &details {
         let timing = outcomes[*i].as_ref().ok().map_or(String::new(), |o| {
             let boot = o
