@@ -88,7 +88,7 @@ fn attach_targets_found_like_the_kernels_btf_says() {
         ("bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC),
     ] {
         let expected = btf::find_type_id(&vmlinux, name, kind).unwrap();
-        let found = backend.find_btf_id(name, kind).unwrap();
+        let found = btf::find_in_kernel(&mut backend, name, kind).unwrap();
         assert_eq!(
             found,
             KernelBtfId {
@@ -98,12 +98,27 @@ fn attach_targets_found_like_the_kernels_btf_says() {
             "{name}"
         );
     }
-    let missing = backend.find_btf_id("no_such_function_here", abi::BTF_KIND_FUNC);
+    let missing = btf::find_in_kernel(&mut backend, "no_such_function_here", abi::BTF_KIND_FUNC);
     assert_eq!(missing, Err(Errno::ENOENT));
+
+    // One finder for a whole load: asked twice, it answers the same.
+    let mut finder = btf::TargetFinder::new(&mut backend, "bpf_lsm_path_mkdir".len()).unwrap();
+    let first = finder.find(&mut backend, "bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC);
+    let again = finder.find(&mut backend, "bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC);
+    let expected = btf::find_type_id(&vmlinux, "bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC).unwrap();
+    assert_eq!(first.map(|f| f.id), Ok(expected));
+    assert_eq!(again, first);
+    let longer = finder.find(
+        &mut backend,
+        "a_name_longer_than_the_finder_holds",
+        abi::BTF_KIND_FUNC,
+    );
+    assert_eq!(longer, Err(Errno::ENAMETOOLONG));
+    finder.close(&mut backend);
     assert_eq!(
         open_fds(),
         fds_before,
-        "the lookup closes its map and program"
+        "the lookups close their map and program"
     );
 }
 

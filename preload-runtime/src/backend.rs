@@ -1,7 +1,6 @@
 //! What the loader needs from the place it runs in. The loader is generic over this
 //! trait, so the code that runs in the kernel is the code tested from user space.
 
-use crate::btf::{self, KernelBtfId};
 use crate::errno::Errno;
 
 /// A file descriptor returned by bpf(2) or perf_event_open(2).
@@ -21,16 +20,6 @@ pub trait Backend {
 
     /// Closes an fd this backend returned.
     fn close(&mut self, fd: Fd);
-
-    /// Finds a named type of the given BTF kind in the running kernel's BTF. The
-    /// default asks the kernel itself, with bpf(2) commands only (see
-    /// [`btf::find_in_kernel`]).
-    fn find_btf_id(&mut self, name: &str, kind: u32) -> Result<KernelBtfId, Errno>
-    where
-        Self: Sized,
-    {
-        btf::find_in_kernel(self, name, kind)
-    }
 
     /// Attaches `prog` to a tracepoint and returns a link fd.
     fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {

@@ -1,6 +1,9 @@
-//! Finding a named type in raw BTF (such as `/sys/kernel/btf/vmlinux`), without
-//! allocating: the attach targets of tracing, lsm and iterator programs are looked up
-//! this way in the running kernel's BTF at load time.
+//! Finding named types in BTF: in raw BTF such as `/sys/kernel/btf/vmlinux`
+//! ([`find_type_id`], without allocating), and in the running kernel's own BTF through
+//! the kernel itself ([`TargetFinder`]), which is how the loader resolves the attach
+//! targets of tracing, lsm and iterator programs.
+
+use alloc::vec::Vec;
 
 use crate::abi;
 use crate::backend::{Backend, Fd};
@@ -85,40 +88,122 @@ pub struct KernelBtfId {
     pub btf_obj_fd: Fd,
 }
 
-/// Finds `name` of `kind` in the running kernel's BTF (vmlinux, then modules) the way
+/// Finds attach targets in the running kernel's BTF (vmlinux, then modules) the way
 /// light skeletons do: a sleepable syscall program calls `bpf_btf_find_by_name_kind`
-/// and is run once with `BPF_PROG_TEST_RUN`. Needs only bpf(2) commands that the
-/// kernel accepts from kernel context, so every backend can use it.
+/// and is run with `BPF_PROG_TEST_RUN`. It needs only bpf(2) commands that the kernel
+/// accepts from kernel context, so every backend can use it. One map and one program
+/// serve every lookup of a load, and each target is looked up once.
+pub struct TargetFinder<'a> {
+    map: Fd,
+    prog: Fd,
+    /// The map's value: a NUL-padded name, the longest the finder was made for.
+    value_size: u32,
+    found: Vec<(&'a str, u32, KernelBtfId)>,
+}
+
+impl<'a> TargetFinder<'a> {
+    /// Creates the map and loads the program, for names of up to `longest_name` bytes.
+    pub fn new<B: Backend + ?Sized>(backend: &mut B, longest_name: usize) -> Result<Self, Errno> {
+        let value_size = u32::try_from((longest_name + 1).next_multiple_of(8))
+            .map_err(|_| Errno::ENAMETOOLONG)?;
+        let mut attr = abi::MapCreateAttr {
+            map_type: abi::BPF_MAP_TYPE_ARRAY,
+            key_size: 4,
+            value_size,
+            max_entries: 1,
+            map_name: *b"preload_btf_id\0\0",
+            ..Default::default()
+        };
+        // SAFETY: MAP_CREATE reads no pointers.
+        let map = unsafe { loader::bpf(backend, abi::BPF_MAP_CREATE, &mut attr) }?;
+        match load_program(backend, map, value_size) {
+            Ok(prog) => Ok(Self {
+                map,
+                prog,
+                value_size,
+                found: Vec::new(),
+            }),
+            Err(e) => {
+                backend.close(map);
+                Err(e)
+            }
+        }
+    }
+
+    /// The type `name` of `kind`. A module BTF fd in the result stays open until
+    /// [`TargetFinder::close`].
+    pub fn find<B: Backend + ?Sized>(
+        &mut self,
+        backend: &mut B,
+        name: &'a str,
+        kind: u32,
+    ) -> Result<KernelBtfId, Errno> {
+        if let Some(&(_, _, id)) = self.found.iter().find(|f| f.0 == name && f.1 == kind) {
+            return Ok(id);
+        }
+        if name.len() >= self.value_size as usize {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        // The helper reads the name from the map value, NUL-padded to its whole size.
+        let mut value = alloc::vec![0u8; self.value_size as usize];
+        value[..name.len()].copy_from_slice(name.as_bytes());
+        let key = 0u32;
+        let mut attr = abi::MapElemAttr {
+            map_fd: self.map,
+            key: &key as *const u32 as u64,
+            value: value.as_ptr() as u64,
+            ..Default::default()
+        };
+        // SAFETY: key and value are alive and of the map's key and value sizes.
+        unsafe { loader::bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }?;
+
+        // The context: the result (written by the program), then the kind.
+        let mut ctx = [0i64, i64::from(kind)];
+        let mut attr = abi::ProgTestRunAttr {
+            prog_fd: self.prog,
+            ctx_size_in: core::mem::size_of_val(&ctx) as u32,
+            ctx_in: ctx.as_mut_ptr() as u64,
+            ..Default::default()
+        };
+        // SAFETY: the context is 16 bytes, readable and writable, for the call.
+        unsafe { loader::bpf(backend, abi::BPF_PROG_TEST_RUN, &mut attr) }?;
+        let result = ctx[0];
+        if result < 0 {
+            return Err(Errno(-result as i32));
+        }
+        let id = KernelBtfId {
+            id: result as u32,
+            btf_obj_fd: (result >> 32) as u32,
+        };
+        self.found.push((name, kind, id));
+        Ok(id)
+    }
+
+    /// Closes the map, the program and every module BTF fd found.
+    pub fn close<B: Backend + ?Sized>(self, backend: &mut B) {
+        for (_, _, id) in self.found {
+            if id.btf_obj_fd != 0 {
+                backend.close(id.btf_obj_fd);
+            }
+        }
+        backend.close(self.prog);
+        backend.close(self.map);
+    }
+}
+
+/// Finds one type, as [`TargetFinder`] does; a module BTF fd in the result is the
+/// caller's to close.
 pub fn find_in_kernel<B: Backend + ?Sized>(
     backend: &mut B,
     name: &str,
     kind: u32,
 ) -> Result<KernelBtfId, Errno> {
-    // The helper reads the name from a map value: the verifier must know its size.
-    let value_size = (name.len() + 1).next_multiple_of(8) as u32;
-    let mut value = alloc::vec![0u8; value_size as usize];
-    value[..name.len()].copy_from_slice(name.as_bytes());
-
-    let mut attr = abi::MapCreateAttr {
-        map_type: abi::BPF_MAP_TYPE_ARRAY,
-        key_size: 4,
-        value_size,
-        max_entries: 1,
-        map_name: *b"preload_btf_id\0\0",
-        ..Default::default()
-    };
-    // SAFETY: MAP_CREATE reads no pointers.
-    let map = unsafe { loader::bpf(backend, abi::BPF_MAP_CREATE, &mut attr) }?;
-    let result = run_lookup(backend, map, &value, name.len() as i32 + 1, kind as i32);
-    backend.close(map);
-    let found = result?;
-    if found < 0 {
-        return Err(Errno(-found as i32));
-    }
-    Ok(KernelBtfId {
-        id: found as u32,
-        btf_obj_fd: (found >> 32) as u32,
-    })
+    let mut finder = TargetFinder::new(backend, name.len())?;
+    let result = finder.find(backend, name, kind);
+    // The fd, if any, is handed to the caller.
+    finder.found.clear();
+    finder.close(backend);
+    result
 }
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
@@ -127,37 +212,28 @@ fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
     [code, (src << 4) | dst, o0, o1, i0, i1, i2, i3]
 }
 
-fn run_lookup<B: Backend + ?Sized>(
+/// ctx->result = bpf_btf_find_by_name_kind(&map[0], value_size, ctx->kind, 0)
+fn load_program<B: Backend + ?Sized>(
     backend: &mut B,
     map: Fd,
-    value: &[u8],
-    name_size: i32,
-    kind: i32,
-) -> Result<i64, Errno> {
+    value_size: u32,
+) -> Result<Fd, Errno> {
     const LD_IMM64: u8 = 0x18;
+    const LDX_W: u8 = 0x61;
     const MOV64_IMM: u8 = 0xb7;
     const MOV64_REG: u8 = 0xbf;
     const CALL: u8 = 0x85;
     const STX_DW: u8 = 0x7b;
     const EXIT: u8 = 0x95;
 
-    let key = 0u32;
-    let mut attr = abi::MapElemAttr {
-        map_fd: map,
-        key: &key as *const u32 as u64,
-        value: value.as_ptr() as u64,
-        ..Default::default()
-    };
-    // SAFETY: key and value are alive and of the map's key and value sizes.
-    unsafe { loader::bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }?;
-
-    // ctx->result = bpf_btf_find_by_name_kind(&map[0], name_size, kind, 0); return 0;
+    // The whole value is the name's size: the helper wants a NUL at its end, and
+    // reads the name up to its first NUL.
     let program = [
         insn(MOV64_REG, 6, 1, 0, 0),
+        insn(LDX_W, 3, 6, 8, 0),
         insn(LD_IMM64, 1, abi::BPF_PSEUDO_MAP_IDX_VALUE, 0, 0),
         insn(0, 0, 0, 0, 0),
-        insn(MOV64_IMM, 2, 0, 0, name_size),
-        insn(MOV64_IMM, 3, 0, 0, kind),
+        insn(MOV64_IMM, 2, 0, 0, value_size as i32),
         insn(MOV64_IMM, 4, 0, 0, 0),
         insn(CALL, 0, 0, 0, abi::BPF_FUNC_btf_find_by_name_kind),
         insn(STX_DW, 6, 0, 0, 0),
@@ -176,18 +252,5 @@ fn run_lookup<B: Backend + ?Sized>(
         ..Default::default()
     };
     // SAFETY: instructions, license and fd_array are alive for the call.
-    let prog = unsafe { loader::bpf(backend, abi::BPF_PROG_LOAD, &mut attr) }?;
-
-    let mut result: i64 = 0;
-    let mut attr = abi::ProgTestRunAttr {
-        prog_fd: prog,
-        ctx_size_in: 8,
-        ctx_in: &mut result as *mut i64 as u64,
-        ..Default::default()
-    };
-    // SAFETY: the context is 8 writable bytes; the program writes its result there.
-    let ran = unsafe { loader::bpf(backend, abi::BPF_PROG_TEST_RUN, &mut attr) };
-    backend.close(prog);
-    ran?;
-    Ok(result)
+    unsafe { loader::bpf(backend, abi::BPF_PROG_LOAD, &mut attr) }
 }

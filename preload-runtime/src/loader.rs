@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use crate::abi::{self, BpfAttr};
 use crate::backend::{Backend, Fd};
-use crate::btf::KernelBtfId;
+use crate::btf::{KernelBtfId, TargetFinder};
 use crate::errno::Errno;
 use crate::error::{Error, Step};
 use crate::table::{Attach, Object, CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE};
@@ -217,65 +217,24 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
     // Instructions name maps by index; the kernel resolves the index through this.
     let fd_array: Vec<i32> = loaded.maps.iter().map(|&fd| fd as i32).collect();
 
-    for prog in object.programs {
-        let attach = match prog.attach_btf {
-            Some(target) => backend.find_btf_id(target.name, target.kind).map_err(at(
-                Step::FindAttachTarget {
-                    program: prog.name,
-                    target: target.name,
-                },
-            ))?,
-            None => KernelBtfId {
-                id: 0,
-                btf_obj_fd: 0,
-            },
-        };
-        let mut attr = abi::ProgLoadAttr {
-            prog_type: prog.prog_type,
-            insn_cnt: prog.insn_count() as u32,
-            insns: ptr(prog.insns),
-            license: prog.license.as_ptr() as u64,
-            prog_flags: prog.prog_flags,
-            prog_name: obj_name(prog.name),
-            expected_attach_type: prog.expected_attach_type,
-            prog_btf_fd: btf,
-            attach_btf_id: attach.id,
-            attach_btf_obj_fd: attach.btf_obj_fd,
-            fd_array: if fd_array.is_empty() {
-                0
-            } else {
-                ptr(&fd_array[..])
-            },
-            ..Default::default()
-        };
-        if !prog.func_info.is_empty() {
-            attr.func_info_rec_size = FUNC_INFO_REC_SIZE;
-            attr.func_info = ptr(prog.func_info);
-            attr.func_info_cnt = prog.func_info.len() as u32 / FUNC_INFO_REC_SIZE;
+    // Attach targets are looked up in the running kernel's BTF by one finder, which
+    // holds the module BTF fds it found until every program is loaded.
+    let mut targets = object
+        .programs
+        .iter()
+        .filter_map(|p| Some((p.name, p.attach_btf?)));
+    let finder = match targets.clone().map(|(_, t)| t.name.len()).max() {
+        None => None,
+        Some(longest) => {
+            let (program, target) = targets.next().expect("there is a target");
+            let step = Step::FindAttachTarget {
+                program,
+                target: target.name,
+            };
+            Some(TargetFinder::new(backend, longest).map_err(at(step))?)
         }
-        if !prog.line_info.is_empty() {
-            attr.line_info_rec_size = LINE_INFO_REC_SIZE;
-            attr.line_info = ptr(prog.line_info);
-            attr.line_info_cnt = prog.line_info.len() as u32 / LINE_INFO_REC_SIZE;
-        }
-        if !prog.core_relos.is_empty() {
-            attr.core_relo_rec_size = CORE_RELO_REC_SIZE;
-            attr.core_relos = ptr(prog.core_relos);
-            attr.core_relo_cnt = prog.core_relos.len() as u32 / CORE_RELO_REC_SIZE;
-        }
-        let step = Step::LoadProgram { program: prog.name };
-        // SAFETY: every pointer in `attr` refers to static table data or to `fd_array`,
-        // all alive and of the sizes given beside them.
-        let result = match unsafe { bpf(backend, abi::BPF_PROG_LOAD, &mut attr) } {
-            Ok(fd) => Ok(fd),
-            Err(errno) => Err((step, errno, verifier_log(backend, attr))),
-        };
-        // The program holds its own reference to a module's BTF.
-        if attach.btf_obj_fd != 0 {
-            backend.close(attach.btf_obj_fd);
-        }
-        loaded.programs.push(result?);
-    }
+    };
+    load_programs(loaded, backend, &fd_array, finder)?;
 
     for link in object.links {
         let prog = &object.programs[link.program];
@@ -363,4 +322,84 @@ fn verifier_log<B: Backend + ?Sized>(
         .nth(TAIL_LINES - 1)
         .map_or(0, |(i, _)| i + 1);
     (!text.is_empty()).then(|| String::from(&text[start..]))
+}
+
+/// Loads every program, resolving attach targets with `finder`, which it closes.
+fn load_programs<B: Backend>(
+    loaded: &mut Loaded<B::Pin>,
+    backend: &mut B,
+    fd_array: &[i32],
+    mut finder: Option<TargetFinder<'static>>,
+) -> Result<(), StepError> {
+    let result = load_programs_with(loaded, backend, fd_array, finder.as_mut());
+    if let Some(finder) = finder {
+        // Loaded programs hold their own references to module BTF.
+        finder.close(backend);
+    }
+    result
+}
+
+fn load_programs_with<B: Backend>(
+    loaded: &mut Loaded<B::Pin>,
+    backend: &mut B,
+    fd_array: &[i32],
+    mut finder: Option<&mut TargetFinder<'static>>,
+) -> Result<(), StepError> {
+    let btf = loaded.btf.expect("BTF is loaded before programs");
+    for prog in loaded.object.programs {
+        let attach = match (prog.attach_btf, finder.as_deref_mut()) {
+            (Some(target), Some(finder)) => finder
+                .find(backend, target.name, target.kind)
+                .map_err(at(Step::FindAttachTarget {
+                    program: prog.name,
+                    target: target.name,
+                }))?,
+            _ => KernelBtfId {
+                id: 0,
+                btf_obj_fd: 0,
+            },
+        };
+        let mut attr = abi::ProgLoadAttr {
+            prog_type: prog.prog_type,
+            insn_cnt: prog.insn_count() as u32,
+            insns: ptr(prog.insns),
+            license: prog.license.as_ptr() as u64,
+            prog_flags: prog.prog_flags,
+            prog_name: obj_name(prog.name),
+            expected_attach_type: prog.expected_attach_type,
+            prog_btf_fd: btf,
+            attach_btf_id: attach.id,
+            attach_btf_obj_fd: attach.btf_obj_fd,
+            fd_array: if fd_array.is_empty() {
+                0
+            } else {
+                ptr(fd_array)
+            },
+            ..Default::default()
+        };
+        if !prog.func_info.is_empty() {
+            attr.func_info_rec_size = FUNC_INFO_REC_SIZE;
+            attr.func_info = ptr(prog.func_info);
+            attr.func_info_cnt = prog.func_info.len() as u32 / FUNC_INFO_REC_SIZE;
+        }
+        if !prog.line_info.is_empty() {
+            attr.line_info_rec_size = LINE_INFO_REC_SIZE;
+            attr.line_info = ptr(prog.line_info);
+            attr.line_info_cnt = prog.line_info.len() as u32 / LINE_INFO_REC_SIZE;
+        }
+        if !prog.core_relos.is_empty() {
+            attr.core_relo_rec_size = CORE_RELO_REC_SIZE;
+            attr.core_relos = ptr(prog.core_relos);
+            attr.core_relo_cnt = prog.core_relos.len() as u32 / CORE_RELO_REC_SIZE;
+        }
+        let step = Step::LoadProgram { program: prog.name };
+        // SAFETY: every pointer in `attr` refers to static table data or to `fd_array`,
+        // all alive and of the sizes given beside them.
+        let result = match unsafe { bpf(backend, abi::BPF_PROG_LOAD, &mut attr) } {
+            Ok(fd) => Ok(fd),
+            Err(errno) => Err((step, errno, verifier_log(backend, attr))),
+        };
+        loaded.programs.push(result?);
+    }
+    Ok(())
 }
