@@ -39,8 +39,9 @@ enum Command {
         #[arg(long)]
         user_space: bool,
     },
-    /// Measure the load path side by side with bpftool and write BENCHMARKS.md.
-    Bench,
+    /// Measure load, build, module size and in-kernel load next to libbpf, light
+    /// skeletons and aya, and write BENCHMARKS.md (root; about 15 minutes).
+    Bench(bench::Args),
     /// Rebuild the bad BPF objects of the compile-fail tests (tests/fixtures/) from
     /// their C sources and from byte edits of a good object.
     Fixtures {
@@ -106,7 +107,7 @@ fn main() -> Result<()> {
             verbose: true,
         }),
         Command::VmTest(args) => vm::run(&args).map(drop),
-        Command::Bench => bench::run(),
+        Command::Bench(args) => bench::run(&args),
         Command::Fixtures { check } => fixtures::run(check),
         Command::Kernel { out, boot_test } => kernel::run(out, boot_test).map(drop),
     }

@@ -1,0 +1,308 @@
+//! Sections 3 and 4, modules: ours (`cargo xtask build-module --unloadable`) next to a C module
+//! of the same object built from its light skeleton (bench/lskel/module.c) against the
+//! same kernel headers, for Debian's 6.1 and 6.12; then, in one QEMU boot per kernel,
+//! insmod → attached for both, alternating, and the memory each keeps.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::peers::{self, write_if_changed};
+use super::{output, work, Kind, Stats, Subject};
+use crate::module as ko;
+use crate::setup::root;
+use crate::vm::{self, VmKernel};
+
+/// Both modules of one object for one kernel, or why there is none.
+pub struct Built {
+    pub kernel: VmKernel,
+    pub subject: Subject,
+    pub ours: std::result::Result<PathBuf, String>,
+    pub c: std::result::Result<PathBuf, String>,
+}
+
+/// text, data, bss (bytes), as `size` prints them.
+pub type Size = (u64, u64, u64);
+
+/// (release, object) → (ours, C).
+pub type Sizes = BTreeMap<
+    (String, String),
+    (
+        std::result::Result<Size, String>,
+        std::result::Result<Size, String>,
+    ),
+>;
+
+/// The crate that `cargo xtask build-module` builds for a subject: the example itself,
+/// or the generated crate of the build section (written here if that section was
+/// skipped).
+fn crate_dir(s: &Subject) -> Result<PathBuf> {
+    Ok(match &s.kind {
+        Kind::Example { dir, .. } => dir.clone(),
+        Kind::Generated(_) => super::build::write_crate(s, &work().join("build"))?.0,
+    })
+}
+
+fn ours(s: &Subject, kernel: &VmKernel) -> Result<PathBuf> {
+    ko::build(&ko::Options {
+        crate_dir: crate_dir(s)?,
+        kdir: Some(kernel.kdir.clone()),
+        out: Some(work().join("modules").join(&kernel.release).join("ours")),
+        sign: None,
+        unloadable: true,
+        verbose: false,
+    })
+}
+
+/// The C light-skeleton module: `<name>_lskel.ko`.
+fn c(s: &Subject, kernel: &VmKernel) -> Result<PathBuf> {
+    let dir = work()
+        .join("lskel-module")
+        .join(&kernel.release)
+        .join(&s.name);
+    peers::gen_skeleton(s, &dir)?;
+    for file in ["module.c", "Kbuild"] {
+        write_if_changed(
+            &dir.join(file),
+            &fs::read_to_string(root().join("bench/lskel").join(file))?,
+        )?;
+    }
+    write_if_changed(
+        &dir.join("bpf/skel_internal.h"),
+        &fs::read_to_string("/usr/include/bpf/skel_internal.h")?,
+    )?;
+    let mut make = Command::new("make");
+    make.arg("-C")
+        .arg(&kernel.kdir)
+        .arg(format!("M={}", dir.display()))
+        .arg(format!("LSKEL_NAME={}", s.name))
+        // The iterators object's two iterators are offered to bpffs, as ours does.
+        .arg(format!("PRELOAD_OPS={}", u8::from(s.name == "iterators")))
+        .arg("modules");
+    output(&mut make)?;
+    Ok(dir.join(format!("{}_lskel.ko", s.name)))
+}
+
+pub fn build_all(subjects: &[Subject]) -> Result<Vec<Built>> {
+    let kernels = vm::stock_kernels()?;
+    let mut out = Vec::new();
+    for kernel in &kernels {
+        // counters has a classic tracepoint: user space only (perf_event_open).
+        for s in subjects.iter().filter(|s| s.name != "counters") {
+            println!("    {} for {}", s.name, kernel.release);
+            out.push(Built {
+                kernel: kernel.clone(),
+                subject: s.clone(),
+                ours: ours(s, kernel).map_err(|e| format!("{e:#}")),
+                c: c(s, kernel).map_err(|e| format!("{e:#}")),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn size(ko: &std::result::Result<PathBuf, String>) -> std::result::Result<Size, String> {
+    let ko = ko
+        .as_ref()
+        .map_err(|e| format!("not built: {}", first_line(e)))?;
+    let text = output(Command::new("size").arg(ko)).map_err(|e| format!("{e:#}"))?;
+    let n: Vec<u64> = text
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match n[..] {
+        [t, d, b] => Ok((t, d, b)),
+        _ => Err(format!("cannot read `size {}`", ko.display())),
+    }
+}
+
+/// The line of an error that says why (cargo and make say a lot).
+pub fn first_line(e: &str) -> String {
+    e.lines()
+        .find(|l| l.contains("error"))
+        .unwrap_or(e.lines().next().unwrap_or(e))
+        .trim()
+        .chars()
+        .take(200)
+        .collect()
+}
+
+pub fn sizes(built: &[Built]) -> Result<Sizes> {
+    Ok(built
+        .iter()
+        .map(|b| {
+            (
+                (b.kernel.release.clone(), b.subject.name.clone()),
+                (size(&b.ours), size(&b.c)),
+            )
+        })
+        .collect())
+}
+
+/// One object in one VM: insmod → init returned (µs → ms), the kernel memory kept
+/// after init (kB), and the module's own size in /proc/modules (bytes); per loader.
+#[derive(Debug, Clone, Default)]
+pub struct InKernel {
+    pub insmod: Vec<f64>,
+    pub memory: Vec<f64>,
+    pub module: Vec<f64>,
+    pub failure: Option<String>,
+}
+
+/// (release, object, "ours" | "c") → samples.
+pub type VmResults = BTreeMap<(String, String, String), InKernel>;
+
+/// The script: for every run, for every object, ours then C: insmod (timed by
+/// insmod_time around finit_module), read memory, rmmod.
+fn script(objects: &[(String, Option<String>, Option<String>)], runs: usize) -> String {
+    let mut s = String::from(
+        r#"
+# Kernel memory the load keeps: slab, vmalloc (the module's own image, BPF programs,
+# maps, BTF) and per-CPU allocations, in kB.
+mem() { awk '/^(Slab|VmallocUsed|Percpu):/ { s += $2 } END { print s }' /proc/meminfo; }
+modsize() { awk -v m="$1" '$1 == m { print $2 }' /proc/modules; }
+one() {  # loader object file module
+    sleep 0.2; b=$(mem)
+    out=$(insmod_time "$3" 2>&1) || { echo "BENCH $1 $2 FAIL $(dmesg | grep " $4: " | tail -2 | sed "s/^\[[^]]*\] //" | tr '\n' ' ')"; return; }
+    a=$(mem); s=$(modsize "$4")
+    us=${out#*us=}; us=${us%% *}
+    echo "BENCH $1 $2 $us $((a - b)) $s"
+    insmod_time -r "$4" >/dev/null || echo "BENCH $1 $2 FAIL rmmod $4"
+}
+"#,
+    );
+    let _ = writeln!(s, "for i in $(seq {runs}); do");
+    for (name, ours, c) in objects {
+        if let Some(ours) = ours {
+            let _ = writeln!(s, "    one ours {name} {ours} {name}");
+        }
+        if let Some(c) = c {
+            let _ = writeln!(s, "    one c {name} {c} {name}_lskel");
+        }
+    }
+    s.push_str("done\npass \"done\"\n");
+    s
+}
+
+pub fn in_vm(built: &[Built], runs: usize) -> Result<VmResults> {
+    let insmod_time = work().join("peers/insmod_time");
+    fs::create_dir_all(work().join("peers"))?;
+    output(
+        Command::new("gcc")
+            .args(["-static", "-O2", "-Wall"])
+            .arg(root().join("bench/lskel/insmod_time.c"))
+            .arg("-o")
+            .arg(&insmod_time),
+    )
+    .context("building bench/lskel/insmod_time.c statically (libc6-dev)")?;
+    let mut by_kernel: BTreeMap<String, Vec<&Built>> = BTreeMap::new();
+    for b in built {
+        by_kernel
+            .entry(b.kernel.release.clone())
+            .or_default()
+            .push(b);
+    }
+    let mut results = VmResults::new();
+    let mut boots = Vec::new();
+    for (release, list) in &by_kernel {
+        let mut files = vec![(insmod_time.clone(), "bin/insmod_time".to_string())];
+        let mut objects = Vec::new();
+        for b in list {
+            let name = &b.subject.name;
+            let mut paths = Vec::new();
+            for (loader, ko, dest) in [
+                ("ours", &b.ours, format!("/modules/ours/{name}.ko")),
+                ("c", &b.c, format!("/modules/c/{name}_lskel.ko")),
+            ] {
+                match ko {
+                    Ok(ko) => {
+                        files.push((ko.clone(), dest.clone()));
+                        paths.push(Some(dest));
+                    }
+                    Err(e) => {
+                        results.insert(
+                            (release.clone(), name.clone(), loader.into()),
+                            InKernel {
+                                failure: Some(format!("not built: {}", first_line(e))),
+                                ..Default::default()
+                            },
+                        );
+                        paths.push(None);
+                    }
+                }
+            }
+            objects.push((name.clone(), paths[0].take(), paths[1].take()));
+        }
+        boots.push(vm::Run {
+            label: "bench".into(),
+            kernel: list[0].kernel.clone(),
+            cmdline: String::new(),
+            files,
+            script: script(&objects, runs),
+        });
+    }
+    let outcomes = vm::boot_all(
+        &boots,
+        &work().join("vm"),
+        Duration::from_secs(900),
+        boots.len(),
+    );
+    for (run, outcome) in boots.iter().zip(outcomes) {
+        let release = &run.kernel.release;
+        let outcome = match outcome {
+            Ok(o) if !o.timed_out && o.verdicts.iter().any(|v| v.1) => o,
+            Ok(o) => {
+                let why = if o.timed_out {
+                    "VM timed out"
+                } else {
+                    "the VM script did not finish"
+                };
+                eprintln!(
+                    "{}",
+                    o.log.lines().rev().take(20).collect::<Vec<_>>().join("\n")
+                );
+                anyhow::bail!("{why} on {release} (log in target/bench/vm/)");
+            }
+            Err(e) => return Err(e.context(format!("booting {release}"))),
+        };
+        for line in outcome.log.lines() {
+            let Some(at) = line.find("BENCH ") else {
+                continue;
+            };
+            let w: Vec<&str> = line[at..].split_whitespace().collect();
+            let [_, loader, name, rest @ ..] = &w[..] else {
+                continue;
+            };
+            let e = results
+                .entry((release.clone(), name.to_string(), loader.to_string()))
+                .or_default();
+            match rest {
+                [us, mem, module] if us.parse::<f64>().is_ok() => {
+                    e.insmod.push(us.parse::<f64>().unwrap_or(0.0) / 1e3);
+                    e.memory.push(mem.parse().unwrap_or(f64::NAN));
+                    e.module.push(module.parse().unwrap_or(f64::NAN));
+                }
+                _ => e.failure = Some(rest.join(" ")),
+            }
+        }
+    }
+    Ok(results)
+}
+
+impl InKernel {
+    pub fn insmod(&self) -> std::result::Result<Stats, String> {
+        match &self.failure {
+            Some(f) => Err(f.clone()),
+            None => Stats::of(&self.insmod).ok_or_else(|| "no runs".into()),
+        }
+    }
+}
