@@ -119,19 +119,15 @@ struct Ref {
     put: unsafe extern "C" fn(*mut c_void),
 }
 
-/// One pin the object asks for: a held object and its NUL-terminated name.
+/// One pin the object asks for: a held object and its name.
 struct Pin {
-    name: Vec<u8>,
+    name: &'static str,
+    /// `name` and a NUL, for C.
+    c_name: Vec<u8>,
     object: *mut c_void,
     kind: u32,
     /// An iterator link: what a stock kernel can show.
     iterator: bool,
-}
-
-impl Pin {
-    fn name(&self) -> &str {
-        core::str::from_utf8(&self.name[..self.name.len() - 1]).unwrap_or("?")
-    }
 }
 
 /// What the module holds between init and exit: a reference on every link, program
@@ -148,7 +144,7 @@ impl Held {
         &mut self,
         get: impl FnOnce(&mut *mut c_void) -> c_int,
         put: unsafe extern "C" fn(*mut c_void),
-        pin: Option<&str>,
+        pin: Option<&'static str>,
         kind: u32,
         iterator: bool,
     ) -> Result<(), Errno> {
@@ -159,10 +155,11 @@ impl Held {
         }
         self.refs.push(Ref { ptr, put });
         if let Some(name) = pin {
-            let mut name = Vec::from(name.as_bytes());
-            name.push(0);
+            let mut c_name = Vec::from(name.as_bytes());
+            c_name.push(0);
             self.pins.push(Pin {
                 name,
+                c_name,
                 object: ptr,
                 kind,
                 iterator,
@@ -343,9 +340,9 @@ fn expose_iterators() {
         // are held until exit, which releases the hook first.
         let ret = unsafe {
             bpf_preload_expose(
-                a.name.as_ptr().cast(),
+                a.c_name.as_ptr().cast(),
                 a.object,
-                b.name.as_ptr().cast(),
+                b.c_name.as_ptr().cast(),
                 b.object,
             )
         };
@@ -353,15 +350,15 @@ fn expose_iterators() {
             exposed = 2;
             log(
                 Level::Info,
-                format_args!("every bpffs mount shows `{}` and `{}`", a.name(), b.name()),
+                format_args!("every bpffs mount shows `{}` and `{}`", a.name, b.name),
             );
         } else {
             log(
                 Level::Warning,
                 format_args!(
                     "cannot expose `{}` and `{}` in bpffs ({}): holding them",
-                    a.name(),
-                    b.name(),
+                    a.name,
+                    b.name,
                     Errno(-ret)
                 ),
             );
@@ -394,11 +391,11 @@ pub unsafe fn populate(dir: *mut c_void) -> c_int {
     for pin in &held.pins {
         // SAFETY: `dir` is the kernel's bpffs directory for this call; the name is
         // NUL-terminated; the object is held (the pin takes its own reference).
-        let ret = unsafe { bpf_preload_pin(dir, pin.name.as_ptr().cast(), pin.object, pin.kind) };
+        let ret = unsafe { bpf_preload_pin(dir, pin.c_name.as_ptr().cast(), pin.object, pin.kind) };
         if ret < 0 {
             log(
                 Level::Err,
-                format_args!("pinning `{}` failed: {}", pin.name(), Errno(-ret)),
+                format_args!("pinning `{}` failed: {}", pin.name, Errno(-ret)),
             );
             return ret;
         }

@@ -374,7 +374,8 @@ panic = "abort"
 # One object: the crate, bpf-preload and core/alloc; compiler_builtins stays apart.
 lto = "fat"
 codegen-units = 1
-opt-level = 2
+# For size: the loader's time is spent in bpf(2), and every module carries its own copy.
+opt-level = "s"
 debug = false
 debug-assertions = false
 overflow-checks = false
