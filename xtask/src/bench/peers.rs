@@ -20,18 +20,10 @@ use anyhow::{Context, Result};
 use super::{output, work, Kind, Subject};
 use crate::setup::root;
 
-/// `cargo` with our flags only, whatever the caller's environment says.
+/// `cargo` with our flags only, and the target directory each build names.
 pub fn cargo() -> Command {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = crate::module::cargo();
+    cmd.env_remove("CARGO_TARGET_DIR");
     cmd
 }
 
