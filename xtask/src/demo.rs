@@ -1,7 +1,9 @@
 //! `cargo xtask demo`: the product's main job, end to end. Builds the iterators and
 //! mkdir_guard example modules for Debian's stock 6.1 kernel, boots that kernel in QEMU,
 //! loads both, and shows the two iterator files in bpffs and the LSM policy refusing a
-//! mkdir. Sets up what is missing, saying so.
+//! mkdir. With `--patched`, the same on the kernel of `kernel/` (the seed profile): the
+//! kernel loads the signed modules itself at boot and pins each object into its own
+//! bpffs directory. Sets up what is missing, saying so.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,11 +18,12 @@ use crate::module;
 use crate::setup::root;
 use crate::vm::{self, Run};
 
-const SCRIPT: &str = r#"
+/// On a stock kernel: insmod, then what bpffs shows and what the LSM refuses.
+const STOCK: &str = r#"
 echo DEMO-BEGIN
 echo '# insmod /modules/iterators.ko && insmod /modules/mkdir_guard.ko'
 insmod /modules/iterators.ko && insmod /modules/mkdir_guard.ko
-dmesg | grep -E 'iterators:|mkdir_guard:' | sed 's/^\[[ 0-9.]*\] //'
+kmsg | grep -E '^(iterators|mkdir_guard):'
 echo '# mount -t bpf bpf /sys/fs/bpf; ls /sys/fs/bpf'
 mount -t bpf bpf /sys/fs/bpf; ls /sys/fs/bpf
 echo '# cat /sys/fs/bpf/maps.debug'
@@ -34,13 +37,39 @@ mkdir /tmp/anything-else && echo created
 echo DEMO-END
 "#;
 
-pub fn run() -> Result<()> {
+/// On the patched kernel: nothing is loaded by hand.
+const PATCHED: &str = r#"
+echo DEMO-BEGIN
+echo '# cat /proc/cmdline'
+cat /proc/cmdline
+echo '# the kernel mounted bpffs at boot and loaded the listed modules for it (request_module):'
+kmsg | grep -E '^(bpf_preload|iterators|mkdir_guard):'
+echo '# grep -E "^(iterators|mkdir_guard) " /proc/modules'
+grep -E '^(iterators|mkdir_guard) ' /proc/modules
+echo '# mount -t bpf bpf /sys/fs/bpf; ls -R /sys/fs/bpf'
+mount -t bpf bpf /sys/fs/bpf; ls -R /sys/fs/bpf
+echo '# cat /sys/fs/bpf/iterators/progs.debug'
+cat /sys/fs/bpf/iterators/progs.debug
+echo '# mkdir /tmp/bpf-preload-reserved'
+mkdir /tmp/bpf-preload-reserved
+echo '# rm -r /sys/fs/bpf/mkdir_guard; umount /sys/fs/bpf; mkdir /tmp/bpf-preload-reserved'
+rm -r /sys/fs/bpf/mkdir_guard; umount /sys/fs/bpf; mkdir /tmp/bpf-preload-reserved
+echo '# still refused: the bpffs instance the kernel mounted at boot holds the LSM program'
+echo DEMO-END
+"#;
+
+pub fn run(patched: bool) -> Result<()> {
     println!("==> checking what the demo needs (QEMU, busybox, Debian's kernel and headers)");
     vm::prerequisites()?;
-    let kernel = vm::stock_kernels()?
-        .into_iter()
-        .find(|k| k.release.starts_with("6.1."))
-        .context("no Debian 6.1 kernel with headers: `apt-get install linux-image-amd64 linux-headers-amd64`")?;
+    let kernel = if patched {
+        println!("==> the patched kernel of kernel/ (built once, 10 minutes or more; then cached)");
+        vm::patched_kernel()?
+    } else {
+        vm::stock_kernels()?
+            .into_iter()
+            .find(|k| k.release.starts_with("6.1."))
+            .context("no Debian 6.1 kernel with headers: `apt-get install linux-image-amd64 linux-headers-amd64`")?
+    };
     let mut files = Vec::new();
     for example in ["examples/iterators", "examples/mkdir_guard"] {
         println!(
@@ -51,7 +80,8 @@ pub fn run() -> Result<()> {
             crate_dir: PathBuf::from(example),
             kdir: Some(kernel.kdir.clone()),
             out: Some(root().join("target/demo").join(&kernel.release)),
-            sign: None,
+            // The patched kernel trusts the key of its own build, and enforces it.
+            sign: kernel.seed_keys.clone(),
             unloadable: false,
             verbose: true,
         })?;
@@ -60,8 +90,22 @@ pub fn run() -> Result<()> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        files.push((ko, format!("modules/{name}")));
+        let dest = if patched {
+            // Where the kernel's request_module() finds it (the VM runs depmod).
+            format!("lib/modules/{}/extra/{name}", kernel.release)
+        } else {
+            format!("modules/{name}")
+        };
+        files.push((ko, dest));
     }
+    let (cmdline, script) = if patched {
+        (
+            "bpf_preload_list=bpf_preload,iterators,mkdir_guard module.sig_enforce=1",
+            PATCHED,
+        )
+    } else {
+        ("", STOCK)
+    };
     println!(
         "==> booting {} in QEMU (software emulation, a few seconds)",
         kernel.image.display()
@@ -69,9 +113,9 @@ pub fn run() -> Result<()> {
     let run = Run {
         label: "demo".into(),
         kernel,
-        cmdline: String::new(),
+        cmdline: cmdline.into(),
         files,
-        script: SCRIPT.into(),
+        script: script.into(),
     };
     let outcome = vm::boot(&run, &root().join("target/demo"), Duration::from_secs(180))?;
     let log = &outcome.log;
@@ -85,7 +129,13 @@ pub fn run() -> Result<()> {
             println!("    {}", line.trim_end());
         }
     }
-    println!("\n==> done: the module loaded, attached and exposed its object in a stock kernel");
+    if patched {
+        println!("\n==> done: the kernel loaded both signed modules at boot, each pinned its object into /sys/fs/bpf/<name>/ of every bpffs, and the kernel's own bpffs holds them");
+    } else {
+        println!(
+            "\n==> done: the module loaded, attached and exposed its object in a stock kernel"
+        );
+    }
     Ok(())
 }
 

@@ -38,6 +38,10 @@ enum Command {
         /// bpffs (root, no VM).
         #[arg(long)]
         user_space: bool,
+        /// On the patched kernel of `kernel/` instead of Debian's: the kernel loads
+        /// the modules itself at boot and pins them per object (builds it once).
+        #[arg(long, conflicts_with = "user_space")]
+        patched: bool,
     },
     /// Measure load, build, module size and in-kernel load next to libbpf, light
     /// skeletons and aya, and write BENCHMARKS.md (root; about 15 minutes).
@@ -89,8 +93,10 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Bpf { check } => bpf::run(check),
-        Command::Demo { user_space: false } => demo::run(),
-        Command::Demo { user_space: true } => demo::user_space(),
+        Command::Demo {
+            user_space: true, ..
+        } => demo::user_space(),
+        Command::Demo { patched, .. } => demo::run(patched),
         Command::Test => test::run(),
         Command::BuildModule {
             crate_dir,

@@ -64,7 +64,7 @@ pub struct VmKernel {
 }
 
 impl VmKernel {
-    fn is_seed(&self) -> bool {
+    pub fn is_seed(&self) -> bool {
         self.seed_keys.is_some()
     }
 
@@ -999,6 +999,14 @@ fn depmod(run: &Run, work: &Path, modules: &str) -> Result<Vec<(PathBuf, String)
         fs::create_dir_all(to.parent().context("a module path has a parent")?)?;
         fs::copy(src, &to)?;
     }
+    // What a kernel's `modules_install` writes too; depmod warns without them.
+    for index in [
+        "modules.order",
+        "modules.builtin",
+        "modules.builtin.modinfo",
+    ] {
+        fs::write(staging.join(modules).join(index), "")?;
+    }
     run_cmd(
         Command::new("depmod")
             .arg("-b")
@@ -1194,7 +1202,7 @@ fn verdict_of(scenario: &str, outcome: &Result<Outcome>) -> (bool, String) {
 }
 
 /// The patched kernel of `kernel/`, built (once, then cached) by `cargo xtask kernel`.
-fn patched_kernel() -> Result<VmKernel> {
+pub fn patched_kernel() -> Result<VmKernel> {
     let (kernel, cached) = crate::kernel::ensure(None)?;
     println!(
         "==> patched kernel {} ({})",
