@@ -219,14 +219,20 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
 
     // Attach targets are looked up in the running kernel's BTF by one finder, which
     // holds the module BTF fds it found until every program is loaded.
-    let mut targets = object
+    let finder = match object
         .programs
         .iter()
-        .filter_map(|p| Some((p.name, p.attach_btf?)));
-    let finder = match targets.clone().map(|(_, t)| t.name.len()).max() {
+        .find_map(|p| Some((p.name, p.attach_btf?)))
+    {
         None => None,
-        Some(longest) => {
-            let (program, target) = targets.next().expect("there is a target");
+        Some((program, target)) => {
+            let longest = object
+                .programs
+                .iter()
+                .filter_map(|p| p.attach_btf)
+                .map(|t| t.name.len())
+                .max()
+                .unwrap_or(0);
             let step = Step::FindAttachTarget {
                 program,
                 target: target.name,
@@ -291,37 +297,6 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
         loaded.pins.push(pin);
     }
     Ok(())
-}
-
-/// Repeats a rejected `BPF_PROG_LOAD` with a log buffer, when the backend wants it,
-/// and returns the end of the verifier's log.
-fn verifier_log<B: Backend + ?Sized>(
-    backend: &mut B,
-    mut attr: abi::ProgLoadAttr,
-) -> Option<String> {
-    const LOG_SIZE: usize = 1 << 20;
-    const TAIL_LINES: usize = 24;
-    if !backend.wants_verifier_log() {
-        return None;
-    }
-    let mut log = vec![0u8; LOG_SIZE];
-    attr.log_level = 1;
-    attr.log_size = LOG_SIZE as u32;
-    attr.log_buf = log.as_mut_ptr() as u64;
-    // SAFETY: as for the first attempt, plus `log_buf` valid for `log_size` bytes.
-    if let Ok(fd) = unsafe { bpf(backend, abi::BPF_PROG_LOAD, &mut attr) } {
-        // Accepted the second time (a transient failure): not ours to keep.
-        backend.close(fd);
-        return None;
-    }
-    let len = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-    let text = String::from_utf8_lossy(&log[..len]);
-    let text = text.trim_end();
-    let start = text
-        .rmatch_indices('\n')
-        .nth(TAIL_LINES - 1)
-        .map_or(0, |(i, _)| i + 1);
-    (!text.is_empty()).then(|| String::from(&text[start..]))
 }
 
 /// Loads every program, resolving attach targets with `finder`, which it closes.
@@ -402,4 +377,35 @@ fn load_programs_with<B: Backend>(
         loaded.programs.push(result?);
     }
     Ok(())
+}
+
+/// Repeats a rejected `BPF_PROG_LOAD` with a log buffer, when the backend wants it,
+/// and returns the end of the verifier's log.
+fn verifier_log<B: Backend + ?Sized>(
+    backend: &mut B,
+    mut attr: abi::ProgLoadAttr,
+) -> Option<String> {
+    const LOG_SIZE: usize = 1 << 20;
+    const TAIL_LINES: usize = 24;
+    if !backend.wants_verifier_log() {
+        return None;
+    }
+    let mut log = vec![0u8; LOG_SIZE];
+    attr.log_level = 1;
+    attr.log_size = LOG_SIZE as u32;
+    attr.log_buf = log.as_mut_ptr() as u64;
+    // SAFETY: as for the first attempt, plus `log_buf` valid for `log_size` bytes.
+    if let Ok(fd) = unsafe { bpf(backend, abi::BPF_PROG_LOAD, &mut attr) } {
+        // Accepted the second time (a transient failure): not ours to keep.
+        backend.close(fd);
+        return None;
+    }
+    let len = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    let text = String::from_utf8_lossy(&log[..len]);
+    let text = text.trim_end();
+    let start = text
+        .rmatch_indices('\n')
+        .nth(TAIL_LINES - 1)
+        .map_or(0, |(i, _)| i + 1);
+    (!text.is_empty()).then(|| String::from(&text[start..]))
 }
