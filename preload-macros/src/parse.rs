@@ -8,14 +8,15 @@ use syn::{Ident, LitStr, Token};
 /// Every option the attribute accepts, for error messages.
 pub const OPTIONS: &str =
     "obj = \"...\", name = \"...\", pin_as(NAME = \"...\", ...), no_pin(NAME, ...), \
-     no_attach(PROGRAM, ...), pin_programs, pin_data";
+     no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data";
 
-const OPTION_NAMES: [&str; 7] = [
+const OPTION_NAMES: [&str; 8] = [
     "obj",
     "name",
     "pin_as",
     "no_pin",
     "no_attach",
+    "no_attach_all",
     "pin_programs",
     "pin_data",
 ];
@@ -31,6 +32,8 @@ pub struct Args {
     pub no_pin: Vec<Ident>,
     /// Programs to load but not attach.
     pub no_attach: Vec<Ident>,
+    /// Load every program and attach none (the object's user-space side attaches).
+    pub no_attach_all: Option<Ident>,
     /// Also pin every program.
     pub pin_programs: bool,
     /// Also pin the `.data`, `.rodata` and `.bss` maps.
@@ -192,6 +195,7 @@ impl Parse for Args {
         let mut no_attach = None;
         let mut pin_programs = None;
         let mut pin_data = None;
+        let mut no_attach_all = None;
 
         while !input.is_empty() {
             if let Ok(lit) = input.fork().parse::<LitStr>() {
@@ -234,19 +238,18 @@ impl Parse for Args {
                     };
                     set_once(slot, names, &key)?;
                 }
-                "pin_programs" | "pin_data" => {
+                "pin_programs" | "pin_data" | "no_attach_all" => {
                     if input.peek(Token![=]) || input.peek(syn::token::Paren) {
                         return Err(syn::Error::new(
                             key.span(),
                             format!("`{key}` is a flag and takes no value: write just `{key}`"),
                         ));
                     }
-                    let slot = if key == "pin_programs" {
-                        &mut pin_programs
-                    } else {
-                        &mut pin_data
-                    };
-                    set_once(slot, true, &key)?;
+                    match key.to_string().as_str() {
+                        "pin_programs" => set_once(&mut pin_programs, true, &key)?,
+                        "pin_data" => set_once(&mut pin_data, true, &key)?,
+                        _ => set_once(&mut no_attach_all, key.clone(), &key)?,
+                    }
                 }
                 other => {
                     let hint = closest(other, OPTION_NAMES)
@@ -282,6 +285,7 @@ impl Parse for Args {
             pin_as: pin_as.unwrap_or_default(),
             no_pin: no_pin.unwrap_or_default(),
             no_attach: no_attach.unwrap_or_default(),
+            no_attach_all,
             pin_programs: pin_programs.unwrap_or(false),
             pin_data: pin_data.unwrap_or(false),
         })

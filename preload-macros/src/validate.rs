@@ -181,7 +181,17 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     for id in &args.no_attach {
         program_index(id).ok_or_else(|| unknown(id, "program", &program_names))?;
     }
-    let detached = |p: &str| args.no_attach.iter().any(|id| id == p);
+    if let (Some(all), Some(first)) = (&args.no_attach_all, args.no_attach.first()) {
+        let mut e = syn::Error::new(
+            first.span(),
+            "`no_attach(...)` names programs, but `no_attach_all` already leaves every program \
+             unattached: give one of the two",
+        );
+        e.combine(syn::Error::new(all.span(), "`no_attach_all` is given here"));
+        return Err(e);
+    }
+    let detached =
+        |p: &str| args.no_attach_all.is_some() || args.no_attach.iter().any(|id| id == p);
 
     // Programs bpf-preload cannot attach must be marked load-only.
     for p in &model.programs {
@@ -212,7 +222,9 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
                 format!(
                     "`{option}` names program `{id}`, which has no link to pin: it is loaded \
                      only ({}). Programs are pinned with `pin_programs`, as `{id}_prog`",
-                    if detached(&id.to_string()) {
+                    if args.no_attach_all.is_some() {
+                        "`no_attach_all` is given"
+                    } else if detached(&id.to_string()) {
                         "it is in `no_attach`"
                     } else {
                         "a socket filter is attached by whoever opens the socket"
