@@ -37,7 +37,13 @@ fn opt_str(s: Option<&str>) -> TokenStream {
 
 /// One `::bpf_preload::Map`; `extra` holds the fields only outer maps have (an inner
 /// map gets none: no inner map, no slots).
-fn map(m: &MapModel, kernel_name: &str, max_entries: u32, pin: Option<&str>, extra: TokenStream) -> TokenStream {
+fn map(
+    m: &MapModel,
+    kernel_name: &str,
+    max_entries: u32,
+    pin: Option<&str>,
+    extra: TokenStream,
+) -> TokenStream {
     let map_name = &m.name;
     // `model::read` accepted only these types.
     let map_type = MAP_TYPES.get(m.map_type as usize).unwrap_or(&"UNSPEC");
@@ -191,9 +197,10 @@ pub fn expand(
         };
         let (insns, func_info) = (bytes(&p.insns), bytes(&p.func_info));
         let (line_info, core_relos) = (bytes(&p.line_info), bytes(&p.core_relos));
-        let uses = p.externs.iter().map(|(insn, ext)| {
-            quote!(::bpf_preload::ExternUse { insn: #insn, ext: #ext })
-        });
+        let uses = p
+            .externs
+            .iter()
+            .map(|(insn, ext)| quote!(::bpf_preload::ExternUse { insn: #insn, ext: #ext }));
         let pin = opt_str(plan.program_pins[i].as_deref());
         quote! {
             ::bpf_preload::Program {

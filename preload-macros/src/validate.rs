@@ -212,7 +212,10 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         }
     }
     let loaded: Vec<usize> = (0..model.programs.len())
-        .filter(|&i| model.programs[i].autoload || args.autoload.iter().any(|id| id == &model.programs[i].name))
+        .filter(|&i| {
+            model.programs[i].autoload
+                || args.autoload.iter().any(|id| id == &model.programs[i].name)
+        })
         .collect();
     let is_loaded = |i: usize| loaded.contains(&i);
     for id in &args.no_attach {

@@ -160,7 +160,11 @@ impl<'a> TargetFinder<'a> {
     }
 
     /// The address of kernel symbol `name`, from kallsyms.
-    pub fn address<B: Backend + ?Sized>(&mut self, backend: &mut B, name: &str) -> Result<u64, Errno> {
+    pub fn address<B: Backend + ?Sized>(
+        &mut self,
+        backend: &mut B,
+        name: &str,
+    ) -> Result<u64, Errno> {
         let ctx = self.run(backend, name, KALLSYMS)?;
         if ctx[0] < 0 {
             return Err(Errno(-ctx[0] as i32));

@@ -14,9 +14,9 @@ use alloc::vec::Vec;
 use crate::abi::{self, BpfAttr};
 use crate::backend::{Backend, Fd};
 use crate::btf::{KernelBtfId, TargetFinder, BTF_KIND_FUNC, BTF_KIND_VAR};
-use crate::kconfig;
 use crate::errno::Errno;
 use crate::error::{Error, Step};
+use crate::kconfig;
 use crate::table::{
     Attach, ExternKind, Map, Object, Program, SlotTarget, CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE,
     INSN_SIZE, LINE_INFO_REC_SIZE,
@@ -204,7 +204,11 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
     let finder = match names.clone().map(str::len).max() {
         None => None,
         Some(longest) => {
-            let step = match object.programs.iter().find_map(|p| Some((p.name, p.attach_btf?))) {
+            let step = match object
+                .programs
+                .iter()
+                .find_map(|p| Some((p.name, p.attach_btf?)))
+            {
                 Some((program, target)) => Step::FindAttachTarget {
                     program,
                     target: target.name,
@@ -406,8 +410,12 @@ fn resolve_externs<B: Backend>(
     let mut out = Vec::with_capacity(object.externs.len());
     for ext in object.externs {
         let found = match ext.kind {
-            ExternKind::Kfunc => finder.find(backend, ext.name, BTF_KIND_FUNC).map(Resolved::Btf),
-            ExternKind::Ksym => finder.find(backend, ext.name, BTF_KIND_VAR).map(Resolved::Btf),
+            ExternKind::Kfunc => finder
+                .find(backend, ext.name, BTF_KIND_FUNC)
+                .map(Resolved::Btf),
+            ExternKind::Ksym => finder
+                .find(backend, ext.name, BTF_KIND_VAR)
+                .map(Resolved::Btf),
             ExternKind::KsymAddress => finder.address(backend, ext.name).map(Resolved::Address),
         };
         out.push(match found {
@@ -422,18 +430,17 @@ fn resolve_externs<B: Backend>(
 /// A copy of `prog`'s instructions with its extern slots written, as libbpf's
 /// `bpf_object__relocate_data` writes them. `slot` gives a module BTF fd's index in
 /// `fd_array`.
-fn with_externs(
-    prog: &Program,
-    externs: &[Resolved],
-    mut slot: impl FnMut(Fd) -> i16,
-) -> Vec<u8> {
+fn with_externs(prog: &Program, externs: &[Resolved], mut slot: impl FnMut(Fd) -> i16) -> Vec<u8> {
     let mut insns = prog.insns.to_vec();
     for u in prog.externs {
         let at = u.insn as usize * INSN_SIZE;
         let Some(insn) = insns.get_mut(at..at + 2 * INSN_SIZE) else {
             continue;
         };
-        let resolved = externs.get(u.ext as usize).copied().unwrap_or(Resolved::Missing);
+        let resolved = externs
+            .get(u.ext as usize)
+            .copied()
+            .unwrap_or(Resolved::Missing);
         let set_imm = |insn: &mut [u8], i: usize, v: i32| {
             insn[i * INSN_SIZE + 4..i * INSN_SIZE + 8].copy_from_slice(&v.to_le_bytes())
         };
@@ -443,7 +450,11 @@ fn with_externs(
                 Resolved::Btf(id) => {
                     set_src(insn, abi::BPF_PSEUDO_KFUNC_CALL);
                     set_imm(insn, 0, id.id as i32);
-                    let off = if id.btf_obj_fd == 0 { 0 } else { slot(id.btf_obj_fd) };
+                    let off = if id.btf_obj_fd == 0 {
+                        0
+                    } else {
+                        slot(id.btf_obj_fd)
+                    };
                     insn[2..4].copy_from_slice(&off.to_le_bytes());
                 }
                 _ => {

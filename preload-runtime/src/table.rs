@@ -109,7 +109,9 @@ pub enum KconfigKind {
     /// `enum libbpf_tristate`: 0 (n), 1 (y), 2 (m).
     Tristate,
     Char,
-    Int { signed: bool },
+    Int {
+        signed: bool,
+    },
     /// A string option, NUL-terminated.
     CharArray,
 }

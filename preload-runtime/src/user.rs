@@ -153,7 +153,12 @@ fn release() -> Result<String, Errno> {
     if unsafe { libc::uname(&mut uts) } != 0 {
         return Err(last_errno());
     }
-    let bytes: Vec<u8> = uts.release.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let bytes: Vec<u8> = uts
+        .release
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

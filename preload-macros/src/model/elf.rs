@@ -350,9 +350,12 @@ pub fn read(data: &[u8]) -> Result<Elf<'_>, Error> {
                 )
             })?
         };
-        let executable = matches!(s.flags(), SectionFlags::Elf { sh_flags } if sh_flags & SHF_EXECINSTR != 0);
+        let executable =
+            matches!(s.flags(), SectionFlags::Elf { sh_flags } if sh_flags & SHF_EXECINSTR != 0);
         let role = Role::of(&name, executable, nobits);
-        if matches!(role, Role::Text | Role::Program) && section_data.len() as u64 % INSN != 0 {
+        if matches!(role, Role::Text | Role::Program)
+            && !(section_data.len() as u64).is_multiple_of(INSN)
+        {
             return Err(format!(
                 "corrupt code: section `{name}` is {} bytes, not whole 8-byte instructions",
                 section_data.len()
@@ -434,7 +437,7 @@ pub fn read(data: &[u8]) -> Result<Elf<'_>, Error> {
                 section.data.len()
             ));
         }
-        if sym.value % INSN != 0 || sym.size % INSN != 0 {
+        if !sym.value.is_multiple_of(INSN) || !sym.size.is_multiple_of(INSN) {
             return Err(format!(
                 "corrupt symbol table: function `{}` (bytes {}+{} of `{}`) is not made of \
                  whole 8-byte instructions",
@@ -500,7 +503,7 @@ pub fn read(data: &[u8]) -> Result<Elf<'_>, Error> {
                 ));
             }
             let width = if code { INSN } else { 8 };
-            if (code && offset % INSN != 0)
+            if (code && !offset.is_multiple_of(INSN))
                 || offset
                     .checked_add(width)
                     .is_none_or(|end| end > section.data.len() as u64)
@@ -519,10 +522,9 @@ pub fn read(data: &[u8]) -> Result<Elf<'_>, Error> {
                     symbol.0
                 ));
             }
-            section.relocations.insert(
-                offset,
-                Relocation { symbol: symbol.0 },
-            );
+            section
+                .relocations
+                .insert(offset, Relocation { symbol: symbol.0 });
         }
     }
 

@@ -94,23 +94,29 @@ pub fn kconfig(elf: &Elf<'_>, btf: Option<&Btf<'_>>) -> Result<Kconfig, ReadErro
             ));
         };
         let weak = is_weak(elf, &name);
-        if !name.starts_with("CONFIG_") && !VIRTUAL.contains(&name.as_str()) {
-            if !(name.starts_with("LINUX_") && weak) {
-                return Err(format!(
-                    "Kconfig extern `{name}` is neither a `CONFIG_*` option nor one of the \
-                     values libbpf provides ({}); a `LINUX_*` name libbpf does not know must be \
-                     `__weak`, and is then 0",
-                    VIRTUAL.join(", ")
-                ));
-            }
+        // A `LINUX_*` name libbpf does not know is 0 if weak.
+        let known = name.starts_with("CONFIG_")
+            || VIRTUAL.contains(&name.as_str())
+            || (name.starts_with("LINUX_") && weak);
+        if !known {
+            return Err(format!(
+                "Kconfig extern `{name}` is neither a `CONFIG_*` option nor one of the values \
+                 libbpf provides ({}); a `LINUX_*` name libbpf does not know must be \
+                 `__weak`, and is then 0",
+                VIRTUAL.join(", ")
+            ));
         }
-        vars.push((align, size, KconfigModel {
-            name,
-            offset: 0,
+        vars.push((
+            align,
             size,
-            kind,
-            weak,
-        }));
+            KconfigModel {
+                name,
+                offset: 0,
+                size,
+                kind,
+                weak,
+            },
+        ));
     }
     vars.sort_by(|a, b| {
         b.0.cmp(&a.0)

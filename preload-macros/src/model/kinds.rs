@@ -380,7 +380,7 @@ pub const MAP_TYPES: [&str; 34] = [
 pub fn map_type_name(map_type: u32) -> String {
     match MAP_TYPES.get(map_type as usize) {
         Some(name) => format!("BPF_MAP_TYPE_{name}"),
-        None => format!("map type {map_type}"),
+        None => format!("{map_type}"),
     }
 }
 
@@ -418,12 +418,17 @@ pub fn entries(map_type: u32, max_entries: u32) -> Result<Option<u32>, ()> {
         Some("PERF_EVENT_ARRAY") if max_entries == 0 => Ok(None),
         // Local storage and cgroup storage: max_entries must be 0.
         Some(
-            "SK_STORAGE" | "INODE_STORAGE" | "TASK_STORAGE" | "CGRP_STORAGE" | "CGROUP_STORAGE"
+            "SK_STORAGE"
+            | "INODE_STORAGE"
+            | "TASK_STORAGE"
+            | "CGRP_STORAGE"
+            | "CGROUP_STORAGE"
             | "PERCPU_CGROUP_STORAGE",
         ) => Ok(Some(max_entries)),
         _ if max_entries == 0 => Err(()),
         Some("RINGBUF" | "USER_RINGBUF") => {
-            if max_entries % PAGE_SIZE == 0 && (max_entries / PAGE_SIZE).is_power_of_two() {
+            if max_entries.is_multiple_of(PAGE_SIZE) && (max_entries / PAGE_SIZE).is_power_of_two()
+            {
                 return Ok(Some(max_entries));
             }
             let mut size = PAGE_SIZE;

@@ -205,7 +205,11 @@ impl Linker<'_, '_, '_> {
                     let target = (f.start + i) as i64 + i64::from(imm(&insn)) + 1;
                     let callee = self.subprogram(target)?.clone();
                     let callee_at = self.place(&callee)?;
-                    set_imm(&mut self.out.insns, g, (callee_at as i64 - g as i64 - 1) as i32);
+                    set_imm(
+                        &mut self.out.insns,
+                        g,
+                        (callee_at as i64 - g as i64 - 1) as i32,
+                    );
                 }
                 None if wide && src == BPF_PSEUDO_FUNC => {
                     return Err(self.error(format!(
@@ -257,7 +261,11 @@ impl Linker<'_, '_, '_> {
             let start = (sym.value / INSN) as i64 + i64::from(imm(insn)) + 1;
             let callee = self.subprogram(start)?.clone();
             let callee_at = self.place(&callee)?;
-            set_imm(&mut self.out.insns, g, (callee_at as i64 - g as i64 - 1) as i32);
+            set_imm(
+                &mut self.out.insns,
+                g,
+                (callee_at as i64 - g as i64 - 1) as i32,
+            );
             return Ok(());
         }
         if code != BPF_LD_IMM64 {
@@ -280,7 +288,11 @@ impl Linker<'_, '_, '_> {
             let callee = self.subprogram(byte / 8)?.clone();
             let callee_at = self.place(&callee)?;
             set_src(&mut self.out.insns, g, BPF_PSEUDO_FUNC);
-            set_imm(&mut self.out.insns, g, (callee_at as i64 - g as i64 - 1) as i32);
+            set_imm(
+                &mut self.out.insns,
+                g,
+                (callee_at as i64 - g as i64 - 1) as i32,
+            );
             return Ok(());
         }
         match target_section.role {

@@ -188,8 +188,7 @@ fn parse_def(btf: &Btf<'_>, map: &str, ty: u32, inner: bool) -> Result<Def, Read
              map of maps (BPF_MAP_TYPE_ARRAY_OF_MAPS or BPF_MAP_TYPE_HASH_OF_MAPS)"
         ));
     }
-    if def.values_at.is_some() && def.inner.is_none() && def.map_type != BPF_MAP_TYPE_PROG_ARRAY
-    {
+    if def.values_at.is_some() && def.inner.is_none() && def.map_type != BPF_MAP_TYPE_PROG_ARRAY {
         return Err(format!(
             "map `{map}` lists program slots in `values` but is not a program array \
              (BPF_MAP_TYPE_PROG_ARRAY)"
@@ -225,12 +224,14 @@ fn mmapable(btf: Option<&Btf<'_>>, elf: &Elf<'_>, section: &str) -> bool {
         return false;
     };
     let btf = btf.expect("a DATASEC came from it");
-    entries.iter().any(|e| match btf.get(e.target).map(|t| &t.kind) {
-        Some(Kind::Var { linkage: 1, .. }) => {
-            elf.variable(&btf.name(e.target)).is_none_or(|s| !s.hidden)
-        }
-        _ => false,
-    })
+    entries
+        .iter()
+        .any(|e| match btf.get(e.target).map(|t| &t.kind) {
+            Some(Kind::Var { linkage: 1, .. }) => {
+                elf.variable(&btf.name(e.target)).is_none_or(|s| !s.hidden)
+            }
+            _ => false,
+        })
 }
 
 /// Every map of the object, sorted by name (instructions refer to them by index).

@@ -140,8 +140,7 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
     for sym in elf.symbols.iter().flatten() {
         let known = externs.iter().any(|e| e.name == sym.name)
             || kconfig.vars.iter().any(|v| v.name == sym.name);
-        if sym.place == elf::Place::Undefined && !sym.name.is_empty() && !known && btf.is_none()
-        {
+        if sym.place == elf::Place::Undefined && !sym.name.is_empty() && !known && btf.is_none() {
             return Err(format!(
                 "the object uses the extern `{}` but has no BTF, which says what an extern is: \
                  compile with `-g`",
@@ -171,9 +170,7 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
     let cx = link::Context {
         elf: &elf,
         btf_ext: &btf_ext,
-        kconfig: index
-            .get(".kconfig")
-            .map(|&i| (i, kconfig.offsets())),
+        kconfig: index.get(".kconfig").map(|&i| (i, kconfig.offsets())),
         maps: index,
         externs: &externs,
     };
