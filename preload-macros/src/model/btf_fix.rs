@@ -116,10 +116,9 @@ pub fn fix(
                 let int = int_id(btf, &mut w);
                 let dummy = if has_func {
                     let dummy_name = w.add_string("dummy_ksym");
-                    let id = w.add_type(&[dummy_name, BTF_KIND_VAR << 24, int, 0]);
-                    w.types
-                        .extend_from_slice(&BTF_VAR_GLOBAL_ALLOCATED.to_le_bytes());
-                    Some((id, dummy_name))
+                    // name, info (VAR), type, linkage.
+                    let words = [dummy_name, BTF_KIND_VAR << 24, int, BTF_VAR_GLOBAL_ALLOCATED];
+                    Some((w.add_type(&words), dummy_name))
                 } else {
                     None
                 };
