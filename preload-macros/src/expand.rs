@@ -51,7 +51,9 @@ fn map(
     let (key_size, value_size) = (m.key_size, m.value_size);
     let (map_flags, map_extra, freeze) = (m.map_flags, m.map_extra, m.freeze);
     // The kernel refuses BTF key and value types for these (libbpf drops them too).
-    let (key_id, value_id) = if kinds::takes_btf_types(m.map_type) {
+    // A key type without a value type is refused too: libbpf retries without BTF.
+    let typed = m.btf_value_type_id != 0 || m.btf_key_type_id == 0;
+    let (key_id, value_id) = if kinds::takes_btf_types(m.map_type) && typed {
         (m.btf_key_type_id, m.btf_value_type_id)
     } else {
         (0, 0)

@@ -32,6 +32,7 @@ pub const BPF_MAP_FREEZE: u32 = 22;
 pub const BPF_LINK_CREATE: u32 = 28;
 pub const BPF_LINK_GET_FD_BY_ID: u32 = 30;
 pub const BPF_LINK_GET_NEXT_ID: u32 = 31;
+pub const BPF_BTF_GET_NEXT_ID: u32 = 23;
 
 // ---------------------------------------------------------------------------
 // Instruction src_reg markers, flags, BTF kinds, array lengths
@@ -58,6 +59,8 @@ pub const BPF_JMP_CALL: u8 = 0x85;
 
 /// `ProgLoadAttr::prog_flags`: the program may sleep.
 pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
+/// `map_flags`: user space may mmap the map (array maps, `.data`/`.bss`).
+pub const BPF_F_MMAPABLE: u32 = 1 << 10;
 /// `prog_flags`: an XDP program that handles multi-buffer packets.
 pub const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 /// `MapElemAttr::flags` for `BPF_MAP_UPDATE_ELEM`: create or update.

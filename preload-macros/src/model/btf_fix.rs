@@ -117,7 +117,12 @@ pub fn fix(
                 let dummy = if has_func {
                     let dummy_name = w.add_string("dummy_ksym");
                     // name, info (VAR), type, linkage.
-                    let words = [dummy_name, BTF_KIND_VAR << 24, int, BTF_VAR_GLOBAL_ALLOCATED];
+                    let words = [
+                        dummy_name,
+                        BTF_KIND_VAR << 24,
+                        int,
+                        BTF_VAR_GLOBAL_ALLOCATED,
+                    ];
                     Some((w.add_type(&words), dummy_name))
                 } else {
                     None

@@ -384,13 +384,15 @@ pub fn map_type_name(map_type: u32) -> String {
     }
 }
 
-/// Map types whose fds the kernel keeps in the map itself (and local storage): libbpf
-/// creates them without BTF key and value types, which the kernel refuses for them.
+/// Map types that hold fds (and a few others) take no BTF key and value types: libbpf
+/// creates them without (some by its list, the program array after the kernel's
+/// ENOTSUPP, through its retry without BTF), and so does the loader.
 pub fn takes_btf_types(map_type: u32) -> bool {
     !matches!(
         MAP_TYPES.get(map_type as usize).copied(),
         Some(
-            "PERF_EVENT_ARRAY"
+            "PROG_ARRAY"
+                | "PERF_EVENT_ARRAY"
                 | "CGROUP_ARRAY"
                 | "STACK_TRACE"
                 | "ARRAY_OF_MAPS"
