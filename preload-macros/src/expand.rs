@@ -150,7 +150,12 @@ pub fn expand(
         let inner = match &m.inner {
             Some(inner) => {
                 let name = format!("{kernel_name}.inner");
-                let inner = map(inner, &name, inner.max_entries, None, quote!());
+                // `validate` checked that the loader's rules size it.
+                let entries = kinds::entries(inner.map_type, inner.max_entries)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(inner.max_entries);
+                let inner = map(inner, &name, entries, None, quote!());
                 quote!(::core::option::Option::Some(&#inner))
             }
             None => quote!(::core::option::Option::None),

@@ -178,9 +178,14 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
             ..Default::default()
         };
         // SAFETY: `btf` points to `btf_size` readable bytes; no log buffer.
-        let btf =
-            unsafe { bpf(backend, abi::BPF_BTF_LOAD, &mut attr) }.map_err(at(Step::LoadBtf))?;
-        loaded.btf = Some(btf);
+        match unsafe { bpf(backend, abi::BPF_BTF_LOAD, &mut attr) } {
+            Ok(btf) => loaded.btf = Some(btf),
+            // A kernel that refuses the BTF itself: as libbpf does, go on without it
+            // (maps without BTF types, programs without func_info and line_info),
+            // unless CO-RE needs it, which the kernel applies against it.
+            Err(Errno::EINVAL) if !needs_btf(object) => {}
+            Err(e) => return Err((Step::LoadBtf, e, None)),
+        }
     }
 
     for map in object.maps {
@@ -282,6 +287,11 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
         loaded.pins.push(pin);
     }
     Ok(())
+}
+
+/// Whether the kernel must hold the object's BTF: for CO-RE, which it applies.
+fn needs_btf(object: &Object) -> bool {
+    object.programs.iter().any(|p| !p.core_relos.is_empty())
 }
 
 /// `BPF_MAP_CREATE` of `map`, with its inner map as the template of a map of maps

@@ -1,6 +1,7 @@
 //! The object's BTF made loadable, as libbpf makes it before `BPF_BTF_LOAD`:
 //! `DATASEC` sizes and variable offsets filled in from the ELF (clang leaves them 0),
-//! hidden globals made static, and the extern sections rewritten, since the kernel
+//! hidden global variables and functions made static, and the extern sections
+//! rewritten, since the kernel
 //! refuses extern linkage: `.ksyms` becomes a section of 4-byte placeholders (a
 //! function becomes the variable `dummy_ksym`, its unnamed parameters named), and
 //! `.kconfig` gets the offsets of the values the loader writes.
@@ -102,6 +103,20 @@ pub fn fix(
         next_id: btf.types.len() as u32,
     };
     for (id, ty) in btf.types.iter().enumerate() {
+        // A global function of hidden visibility is static to the verifier, which then
+        // checks it with its caller's context (libbpf's `mark_btf_static`).
+        if let Kind::Func { .. } = ty.kind {
+            let name = btf.name(id as u32);
+            let hidden = elf.symbols.iter().flatten().any(|s| {
+                s.name == name && s.kind == object::SymbolKind::Text && s.global && s.hidden
+            });
+            if hidden {
+                let at = btf.offsets[id] + 4;
+                let info = w.get(at);
+                w.put(at, info & !0xffff);
+            }
+            continue;
+        }
         let Kind::DataSec { size, entries } = &ty.kind else {
             continue;
         };

@@ -221,13 +221,6 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
             ));
         }
     }
-    if programs.is_empty() {
-        return Err(
-            "the object has no programs: put each program in its own section, e.g. \
-             `SEC(\"iter/bpf_map\")` before the function"
-                .into(),
-        );
-    }
     for map in &maps {
         kinds::check_map(map)?;
         for slot in &map.slots {
