@@ -5,6 +5,7 @@
 //!   preload-probe absent prog|map|link NAME…  wait up to 10 s until none exists (exit 1 if some do)
 //!   preload-probe lookup MAP KEY             the value at KEY (a number, or `self` for our tgid)
 //!   preload-probe getppid N MAP              call getppid(2) N times, then `lookup MAP self`
+//!   preload-probe iter PROG                  what the iterator link of program PROG prints
 //!
 //! MAP is a map's name, or the path of a pinned map (opened with BPF_OBJ_GET).
 
@@ -50,6 +51,44 @@ fn objects(b: &mut UserBackend, kind: &str) -> Result<Vec<(u32, String)>, String
             out.push((id, name));
         }
     }
+    Ok(out)
+}
+
+/// `BPF_ITER_CREATE`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct IterCreateAttr {
+    link_fd: u32,
+    flags: u32,
+}
+
+// SAFETY: repr(C), two u32s without padding: the `iter_create` member of `union bpf_attr`.
+unsafe impl abi::BpfAttr for IterCreateAttr {}
+
+const BPF_ITER_CREATE: u32 = 33;
+
+/// Reads an iterator through its link (found by its program's name): no pin needed,
+/// which a module on a stock kernel cannot make.
+fn read_iterator(b: &mut UserBackend, program: &str) -> Result<String, String> {
+    let (id, _) = objects(b, "link")?
+        .into_iter()
+        .find(|(_, n)| n == program)
+        .ok_or_else(|| format!("no link of a program named `{program}`"))?;
+    let link = b
+        .fd_by_id(abi::BPF_LINK_GET_FD_BY_ID, id)
+        .map_err(|e| format!("link {id}: {e}"))?;
+    let mut attr = IterCreateAttr {
+        link_fd: link,
+        flags: 0,
+    };
+    // SAFETY: no pointers.
+    let iter = unsafe { b.call(BPF_ITER_CREATE, &mut attr) };
+    close(link);
+    let iter = iter.map_err(|e| format!("BPF_ITER_CREATE of link {id}: {e}"))?;
+    // SAFETY: a fresh fd we own; the File closes it.
+    let mut file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(iter as i32) };
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut file, &mut out).map_err(|e| format!("read: {e}"))?;
     Ok(out)
 }
 
@@ -152,7 +191,11 @@ fn run(args: &[String]) -> Result<bool, String> {
             println!("{}", words.join(" "));
             Ok(true)
         }
-        _ => Err("usage: preload-probe find|absent|lookup|getppid … (see the source)".into()),
+        ["iter", program] => {
+            print!("{}", read_iterator(&mut b, program)?);
+            Ok(true)
+        }
+        _ => Err("usage: preload-probe find|absent|lookup|getppid|iter … (see the source)".into()),
     }
 }
 

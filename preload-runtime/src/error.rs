@@ -67,7 +67,8 @@ impl fmt::Display for Step {
             Step::SetKconfig { name } => write!(
                 f,
                 "setting the Kconfig extern `{name}` from the kernel's configuration (ESRCH: \
-                 the kernel has no such option, and the extern is not __weak)"
+                 the kernel lacks the option, and the extern is not __weak; EINVAL or ERANGE: \
+                 its value does not fit the extern's C type)"
             ),
             Step::CountCpus { map } => {
                 write!(f, "counting the possible CPUs for perf event array `{map}`")

@@ -444,7 +444,10 @@ macro_rules! kernel_module {
     ($ty:ty, kconfig = $kconfig:expr) => {
         const _: () = {
             const OBJECT: &$crate::Object = <$ty as $crate::Preload>::OBJECT;
+            // A whole kernel configuration takes a few million steps to filter.
+            #[allow(long_running_const_eval)]
             const LEN: usize = $crate::kconfig::filter::<0>(OBJECT, $kconfig).1;
+            #[allow(long_running_const_eval)]
             static KCONFIG: ([u8; LEN], usize) = $crate::kconfig::filter::<LEN>(OBJECT, $kconfig);
 
             #[no_mangle]

@@ -159,6 +159,10 @@ pub enum Kernels {
     All,
     /// Only the patched kernel: the seed profile.
     Seed,
+    /// Debian's stock kernels (their configuration, e.g. CONFIG_KEYS for kfuncs).
+    Stock,
+    /// Debian's stock kernels from this release on (for kfuncs of newer kernels).
+    StockSince(u32, u32),
 }
 
 /// One scenario: modules to build, and a script run as root inside the VM with
@@ -220,6 +224,53 @@ grep -q dump_bpf_prog $(pins /mnt/b2 iterators)/progs.debug || { fail "a second 
 pass "insmod took $(elapsed $t0 $t1) ms; maps.debug and progs.debug in every mount ($d), listing our map and programs"
 "#,
         ),
+        Scenario {
+            kernels: Kernels::Stock,
+            ..scenario(
+                "externs",
+                vec![permanent("examples/externs")],
+                r#"
+insmod /modules/externs.ko || { fail "insmod failed: $(klog externs)"; exit 0; }
+out=$(preload-probe iter dump_externs) || { fail "reading the iterator: $out"; exit 0; }
+echo "$out"
+got() { echo "$out" | sed -n "s/^$1 //p"; }
+cfg() { sed -n "s/^$1=//p" /kernel.config; }
+tri() { case "$(cfg $1)" in y) echo 1;; m) echo 2;; *) echo 0;; esac; }
+check() { [ "$(got $1)" = "$2" ] || { fail "$1 is '$(got $1)', the kernel says '$2'"; exit 0; }; }
+check CONFIG_HZ "$(cfg CONFIG_HZ)"
+check CONFIG_BPF_SYSCALL 1
+check CONFIG_BTRFS_FS "$(tri CONFIG_BTRFS_FS)"
+check CONFIG_CC_VERSION_TEXT "$(cfg CONFIG_CC_VERSION_TEXT | tr -d '"' | cut -c1-63)"
+check LINUX_HAS_SYSCALL_WRAPPER "$(tri CONFIG_ARCH_HAS_SYSCALL_WRAPPER)"
+check CONFIG_BPF_PRELOAD_NO_SUCH_OPTION 0
+check bpf_lookup_system_key 1
+check bpf_preload_no_such_kfunc 0
+check vfs_read "$(sed -n 's/^0*\([0-9a-f]*\) [Tt] vfs_read$/\1/p' /proc/kallsyms)"
+v=$(got LINUX_KERNEL_VERSION)
+case "$(uname -r)" in "$((v >> 16)).$(((v >> 8) & 255))."*) ;; *) fail "LINUX_KERNEL_VERSION $v is not $(uname -r)"; exit 0;; esac
+pass "Kconfig (bool, tristate, int, string, weak), kfuncs, a kallsyms address and a missing weak kfunc resolved from the module as the kernel says"
+"#,
+            )
+        },
+        Scenario {
+            kernels: Kernels::StockSince(6, 6),
+            ..scenario(
+                "kernel-iterators",
+                vec![permanent("examples/kernel_iterators")],
+                r#"
+insmod /modules/kernel_iterators.ko || { fail "insmod failed: $(klog kernel_iterators)"; exit 0; }
+mount -t bpf bpf /sys/fs/bpf || { fail "mount bpffs"; exit 0; }
+echo "--- maps.debug"; cat /sys/fs/bpf/maps.debug
+echo "--- progs.debug"; cat /sys/fs/bpf/progs.debug
+head -1 /sys/fs/bpf/maps.debug | grep -q 'cur_entries' || { fail "maps.debug has no cur_entries column"; exit 0; }
+line=$(grep ' kernel_i.rodata ' /sys/fs/bpf/maps.debug) || { fail "maps.debug lacks the object's own .rodata"; exit 0; }
+set -- $line
+case "$4" in ''|*[!0-9]*) fail "no element count from bpf_map_sum_elem_count(): $line"; exit 0;; esac
+grep -q 'dump_bpf_prog' /sys/fs/bpf/progs.debug || { fail "progs.debug lacks dump_bpf_prog"; exit 0; }
+pass "the kernel's own iterators.bpf.o: maps.debug (element counts by the kfunc bpf_map_sum_elem_count) and progs.debug"
+"#,
+            )
+        },
         scenario(
             "lsm",
             vec![permanent("examples/mkdir_guard")],
@@ -951,6 +1002,12 @@ fn initramfs(run: &Run, work: &Path) -> Result<Vec<u8>> {
     cpio.file("init", true, init_script(&run.label, profile).as_bytes());
     cpio.file("prelude.sh", false, PRELUDE.as_bytes());
     cpio.file("scenario.sh", false, run.script.as_bytes());
+    // The configuration of the kernel booted, for scenarios that check what a module
+    // read of it (Kconfig externs).
+    let config = run.kernel.kdir.join(".config");
+    if config.exists() {
+        cpio.file("kernel.config", false, &fs::read(&config)?);
+    }
     let mut files = run.files.clone();
     let modules = format!("lib/modules/{}/", run.kernel.release);
     if files.iter().any(|(_, dest)| dest.starts_with(&modules)) {
@@ -1260,6 +1317,15 @@ pub fn run(args: &Args) -> Result<usize> {
     let applies = |scenario: &Scenario, kernel: &VmKernel| match scenario.kernels {
         Kernels::All => true,
         Kernels::Seed => kernel.is_seed(),
+        Kernels::Stock => !kernel.is_seed(),
+        Kernels::StockSince(major, minor) => {
+            let mut v = kernel
+                .release
+                .split(['.', '-'])
+                .map(|n| n.parse().unwrap_or(0));
+            let version: (u32, u32) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+            !kernel.is_seed() && version >= (major, minor)
+        }
     };
 
     println!("==> building the static probe");
