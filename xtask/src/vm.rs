@@ -253,6 +253,21 @@ pass "Kconfig (bool, tristate, int, string, weak), kfuncs, a kallsyms address an
             )
         },
         Scenario {
+            kernels: Kernels::Stock,
+            ..scenario(
+                "typed-ksym",
+                vec![permanent("examples/typed_ksym")],
+                r#"
+insmod /modules/typed_ksym.ko || { fail "insmod failed: $(klog typed_ksym)"; exit 0; }
+out=$(preload-probe iter dump_typed_ksym) || { fail "reading the iterator: $out"; exit 0; }
+echo "$out"
+v=$(echo "$out" | sed -n 's/^bpf_prog_active //p')
+case "$v" in ''|*[!0-9]*) fail "no value of bpf_prog_active: $out"; exit 0;; esac
+pass "the per-CPU variable bpf_prog_active, by its BTF id from the module, reads $v"
+"#,
+            )
+        },
+        Scenario {
             kernels: Kernels::StockSince(6, 6),
             ..scenario(
                 "kernel-iterators",
