@@ -2,6 +2,7 @@
 
 mod bench;
 mod bpf;
+mod corpus;
 mod demo;
 mod fixtures;
 mod kernel;
@@ -85,6 +86,10 @@ enum Command {
     /// Boot Debian's stock kernels in QEMU with the example modules and run the
     /// scenarios inside; prints a table of scenarios x kernels.
     VmTest(vm::Args),
+    /// Build the corpus of real-world objects (the 6.12 kernel's iterators, libbpf-tools'
+    /// objects, kernel selftests), load each with libbpf and with bpf-preload, compare,
+    /// and check against tests/corpus/results.tsv (root).
+    Corpus(corpus::Args),
     /// Run every test tier: formatting, lints, objects up to date, host tests, and
     /// the real-kernel tests.
     Test,
@@ -114,6 +119,7 @@ fn main() -> Result<()> {
         }),
         Command::VmTest(args) => vm::run(&args).map(drop),
         Command::Bench(args) => bench::run(&args),
+        Command::Corpus(args) => corpus::run(&args).map(drop),
         Command::Fixtures { check } => fixtures::run(check),
         Command::Kernel { out, boot_test } => kernel::run(out, boot_test).map(drop),
     }

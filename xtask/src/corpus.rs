@@ -1,0 +1,412 @@
+//! `cargo xtask corpus`: real-world objects (test tier 4). Builds the corpus from Debian
+//! packages (`build`), loads each object with libbpf (`bpftool prog loadall`) and with
+//! bpf-preload (a generated crate per object, `crates`), compares what the kernel holds
+//! (`load`), and checks the per-object results against `tests/corpus/results.tsv`.
+
+mod build;
+mod crates;
+mod load;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use crate::setup::{is_root, root};
+use build::corpus_dir;
+use load::Outcome;
+
+#[derive(clap::Args, Default)]
+pub struct Args {
+    /// Write the fresh results to tests/corpus/results.tsv instead of checking them
+    /// against it.
+    #[arg(long)]
+    bless: bool,
+    /// Only objects whose source contains this (repeatable); implies not checking
+    /// against the committed results.
+    #[arg(long = "only")]
+    only: Vec<String>,
+}
+
+const HEADER: &str = "\
+# The corpus tier's results (`cargo xtask corpus`; `--bless` rewrites this file).
+# One object per line: where it comes from; libbpf's load (bpftool prog loadall);
+# ours (refused: the compile error of #[bpf_preload]; load error: step and errno;
+# loaded); and for objects both load, what differs in what the kernel holds
+# (programs and their types and translated instructions, map definitions).
+# source\tlibbpf\tours\tdifferences
+";
+
+fn results_file() -> PathBuf {
+    root().join("tests/corpus/results.tsv")
+}
+
+/// One line of the results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    source: String,
+    libbpf: String,
+    ours: String,
+    differences: String,
+}
+
+const LOADED: &str = "loaded";
+
+impl Row {
+    fn libbpf_loads(&self) -> bool {
+        self.libbpf == LOADED
+    }
+
+    fn ours_loads(&self) -> bool {
+        self.ours == LOADED
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{}\t{}\t{}\t{}",
+            self.source, self.libbpf, self.ours, self.differences
+        )
+    }
+}
+
+fn parse_rows(text: &str) -> BTreeMap<String, Row> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.splitn(4, '\t').collect();
+            let [source, libbpf, ours, differences] = f[..] else {
+                return None;
+            };
+            Some((
+                source.to_string(),
+                Row {
+                    source: source.into(),
+                    libbpf: libbpf.into(),
+                    ours: ours.into(),
+                    differences: differences.into(),
+                },
+            ))
+        })
+        .collect()
+}
+
+fn format_rows(rows: &BTreeMap<String, Row>) -> String {
+    let mut text = HEADER.to_string();
+    for row in rows.values() {
+        text.push_str(&row.line());
+        text.push('\n');
+    }
+    text
+}
+
+/// Fails if a program or map either side reported is still in the kernel, or a
+/// side's bpffs is still mounted. (Only what the sides reported: other users of the
+/// machine may load and free objects meanwhile.)
+fn check_nothing_left(held: &[(&'static str, u64)]) -> Result<()> {
+    let mut left = Vec::new();
+    for (kind, id) in held {
+        let status = std::process::Command::new("bpftool")
+            .args([kind, "show", "id", &id.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .context("running bpftool")?;
+        if status.success() {
+            left.push(format!("{kind} {id}"));
+        }
+    }
+    if !left.is_empty() {
+        bail!(
+            "left in the kernel after the corpus ran: {}; a side did not free everything",
+            left.join(", ")
+        );
+    }
+    let mounts = fs::read_to_string("/proc/self/mountinfo")?;
+    if let Some(m) = mounts
+        .lines()
+        .find(|l| l.contains("corpus-libbpf-") || l.contains("bpf-preload-bpf-"))
+    {
+        bail!("a side's bpffs is still mounted here: {m}");
+    }
+    Ok(())
+}
+
+/// The tier of `cargo xtask test`: the results checked against the committed file.
+/// Returns the number of objects checked; without root it is skipped loudly, except
+/// under `CI=true`, where a skip is a failure.
+pub fn tier() -> Result<usize> {
+    if !is_root() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            bail!("tier 4 (the corpus) needs root, and under CI=true a skipped tier is a failure");
+        }
+        println!(
+            "SKIPPED: tier 4 (the corpus) loads objects into the running kernel and needs root"
+        );
+        return Ok(0);
+    }
+    run(&Args::default())
+}
+
+/// Returns the number of objects loaded and compared.
+pub fn run(args: &Args) -> Result<usize> {
+    if !is_root() {
+        bail!("the corpus loads objects into the running kernel: run as root (sudo -E cargo xtask corpus)");
+    }
+    let mut entries = build::objects()?;
+    if !args.only.is_empty() {
+        entries.retain(|e| args.only.iter().any(|o| e.source.contains(o.as_str())));
+    }
+    let binaries = crates::build(&entries)?;
+
+    let logs = corpus_dir().join("logs");
+    let scratch = corpus_dir().join("scratch");
+    fs::create_dir_all(&logs)?;
+    fs::create_dir_all(&scratch)?;
+    let script = root().join("tests/corpus/libbpf-load.sh");
+    let mut held = Vec::new();
+    let mut rows = BTreeMap::new();
+    println!(
+        "corpus: loading {} objects with libbpf and with bpf-preload",
+        entries.len()
+    );
+    for entry in &entries {
+        let row = match &entry.object {
+            Err(why) => Row {
+                source: entry.source.clone(),
+                libbpf: format!("not built: {why}"),
+                ours: "-".into(),
+                differences: "-".into(),
+            },
+            Ok(object) => {
+                let libbpf = load::libbpf(
+                    &script,
+                    object,
+                    &logs.join(format!("{}.libbpf.log", entry.krate)),
+                    &scratch,
+                )
+                .with_context(|| format!("{}: the libbpf side", entry.source))?;
+                let ours = match binaries.get(&entry.krate) {
+                    Some(Ok(binary)) => load::ours(
+                        binary,
+                        &logs.join(format!("{}.ours.log", entry.krate)),
+                        &scratch,
+                    )
+                    .with_context(|| format!("{}: our side", entry.source))?,
+                    Some(Err(why)) => Outcome::Failed(format!("refused: {why}")),
+                    None => Outcome::Failed("refused: no crate".into()),
+                };
+                for side in [&libbpf, &ours] {
+                    if let Outcome::Loaded(l) = side {
+                        held.extend(l.ids.iter().copied());
+                    }
+                }
+                let differences = match (&libbpf, &ours) {
+                    (Outcome::Loaded(l), Outcome::Loaded(o)) => {
+                        let d = load::differences(l, o);
+                        if d.is_empty() {
+                            "same".into()
+                        } else {
+                            d.join("; ")
+                        }
+                    }
+                    _ => "-".into(),
+                };
+                let column = |o: &Outcome, failed: &str| match o {
+                    Outcome::Loaded(_) => LOADED.to_string(),
+                    Outcome::Failed(why) => format!("{failed}{why}"),
+                };
+                Row {
+                    source: entry.source.clone(),
+                    libbpf: column(&libbpf, "failed: "),
+                    ours: column(&ours, ""),
+                    differences,
+                }
+            }
+        };
+        rows.insert(row.source.clone(), row);
+    }
+    check_nothing_left(&held)?;
+    let text = format_rows(&rows);
+    fs::write(corpus_dir().join("results.tsv"), &text)?;
+    summary(&rows);
+    if !args.only.is_empty() {
+        println!("(--only: not compared with {})", results_file().display());
+        return Ok(rows.len());
+    }
+    if args.bless {
+        fs::write(results_file(), &text)?;
+        println!("wrote {}", results_file().display());
+        return Ok(rows.len());
+    }
+    check(&rows)?;
+    Ok(rows.len())
+}
+
+/// The committed results against the fresh ones: no object libbpf loads may stop
+/// loading with us, and any change must be committed (`--bless`).
+fn check(fresh: &BTreeMap<String, Row>) -> Result<()> {
+    let committed = parse_rows(&fs::read_to_string(results_file()).unwrap_or_default());
+    let mut regressions = Vec::new();
+    let mut changes = Vec::new();
+    for (source, old) in &committed {
+        match fresh.get(source) {
+            None => changes.push(format!("- {}", old.line())),
+            Some(new) if new != old => {
+                if old.libbpf_loads() && old.ours_loads() && !new.ours_loads() {
+                    regressions.push(format!("{source}: now {}", new.ours));
+                }
+                changes.push(format!("- {}\n+ {}", old.line(), new.line()));
+            }
+            Some(_) => {}
+        }
+    }
+    for (source, new) in fresh {
+        if !committed.contains_key(source) {
+            changes.push(format!("+ {}", new.line()));
+        }
+    }
+    if !regressions.is_empty() {
+        bail!(
+            "{} object(s) libbpf loads are no longer loaded by bpf-preload:\n  {}",
+            regressions.len(),
+            regressions.join("\n  ")
+        );
+    }
+    if !changes.is_empty() {
+        bail!(
+            "the corpus results differ from {} ({} change(s)); if they are intended, run \
+             `cargo xtask corpus --bless` and commit the file:\n{}",
+            results_file().display(),
+            changes.len(),
+            changes.join("\n")
+        );
+    }
+    println!("corpus: results match {}", results_file().display());
+    Ok(())
+}
+
+/// A cause without what is particular to one object (its path, the names of its maps
+/// and programs), so that objects failing the same way group; section names and
+/// extern kinds stay, they are the cause.
+fn cause_group(cause: &str) -> String {
+    let cause = cause.split("; supported sections:").next().unwrap_or(cause);
+    // Our compile errors start with the object's path.
+    let cause = match cause.split_once("`: ") {
+        Some((head, rest)) if head.ends_with(".bpf.o") => {
+            format!("{}{rest}", head.split('`').next().unwrap_or(""))
+        }
+        _ => cause.to_string(),
+    };
+    let cause = cause.as_str();
+    let mut out = String::new();
+    let mut rest = cause;
+    while let Some(start) = rest.find('`') {
+        let Some(len) = rest[start + 1..].find('`') else {
+            break;
+        };
+        let before = &rest[..start];
+        let quoted = &rest[start + 1..start + 1 + len];
+        out.push_str(before);
+        let keep = ["section ", "extern ", "option "]
+            .iter()
+            .any(|w| before.ends_with(w));
+        out.push('`');
+        out.push_str(if keep { quoted } else { "…" });
+        out.push('`');
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A difference without the object's prefix of map names (`bind4_pr.rodata`).
+fn difference_group(difference: &str) -> String {
+    difference
+        .split(' ')
+        .map(|w| match w.find('.') {
+            Some(dot) if dot > 0 && !w.starts_with("0x") && !w.contains('(') => &w[dot..],
+            _ => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn summary(rows: &BTreeMap<String, Row>) {
+    let count = |prefix: &str| rows.keys().filter(|s| s.starts_with(prefix)).count();
+    let not_built = rows
+        .values()
+        .filter(|r| r.libbpf.starts_with("not built"))
+        .count();
+    println!(
+        "\ncorpus: {} objects ({} kernel, {} libbpf-tools, {} selftests; {not_built} selftests did not compile)",
+        rows.len(),
+        count("kernel/"),
+        count("libbpf-tools/"),
+        count("selftests/")
+    );
+    let libbpf: Vec<&Row> = rows.values().filter(|r| r.libbpf_loads()).collect();
+    let ours: Vec<&&Row> = libbpf.iter().filter(|r| r.ours_loads()).collect();
+    let same = ours.iter().filter(|r| r.differences == "same").count();
+    let extra = rows
+        .values()
+        .filter(|r| !r.libbpf_loads() && r.ours_loads())
+        .count();
+    println!(
+        "libbpf loads {}; bpf-preload loads {} of them ({same} identical, {} with differences), \
+         and {extra} that libbpf does not",
+        libbpf.len(),
+        ours.len(),
+        ours.len() - same
+    );
+    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for row in libbpf.iter().filter(|r| !r.ours_loads()) {
+        groups
+            .entry(cause_group(&row.ours))
+            .or_default()
+            .push(&row.source);
+    }
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    if !groups.is_empty() {
+        println!("\nobjects libbpf loads that bpf-preload does not, by cause:");
+    }
+    for (cause, sources) in &groups {
+        let examples: Vec<&str> = sources.iter().take(3).copied().collect();
+        println!(
+            "{:5}  {cause}\n       e.g. {}",
+            sources.len(),
+            examples.join(", ")
+        );
+    }
+    let mut diffs: BTreeMap<String, usize> = BTreeMap::new();
+    for row in ours.iter().filter(|r| r.differences != "same") {
+        for d in row.differences.split("; ") {
+            *diffs.entry(difference_group(d)).or_default() += 1;
+        }
+    }
+    if !diffs.is_empty() {
+        println!("\ndifferences where both load:");
+        for (kind, n) in diffs {
+            println!("{n:5}  {kind}");
+        }
+    }
+    let mut libbpf_causes: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for row in rows.values().filter(|r| r.libbpf.starts_with("failed")) {
+        libbpf_causes
+            .entry(cause_group(&row.libbpf.replace('\'', "`")))
+            .or_default()
+            .push(&row.source);
+    }
+    if !libbpf_causes.is_empty() {
+        println!("\nobjects libbpf does not load, by cause:");
+    }
+    for (cause, sources) in &libbpf_causes {
+        let examples: Vec<&str> = sources.iter().take(3).copied().collect();
+        println!(
+            "{:5}  {cause}\n       e.g. {}",
+            sources.len(),
+            examples.join(", ")
+        );
+    }
+}
