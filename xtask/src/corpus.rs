@@ -6,6 +6,7 @@
 mod build;
 mod crates;
 mod load;
+mod vm;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -27,6 +28,10 @@ pub struct Args {
     /// against the committed results.
     #[arg(long = "only")]
     only: Vec<String>,
+    /// Skip the objects this host refuses to every loader (EPERM: fentry, fexit, lsm),
+    /// which otherwise load in QEMU on Debian's 6.12 kernel.
+    #[arg(long)]
+    no_vm: bool,
 }
 
 const HEADER: &str = "\
@@ -158,43 +163,95 @@ pub fn run(args: &Args) -> Result<usize> {
         entries.retain(|e| args.only.iter().any(|o| e.source.contains(o.as_str())));
     }
     let binaries = crates::build(&entries)?;
-
-    let logs = corpus_dir().join("logs");
-    let scratch = corpus_dir().join("scratch");
-    fs::create_dir_all(&logs)?;
-    fs::create_dir_all(&scratch)?;
-    let script = root().join("tests/corpus/libbpf-load.sh");
-    let mut held = Vec::new();
-    let mut rows = BTreeMap::new();
+    let jobs: Vec<Job> = entries
+        .iter()
+        .map(|e| Job {
+            source: e.source.clone(),
+            log_name: e.krate.clone(),
+            object: e.object.clone(),
+            ours: binaries
+                .get(&e.krate)
+                .cloned()
+                .unwrap_or_else(|| Err("no crate".into())),
+        })
+        .collect();
     println!(
         "corpus: loading {} objects with libbpf and with bpf-preload",
-        entries.len()
+        jobs.len()
     );
-    for entry in &entries {
-        let row = match &entry.object {
+    let mut rows = compare_all(
+        &jobs,
+        &corpus_dir(),
+        &root().join("tests/corpus/libbpf-load.sh"),
+    )?;
+    if !args.no_vm {
+        rows.extend(vm::run(&rows, &jobs)?);
+    }
+    let text = format_rows(&rows);
+    fs::write(corpus_dir().join("results.tsv"), &text)?;
+    summary(&rows);
+    if !args.only.is_empty() {
+        println!("(--only: not compared with {})", results_file().display());
+        return Ok(rows.len());
+    }
+    if args.bless {
+        fs::write(results_file(), &text)?;
+        println!("wrote {}", results_file().display());
+        return Ok(rows.len());
+    }
+    check(&rows)?;
+    Ok(rows.len())
+}
+
+/// One object to load on both sides.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub source: String,
+    /// The stem of its logs' file names.
+    pub log_name: String,
+    /// The object, or why it was not built.
+    pub object: Result<PathBuf, String>,
+    /// Our side's binary, or the compile error that refused the object.
+    pub ours: Result<PathBuf, String>,
+}
+
+/// Loads every job on both sides, one after the other, and checks that nothing is left
+/// in the kernel. `dir` gets the logs and scratch files.
+fn compare_all(
+    jobs: &[Job],
+    dir: &std::path::Path,
+    script: &std::path::Path,
+) -> Result<BTreeMap<String, Row>> {
+    let logs = dir.join("logs");
+    let scratch = dir.join("scratch");
+    fs::create_dir_all(&logs)?;
+    fs::create_dir_all(&scratch)?;
+    let mut held = Vec::new();
+    let mut rows = BTreeMap::new();
+    for job in jobs {
+        let row = match &job.object {
             Err(why) => Row {
-                source: entry.source.clone(),
+                source: job.source.clone(),
                 libbpf: format!("not built: {why}"),
                 ours: "-".into(),
                 differences: "-".into(),
             },
             Ok(object) => {
                 let libbpf = load::libbpf(
-                    &script,
+                    script,
                     object,
-                    &logs.join(format!("{}.libbpf.log", entry.krate)),
+                    &logs.join(format!("{}.libbpf.log", job.log_name)),
                     &scratch,
                 )
-                .with_context(|| format!("{}: the libbpf side", entry.source))?;
-                let ours = match binaries.get(&entry.krate) {
-                    Some(Ok(binary)) => load::ours(
+                .with_context(|| format!("{}: the libbpf side", job.source))?;
+                let ours = match &job.ours {
+                    Ok(binary) => load::ours(
                         binary,
-                        &logs.join(format!("{}.ours.log", entry.krate)),
+                        &logs.join(format!("{}.ours.log", job.log_name)),
                         &scratch,
                     )
-                    .with_context(|| format!("{}: our side", entry.source))?,
-                    Some(Err(why)) => Outcome::Failed(format!("refused: {why}")),
-                    None => Outcome::Failed("refused: no crate".into()),
+                    .with_context(|| format!("{}: our side", job.source))?,
+                    Err(why) => Outcome::Failed(format!("refused: {why}")),
                 };
                 for side in [&libbpf, &ours] {
                     if let Outcome::Loaded(l) = side {
@@ -217,7 +274,7 @@ pub fn run(args: &Args) -> Result<usize> {
                     Outcome::Failed(why) => format!("{failed}{why}"),
                 };
                 Row {
-                    source: entry.source.clone(),
+                    source: job.source.clone(),
                     libbpf: column(&libbpf, "failed: "),
                     ours: column(&ours, ""),
                     differences,
@@ -227,20 +284,37 @@ pub fn run(args: &Args) -> Result<usize> {
         rows.insert(row.source.clone(), row);
     }
     check_nothing_left(&held)?;
-    let text = format_rows(&rows);
-    fs::write(corpus_dir().join("results.tsv"), &text)?;
-    summary(&rows);
-    if !args.only.is_empty() {
-        println!("(--only: not compared with {})", results_file().display());
-        return Ok(rows.len());
+    Ok(rows)
+}
+
+/// Inside the corpus VM (`cargo xtask corpus-guest`, run by `tests/corpus/vm.sh`): the
+/// jobs of `list` (`source, object, binary or "refused: cause"`, tab-separated), each
+/// result printed as one `CORPUS-ROW` line on the console for the host to read.
+pub fn guest(list: &std::path::Path, script: &std::path::Path) -> Result<()> {
+    let text = fs::read_to_string(list).with_context(|| format!("reading {}", list.display()))?;
+    let jobs: Vec<Job> = text
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.splitn(3, '\t').collect();
+            let [source, object, ours] = f[..] else {
+                return None;
+            };
+            Some(Job {
+                source: source.into(),
+                log_name: source.replace('/', "_"),
+                object: Ok(object.into()),
+                ours: match ours.strip_prefix("refused: ") {
+                    Some(why) => Err(why.into()),
+                    None => Ok(ours.into()),
+                },
+            })
+        })
+        .collect();
+    let rows = compare_all(&jobs, std::path::Path::new("/tmp/corpus"), script)?;
+    for row in rows.values() {
+        println!("{}{}", vm::ROW_MARKER, row.line());
     }
-    if args.bless {
-        fs::write(results_file(), &text)?;
-        println!("wrote {}", results_file().display());
-        return Ok(rows.len());
-    }
-    check(&rows)?;
-    Ok(rows.len())
+    Ok(())
 }
 
 /// The committed results against the fresh ones: no object libbpf loads may stop
@@ -320,6 +394,26 @@ fn cause_group(cause: &str) -> String {
     out
 }
 
+/// libbpf's `'name'` as `` `name` ``, leaving apostrophes (`can't`) alone.
+fn backquote_names(message: &str) -> String {
+    let chars: Vec<char> = message.chars().collect();
+    let letter = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(|c| c.is_alphabetic())
+    };
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if c == '\'' && !(letter(i.checked_sub(1)) && letter(Some(i + 1))) {
+                '`'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// A difference without the object's prefix of map names (`bind4_pr.rodata`).
 fn difference_group(difference: &str) -> String {
     difference
@@ -332,19 +426,36 @@ fn difference_group(difference: &str) -> String {
         .join(" ")
 }
 
+/// The tables of the run: on this host, then in the VM.
 fn summary(rows: &BTreeMap<String, Row>) {
-    let count = |prefix: &str| rows.keys().filter(|s| s.starts_with(prefix)).count();
-    let not_built = rows
+    let (vm, host): (BTreeMap<String, Row>, BTreeMap<String, Row>) = rows
+        .clone()
+        .into_iter()
+        .partition(|(source, _)| source.starts_with("vm-"));
+    let count = |prefix: &str| host.keys().filter(|s| s.starts_with(prefix)).count();
+    let not_built = host
         .values()
         .filter(|r| r.libbpf.starts_with("not built"))
         .count();
     println!(
-        "\ncorpus: {} objects ({} kernel, {} libbpf-tools, {} selftests; {not_built} selftests did not compile)",
-        rows.len(),
+        "\ncorpus on this host: {} objects ({} kernel, {} libbpf-tools, {} selftests; \
+         {not_built} selftests did not compile)",
+        host.len(),
         count("kernel/"),
         count("libbpf-tools/"),
         count("selftests/")
     );
+    tables(&host);
+    if !vm.is_empty() {
+        println!(
+            "\ncorpus in QEMU ({} objects the host refuses to every loader with EPERM):",
+            vm.len()
+        );
+        tables(&vm);
+    }
+}
+
+fn tables(rows: &BTreeMap<String, Row>) {
     let libbpf: Vec<&Row> = rows.values().filter(|r| r.libbpf_loads()).collect();
     let ours: Vec<&&Row> = libbpf.iter().filter(|r| r.ours_loads()).collect();
     let same = ours.iter().filter(|r| r.differences == "same").count();
@@ -394,7 +505,7 @@ fn summary(rows: &BTreeMap<String, Row>) {
     let mut libbpf_causes: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for row in rows.values().filter(|r| r.libbpf.starts_with("failed")) {
         libbpf_causes
-            .entry(cause_group(&row.libbpf.replace('\'', "`")))
+            .entry(cause_group(&backquote_names(&row.libbpf)))
             .or_default()
             .push(&row.source);
     }

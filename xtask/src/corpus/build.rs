@@ -98,6 +98,8 @@ fn cache_key() -> Result<String> {
 /// Builds (or finds cached) every object of the corpus.
 pub fn objects() -> Result<Vec<Entry>> {
     ensure_packages(&PACKAGES, "building the corpus")?;
+    // tar -J for the source, python3 for scripts/bpf_doc.py.
+    ensure_packages(&["xz-utils", "python3"], "building the corpus")?;
     let dir = corpus_dir().join("objects");
     let key = cache_key()?;
     let key_file = dir.join("KEY");

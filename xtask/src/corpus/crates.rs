@@ -130,6 +130,28 @@ pub fn build(entries: &[Entry]) -> Result<Binaries> {
 /// A message on one line, without the object's absolute path.
 fn first_line(message: &str) -> String {
     let line = message.lines().next().unwrap_or(message);
+    // The list of every section the macro knows is the same in every such message.
+    let line = line.split("; supported sections:").next().unwrap_or(line);
     let objects = corpus_dir().join("objects").display().to_string();
     line.replace(&format!("{objects}/"), "").replace('\t', " ")
+}
+
+/// The binaries of `krates`, statically linked for `target` (for an initramfs), in the
+/// directory returned.
+pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
+    let dir = corpus_dir().join("crates");
+    let target_dir = dir.join("target-static");
+    if !krates.is_empty() {
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.current_dir(&dir)
+            .args(["build", "--quiet", "--target", target])
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env_remove("RUSTFLAGS")
+            .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static");
+        for krate in krates {
+            cmd.args(["-p", krate]);
+        }
+        crate::setup::run(&mut cmd)?;
+    }
+    Ok(target_dir.join(target).join("debug"))
 }
