@@ -13,16 +13,23 @@ use bpf_preload::fault::FailNth;
 use bpf_preload::user::{self, Mount, UserBackend};
 use bpf_preload::{load, Backend, Errno, Fd, Object, Preload};
 use counters::Counters;
+use externs::Externs;
 use iterators::Iterators;
+use map_kinds::MapKinds;
 use preload_tests::{
     assert_all_gone, dir_names, id_of, kernel_tier_missing, name_of, open_fds, tier_can_run, Kind,
 };
 
-const EXAMPLES: [&Object; 2] = [Iterators::OBJECT, Counters::OBJECT];
+const EXAMPLES: [&Object; 4] = [
+    Iterators::OBJECT,
+    Counters::OBJECT,
+    Externs::OBJECT,
+    MapKinds::OBJECT,
+];
 
 fn main() {
     if !tier_can_run("tier 2 (real kernel, user backend)", kernel_tier_missing()) {
-        println!("0 passed, 0 failed, 5 skipped");
+        println!("0 passed, 0 failed, 7 skipped");
         return;
     }
     user::enter_private_mount_namespace().expect("private mount namespace");
@@ -31,7 +38,7 @@ fn main() {
     let _tracefs = (!Path::new("/sys/kernel/tracing/events").exists())
         .then(|| Mount::at("/sys/kernel/tracing".into(), c"tracefs").expect("mount tracefs"));
 
-    let scenarios: [(&str, fn()); 5] = [
+    let scenarios: [(&str, fn()); 7] = [
         (
             "attach_targets_found_like_the_kernels_btf_says",
             attach_targets_found_like_the_kernels_btf_says,
@@ -45,6 +52,14 @@ fn main() {
             counters_count_and_match_the_table,
         ),
         ("free_leaves_nothing", free_leaves_nothing),
+        (
+            "externs_resolve_as_the_running_kernel_says",
+            externs_resolve_as_the_running_kernel_says,
+        ),
+        (
+            "maps_completed_at_load_time_work",
+            maps_completed_at_load_time_work,
+        ),
         (
             "failure_at_every_call_leaves_nothing",
             failure_at_every_call_leaves_nothing,
@@ -433,6 +448,14 @@ impl Backend for Recorder {
         self.inner.unpin(pin)
     }
 
+    fn possible_cpus(&mut self) -> Result<u32, Errno> {
+        self.inner.possible_cpus()
+    }
+
+    fn kernel_config(&mut self) -> Result<bpf_preload::kconfig::KernelConfig<'_>, Errno> {
+        self.inner.kernel_config()
+    }
+
     fn wants_verifier_log(&self) -> bool {
         self.inner.wants_verifier_log()
     }
@@ -486,4 +509,181 @@ fn failure_at_every_call_leaves_nothing() {
             object.name
         );
     }
+}
+
+/// The running kernel's configuration, read here independently of the runtime.
+fn running_kernel_config() -> String {
+    use std::io::Read as _;
+    if let Ok(file) = std::fs::File::open("/proc/config.gz") {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(file)
+            .read_to_string(&mut text)
+            .unwrap();
+        return text;
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    std::fs::read_to_string(format!("/boot/config-{}", release.trim())).unwrap()
+}
+
+/// Every kind of extern, as the iterator prints it, against what the kernel says of
+/// itself: its configuration, its release and `/proc/kallsyms`.
+fn externs_resolve_as_the_running_kernel_says() {
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, Externs::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(Externs::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let printed = std::fs::read_to_string(dir.join("externs")).unwrap();
+    loaded.free(&mut backend);
+    let got = |name: &str| -> String {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("the iterator printed no {name}:\n{printed}"))
+            .to_string()
+    };
+
+    let config = running_kernel_config();
+    let option = |name: &str| {
+        config
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+            .map(str::to_string)
+    };
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut numbers = release
+        .trim()
+        .split(['.', '-', '+'])
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let (major, minor, patch) = (
+        numbers.next().unwrap(),
+        numbers.next().unwrap(),
+        numbers.next().unwrap(),
+    );
+    let version = (major << 16) + (minor << 8) + patch.min(255);
+    let tristate = |v: Option<String>| match v.as_deref() {
+        Some("y") => "1",
+        Some("m") => "2",
+        _ => "0",
+    };
+    let expected = [
+        ("LINUX_KERNEL_VERSION", version.to_string()),
+        ("LINUX_HAS_BPF_COOKIE", "1".into()),
+        (
+            "LINUX_HAS_SYSCALL_WRAPPER",
+            tristate(option("CONFIG_ARCH_HAS_SYSCALL_WRAPPER")).into(),
+        ),
+        ("CONFIG_BPF_SYSCALL", "1".into()),
+        ("CONFIG_HZ", option("CONFIG_HZ").unwrap()),
+        (
+            "CONFIG_BTRFS_FS",
+            tristate(option("CONFIG_BTRFS_FS")).into(),
+        ),
+        ("CONFIG_BPF_PRELOAD_NO_SUCH_OPTION", "0".into()),
+        ("bpf_lookup_system_key", "1".into()),
+        ("bpf_preload_no_such_kfunc", "0".into()),
+    ];
+    for (name, value) in expected {
+        assert_eq!(got(name), value, "{name}");
+    }
+    let cc = option("CONFIG_CC_VERSION_TEXT").unwrap();
+    let cc: String = cc.trim_matches('"').chars().take(63).collect();
+    assert_eq!(got("CONFIG_CC_VERSION_TEXT"), cc, "a string option");
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms").unwrap();
+    let vfs_read = kallsyms
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            let (addr, _, name) = (f.next()?, f.next()?, f.next()?);
+            (name == "vfs_read").then(|| addr.trim_start_matches('0').to_string())
+        })
+        .unwrap();
+    assert_eq!(
+        got("vfs_read"),
+        vfs_read,
+        "a typeless ksym is its kallsyms address"
+    );
+}
+
+/// A map of maps and a program array filled from their static initialisers, a tail
+/// call taken through one, a perf event array sized to the possible CPUs, and `.bss`
+/// read through an mmap, all checked through the kernel.
+fn maps_completed_at_load_time_work() {
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, MapKinds::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(MapKinds::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let fd = |name: &str| loaded.map_fd(name).unwrap();
+
+    // The slots hold what the initialisers name (user space reads them back as ids).
+    let inner_id = id_of(&mut backend, Kind::Map, fd("inner_a")).unwrap();
+    assert_eq!(lookup::<u32>(&mut backend, fd("outer"), 1), Ok(inner_id));
+    assert_eq!(
+        lookup::<u32>(&mut backend, fd("outer"), 0),
+        Err(Errno::ENOENT)
+    );
+    let tail_id = id_of(&mut backend, Kind::Prog, loaded.program_fd("tail").unwrap()).unwrap();
+    assert_eq!(lookup::<u32>(&mut backend, fd("jumps"), 2), Ok(tail_id));
+
+    let possible = std::fs::read_to_string("/sys/devices/system/cpu/possible").unwrap();
+    let cpus: u32 = possible
+        .trim()
+        .split(',')
+        .map(|r| {
+            let (a, b) = r.split_once('-').unwrap_or((r, r));
+            b.parse::<u32>().unwrap() - a.parse::<u32>().unwrap() + 1
+        })
+        .sum();
+    let info: abi::MapInfo = backend.info_by_fd(fd("events")).unwrap();
+    assert_eq!(
+        info.max_entries, cpus,
+        "perf event array: one entry per possible CPU"
+    );
+
+    // Run `enter`: it reads the inner map through the outer one and tail-calls `tail`.
+    let (key, value) = (0u32, 7u64);
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd("inner_a"),
+        key: &key as *const u32 as u64,
+        value: &value as *const u64 as u64,
+        ..Default::default()
+    };
+    // SAFETY: key and value are live and of the map's sizes.
+    unsafe { backend.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) }.unwrap();
+    // A socket filter runs on a packet: an Ethernet header's worth of zeros.
+    let packet = [0u8; 64];
+    let mut run = abi::ProgTestRunAttr {
+        prog_fd: loaded.program_fd("enter").unwrap(),
+        data_in: packet.as_ptr() as u64,
+        data_size_in: packet.len() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
+    unsafe { backend.call(abi::BPF_PROG_TEST_RUN, &mut run) }.unwrap();
+    assert_eq!(
+        run.retval, 42,
+        "the tail call was taken (enter alone returns 3)"
+    );
+
+    // `.bss`, mmapped: what the programs wrote.
+    let bss = fd(".bss");
+    let info: abi::MapInfo = backend.info_by_fd(bss).unwrap();
+    assert_ne!(info.map_flags & abi::BPF_F_MMAPABLE, 0);
+    // SAFETY: a fresh shared read-only mapping of the map's one value.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            bss as i32,
+            0,
+        )
+    };
+    assert_ne!(page, libc::MAP_FAILED, "mmap of .bss");
+    // SAFETY: the mapping holds the two u64 globals, `inner_value` then `tail_calls`.
+    let (seen, calls) = unsafe { (*(page as *const u64), *(page as *const u64).add(1)) };
+    // SAFETY: the mapping made above, unmapped once.
+    unsafe { libc::munmap(page, 4096) };
+    assert_eq!((seen, calls), (7, 1), "inner_value, tail_calls");
+    loaded.free(&mut backend);
 }

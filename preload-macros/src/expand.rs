@@ -8,7 +8,9 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::ItemStruct;
 
-use crate::model::{AttachModel, Model, MAP_TYPES};
+use crate::model::{
+    kinds, AttachModel, ExternKind, KconfigKind, MapModel, Model, SlotTarget, MAP_TYPES,
+};
 use crate::validate::Plan;
 
 fn bytes(data: &[u8]) -> Literal {
@@ -33,6 +35,84 @@ fn opt_str(s: Option<&str>) -> TokenStream {
     }
 }
 
+/// One `::bpf_preload::Map`; `extra` holds the fields only outer maps have (an inner
+/// map gets none: no inner map, no slots).
+fn map(
+    m: &MapModel,
+    kernel_name: &str,
+    max_entries: u32,
+    pin: Option<&str>,
+    extra: TokenStream,
+) -> TokenStream {
+    let map_name = &m.name;
+    // `model::read` accepted only these types.
+    let map_type = MAP_TYPES.get(m.map_type as usize).unwrap_or(&"UNSPEC");
+    let map_type = abi(&format!("BPF_MAP_TYPE_{map_type}"));
+    let (key_size, value_size) = (m.key_size, m.value_size);
+    let (map_flags, map_extra, freeze) = (m.map_flags, m.map_extra, m.freeze);
+    // The kernel refuses BTF key and value types for these (libbpf drops them too).
+    // A key type without a value type is refused too: libbpf retries without BTF.
+    let typed = m.btf_value_type_id != 0 || m.btf_key_type_id == 0;
+    let (key_id, value_id) = if kinds::takes_btf_types(m.map_type) && typed {
+        (m.btf_key_type_id, m.btf_value_type_id)
+    } else {
+        (0, 0)
+    };
+    let initial = match &m.initial_value {
+        Some(v) => {
+            let v = bytes(v);
+            quote!(::core::option::Option::Some(#v))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let kconfig = m.kconfig.iter().map(|v| {
+        let (name, offset, size, weak) = (&v.name, v.offset, v.size, v.weak);
+        let kind = match v.kind {
+            KconfigKind::Bool => quote!(Bool),
+            KconfigKind::Tristate => quote!(Tristate),
+            KconfigKind::Char => quote!(Char),
+            KconfigKind::Int { signed } => quote!(Int { signed: #signed }),
+            KconfigKind::CharArray => quote!(CharArray),
+        };
+        quote! {
+            ::bpf_preload::KconfigVar {
+                name: #name,
+                offset: #offset,
+                size: #size,
+                kind: ::bpf_preload::KconfigKind::#kind,
+                weak: #weak,
+            }
+        }
+    });
+    let (inner_and_slots, pin) = if extra.is_empty() {
+        (
+            quote!(inner: ::core::option::Option::None, slots: &[],),
+            opt_str(None),
+        )
+    } else {
+        (extra, opt_str(pin))
+    };
+    quote! {
+        ::bpf_preload::Map {
+            name: #map_name,
+            kernel_name: #kernel_name,
+            map_type: #map_type,
+            key_size: #key_size,
+            value_size: #value_size,
+            max_entries: #max_entries,
+            map_flags: #map_flags,
+            map_extra: #map_extra,
+            btf_key_type_id: #key_id,
+            btf_value_type_id: #value_id,
+            initial_value: #initial,
+            freeze: #freeze,
+            pin: #pin,
+            #inner_and_slots
+            kconfig: &[#(#kconfig),*],
+        }
+    }
+}
+
 /// `obj_path` is where the object was read from: an `include_bytes!` of it makes cargo
 /// rebuild the crate when the object changes (the bytes themselves are not kept).
 /// `obj_span` is the `obj = "..."` string's: the checks that depend on how the crate is
@@ -50,45 +130,59 @@ pub fn expand(
     let btf = bytes(&model.btf);
 
     let maps = model.maps.iter().enumerate().map(|(i, m)| {
-        let (map_name, kernel_name) = (&m.name, &plan.map_kernel_names[i]);
-        // `model::read` accepted only these types.
-        let map_type = MAP_TYPES.get(m.map_type as usize).unwrap_or(&"UNSPEC");
-        let map_type = abi(&format!("BPF_MAP_TYPE_{map_type}"));
-        let (key_size, value_size) = (m.key_size, m.value_size);
-        let (max_entries, map_flags, map_extra) = (m.max_entries, m.map_flags, m.map_extra);
-        let (key_id, value_id, freeze) = (m.btf_key_type_id, m.btf_value_type_id, m.freeze);
-        let initial = match &m.initial_value {
-            Some(v) => {
-                let v = bytes(v);
-                quote!(::core::option::Option::Some(#v))
+        let (kernel_name, pin) = (&plan.map_kernel_names[i], plan.map_pins[i].as_deref());
+        let slots = m.slots.iter().filter_map(|s| {
+            let index = s.index;
+            let target = match &s.target {
+                SlotTarget::Map(name) => {
+                    let i = model.maps.iter().position(|m| &m.name == name)?;
+                    quote!(::bpf_preload::SlotTarget::Map(#i))
+                }
+                SlotTarget::Program(name) => {
+                    let p = model.programs.iter().position(|p| &p.name == name)?;
+                    // A slot of a program the table does not hold stays empty.
+                    let i = plan.table_program(p)?;
+                    quote!(::bpf_preload::SlotTarget::Program(#i))
+                }
+            };
+            Some(quote!(::bpf_preload::Slot { index: #index, target: #target }))
+        });
+        let inner = match &m.inner {
+            Some(inner) => {
+                let name = format!("{kernel_name}.inner");
+                // `validate` checked that the loader's rules size it.
+                let entries = kinds::entries(inner.map_type, inner.max_entries)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(inner.max_entries);
+                let inner = map(inner, &name, entries, None, quote!());
+                quote!(::core::option::Option::Some(&#inner))
             }
             None => quote!(::core::option::Option::None),
         };
-        let pin = opt_str(plan.map_pins[i].as_deref());
-        quote! {
-            ::bpf_preload::Map {
-                name: #map_name,
-                kernel_name: #kernel_name,
-                map_type: #map_type,
-                key_size: #key_size,
-                value_size: #value_size,
-                max_entries: #max_entries,
-                map_flags: #map_flags,
-                map_extra: #map_extra,
-                btf_key_type_id: #key_id,
-                btf_value_type_id: #value_id,
-                initial_value: #initial,
-                freeze: #freeze,
-                pin: #pin,
-            }
-        }
+        let extra = quote! {
+            inner: #inner,
+            slots: &[#(#slots),*],
+        };
+        map(m, kernel_name, plan.map_entries[i], pin, extra)
     });
 
-    let programs = model.programs.iter().enumerate().map(|(i, p)| {
+    let externs = model.externs.iter().map(|e| {
+        let (name, weak) = (&e.name, e.weak);
+        let kind = match e.kind {
+            ExternKind::Kfunc => quote!(Kfunc),
+            ExternKind::Ksym => quote!(Ksym),
+            ExternKind::KsymAddress => quote!(KsymAddress),
+        };
+        quote!(::bpf_preload::Extern { name: #name, kind: ::bpf_preload::ExternKind::#kind, weak: #weak })
+    });
+
+    let programs = plan.programs.iter().map(|&i| {
+        let p = &model.programs[i];
         let (prog_name, section) = (&p.name, &p.section);
-        let prog_type = abi(p.kind.prog_type);
+        let prog_type = abi(&format!("BPF_PROG_TYPE_{}", p.kind.prog_type));
         let attach_type = match p.kind.expected_attach_type {
-            Some(t) => abi(t),
+            Some(t) => abi(&format!("BPF_{t}")),
             None => quote!(0),
         };
         let attach_btf = match &p.kind.attach_btf {
@@ -102,13 +196,18 @@ pub fn expand(
             None => quote!(::core::option::Option::None),
         };
         let license = cstr(&p.license);
-        let flags = if p.sleepable {
-            abi("BPF_F_SLEEPABLE")
-        } else {
+        let flags = if p.kind.prog_flags.is_empty() {
             quote!(0)
+        } else {
+            let flags = p.kind.prog_flags.iter().map(|f| abi(f));
+            quote!(#(#flags)|*)
         };
         let (insns, func_info) = (bytes(&p.insns), bytes(&p.func_info));
         let (line_info, core_relos) = (bytes(&p.line_info), bytes(&p.core_relos));
+        let uses = p
+            .externs
+            .iter()
+            .map(|(insn, ext)| quote!(::bpf_preload::ExternUse { insn: #insn, ext: #ext }));
         let pin = opt_str(plan.program_pins[i].as_deref());
         quote! {
             ::bpf_preload::Program {
@@ -123,13 +222,14 @@ pub fn expand(
                 func_info: #func_info,
                 line_info: #line_info,
                 core_relos: #core_relos,
+                externs: &[#(#uses),*],
                 pin: #pin,
             }
         }
     });
 
     let links = plan.links.iter().map(|l| {
-        let program = l.program;
+        let program = plan.table_program(l.program).unwrap_or_default();
         let attach = match &l.attach {
             AttachModel::LinkCreate => quote!(::bpf_preload::Attach::LinkCreate),
             AttachModel::RawTracepoint(None) => {
@@ -186,6 +286,7 @@ pub fn expand(
                 maps: &[#(#maps),*],
                 programs: &[#(#programs),*],
                 links: &[#(#links),*],
+                externs: &[#(#externs),*],
             };
 
             impl ::bpf_preload::Preload for #ty {

@@ -63,6 +63,7 @@ pub fn bpf_preload(attr: TokenStream, item: TokenStream) -> TokenStream {
                                 maps: &[],
                                 programs: &[],
                                 links: &[],
+                                externs: &[],
                             };
                         }
                     }

@@ -8,9 +8,10 @@ use syn::{Ident, LitStr, Token};
 /// Every option the attribute accepts, for error messages.
 pub const OPTIONS: &str =
     "obj = \"...\", name = \"...\", pin_as(NAME = \"...\", ...), no_pin(NAME, ...), \
-     no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data";
+     no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data, \
+     max_entries(MAP = N, ...), autoload(PROGRAM, ...)";
 
-const OPTION_NAMES: [&str; 8] = [
+const OPTION_NAMES: [&str; 10] = [
     "obj",
     "name",
     "pin_as",
@@ -19,6 +20,8 @@ const OPTION_NAMES: [&str; 8] = [
     "no_attach_all",
     "pin_programs",
     "pin_data",
+    "max_entries",
+    "autoload",
 ];
 
 pub struct Args {
@@ -34,6 +37,10 @@ pub struct Args {
     pub no_attach: Vec<Ident>,
     /// Load every program and attach none (the object's user-space side attaches).
     pub no_attach_all: Option<Ident>,
+    /// Sizes for maps whose object leaves `max_entries` to its loader.
+    pub max_entries: Vec<(Ident, syn::LitInt)>,
+    /// Programs of `?` sections (libbpf: not loaded unless asked for) to load anyway.
+    pub autoload: Vec<Ident>,
     /// Also pin every program.
     pub pin_programs: bool,
     /// Also pin the `.data`, `.rodata` and `.bss` maps.
@@ -196,6 +203,8 @@ impl Parse for Args {
         let mut pin_programs = None;
         let mut pin_data = None;
         let mut no_attach_all = None;
+        let mut max_entries = None;
+        let mut autoload = None;
 
         while !input.is_empty() {
             if let Ok(lit) = input.fork().parse::<LitStr>() {
@@ -227,14 +236,39 @@ impl Parse for Args {
                     let renames = comma_separated(&content, |c| rename(c, &key))?;
                     set_once(&mut pin_as, renames, &key)?;
                 }
-                "no_pin" | "no_attach" => {
+                "max_entries" => {
+                    const USAGE: &str = "max_entries(MAP = N, ...)";
+                    let content = list(input, &key, USAGE)?;
+                    let sizes = comma_separated(&content, |c| {
+                        let name = name_in(c, &key, USAGE)?;
+                        if !c.peek(Token![=]) {
+                            return Err(syn::Error::new(
+                                name.span(),
+                                format!("expected `= N` after `{name}`: `{USAGE}`"),
+                            ));
+                        }
+                        c.parse::<Token![=]>()?;
+                        let n: syn::LitInt = c.parse().map_err(|e| {
+                            syn::Error::new(
+                                e.span(),
+                                format!("the size of `{name}` must be an integer: `{name} = 1024`"),
+                            )
+                        })?;
+                        n.base10_parse::<u32>().map_err(|_| {
+                            syn::Error::new(n.span(), "max_entries must fit in 32 bits")
+                        })?;
+                        Ok((name, n))
+                    })?;
+                    set_once(&mut max_entries, sizes, &key)?;
+                }
+                "no_pin" | "no_attach" | "autoload" => {
                     let usage = format!("{key}(NAME, ...)");
                     let content = list(input, &key, &usage)?;
                     let names = comma_separated(&content, |c| name_in(c, &key, &usage))?;
-                    let slot = if key == "no_pin" {
-                        &mut no_pin
-                    } else {
-                        &mut no_attach
+                    let slot = match key.to_string().as_str() {
+                        "no_pin" => &mut no_pin,
+                        "no_attach" => &mut no_attach,
+                        _ => &mut autoload,
                     };
                     set_once(slot, names, &key)?;
                 }
@@ -286,6 +320,8 @@ impl Parse for Args {
             no_pin: no_pin.unwrap_or_default(),
             no_attach: no_attach.unwrap_or_default(),
             no_attach_all,
+            max_entries: max_entries.unwrap_or_default(),
+            autoload: autoload.unwrap_or_default(),
             pin_programs: pin_programs.unwrap_or(false),
             pin_data: pin_data.unwrap_or(false),
         })

@@ -155,11 +155,11 @@ fn last_datasec(data: &[u8], btf: usize) -> usize {
     last.expect("a DATASEC")
 }
 
-/// Edits of a good object that each reach a panic in aya-obj 0.3 found by reading its
-/// source (the fuzzer found others: `fuzz/regressions/`). Each must end in the
-/// reader's own error, before aya-obj runs.
+/// Edits of a good object that once reached a panic in aya-obj 0.3, which the reader
+/// used before it linked objects itself (the fuzzer found others:
+/// `fuzz/regressions/`). Each must end in an error that names the fault.
 #[test]
-fn aya_obj_traps_are_checked_first() {
+fn corrupt_edits_end_in_errors() {
     let counters = std::fs::read(workspace().join("examples/counters/bpf/counters.bpf.o")).unwrap();
     type Edit = fn(&mut Vec<u8>);
     let cases: [(&str, Edit, &str); 5] = [
@@ -194,7 +194,7 @@ fn aya_obj_traps_are_checked_first() {
                 let bss = corrupt::section(&corrupt::sections(d), ".bss").header;
                 corrupt::put_u64(d, bss + 32, 1 << 40);
             },
-            "caps a map value at 4 MiB",
+            "larger than 4 GiB",
         ),
         (
             // relocation.rs `FunctionLinker::relocate`: `todo!()` for a relocation
@@ -221,7 +221,7 @@ fn aya_obj_traps_are_checked_first() {
                 .offset;
                 corrupt::put_u32(d, code + 0x30 + 4, i32::MAX as u32);
             },
-            "far past",
+            "where no function starts",
         ),
     ];
     for (what, edit, expected) in cases {

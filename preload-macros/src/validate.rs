@@ -26,7 +26,19 @@ pub struct Plan {
     pub map_pins: Vec<Option<String>>,
     /// Per program: its pin, if any.
     pub program_pins: Vec<Option<String>>,
+    /// Per map: its `max_entries` in the table (0 for the loader to set).
+    pub map_entries: Vec<u32>,
+    /// The programs the table holds (indices into the model's), in order: all but
+    /// those of `?` sections not named in `autoload(...)`.
+    pub programs: Vec<usize>,
     pub links: Vec<LinkPlan>,
+}
+
+impl Plan {
+    /// The table index of the model's program `i`, if the table holds it.
+    pub fn table_program(&self, i: usize) -> Option<usize> {
+        self.programs.iter().position(|&p| p == i)
+    }
 }
 
 #[derive(Debug)]
@@ -74,12 +86,19 @@ pub fn object_name(args: &Args) -> syn::Result<String> {
     Ok(name)
 }
 
-/// libbpf's names for `.data`-like maps: up to 8 bytes of the object's name, then the
-/// section name, 15 bytes in all (`counters.rodata`), with every byte the kernel
-/// refuses in a name replaced by `_`.
+/// libbpf's `internal_map_name`: as much of the object's name as fits before the
+/// section name (which gets at least 7 bytes), 15 bytes in all (`counters.rodata`,
+/// `my_obje.kconfig`); a custom `.data.x`/`.rodata.x` section keeps its own name
+/// only. Every byte the kernel refuses in a name becomes `_`.
 fn internal_map_name(object: &str, section: &str) -> String {
-    let prefix = &object[..object.len().min(8)];
-    kernel_name(&format!("{prefix}{section}"))
+    let suffix_len = section.len().clamp(7, OBJ_NAME_MAX);
+    let prefix_len = if section.get(1..).is_some_and(|s| s.contains('.')) {
+        0
+    } else {
+        (OBJ_NAME_MAX - suffix_len).min(object.len())
+    };
+    let suffix = &section[..section.len().min(suffix_len)];
+    kernel_name(&format!("{}{suffix}", &object[..prefix_len]))
 }
 
 /// A name the kernel accepts: letters, digits, `_` and `.`, at most 15 bytes.
@@ -178,6 +197,27 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
 
     listed_twice(&args.no_attach, "no_attach")?;
     listed_twice(&args.no_pin, "no_pin")?;
+    listed_twice(&args.autoload, "autoload")?;
+    for id in &args.autoload {
+        let i = program_index(id).ok_or_else(|| unknown(id, "program", &program_names))?;
+        if model.programs[i].autoload {
+            return Err(syn::Error::new(
+                id.span(),
+                format!(
+                    "`autoload({id})`: program `{id}` is loaded anyway; `autoload` is for \
+                     programs of `?` sections (SEC(\"?{}\")), which are not",
+                    model.programs[i].section
+                ),
+            ));
+        }
+    }
+    let loaded: Vec<usize> = (0..model.programs.len())
+        .filter(|&i| {
+            model.programs[i].autoload
+                || args.autoload.iter().any(|id| id == &model.programs[i].name)
+        })
+        .collect();
+    let is_loaded = |i: usize| loaded.contains(&i);
     for id in &args.no_attach {
         program_index(id).ok_or_else(|| unknown(id, "program", &program_names))?;
     }
@@ -194,7 +234,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         |p: &str| args.no_attach_all.is_some() || args.no_attach.iter().any(|id| id == p);
 
     // Programs bpf-preload cannot attach must be marked load-only.
-    for p in &model.programs {
+    for p in loaded.iter().map(|&i| &model.programs[i]) {
         if let Attach::Manually { why } = &p.kind.attach {
             if !detached(&p.name) {
                 return Err(syn::Error::new(
@@ -211,7 +251,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     }
     let has_link = |i: usize| {
         let p = &model.programs[i];
-        p.kind.attach.model().is_some() && !detached(&p.name)
+        is_loaded(i) && p.kind.attach.model().is_some() && !detached(&p.name)
     };
 
     // What `pin_as` and `no_pin` name: a link (by its program) or a map.
@@ -222,7 +262,9 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
                 format!(
                     "`{option}` names program `{id}`, which has no link to pin: it is loaded \
                      only ({}). Programs are pinned with `pin_programs`, as `{id}_prog`",
-                    if args.no_attach_all.is_some() {
+                    if !is_loaded(i) {
+                        "it is in a `?` section and not in `autoload(...)`"
+                    } else if args.no_attach_all.is_some() {
                         "`no_attach_all` is given"
                     } else if detached(&id.to_string()) {
                         "it is in `no_attach`"
@@ -292,7 +334,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .programs
         .iter()
         .enumerate()
-        .filter(|(_, p)| !detached(&p.name))
+        .filter(|&(i, p)| is_loaded(i) && !detached(&p.name))
         .filter_map(|(i, p)| {
             let attach = p.kind.attach.model()?.clone();
             let user_space_only = match &p.kind.attach {
@@ -327,8 +369,10 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     let program_pins: Vec<Option<String>> = model
         .programs
         .iter()
-        .map(|p| args.pin_programs.then(|| format!("{}_prog", p.name)))
+        .enumerate()
+        .map(|(i, p)| (args.pin_programs && is_loaded(i)).then(|| format!("{}_prog", p.name)))
         .collect();
+    let map_entries = entries(args, model)?;
 
     // Every pin, with what it pins, for the two checks below.
     let mut pins: Vec<(&str, String)> = Vec::new();
@@ -401,6 +445,58 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         map_kernel_names,
         map_pins,
         program_pins,
+        map_entries,
+        programs: loaded,
         links,
     })
+}
+
+/// Each map's `max_entries` in the table: the object's, or the attribute's
+/// `max_entries(...)`, after the loader's own rules (`kinds::entries`).
+fn entries(args: &Args, model: &Model) -> syn::Result<Vec<u32>> {
+    let map_names: Vec<&str> = model
+        .maps
+        .iter()
+        .map(|m| m.name.trim_start_matches('.'))
+        .collect();
+    let mut given: HashMap<usize, u32> = HashMap::new();
+    for (id, n) in &args.max_entries {
+        let i = map_index(model, &id.to_string()).ok_or_else(|| unknown(id, "map", &map_names))?;
+        if given.insert(i, n.base10_parse()?).is_some() {
+            return Err(syn::Error::new(
+                id.span(),
+                format!("`{id}` is sized twice in `max_entries(...)`"),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, m) in model.maps.iter().enumerate() {
+        let n = given.get(&i).copied().unwrap_or(m.max_entries);
+        let sized = crate::model::kinds::entries(m.map_type, n).map_err(|()| {
+            syn::Error::new(
+                args.obj.span(),
+                format!(
+                    "map `{0}` ({1}) has max_entries 0: its object leaves the size to its \
+                     loader. Give it with `max_entries({2} = N)`",
+                    m.name,
+                    crate::model::kinds::map_type_name(m.map_type),
+                    m.name.trim_start_matches('.')
+                ),
+            )
+        })?;
+        if let Some(inner) = &m.inner {
+            crate::model::kinds::entries(inner.map_type, inner.max_entries).map_err(|()| {
+                syn::Error::new(
+                    args.obj.span(),
+                    format!(
+                        "the inner map of `{}` has max_entries 0, which a map of maps cannot \
+                         take: set `__uint(max_entries, N)` in its definition",
+                        m.name
+                    ),
+                )
+            })?;
+        }
+        out.push(sized.unwrap_or(0));
+    }
+    Ok(out)
 }

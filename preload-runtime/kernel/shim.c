@@ -26,6 +26,7 @@
 #include <linux/atomic.h>
 #include <linux/bpf.h>
 #include <linux/bug.h>
+#include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/fdtable.h>
 #include <linux/module.h>
@@ -33,6 +34,7 @@
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/version.h>
 
 #if __has_include(<linux/bpf_preload.h>)
 #define BPF_PRELOAD_SEED
@@ -57,6 +59,16 @@ int bpf_preload_sys_bpf(int cmd, void *attr, u32 size)
 void bpf_preload_close_fd(u32 fd)
 {
 	close_fd(fd);
+}
+
+u32 bpf_preload_kernel_version(void)
+{
+	return LINUX_VERSION_CODE;
+}
+
+u32 bpf_preload_possible_cpus(void)
+{
+	return num_possible_cpus();
 }
 
 void *bpf_preload_alloc(size_t size)

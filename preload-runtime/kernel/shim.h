@@ -36,6 +36,11 @@ void *bpf_preload_alloc(size_t size);
 void *bpf_preload_realloc(void *ptr, size_t size);
 void bpf_preload_free(void *ptr);
 
+/* LINUX_VERSION_CODE of the kernel the module is built for. */
+u32 bpf_preload_kernel_version(void);
+/* num_possible_cpus(). */
+u32 bpf_preload_possible_cpus(void);
+
 /* printk(level "<module name>: %.*s\n"); level: 3 err, 4 warning, 6 info. */
 void bpf_preload_log(int level, const char *msg, size_t len);
 

@@ -32,6 +32,7 @@ pub const BPF_MAP_FREEZE: u32 = 22;
 pub const BPF_LINK_CREATE: u32 = 28;
 pub const BPF_LINK_GET_FD_BY_ID: u32 = 30;
 pub const BPF_LINK_GET_NEXT_ID: u32 = 31;
+pub const BPF_BTF_GET_NEXT_ID: u32 = 23;
 
 // ---------------------------------------------------------------------------
 // Instruction src_reg markers, flags, BTF kinds, array lengths
@@ -49,9 +50,19 @@ pub const BPF_PSEUDO_MAP_IDX: u8 = 5;
 pub const BPF_PSEUDO_MAP_IDX_VALUE: u8 = 6;
 /// `call` src_reg: imm is a pc-relative subprogram call.
 pub const BPF_PSEUDO_CALL: u8 = 1;
+/// `call` src_reg: a kfunc, `imm` its BTF id, `off` its module BTF's `fd_array` index.
+pub const BPF_PSEUDO_KFUNC_CALL: u8 = 2;
+/// `ld_imm64` src_reg: a kernel variable's BTF id, its module BTF fd in the second half.
+pub const BPF_PSEUDO_BTF_ID: u8 = 3;
+/// The opcode of `call` (`BPF_JMP | BPF_CALL`).
+pub const BPF_JMP_CALL: u8 = 0x85;
 
 /// `ProgLoadAttr::prog_flags`: the program may sleep.
 pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
+/// `map_flags`: user space may mmap the map (array maps, `.data`/`.bss`).
+pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+/// `prog_flags`: an XDP program that handles multi-buffer packets.
+pub const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 /// `MapElemAttr::flags` for `BPF_MAP_UPDATE_ELEM`: create or update.
 pub const BPF_ANY: u64 = 0;
 
@@ -101,6 +112,8 @@ pub const BPF_PROG_TYPE_EXT: u32 = 28;
 pub const BPF_PROG_TYPE_LSM: u32 = 29;
 pub const BPF_PROG_TYPE_SK_LOOKUP: u32 = 30;
 pub const BPF_PROG_TYPE_SYSCALL: u32 = 31;
+// Newer than 6.1 (Linux 6.12's UAPI): a kernel without them refuses the load.
+pub const BPF_PROG_TYPE_NETFILTER: u32 = 32;
 
 // ---------------------------------------------------------------------------
 // enum bpf_map_type (6.1)
@@ -138,6 +151,9 @@ pub const BPF_MAP_TYPE_INODE_STORAGE: u32 = 28;
 pub const BPF_MAP_TYPE_TASK_STORAGE: u32 = 29;
 pub const BPF_MAP_TYPE_BLOOM_FILTER: u32 = 30;
 pub const BPF_MAP_TYPE_USER_RINGBUF: u32 = 31;
+// Newer than 6.1 (Linux 6.12's UAPI).
+pub const BPF_MAP_TYPE_CGRP_STORAGE: u32 = 32;
+pub const BPF_MAP_TYPE_ARENA: u32 = 33;
 
 // ---------------------------------------------------------------------------
 // enum bpf_attach_type (6.1, up to BPF_TRACE_KPROBE_MULTI)
@@ -187,10 +203,27 @@ pub const BPF_SK_REUSEPORT_SELECT_OR_MIGRATE: u32 = 40;
 pub const BPF_PERF_EVENT: u32 = 41;
 pub const BPF_TRACE_KPROBE_MULTI: u32 = 42;
 pub const BPF_LSM_CGROUP: u32 = 43;
+// Newer than 6.1 (Linux 6.12's UAPI).
+pub const BPF_STRUCT_OPS: u32 = 44;
+pub const BPF_NETFILTER: u32 = 45;
+pub const BPF_TCX_INGRESS: u32 = 46;
+pub const BPF_TCX_EGRESS: u32 = 47;
+pub const BPF_TRACE_UPROBE_MULTI: u32 = 48;
+pub const BPF_CGROUP_UNIX_CONNECT: u32 = 49;
+pub const BPF_CGROUP_UNIX_SENDMSG: u32 = 50;
+pub const BPF_CGROUP_UNIX_RECVMSG: u32 = 51;
+pub const BPF_CGROUP_UNIX_GETPEERNAME: u32 = 52;
+pub const BPF_CGROUP_UNIX_GETSOCKNAME: u32 = 53;
+pub const BPF_NETKIT_PRIMARY: u32 = 54;
+pub const BPF_NETKIT_PEER: u32 = 55;
+pub const BPF_TRACE_KPROBE_SESSION: u32 = 56;
 
 /// The helper that finds a type in the kernel's BTF (`enum bpf_func_id`).
 #[allow(non_upper_case_globals, reason = "the UAPI's own name")]
 pub const BPF_FUNC_btf_find_by_name_kind: i32 = 167;
+/// `long bpf_kallsyms_lookup_name(const char *name, int name_sz, int flags, u64 *res)`.
+#[allow(non_upper_case_globals, reason = "the UAPI's own name")]
+pub const BPF_FUNC_kallsyms_lookup_name: i32 = 179;
 
 // ---------------------------------------------------------------------------
 // union bpf_attr members, one struct per command family

@@ -2,6 +2,7 @@
 //! trait, so the code that runs in the kernel is the code tested from user space.
 
 use crate::errno::Errno;
+use crate::kconfig::KernelConfig;
 
 /// A file descriptor returned by bpf(2) or perf_event_open(2).
 pub type Fd = u32;
@@ -32,6 +33,16 @@ pub trait Backend {
 
     /// Removes a pin made by [`Backend::pin`].
     fn unpin(&mut self, pin: Self::Pin);
+
+    /// The number of possible CPUs, for perf event arrays sized by them.
+    fn possible_cpus(&mut self) -> Result<u32, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// The configuration of the kernel the object runs on, for `.kconfig` externs.
+    fn kernel_config(&mut self) -> Result<KernelConfig<'_>, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
 
     /// Whether a failed program load is worth repeating with a verifier log.
     fn wants_verifier_log(&self) -> bool {

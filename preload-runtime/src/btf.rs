@@ -12,6 +12,9 @@ use crate::loader;
 
 pub const BTF_KIND_FUNC: u32 = 12;
 pub const BTF_KIND_TYPEDEF: u32 = 8;
+pub const BTF_KIND_VAR: u32 = 14;
+/// Not a BTF kind: asks the finder program for a kallsyms address instead.
+const KALLSYMS: u32 = 0;
 
 const BTF_MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
@@ -88,11 +91,13 @@ pub struct KernelBtfId {
     pub btf_obj_fd: Fd,
 }
 
-/// Finds attach targets in the running kernel's BTF (vmlinux, then modules) the way
-/// light skeletons do: a sleepable syscall program calls `bpf_btf_find_by_name_kind`
-/// and is run with `BPF_PROG_TEST_RUN`. It needs only bpf(2) commands that the kernel
-/// accepts from kernel context, so every backend can use it. One map and one program
-/// serve every lookup of a load, and each target is looked up once.
+/// Finds attach targets, kfuncs and kernel variables in the running kernel's BTF
+/// (vmlinux, then modules), and kernel symbols' addresses, the way light skeletons do:
+/// a sleepable syscall program calls `bpf_btf_find_by_name_kind` (or
+/// `bpf_kallsyms_lookup_name`) and is run with `BPF_PROG_TEST_RUN`. It needs only
+/// bpf(2) commands that the kernel accepts from kernel context, so every backend can
+/// use it. One map and one program serve every lookup of a load, and each name is
+/// looked up once.
 pub struct TargetFinder<'a> {
     map: Fd,
     prog: Fd,
@@ -141,6 +146,40 @@ impl<'a> TargetFinder<'a> {
         if let Some(&(_, _, id)) = self.found.iter().find(|f| f.0 == name && f.1 == kind) {
             return Ok(id);
         }
+        let ctx = self.run(backend, name, kind)?;
+        let result = ctx[0];
+        if result < 0 {
+            return Err(Errno(-result as i32));
+        }
+        let id = KernelBtfId {
+            id: result as u32,
+            btf_obj_fd: (result >> 32) as u32,
+        };
+        self.found.push((name, kind, id));
+        Ok(id)
+    }
+
+    /// The address of kernel symbol `name`, from kallsyms.
+    pub fn address<B: Backend + ?Sized>(
+        &mut self,
+        backend: &mut B,
+        name: &str,
+    ) -> Result<u64, Errno> {
+        let ctx = self.run(backend, name, KALLSYMS)?;
+        if ctx[0] < 0 {
+            return Err(Errno(-ctx[0] as i32));
+        }
+        Ok(ctx[2] as u64)
+    }
+
+    /// Runs the program for `name` and `kind`; returns its context: the helper's
+    /// result, the kind, and for kallsyms the address.
+    fn run<B: Backend + ?Sized>(
+        &mut self,
+        backend: &mut B,
+        name: &str,
+        kind: u32,
+    ) -> Result<[i64; 3], Errno> {
         if name.len() >= self.value_size as usize {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -157,26 +196,16 @@ impl<'a> TargetFinder<'a> {
         // SAFETY: key and value are alive and of the map's key and value sizes.
         unsafe { loader::bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }?;
 
-        // The context: the result (written by the program), then the kind.
-        let mut ctx = [0i64, i64::from(kind)];
+        let mut ctx = [0i64, i64::from(kind), 0];
         let mut attr = abi::ProgTestRunAttr {
             prog_fd: self.prog,
             ctx_size_in: core::mem::size_of_val(&ctx) as u32,
             ctx_in: ctx.as_mut_ptr() as u64,
             ..Default::default()
         };
-        // SAFETY: the context is 16 bytes, readable and writable, for the call.
+        // SAFETY: the context is 24 bytes, readable and writable, for the call.
         unsafe { loader::bpf(backend, abi::BPF_PROG_TEST_RUN, &mut attr) }?;
-        let result = ctx[0];
-        if result < 0 {
-            return Err(Errno(-result as i32));
-        }
-        let id = KernelBtfId {
-            id: result as u32,
-            btf_obj_fd: (result >> 32) as u32,
-        };
-        self.found.push((name, kind, id));
-        Ok(id)
+        Ok(ctx)
     }
 
     /// Closes the map, the program and every module BTF fd found.
@@ -212,7 +241,10 @@ fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
     [code, (src << 4) | dst, o0, o1, i0, i1, i2, i3]
 }
 
-/// ctx->result = bpf_btf_find_by_name_kind(&map[0], value_size, ctx->kind, 0)
+/// With the name in `map[0]`:
+/// `ctx->result = bpf_btf_find_by_name_kind(name, value_size, ctx->kind, 0)`, or for
+/// kind [`KALLSYMS`], `ctx->result = bpf_kallsyms_lookup_name(name, value_size, 0,
+/// &ctx->address)` (through the stack: the helper writes only there).
 fn load_program<B: Backend + ?Sized>(
     backend: &mut B,
     map: Fd,
@@ -220,6 +252,10 @@ fn load_program<B: Backend + ?Sized>(
 ) -> Result<Fd, Errno> {
     const LD_IMM64: u8 = 0x18;
     const LDX_W: u8 = 0x61;
+    const LDX_DW: u8 = 0x79;
+    const ST_DW: u8 = 0x7a;
+    const ADD64_IMM: u8 = 0x07;
+    const JEQ_IMM: u8 = 0x15;
     const MOV64_IMM: u8 = 0xb7;
     const MOV64_REG: u8 = 0xbf;
     const CALL: u8 = 0x85;
@@ -234,9 +270,21 @@ fn load_program<B: Backend + ?Sized>(
         insn(LD_IMM64, 1, abi::BPF_PSEUDO_MAP_IDX_VALUE, 0, 0),
         insn(0, 0, 0, 0, 0),
         insn(MOV64_IMM, 2, 0, 0, value_size as i32),
+        insn(JEQ_IMM, 3, 0, 5, KALLSYMS as i32),
         insn(MOV64_IMM, 4, 0, 0, 0),
         insn(CALL, 0, 0, 0, abi::BPF_FUNC_btf_find_by_name_kind),
         insn(STX_DW, 6, 0, 0, 0),
+        insn(MOV64_IMM, 0, 0, 0, 0),
+        insn(EXIT, 0, 0, 0, 0),
+        // kallsyms:
+        insn(ST_DW, 10, 0, -8, 0),
+        insn(MOV64_IMM, 3, 0, 0, 0),
+        insn(MOV64_REG, 4, 10, 0, 0),
+        insn(ADD64_IMM, 4, 0, 0, -8),
+        insn(CALL, 0, 0, 0, abi::BPF_FUNC_kallsyms_lookup_name),
+        insn(STX_DW, 6, 0, 0, 0),
+        insn(LDX_DW, 1, 10, -8, 0),
+        insn(STX_DW, 6, 1, 16, 0),
         insn(MOV64_IMM, 0, 0, 0, 0),
         insn(EXIT, 0, 0, 0, 0),
     ];

@@ -17,6 +17,16 @@ pub enum Step {
     InitMap { map: &'static str },
     /// `BPF_MAP_FREEZE`.
     FreezeMap { map: &'static str },
+    /// Reading the kernel's configuration for the `.kconfig` externs.
+    ReadKconfig,
+    /// Setting a `.kconfig` extern from the kernel's configuration.
+    SetKconfig { name: &'static str },
+    /// Counting the possible CPUs, for a perf event array sized by them.
+    CountCpus { map: &'static str },
+    /// `BPF_MAP_UPDATE_ELEM` of a map-of-maps or program-array slot.
+    FillSlot { map: &'static str, index: u32 },
+    /// Looking up a kfunc or kernel symbol in the running kernel.
+    ResolveExtern { name: &'static str },
     /// Looking up a program's attach target in the running kernel's BTF.
     FindAttachTarget {
         program: &'static str,
@@ -53,6 +63,24 @@ impl fmt::Display for Step {
                 )
             }
             Step::FreezeMap { map } => write!(f, "freezing map `{map}` (BPF_MAP_FREEZE)"),
+            Step::ReadKconfig => write!(f, "reading the kernel's configuration"),
+            Step::SetKconfig { name } => write!(
+                f,
+                "setting the Kconfig extern `{name}` from the kernel's configuration (ESRCH: \
+                 the kernel has no such option, and the extern is not __weak)"
+            ),
+            Step::CountCpus { map } => {
+                write!(f, "counting the possible CPUs for perf event array `{map}`")
+            }
+            Step::FillSlot { map, index } => write!(
+                f,
+                "filling slot {index} of map `{map}` (BPF_MAP_UPDATE_ELEM)"
+            ),
+            Step::ResolveExtern { name } => write!(
+                f,
+                "finding the kernel symbol `{name}` (a kfunc, kernel variable or kallsyms \
+                 address) in the running kernel"
+            ),
             Step::FindAttachTarget { program, target } => write!(
                 f,
                 "finding `{target}`, the attach target of program `{program}`, in the kernel's BTF"

@@ -68,6 +68,16 @@ impl<B: Backend> Backend for FailNth<B> {
         self.inner.unpin(pin)
     }
 
+    fn possible_cpus(&mut self) -> Result<u32, Errno> {
+        self.tick()?;
+        self.inner.possible_cpus()
+    }
+
+    fn kernel_config(&mut self) -> Result<crate::kconfig::KernelConfig<'_>, Errno> {
+        self.tick()?;
+        self.inner.kernel_config()
+    }
+
     fn wants_verifier_log(&self) -> bool {
         self.inner.wants_verifier_log()
     }

@@ -18,6 +18,7 @@ use core::fmt::{self, Write as _};
 use crate::abi;
 use crate::backend::{Backend, Fd};
 use crate::errno::Errno;
+use crate::kconfig::KernelConfig;
 use crate::loader::{load, Loaded};
 use crate::table::Object;
 
@@ -36,6 +37,8 @@ const PIN_LINK: u32 = 3;
 extern "C" {
     fn bpf_preload_sys_bpf(cmd: c_int, attr: *mut c_void, size: u32) -> c_int;
     fn bpf_preload_close_fd(fd: u32);
+    fn bpf_preload_kernel_version() -> u32;
+    fn bpf_preload_possible_cpus() -> u32;
     fn bpf_preload_alloc(size: usize) -> *mut c_void;
     fn bpf_preload_realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
     fn bpf_preload_free(ptr: *mut c_void);
@@ -82,7 +85,11 @@ pub fn log(level: Level, args: fmt::Arguments<'_>) {
 /// of its own): the backend only notes the names, and [`init`] hands the objects to
 /// the kernel, which pins them into each bpffs instance it creates.
 #[derive(Debug, Default)]
-pub struct KernelBackend;
+pub struct KernelBackend {
+    /// The lines of the kernel's configuration the object reads (see
+    /// [`crate::kconfig::filter`]).
+    kconfig: &'static str,
+}
 
 impl Backend for KernelBackend {
     /// The requested name; the pins are made later, by [`populate`].
@@ -111,6 +118,19 @@ impl Backend for KernelBackend {
     }
 
     fn unpin(&mut self, _pin: Self::Pin) {}
+
+    fn possible_cpus(&mut self) -> Result<u32, Errno> {
+        // SAFETY: no arguments; reads the kernel's CPU mask.
+        Ok(unsafe { bpf_preload_possible_cpus() })
+    }
+
+    fn kernel_config(&mut self) -> Result<KernelConfig<'_>, Errno> {
+        Ok(KernelConfig {
+            text: self.kconfig,
+            // SAFETY: no arguments; returns a constant.
+            version: unsafe { bpf_preload_kernel_version() },
+        })
+    }
 }
 
 /// A kernel reference and how to drop it.
@@ -245,8 +265,9 @@ fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Err
 
 /// Module init: loads, attaches and holds `object`, and shows it in bpffs. Returns 0
 /// or a negative errno, having printed why; on failure nothing is left behind.
-pub fn init(object: &'static Object) -> c_int {
-    let mut backend = KernelBackend;
+/// `kconfig` holds the lines of the kernel's configuration that the object reads.
+pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
+    let mut backend = KernelBackend { kconfig };
     let loaded = match load(object, &mut backend) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -416,10 +437,23 @@ pub fn exit() {
 #[macro_export]
 macro_rules! kernel_module {
     ($ty:ty) => {
-        #[no_mangle]
-        pub extern "C" fn bpf_preload_rust_init() -> ::core::ffi::c_int {
-            $crate::kernel::init(<$ty as $crate::Preload>::OBJECT)
-        }
+        $crate::kernel_module!($ty, kconfig = "");
+    };
+    // `kconfig`: the configuration of the kernel the module is built for (its
+    // `include/config/auto.conf`); only the lines the object reads are kept.
+    ($ty:ty, kconfig = $kconfig:expr) => {
+        const _: () = {
+            const OBJECT: &$crate::Object = <$ty as $crate::Preload>::OBJECT;
+            const LEN: usize = $crate::kconfig::filter::<0>(OBJECT, $kconfig).1;
+            static KCONFIG: ([u8; LEN], usize) = $crate::kconfig::filter::<LEN>(OBJECT, $kconfig);
+
+            #[no_mangle]
+            pub extern "C" fn bpf_preload_rust_init() -> ::core::ffi::c_int {
+                // Kconfig lines are ASCII, cut at line ends.
+                let kconfig = ::core::str::from_utf8(&KCONFIG.0).unwrap_or("");
+                $crate::kernel::init(OBJECT, kconfig)
+            }
+        };
 
         #[no_mangle]
         pub extern "C" fn bpf_preload_rust_exit() {

@@ -14,6 +14,7 @@ pub mod btf;
 pub mod errno;
 pub mod error;
 pub mod fault;
+pub mod kconfig;
 #[cfg(feature = "kernel")]
 pub mod kernel;
 pub mod loader;

@@ -1,8 +1,11 @@
 //! The generic loader: one code path for every object and every backend.
 //!
-//! Order: BTF, maps (created, initialised, `.rodata` frozen), programs (attach targets
-//! resolved in the running kernel's BTF, loaded with `fd_array` and kernel-side CO-RE),
-//! links, pins. A failure at any step frees everything made so far, in reverse.
+//! Order: BTF, maps (created, initialised from the object or the kernel's
+//! configuration, `.rodata` and `.kconfig` frozen), map-of-maps slots, programs (attach
+//! targets and externs resolved in the running kernel, extern slots written into a
+//! copy of the instructions, loaded with `fd_array` and kernel-side CO-RE),
+//! program-array slots, links, pins. A failure at any step frees everything made so
+//! far, in reverse.
 
 use alloc::string::String;
 use alloc::vec;
@@ -10,10 +13,14 @@ use alloc::vec::Vec;
 
 use crate::abi::{self, BpfAttr};
 use crate::backend::{Backend, Fd};
-use crate::btf::{KernelBtfId, TargetFinder};
+use crate::btf::{KernelBtfId, TargetFinder, BTF_KIND_FUNC, BTF_KIND_VAR};
 use crate::errno::Errno;
 use crate::error::{Error, Step};
-use crate::table::{Attach, Object, CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE};
+use crate::kconfig;
+use crate::table::{
+    Attach, ExternKind, Map, Object, Program, SlotTarget, CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE,
+    INSN_SIZE, LINE_INFO_REC_SIZE,
+};
 
 /// Runs one bpf(2) command with a typed attr.
 ///
@@ -164,83 +171,66 @@ fn ptr<T: ?Sized>(p: &T) -> u64 {
 fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result<(), StepError> {
     let object = loaded.object;
 
-    let mut attr = abi::BtfLoadAttr {
-        btf: ptr(object.btf),
-        btf_size: object.btf.len() as u32,
-        ..Default::default()
-    };
-    // SAFETY: `btf` points to `btf_size` readable bytes; no log buffer.
-    let btf = unsafe { bpf(backend, abi::BPF_BTF_LOAD, &mut attr) }.map_err(at(Step::LoadBtf))?;
-    loaded.btf = Some(btf);
-
-    for map in object.maps {
-        let has_btf = map.btf_key_type_id != 0 || map.btf_value_type_id != 0;
-        let mut attr = abi::MapCreateAttr {
-            map_type: map.map_type,
-            key_size: map.key_size,
-            value_size: map.value_size,
-            max_entries: map.max_entries,
-            map_flags: map.map_flags,
-            map_name: obj_name(map.kernel_name),
-            btf_fd: if has_btf { btf } else { 0 },
-            btf_key_type_id: map.btf_key_type_id,
-            btf_value_type_id: map.btf_value_type_id,
-            map_extra: map.map_extra,
+    if !object.btf.is_empty() {
+        let mut attr = abi::BtfLoadAttr {
+            btf: ptr(object.btf),
+            btf_size: object.btf.len() as u32,
             ..Default::default()
         };
-        // SAFETY: MAP_CREATE reads no pointers.
-        let fd = unsafe { bpf(backend, abi::BPF_MAP_CREATE, &mut attr) }
-            .map_err(at(Step::CreateMap { map: map.name }))?;
-        loaded.maps.push(fd);
-
-        if let Some(value) = map.initial_value {
-            let key = 0u32;
-            let mut attr = abi::MapElemAttr {
-                map_fd: fd,
-                key: ptr(&key),
-                value: ptr(value),
-                flags: abi::BPF_ANY,
-                ..Default::default()
-            };
-            // SAFETY: key and value point to key_size and value_size readable bytes.
-            unsafe { bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
-                .map_err(at(Step::InitMap { map: map.name }))?;
-        }
-        if map.freeze {
-            let mut attr = abi::MapFreezeAttr { map_fd: fd };
-            // SAFETY: MAP_FREEZE reads no pointers.
-            unsafe { bpf(backend, abi::BPF_MAP_FREEZE, &mut attr) }
-                .map_err(at(Step::FreezeMap { map: map.name }))?;
+        // SAFETY: `btf` points to `btf_size` readable bytes; no log buffer.
+        match unsafe { bpf(backend, abi::BPF_BTF_LOAD, &mut attr) } {
+            Ok(btf) => loaded.btf = Some(btf),
+            // A kernel that refuses the BTF itself: as libbpf does, go on without it
+            // (maps without BTF types, programs without func_info and line_info),
+            // unless CO-RE needs it, which the kernel applies against it.
+            Err(Errno::EINVAL) if !needs_btf(object) => {}
+            Err(e) => return Err((Step::LoadBtf, e, None)),
         }
     }
 
-    // Instructions name maps by index; the kernel resolves the index through this.
-    let fd_array: Vec<i32> = loaded.maps.iter().map(|&fd| fd as i32).collect();
+    for map in object.maps {
+        let fd = create_map(map, loaded.btf, backend)?;
+        loaded.maps.push(fd);
+        init_map(map, fd, backend)?;
+    }
+    // Maps of maps hold maps that now all exist.
+    fill_slots(loaded, backend, |t| match t {
+        SlotTarget::Map(i) => Some(i),
+        SlotTarget::Program(_) => None,
+    })?;
 
-    // Attach targets are looked up in the running kernel's BTF by one finder, which
-    // holds the module BTF fds it found until every program is loaded.
-    let finder = match object
+    // Attach targets and externs are looked up in the running kernel by one finder,
+    // which holds the module BTF fds it found until every program is loaded.
+    let names = object
         .programs
         .iter()
-        .find_map(|p| Some((p.name, p.attach_btf?)))
-    {
+        .filter_map(|p| p.attach_btf.map(|t| t.name))
+        .chain(object.externs.iter().map(|e| e.name));
+    let finder = match names.clone().map(str::len).max() {
         None => None,
-        Some((program, target)) => {
-            let longest = object
+        Some(longest) => {
+            let step = match object
                 .programs
                 .iter()
-                .filter_map(|p| p.attach_btf)
-                .map(|t| t.name.len())
-                .max()
-                .unwrap_or(0);
-            let step = Step::FindAttachTarget {
-                program,
-                target: target.name,
+                .find_map(|p| Some((p.name, p.attach_btf?)))
+            {
+                Some((program, target)) => Step::FindAttachTarget {
+                    program,
+                    target: target.name,
+                },
+                None => Step::ResolveExtern {
+                    name: object.externs[0].name,
+                },
             };
             Some(TargetFinder::new(backend, longest).map_err(at(step))?)
         }
     };
-    load_programs(loaded, backend, &fd_array, finder)?;
+    load_programs(loaded, backend, finder)?;
+    // Program arrays hold programs that now all exist.
+    fill_slots(loaded, backend, |t| match t {
+        SlotTarget::Program(i) => Some(i),
+        SlotTarget::Map(_) => None,
+    })?;
 
     for link in object.links {
         let prog = &object.programs[link.program];
@@ -299,14 +289,221 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
     Ok(())
 }
 
-/// Loads every program, resolving attach targets with `finder`, which it closes.
+/// Whether the kernel must hold the object's BTF: for CO-RE, which it applies.
+fn needs_btf(object: &Object) -> bool {
+    object.programs.iter().any(|p| !p.core_relos.is_empty())
+}
+
+/// `BPF_MAP_CREATE` of `map`, with its inner map as the template of a map of maps
+/// (created first, closed once the outer map exists).
+fn create_map<B: Backend>(map: &Map, btf: Option<Fd>, backend: &mut B) -> Result<Fd, StepError> {
+    let step = Step::CreateMap { map: map.name };
+    let has_btf = map.btf_key_type_id != 0 || map.btf_value_type_id != 0;
+    let mut max_entries = map.max_entries;
+    if max_entries == 0 && map.map_type == abi::BPF_MAP_TYPE_PERF_EVENT_ARRAY {
+        max_entries = backend
+            .possible_cpus()
+            .map_err(at(Step::CountCpus { map: map.name }))?;
+    }
+    let inner = match map.inner {
+        Some(inner) => Some(create_map(inner, btf, backend)?),
+        None => None,
+    };
+    let mut attr = abi::MapCreateAttr {
+        map_type: map.map_type,
+        key_size: map.key_size,
+        value_size: map.value_size,
+        max_entries,
+        map_flags: map.map_flags,
+        inner_map_fd: inner.unwrap_or(0),
+        map_name: obj_name(map.kernel_name),
+        btf_fd: btf.filter(|_| has_btf).unwrap_or(0),
+        btf_key_type_id: map.btf_key_type_id,
+        btf_value_type_id: map.btf_value_type_id,
+        map_extra: map.map_extra,
+        ..Default::default()
+    };
+    // SAFETY: MAP_CREATE reads no pointers.
+    let result = unsafe { bpf(backend, abi::BPF_MAP_CREATE, &mut attr) }.map_err(at(step));
+    if let Some(inner) = inner {
+        // The outer map keeps what it needs of its template.
+        backend.close(inner);
+    }
+    result
+}
+
+/// Writes a map's initial value (its section's bytes, or the Kconfig values of the
+/// running kernel) and freezes it if asked.
+fn init_map<B: Backend>(map: &Map, fd: Fd, backend: &mut B) -> Result<(), StepError> {
+    let kconfig_value;
+    let value = if !map.kconfig.is_empty() {
+        let config = backend.kernel_config().map_err(at(Step::ReadKconfig))?;
+        let mut value = vec![0u8; map.value_size as usize];
+        kconfig::fill(map.kconfig, &config, &mut value)
+            .map_err(|(name, errno)| (Step::SetKconfig { name }, errno, None))?;
+        kconfig_value = value;
+        Some(&kconfig_value[..])
+    } else {
+        map.initial_value
+    };
+    if let Some(value) = value {
+        update(backend, fd, 0, value).map_err(at(Step::InitMap { map: map.name }))?;
+    }
+    if map.freeze {
+        let mut attr = abi::MapFreezeAttr { map_fd: fd };
+        // SAFETY: MAP_FREEZE reads no pointers.
+        unsafe { bpf(backend, abi::BPF_MAP_FREEZE, &mut attr) }
+            .map_err(at(Step::FreezeMap { map: map.name }))?;
+    }
+    Ok(())
+}
+
+/// `BPF_MAP_UPDATE_ELEM` of `key` (a u32) to `value`.
+fn update<B: Backend>(backend: &mut B, fd: Fd, key: u32, value: &[u8]) -> Result<(), Errno> {
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: ptr(&key),
+        value: ptr(value),
+        flags: abi::BPF_ANY,
+        ..Default::default()
+    };
+    // SAFETY: key and value point to key_size and value_size readable bytes (the table
+    // gives 4-byte keys to every map with a value to write).
+    unsafe { bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }.map(drop)
+}
+
+/// Fills the slots whose target `pick` selects with that map's or program's fd.
+fn fill_slots<B: Backend>(
+    loaded: &Loaded<B::Pin>,
+    backend: &mut B,
+    pick: impl Fn(SlotTarget) -> Option<usize> + Copy,
+) -> Result<(), StepError> {
+    for (map, &fd) in loaded.object.maps.iter().zip(&loaded.maps) {
+        for slot in map.slots {
+            let Some(i) = pick(slot.target) else {
+                continue;
+            };
+            let held = match slot.target {
+                SlotTarget::Map(_) => loaded.maps[i],
+                SlotTarget::Program(_) => loaded.programs[i],
+            };
+            let step = Step::FillSlot {
+                map: map.name,
+                index: slot.index,
+            };
+            update(backend, fd, slot.index, &held.to_ne_bytes()).map_err(at(step))?;
+        }
+    }
+    Ok(())
+}
+
+/// What the running kernel says of an extern.
+#[derive(Debug, Clone, Copy)]
+enum Resolved {
+    /// A BTF id, in vmlinux or in the module BTF `btf_obj_fd`.
+    Btf(KernelBtfId),
+    Address(u64),
+    /// A weak extern the kernel lacks.
+    Missing,
+}
+
+/// `POISON_CALL_KFUNC_BASE` of libbpf: a weak kfunc the kernel lacks becomes a call of
+/// this helper number (plus the extern's index), which the verifier refuses only if
+/// the call is reachable (not behind a `bpf_ksym_exists()` check).
+const POISON_CALL_KFUNC_BASE: i32 = 2002000000;
+
+fn resolve_externs<B: Backend>(
+    object: &'static Object,
+    backend: &mut B,
+    finder: &mut TargetFinder<'static>,
+) -> Result<Vec<Resolved>, StepError> {
+    let mut out = Vec::with_capacity(object.externs.len());
+    for ext in object.externs {
+        let found = match ext.kind {
+            ExternKind::Kfunc => finder
+                .find(backend, ext.name, BTF_KIND_FUNC)
+                .map(Resolved::Btf),
+            ExternKind::Ksym => finder
+                .find(backend, ext.name, BTF_KIND_VAR)
+                .map(Resolved::Btf),
+            ExternKind::KsymAddress => finder.address(backend, ext.name).map(Resolved::Address),
+        };
+        out.push(match found {
+            Ok(r) => r,
+            Err(Errno::ENOENT) if ext.weak => Resolved::Missing,
+            Err(e) => return Err((Step::ResolveExtern { name: ext.name }, e, None)),
+        });
+    }
+    Ok(out)
+}
+
+/// A copy of `prog`'s instructions with its extern slots written, as libbpf's
+/// `bpf_object__relocate_data` writes them. `slot` gives a module BTF fd's index in
+/// `fd_array`.
+fn with_externs(prog: &Program, externs: &[Resolved], mut slot: impl FnMut(Fd) -> i16) -> Vec<u8> {
+    let mut insns = prog.insns.to_vec();
+    for u in prog.externs {
+        let at = u.insn as usize * INSN_SIZE;
+        let Some(insn) = insns.get_mut(at..at + 2 * INSN_SIZE) else {
+            continue;
+        };
+        let resolved = externs
+            .get(u.ext as usize)
+            .copied()
+            .unwrap_or(Resolved::Missing);
+        let set_imm = |insn: &mut [u8], i: usize, v: i32| {
+            insn[i * INSN_SIZE + 4..i * INSN_SIZE + 8].copy_from_slice(&v.to_le_bytes())
+        };
+        let set_src = |insn: &mut [u8], src: u8| insn[1] = (insn[1] & 0x0f) | (src << 4);
+        if insn[0] == abi::BPF_JMP_CALL {
+            match resolved {
+                Resolved::Btf(id) => {
+                    set_src(insn, abi::BPF_PSEUDO_KFUNC_CALL);
+                    set_imm(insn, 0, id.id as i32);
+                    let off = if id.btf_obj_fd == 0 {
+                        0
+                    } else {
+                        slot(id.btf_obj_fd)
+                    };
+                    insn[2..4].copy_from_slice(&off.to_le_bytes());
+                }
+                _ => {
+                    insn[1] = 0;
+                    insn[2..4].fill(0);
+                    set_imm(insn, 0, POISON_CALL_KFUNC_BASE + u.ext as i32);
+                }
+            }
+        } else {
+            match resolved {
+                Resolved::Btf(id) => {
+                    set_src(insn, abi::BPF_PSEUDO_BTF_ID);
+                    set_imm(insn, 0, id.id as i32);
+                    set_imm(insn, 1, id.btf_obj_fd as i32);
+                }
+                Resolved::Address(a) => {
+                    set_src(insn, 0);
+                    set_imm(insn, 0, a as u32 as i32);
+                    set_imm(insn, 1, (a >> 32) as u32 as i32);
+                }
+                Resolved::Missing => {
+                    set_src(insn, 0);
+                    set_imm(insn, 0, 0);
+                    set_imm(insn, 1, 0);
+                }
+            }
+        }
+    }
+    insns
+}
+
+/// Loads every program, resolving attach targets and externs with `finder`, which it
+/// closes.
 fn load_programs<B: Backend>(
     loaded: &mut Loaded<B::Pin>,
     backend: &mut B,
-    fd_array: &[i32],
     mut finder: Option<TargetFinder<'static>>,
 ) -> Result<(), StepError> {
-    let result = load_programs_with(loaded, backend, fd_array, finder.as_mut());
+    let result = load_programs_with(loaded, backend, finder.as_mut());
     if let Some(finder) = finder {
         // Loaded programs hold their own references to module BTF.
         finder.close(backend);
@@ -317,11 +514,36 @@ fn load_programs<B: Backend>(
 fn load_programs_with<B: Backend>(
     loaded: &mut Loaded<B::Pin>,
     backend: &mut B,
-    fd_array: &[i32],
     mut finder: Option<&mut TargetFinder<'static>>,
 ) -> Result<(), StepError> {
-    let btf = loaded.btf.expect("BTF is loaded before programs");
-    for prog in loaded.object.programs {
+    let object = loaded.object;
+    let externs = match finder.as_deref_mut() {
+        Some(finder) if !object.externs.is_empty() => resolve_externs(object, backend, finder)?,
+        _ => Vec::new(),
+    };
+    // Instructions name maps by index, and kfuncs of modules by the index of their
+    // module's BTF (`insn.off`, never 0, which means vmlinux); the kernel resolves
+    // both through this.
+    let mut fd_array: Vec<i32> = loaded.maps.iter().map(|&fd| fd as i32).collect();
+    let module_btf = externs.iter().filter_map(|r| match r {
+        Resolved::Btf(id) if id.btf_obj_fd != 0 => Some(id.btf_obj_fd as i32),
+        _ => None,
+    });
+    for fd in module_btf {
+        if fd_array.is_empty() {
+            fd_array.push(-1);
+        }
+        if !fd_array[loaded.maps.len()..].contains(&fd) {
+            fd_array.push(fd);
+        }
+    }
+    let slot = |fd: Fd| {
+        fd_array
+            .iter()
+            .rposition(|&f| f == fd as i32)
+            .map_or(0, |i| i as i16)
+    };
+    for prog in object.programs {
         let attach = match (prog.attach_btf, finder.as_deref_mut()) {
             (Some(target), Some(finder)) => finder
                 .find(backend, target.name, target.kind)
@@ -334,10 +556,13 @@ fn load_programs_with<B: Backend>(
                 btf_obj_fd: 0,
             },
         };
+        let patched = (!prog.externs.is_empty()).then(|| with_externs(prog, &externs, slot));
+        let insns = patched.as_deref().unwrap_or(prog.insns);
+        let btf = loaded.btf.unwrap_or(0);
         let mut attr = abi::ProgLoadAttr {
             prog_type: prog.prog_type,
-            insn_cnt: prog.insn_count() as u32,
-            insns: ptr(prog.insns),
+            insn_cnt: (insns.len() / INSN_SIZE) as u32,
+            insns: ptr(insns),
             license: prog.license.as_ptr() as u64,
             prog_flags: prog.prog_flags,
             prog_name: obj_name(prog.name),
@@ -348,28 +573,29 @@ fn load_programs_with<B: Backend>(
             fd_array: if fd_array.is_empty() {
                 0
             } else {
-                ptr(fd_array)
+                ptr(&fd_array[..])
             },
             ..Default::default()
         };
-        if !prog.func_info.is_empty() {
+        if btf != 0 && !prog.func_info.is_empty() {
             attr.func_info_rec_size = FUNC_INFO_REC_SIZE;
             attr.func_info = ptr(prog.func_info);
             attr.func_info_cnt = prog.func_info.len() as u32 / FUNC_INFO_REC_SIZE;
         }
-        if !prog.line_info.is_empty() {
+        if btf != 0 && !prog.line_info.is_empty() {
             attr.line_info_rec_size = LINE_INFO_REC_SIZE;
             attr.line_info = ptr(prog.line_info);
             attr.line_info_cnt = prog.line_info.len() as u32 / LINE_INFO_REC_SIZE;
         }
-        if !prog.core_relos.is_empty() {
+        if btf != 0 && !prog.core_relos.is_empty() {
             attr.core_relo_rec_size = CORE_RELO_REC_SIZE;
             attr.core_relos = ptr(prog.core_relos);
             attr.core_relo_cnt = prog.core_relos.len() as u32 / CORE_RELO_REC_SIZE;
         }
         let step = Step::LoadProgram { program: prog.name };
-        // SAFETY: every pointer in `attr` refers to static table data or to `fd_array`,
-        // all alive and of the sizes given beside them.
+        // SAFETY: every pointer in `attr` refers to static table data, to the patched
+        // copy of the instructions or to `fd_array`, all alive and of the sizes given
+        // beside them.
         let result = match unsafe { bpf(backend, abi::BPF_PROG_LOAD, &mut attr) } {
             Ok(fd) => Ok(fd),
             Err(errno) => Err((step, errno, verifier_log(backend, attr))),

@@ -1,6 +1,7 @@
 //! The static table `#[bpf_preload]` emits: pure data, everything the loader needs and
 //! nothing it must parse. Instructions are final (subprograms linked, map references as
-//! `BPF_PSEUDO_MAP_IDX`/`_IDX_VALUE` indexing [`Object::maps`]), BTF is fixed up, and the
+//! `BPF_PSEUDO_MAP_IDX`/`_IDX_VALUE` indexing [`Object::maps`]), except the extern slots
+//! only the running kernel can fill ([`Program::externs`]); BTF is fixed up, and the
 //! func_info, line_info and CO-RE records are in the kernel's `bpf_func_info`,
 //! `bpf_line_info` and `bpf_core_relo` layouts.
 
@@ -34,6 +35,8 @@ pub struct Object {
     pub programs: &'static [Program],
     /// Links the loader creates, each attaching one program.
     pub links: &'static [Link],
+    /// Kfuncs and kernel symbols the programs use, resolved at load time.
+    pub externs: &'static [Extern],
 }
 
 /// One map to create.
@@ -46,6 +49,7 @@ pub struct Map {
     pub map_type: u32,
     pub key_size: u32,
     pub value_size: u32,
+    /// 0 for a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: one entry per possible CPU.
     pub max_entries: u32,
     pub map_flags: u32,
     pub map_extra: u64,
@@ -59,6 +63,85 @@ pub struct Map {
     pub freeze: bool,
     /// Name of the pin in the object's bpffs directory, if pinned.
     pub pin: Option<&'static str>,
+    /// The inner map of a map of maps: created first as the template
+    /// (`inner_map_fd`), closed once the outer map exists.
+    pub inner: Option<&'static Map>,
+    /// Slots filled once what they hold exists (`.values = { ... }`).
+    pub slots: &'static [Slot],
+    /// Kconfig values the loader writes, for the `.kconfig` map.
+    pub kconfig: &'static [KconfigVar],
+}
+
+/// One slot of a map of maps or a program array, filled by the loader.
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    /// The key.
+    pub index: u32,
+    pub target: SlotTarget,
+}
+
+/// What a slot holds.
+#[derive(Debug, Clone, Copy)]
+pub enum SlotTarget {
+    /// Index into [`Object::maps`].
+    Map(usize),
+    /// Index into [`Object::programs`].
+    Program(usize),
+}
+
+/// A `.kconfig` extern: where its value goes in the `.kconfig` map and how it is read
+/// from the kernel's configuration (libbpf's `set_kcfg_value_*`).
+#[derive(Debug, Clone, Copy)]
+pub struct KconfigVar {
+    /// `CONFIG_*`, or one of the values libbpf provides (`LINUX_KERNEL_VERSION`, ...).
+    pub name: &'static str,
+    pub offset: u32,
+    pub size: u32,
+    pub kind: KconfigKind,
+    /// A weak extern the kernel lacks is 0; a strong one fails the load.
+    pub weak: bool,
+}
+
+/// The C type of a Kconfig extern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KconfigKind {
+    Bool,
+    /// `enum libbpf_tristate`: 0 (n), 1 (y), 2 (m).
+    Tristate,
+    Char,
+    Int {
+        signed: bool,
+    },
+    /// A string option, NUL-terminated.
+    CharArray,
+}
+
+/// A kernel symbol a program uses (`extern ... __ksym`).
+#[derive(Debug, Clone, Copy)]
+pub struct Extern {
+    pub name: &'static str,
+    pub kind: ExternKind,
+    /// Left unresolved if the kernel lacks it (`bpf_ksym_exists()` guards it).
+    pub weak: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternKind {
+    /// A kfunc: `BTF_KIND_FUNC` in vmlinux or a module.
+    Kfunc,
+    /// A typed kernel variable: `BTF_KIND_VAR`, loaded as `BPF_PSEUDO_BTF_ID`.
+    Ksym,
+    /// A typeless kernel symbol: its address, from kallsyms.
+    KsymAddress,
+}
+
+/// An instruction that uses an extern: a kfunc call or an ld_imm64.
+#[derive(Debug, Clone, Copy)]
+pub struct ExternUse {
+    /// Index of the instruction in [`Program::insns`].
+    pub insn: u32,
+    /// Index into [`Object::externs`].
+    pub ext: u32,
 }
 
 /// One program to load.
@@ -81,6 +164,8 @@ pub struct Program {
     pub line_info: &'static [u8],
     /// CO-RE relocations, applied by the kernel against its own BTF at load time.
     pub core_relos: &'static [u8],
+    /// Instructions the loader completes with what the kernel says of an extern.
+    pub externs: &'static [ExternUse],
     /// Name of the pin in the object's bpffs directory, if pinned.
     pub pin: Option<&'static str>,
 }

@@ -11,6 +11,7 @@ use std::{format, fs};
 use crate::abi::{self, BpfAttr};
 use crate::backend::{Backend, Fd};
 use crate::errno::Errno;
+use crate::kconfig::{self, KernelConfig};
 use crate::loader;
 
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
@@ -20,6 +21,8 @@ const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 pub struct UserBackend {
     dir: PathBuf,
     notices: Vec<String>,
+    /// The running kernel's configuration and version, read once when first needed.
+    kconfig: Option<(String, u32)>,
 }
 
 /// A pin made by [`UserBackend`]: the name the table asked for and the file made.
@@ -35,6 +38,7 @@ impl UserBackend {
         Self {
             dir: dir.into(),
             notices: Vec::new(),
+            kconfig: None,
         }
     }
 
@@ -141,8 +145,74 @@ struct PerfEventAttr {
 const PERF_TYPE_TRACEPOINT: u32 = 2;
 const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 
+/// The running kernel's release, as `uname -r` prints it.
+fn release() -> Result<String, Errno> {
+    // SAFETY: `utsname` is plain bytes; uname fills it.
+    let mut uts: libc::utsname = unsafe { core::mem::zeroed() };
+    // SAFETY: `uts` is writable and of the right type.
+    if unsafe { libc::uname(&mut uts) } != 0 {
+        return Err(last_errno());
+    }
+    let bytes: Vec<u8> = uts
+        .release
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The running kernel's configuration, where libbpf looks for it:
+/// `/proc/config.gz`, else `/boot/config-$(uname -r)`.
+fn read_kernel_config(release: &str) -> Result<String, Errno> {
+    use std::io::Read as _;
+    if let Ok(file) = fs::File::open("/proc/config.gz") {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(file)
+            .read_to_string(&mut text)
+            .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+        return Ok(text);
+    }
+    fs::read_to_string(format!("/boot/config-{release}"))
+        .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::ENOENT)))
+}
+
+/// The number of CPUs in `/sys/devices/system/cpu/possible` (`0-3`, `0,2-5`).
+fn possible_cpus() -> Result<u32, Errno> {
+    let text = fs::read_to_string("/sys/devices/system/cpu/possible")
+        .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let mut count = 0;
+    for range in text.trim().split(',') {
+        let (a, b) = range.split_once('-').unwrap_or((range, range));
+        let (a, b) = (a.parse::<u32>(), b.parse::<u32>());
+        let (Ok(a), Ok(b)) = (a, b) else {
+            return Err(Errno::EINVAL);
+        };
+        count += b.checked_sub(a).ok_or(Errno::EINVAL)? + 1;
+    }
+    Ok(count)
+}
+
 impl Backend for UserBackend {
     type Pin = UserPin;
+
+    fn possible_cpus(&mut self) -> Result<u32, Errno> {
+        possible_cpus()
+    }
+
+    fn kernel_config(&mut self) -> Result<KernelConfig<'_>, Errno> {
+        if self.kconfig.is_none() {
+            let release = release()?;
+            let text = read_kernel_config(&release)?;
+            let version = kconfig::version_of_release(&release).ok_or(Errno::EINVAL)?;
+            self.kconfig = Some((text, version));
+        }
+        let (text, version) = self.kconfig.as_ref().ok_or(Errno::EINVAL)?;
+        Ok(KernelConfig {
+            text,
+            version: *version,
+        })
+    }
 
     unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
         // SAFETY: the caller guarantees `attr` is a valid bpf_attr member for `cmd`.

@@ -1,7 +1,7 @@
-//! A `syscall` program.
+//! A `freplace` program: it needs a target program, which a preloaded object cannot name.
 use bpf_preload::bpf_preload;
 
-#[bpf_preload(obj = "../fixtures/syscall.bpf.o")]
-pub struct Syscall;
+#[bpf_preload(obj = "../fixtures/freplace.bpf.o")]
+pub struct Freplace;
 
 fn main() {}

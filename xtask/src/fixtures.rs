@@ -55,6 +55,7 @@ const BUILDS: &[(&str, &str, &[&str])] = &[
     ),
     ("no_programs.bpf.c", "no_programs.bpf.o", BPF),
     ("syscall.bpf.c", "syscall.bpf.o", BPF),
+    ("freplace.bpf.c", "freplace.bpf.o", BPF),
     ("kconfig.bpf.c", "kconfig.bpf.o", BPF),
     ("ksym.bpf.c", "ksym.bpf.o", BPF),
     ("map_in_map.bpf.c", "map_in_map.bpf.o", BPF),

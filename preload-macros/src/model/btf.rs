@@ -1,17 +1,13 @@
-//! A small, defensive reader of `.BTF` and `.BTF.ext`, run before aya-obj sees them.
-//!
-//! aya-obj 0.3 trusts these sections: it indexes its string table with offsets it has
-//! not checked against the table's length, adds header fields as `u32` (overflow),
-//! unwraps string lookups, slices records with sizes from the file and reads a `VAR`'s
-//! linkage straight into a Rust enum. Everything aya-obj relies on is checked here
-//! first, so that a corrupt section ends in an error naming it, not in a panic.
+//! A small, defensive reader of `.BTF` and `.BTF.ext`: every offset, size and type id
+//! is checked, so that a corrupt section ends in an error naming it, not in a panic.
+//! The raw type records are kept, for the fix-ups of `btf_fix` to patch in place.
 
 use std::collections::HashMap;
 
 /// `BTF_MAGIC`, as read in the object's (little-endian) byte order.
 const MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
-/// Largest number of links followed when resolving a type (aya-obj's own limit).
+/// Largest number of links followed when resolving a type (libbpf's own limit).
 pub const MAX_RESOLVE_DEPTH: usize = 32;
 
 pub type Error = String;
@@ -46,6 +42,8 @@ pub enum Kind {
     Void,
     Int {
         size: u32,
+        /// `BTF_INT_SIGNED` (1), `BTF_INT_CHAR` (2), `BTF_INT_BOOL` (4).
+        encoding: u32,
     },
     Ptr {
         target: u32,
@@ -76,6 +74,8 @@ pub enum Kind {
     FuncProto,
     Var {
         target: u32,
+        /// `BTF_VAR_STATIC`, `_GLOBAL_ALLOCATED` or `_GLOBAL_EXTERN`.
+        linkage: u32,
     },
     DataSec {
         size: u32,
@@ -94,11 +94,14 @@ pub enum Kind {
 pub struct Member {
     pub name_off: u32,
     pub target: u32,
+    /// Bit offset (and, in a struct with `kind_flag`, the bitfield size above bit 24).
+    pub offset: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct SecInfo {
     pub target: u32,
+    pub offset: u32,
 }
 
 const KIND_NAMES: [&str; 20] = [
@@ -130,6 +133,10 @@ const KIND_NAMES: [&str; 20] = [
 #[derive(Debug)]
 pub struct Btf<'a> {
     strings: &'a [u8],
+    /// The type section, and where each type's record starts in it (by id; id 0,
+    /// `void`, has none).
+    pub type_data: &'a [u8],
+    pub offsets: Vec<usize>,
     /// Indexed by type id; id 0 is `void`.
     pub types: Vec<Type>,
 }
@@ -159,8 +166,8 @@ impl<'a> Btf<'a> {
         let hdr_len = field(4)? as usize;
         let (type_off, type_len) = (field(8)?, field(12)?);
         let (str_off, str_len) = (field(16)?, field(20)?);
-        // aya-obj writes the section back with a 24-byte header, the types right after
-        // it and the strings right after them: any other layout would come out wrong.
+        // `btf_fix` writes the section back with a 24-byte header, the types right
+        // after it and the strings right after them, as clang writes it.
         if hdr_len != HEADER_LEN || type_off != 0 || str_off != type_len {
             return Err(bad(format!(
                 "unexpected layout (header {hdr_len} bytes, types at {type_off}, strings at \
@@ -182,7 +189,6 @@ impl<'a> Btf<'a> {
                 data.len()
             ))
         })?;
-        // aya-obj adds these three as u32 when it looks up a string.
         if (hdr_len as u64 + u64::from(str_off) + u64::from(str_len)) > u64::from(u32::MAX) {
             return Err(bad("the string section ends past 4 GiB".into()));
         }
@@ -196,6 +202,7 @@ impl<'a> Btf<'a> {
             name_off: 0,
             kind: Kind::Void,
         }];
+        let mut offsets = vec![0];
         let mut at = 0usize;
         while at < type_data.len() {
             let id = types.len();
@@ -233,7 +240,10 @@ impl<'a> Btf<'a> {
             let word = |i: usize| u32_at(rec, i * 4).unwrap_or_default();
             let mut names = vec![name_off];
             let kind = match kind_id {
-                1 => Kind::Int { size: size_or_type },
+                1 => Kind::Int {
+                    size: size_or_type,
+                    encoding: (word(3) >> 24) & 0xf,
+                },
                 2 => Kind::Ptr {
                     target: size_or_type,
                 },
@@ -246,6 +256,7 @@ impl<'a> Btf<'a> {
                         .map(|i| Member {
                             name_off: word(3 + 3 * i),
                             target: word(4 + 3 * i),
+                            offset: word(5 + 3 * i),
                         })
                         .collect();
                     names.extend(members.iter().map(|m| m.name_off));
@@ -285,6 +296,7 @@ impl<'a> Btf<'a> {
                     }
                     Kind::Var {
                         target: size_or_type,
+                        linkage,
                     }
                 }
                 15 => Kind::DataSec {
@@ -292,6 +304,7 @@ impl<'a> Btf<'a> {
                     entries: (0..vlen)
                         .map(|i| SecInfo {
                             target: word(3 + 3 * i),
+                            offset: word(4 + 3 * i),
                         })
                         .collect(),
                 },
@@ -311,10 +324,16 @@ impl<'a> Btf<'a> {
                 )));
             }
             types.push(Type { name_off, kind });
+            offsets.push(at);
             at += total;
         }
 
-        let btf = Btf { strings, types };
+        let btf = Btf {
+            strings,
+            type_data,
+            offsets,
+            types,
+        };
         for (id, ty) in btf.types.iter().enumerate() {
             for target in btf.references(ty) {
                 if target as usize >= btf.types.len() {
@@ -332,10 +351,10 @@ impl<'a> Btf<'a> {
     /// Type ids `ty` refers to, except array index types, which nothing here follows.
     fn references(&self, ty: &Type) -> Vec<u32> {
         match &ty.kind {
-            Kind::Ptr { target } | Kind::Alias { target } | Kind::Var { target } => {
+            Kind::Ptr { target } | Kind::Alias { target } | Kind::Var { target, .. } => {
                 vec![*target]
             }
-            Kind::Func { proto } => vec![*proto],
+            Kind::Func { proto, .. } => vec![*proto],
             Kind::Array { elem, .. } => vec![*elem],
             Kind::Struct { members, .. } | Kind::Union { members, .. } => {
                 members.iter().map(|m| m.target).collect()
@@ -410,7 +429,7 @@ impl<'a> Btf<'a> {
             return None;
         }
         match &self.get(id)?.kind {
-            Kind::Int { size }
+            Kind::Int { size, .. }
             | Kind::Struct { size, .. }
             | Kind::Union { size, .. }
             | Kind::Enum { size }
@@ -418,7 +437,9 @@ impl<'a> Btf<'a> {
             | Kind::Float { size }
             | Kind::DataSec { size, .. } => Some(*size),
             Kind::Ptr { .. } => Some(8),
-            Kind::Alias { target } | Kind::Var { target } => self.size_at_depth(*target, depth + 1),
+            Kind::Alias { target } | Kind::Var { target, .. } => {
+                self.size_at_depth(*target, depth + 1)
+            }
             Kind::Array { elem, nelems } => {
                 nelems.checked_mul(self.size_at_depth(*elem, depth + 1)?)
             }
@@ -426,42 +447,15 @@ impl<'a> Btf<'a> {
         }
     }
 
-    /// What aya-obj 0.3's `Btf::type_size` computes, in `u32` as it does (it keeps only
-    /// the innermost array's length, so `int[2][3]` comes out as 12 bytes, not 24):
-    /// `None` where its multiplication would overflow and panic.
-    pub fn aya_type_size(&self, mut id: u32) -> Result<Option<u32>, ()> {
-        let mut n_elems = 1u32;
-        for _ in 0..MAX_RESOLVE_DEPTH {
-            let Some(ty) = self.get(id) else {
-                return Ok(None);
-            };
-            let size = match &ty.kind {
-                Kind::Array { elem, nelems } => {
-                    n_elems = *nelems;
-                    id = *elem;
-                    continue;
-                }
-                Kind::Int { size }
-                | Kind::Struct { size, .. }
-                | Kind::Union { size, .. }
-                | Kind::Enum { size }
-                | Kind::Enum64 { size }
-                | Kind::Float { size }
-                | Kind::DataSec { size, .. } => *size,
-                Kind::Ptr { .. } => 8,
-                Kind::Alias { target } | Kind::Var { target } => {
-                    id = *target;
-                    continue;
-                }
-                Kind::Func { proto } => {
-                    id = *proto;
-                    continue;
-                }
-                _ => return Ok(None),
-            };
-            return size.checked_mul(n_elems).map(Some).ok_or(());
-        }
-        Ok(None)
+    /// The string table.
+    pub fn strings(&self) -> &'a [u8] {
+        self.strings
+    }
+
+    /// The type behind typedefs and qualifiers, and its kind.
+    pub fn resolved(&self, id: u32) -> Option<(u32, &Kind)> {
+        let id = self.resolve(id)?;
+        Some((id, &self.get(id)?.kind))
     }
 
     /// The id of the `DATASEC` named `name`, if any.
@@ -477,13 +471,6 @@ impl<'a> Btf<'a> {
                 }
                 _ => None,
             })
-    }
-
-    /// Names of the variables (and functions) a `DATASEC` lists.
-    pub fn datasec_names(&self, name: &str) -> Vec<String> {
-        self.datasec(name)
-            .map(|(_, entries)| entries.iter().map(|e| self.name(e.target)).collect())
-            .unwrap_or_default()
     }
 }
 
@@ -562,8 +549,7 @@ impl BtfExt {
                              at an instruction boundary"
                         )));
                     }
-                    // The kernel wants them strictly increasing, and aya-obj subtracts the
-                    // first record's offset from later ones.
+                    // The kernel wants them strictly increasing.
                     if i > 0 && insn_off <= last {
                         return Err(bad(format!(
                             "{what} records of section `{section}` are not in strictly \
@@ -630,10 +616,6 @@ impl BtfExt {
                 data.len()
             )));
         };
-        // aya-obj computes hdr_len + off in u32.
-        if hdr_len as u64 + u64::from(off) > u64::from(u32::MAX) {
-            return Err(bad("start past 4 GiB".into()));
-        }
         let min = match what {
             "func_info" => FUNC_INFO_MIN,
             "line_info" => LINE_INFO_MIN,

@@ -1,108 +1,204 @@
-//! Structural checks of the ELF object before aya-obj reads it.
+//! The ELF side of a BPF object, read as libbpf reads it (`bpf_object__elf_collect`):
+//! sections by role, symbols, the functions in code sections, and each code
+//! section's relocations. Every offset, size and index is checked here, so that the
+//! linker and the map reader work on plain data that cannot point outside the file:
+//! a corrupt object ends in an error naming the section, symbol or relocation at
+//! fault, never in a panic.
 //!
-//! aya-obj 0.3 assumes a well-formed object produced by clang: it slices section data
-//! with symbol values and sizes, indexes instructions next to a relocation, adds
-//! immediates and addresses with overflow checks on (a panic in a debug build), calls
-//! `todo!()` for a relocation against a symbol kind it does not expect, unwraps the
-//! section of a call target (`None` for an extern, such as a `__ksym` kfunc), sizes a
-//! `.bss` buffer from the section header alone, and relinks subprograms recursively.
-//! Each of those assumptions is checked here, with an error that names the section,
-//! symbol or relocation at fault; `super::read` then runs aya-obj, still behind
-//! `catch_unwind` in case something was missed.
-//!
-//! The same checks bound the work: the file size bounds every count, and the few
-//! places where aya-obj does work quadratic in counts are capped.
+//! The checks also bound the work: the file size bounds every count, and the few
+//! products of counts are capped.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use object::{
     Object as _, ObjectSection as _, ObjectSymbol as _, ObjectSymbolTable as _, RelocationFlags,
-    RelocationTarget, SectionIndex, SectionKind, SymbolKind, SymbolSection,
+    RelocationTarget, SectionFlags, SectionIndex, SectionKind, SymbolFlags, SymbolKind,
+    SymbolSection,
 };
-
-use super::btf::{Btf, BtfExt};
 
 const EM_BPF: u16 = 247;
 const ET_REL: u16 = 1;
+const R_BPF_NONE: u32 = 0;
 const R_BPF_64_64: u32 = 1;
+const R_BPF_64_ABS64: u32 = 2;
+const R_BPF_64_ABS32: u32 = 3;
+const R_BPF_64_NODYLD32: u32 = 4;
 const R_BPF_64_32: u32 = 10;
-const INSN: u64 = 8;
-const BPF_LD_IMM64: u8 = 0x18;
-const BPF_CALL: u8 = 0x85;
-const BPF_PSEUDO_CALL: u8 = 1;
-/// `KMALLOC_MAX_SIZE` with 4 KiB pages: the largest value of an array map.
-pub const MAX_MAP_VALUE: u64 = 4 << 20;
-/// `BPF_MAX_SUBPROGS`: functions in one program, its main function included.
-const MAX_SUBPROGS: usize = 256;
+const SHF_EXECINSTR: u64 = 4;
+const STB_WEAK: u8 = 2;
+const STV_HIDDEN: u8 = 2;
+const STV_INTERNAL: u8 = 1;
+pub const INSN: u64 = 8;
 /// Sections bpf-preload reads in one object (clang emits a few per program).
 const MAX_SECTIONS: usize = 4096;
-/// Instructions emitted for all programs together, after linking (16 MiB of table).
-pub const MAX_LINKED_INSNS: u64 = 2 << 20;
-/// aya-obj visits, for every function, every relocation and every func_info and
-/// line_info record of its section: that product, over all sections, is capped.
-const MAX_SECTION_WORK: u64 = 100_000_000;
 
 pub type Error = String;
 
-/// How aya-obj 0.3 files a section, by name and then by kind (`EbpfSectionKind`).
+/// What a section is to the loader, by name and type, as libbpf files it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     License,
-    Version,
+    /// A legacy `SEC("maps")` section, which libbpf 1.0 dropped.
     LegacyMaps,
-    BtfMaps,
+    /// `SEC(".maps")`: BTF-defined maps.
+    Maps,
+    /// `.text`: subprograms.
     Text,
-    Bss,
+    /// Another executable section: programs.
+    Program,
+    /// `.data`, `.data.*`.
     Data,
+    /// `.rodata`, `.rodata.*`.
     Rodata,
+    /// `.bss`, `.bss.*`.
+    Bss,
+    /// `.struct_ops`, `.struct_ops.link`.
+    StructOps,
     Btf,
     BtfExt,
-    Program,
     Other,
 }
 
 impl Role {
-    fn of(name: &str, kind: SectionKind, size: u64) -> Role {
-        if name.starts_with("license") {
+    fn of(name: &str, executable: bool, nobits: bool) -> Role {
+        let family = |base: &str| name == base || name.starts_with(&format!("{base}."));
+        if name == "license" {
             Role::License
-        } else if name.starts_with("version") {
-            Role::Version
-        } else if name.starts_with("maps") {
+        } else if name == "maps" || name.starts_with("maps/") {
             Role::LegacyMaps
-        } else if name.starts_with(".maps") {
-            Role::BtfMaps
-        } else if name.starts_with(".text") {
-            Role::Text
-        } else if name.starts_with(".bss") {
-            Role::Bss
-        } else if name.starts_with(".data") {
-            Role::Data
-        } else if name.starts_with(".rodata") {
-            Role::Rodata
+        } else if name == ".maps" {
+            Role::Maps
         } else if name == ".BTF" {
             Role::Btf
         } else if name == ".BTF.ext" {
             Role::BtfExt
-        } else if kind == SectionKind::Text && size > 0 {
-            Role::Program
+        } else if executable {
+            if name == ".text" {
+                Role::Text
+            } else {
+                Role::Program
+            }
+        } else if nobits {
+            if family(".bss") {
+                Role::Bss
+            } else {
+                Role::Other
+            }
+        } else if family(".data") {
+            Role::Data
+        } else if family(".rodata") {
+            Role::Rodata
+        } else if name == ".struct_ops" || name == ".struct_ops.link" {
+            Role::StructOps
         } else {
             Role::Other
         }
     }
 
-    fn is_code(self) -> bool {
-        matches!(self, Role::Text | Role::Program)
+    /// A section whose contents become a global-data map.
+    pub fn is_data(self) -> bool {
+        matches!(self, Role::Data | Role::Rodata | Role::Bss)
     }
 }
 
-/// What the checks learnt, for the reader.
-pub struct Checked<'a> {
-    pub btf: Btf<'a>,
-    pub btf_ext: BtfExt,
-    /// Section names by index.
-    pub section_names: HashMap<usize, String>,
-    /// The `.text*` sections, as aya-obj's relocation calls want them.
-    pub text_sections: HashSet<usize>,
+#[derive(Debug)]
+pub struct Section<'a> {
+    pub index: usize,
+    pub name: String,
+    pub role: Role,
+    /// The bytes (empty for `.bss`, whose size is `size`).
+    pub data: &'a [u8],
+    pub size: u64,
+    /// Relocations by byte offset in the section.
+    pub relocations: BTreeMap<u64, Relocation>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Relocation {
+    pub symbol: usize,
+}
+
+/// Where a symbol is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// In a section of the object, at `value` bytes.
+    Section(usize),
+    /// Nowhere: an extern, resolved by the loader.
+    Undefined,
+    /// Absolute, common or unknown: nothing BPF code refers to.
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Symbol {
+    pub name: String,
+    pub place: Place,
+    pub value: u64,
+    pub size: u64,
+    pub kind: SymbolKind,
+    pub weak: bool,
+    pub global: bool,
+    /// `STV_HIDDEN` or `STV_INTERNAL`: global to the linker, static to the loader.
+    pub hidden: bool,
+}
+
+/// A function in a code section.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub section: usize,
+    /// Start and length, in instructions.
+    pub start: usize,
+    pub len: usize,
+}
+
+/// The checked ELF object.
+pub struct Elf<'a> {
+    pub sections: Vec<Section<'a>>,
+    /// Indexed by ELF symbol index.
+    pub symbols: Vec<Option<Symbol>>,
+    /// Functions by (section index, start in instructions).
+    pub functions: BTreeMap<(usize, usize), Function>,
+}
+
+impl<'a> Elf<'a> {
+    pub fn section(&self, index: usize) -> Option<&Section<'a>> {
+        self.sections.iter().find(|s| s.index == index)
+    }
+
+    pub fn section_named(&self, name: &str) -> Option<&Section<'a>> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    pub fn symbol(&self, index: usize) -> Option<&Symbol> {
+        self.symbols.get(index).and_then(Option::as_ref)
+    }
+
+    /// The defined, named symbols of section `index`.
+    pub fn symbols_in(&self, index: usize) -> impl Iterator<Item = &Symbol> {
+        self.symbols
+            .iter()
+            .flatten()
+            .filter(move |s| s.place == Place::Section(index) && !s.name.is_empty())
+    }
+
+    /// The object symbol (a variable) named `name`, as libbpf's `find_elf_var_sym`.
+    pub fn variable(&self, name: &str) -> Option<&Symbol> {
+        self.symbols.iter().flatten().find(|s| {
+            s.name == name
+                && s.kind == SymbolKind::Data
+                && s.global
+                && matches!(s.place, Place::Section(_))
+        })
+    }
+
+    /// The code of a function, one 8-byte instruction at a time.
+    pub fn code(&self, f: &Function) -> &'a [u8] {
+        let data = self.section(f.section).map_or(&[][..], |s| s.data);
+        let start = f.start * INSN as usize;
+        data.get(start..start + f.len * INSN as usize)
+            .unwrap_or_default()
+    }
 }
 
 fn machine_name(machine: u16) -> String {
@@ -220,36 +316,14 @@ fn header(data: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-fn kind_name(kind: SymbolKind) -> &'static str {
-    match kind {
-        SymbolKind::Text => "function",
-        SymbolKind::Data => "data",
-        SymbolKind::Section => "section",
-        SymbolKind::File => "file",
-        SymbolKind::Label => "label",
-        SymbolKind::Tls => "thread-local",
-        _ => "untyped",
-    }
-}
-
-/// A function in a code section, as aya-obj keys it: (section index, address).
-type FnKey = (usize, u64);
-
-struct Function {
-    name: String,
-    end: u64,
-    callees: Vec<FnKey>,
-}
-
-/// Runs every check; `Ok` means aya-obj can read the object without tripping.
-pub fn check(data: &[u8]) -> Result<Checked<'_>, Error> {
+/// Reads and checks the object's sections, symbols, functions and relocations.
+pub fn read(data: &[u8]) -> Result<Elf<'_>, Error> {
     header(data)?;
-    let elf = object::File::parse(data).map_err(|e| format!("corrupt ELF object: {e}"))?;
+    let file = object::File::parse(data).map_err(|e| format!("corrupt ELF object: {e}"))?;
 
-    // Sections: names, extents, roles.
-    let mut sections: Vec<(usize, String, Role, &[u8], u64)> = Vec::new();
-    for s in elf.sections() {
-        let i = s.index().0;
+    let mut sections = Vec::new();
+    for s in file.sections() {
+        let index = s.index().0;
         if sections.len() >= MAX_SECTIONS {
             return Err(format!(
                 "the object has more than {MAX_SECTIONS} sections; bpf-preload reads at most \
@@ -259,450 +333,204 @@ pub fn check(data: &[u8]) -> Result<Checked<'_>, Error> {
         let name = s
             .name()
             .map_err(|e| {
-                format!("corrupt section header: section [{i}] has no readable name: {e}")
+                format!("corrupt section header: section [{index}] has no readable name: {e}")
             })?
             .to_string();
-        let section_data = s.data().map_err(|_| {
-            let (off, size) = s.file_range().unwrap_or_default();
-            format!(
-                "truncated or corrupt: section `{name}` ([{i}]) claims bytes {off}..{} of a \
-                 {}-byte file",
-                off.saturating_add(size),
-                data.len()
-            )
-        })?;
-        if s.address() != 0 {
+        let nobits = s.kind() == SectionKind::UninitializedData;
+        let section_data = if nobits {
+            &[][..]
+        } else {
+            s.data().map_err(|_| {
+                let (off, size) = s.file_range().unwrap_or_default();
+                format!(
+                    "truncated or corrupt: section `{name}` ([{index}]) claims bytes {off}..{} \
+                     of a {}-byte file",
+                    off.saturating_add(size),
+                    data.len()
+                )
+            })?
+        };
+        let executable =
+            matches!(s.flags(), SectionFlags::Elf { sh_flags } if sh_flags & SHF_EXECINSTR != 0);
+        let role = Role::of(&name, executable, nobits);
+        if matches!(role, Role::Text | Role::Program)
+            && !(section_data.len() as u64).is_multiple_of(INSN)
+        {
             return Err(format!(
-                "corrupt section header: section `{name}` ([{i}]) has address {:#x}, and a \
-                 relocatable BPF object has no addresses",
-                s.address()
+                "corrupt code: section `{name}` is {} bytes, not whole 8-byte instructions",
+                section_data.len()
             ));
         }
-        let role = Role::of(&name, s.kind(), s.size());
-        if matches!(role, Role::Bss | Role::Data | Role::Rodata) && s.size() > MAX_MAP_VALUE {
-            return Err(format!(
-                "section `{name}` is {} bytes: its globals become one value of an array map, \
-                 and the kernel caps a map value at 4 MiB (KMALLOC_MAX_SIZE)",
-                s.size()
-            ));
-        }
-        if role == Role::Program {
-            super::kinds::classify(&name)?;
-        }
-        sections.push((i, name, role, section_data, s.size()));
+        sections.push(Section {
+            index,
+            name,
+            role,
+            data: section_data,
+            size: s.size(),
+            relocations: BTreeMap::new(),
+        });
     }
-    let by_index: HashMap<usize, (&str, Role, &[u8])> = sections
-        .iter()
-        .map(|(i, name, role, d, _)| (*i, (name.as_str(), *role, *d)))
-        .collect();
-    let section_names: HashMap<usize, String> = sections
-        .iter()
-        .map(|(i, name, ..)| (*i, name.clone()))
-        .collect();
-    let text_sections: HashSet<usize> = sections
-        .iter()
-        .filter(|(_, name, ..)| name.starts_with(".text"))
-        .map(|(i, ..)| *i)
-        .collect();
 
-    // BTF first: the extern checks below read it.
-    let find = |name: &str| sections.iter().find(|(_, n, ..)| n == name).map(|s| s.3);
-    let raw_btf = find(".BTF").ok_or(
-        "no `.BTF` section: compile with `-g` (BTF is generated from debug info; \
-         `llvm-strip -g` afterwards keeps it)",
-    )?;
-    let btf = Btf::parse(raw_btf)?;
-    // clang leaves `.BTF.ext` out of an object without code.
-    let btf_ext = match find(".BTF.ext") {
-        Some(raw_ext) => BtfExt::parse(raw_ext, &btf)?,
-        None => BtfExt::default(),
-    };
-
-    // Symbols: names, sections, extents; functions by (section, address).
-    let symtab = elf
+    let symtab = file
         .symbol_table()
         .ok_or("no symbol table: the object was stripped of it (use `llvm-strip -g`, not `-s`)")?;
-    let mut functions: BTreeMap<FnKey, Function> = BTreeMap::new();
-    let mut programs: HashMap<String, &str> = HashMap::new();
-    let mut program_keys: Vec<(String, FnKey)> = Vec::new();
-    let mut map_section_symbols: HashMap<usize, Vec<(usize, String, SymbolKind)>> = HashMap::new();
+    let mut symbols: Vec<Option<Symbol>> = Vec::new();
     for sym in symtab.symbols() {
         let i = sym.index().0;
         let name = sym
             .name()
-            .map_err(|e| format!("corrupt symbol table: symbol [{i}] has no readable name: {e}"))?;
-        let SymbolSection::Section(SectionIndex(section)) = sym.section() else {
-            continue;
-        };
-        let Some(&(section_name, role, section_data)) = by_index.get(&section) else {
-            return Err(format!(
-                "corrupt symbol table: symbol `{name}` is in section [{section}], which does \
-                 not exist"
-            ));
-        };
-        let (start, size) = (sym.address(), sym.size());
-        let outside = start
-            .checked_add(size)
-            .is_none_or(|end| end > section_data.len() as u64);
-        if matches!(role, Role::BtfMaps | Role::LegacyMaps) {
-            map_section_symbols
-                .entry(section)
-                .or_default()
-                .push((i, name.to_string(), sym.kind()));
-        }
-        let code_fn = role.is_code() && sym.kind() == SymbolKind::Text;
-        if (code_fn || role == Role::LegacyMaps) && outside {
-            return Err(format!(
-                "corrupt symbol table: symbol `{name}` (bytes {start}+{size}) lies outside its \
-                 section `{section_name}` ({} bytes)",
-                section_data.len()
-            ));
-        }
-        if !code_fn {
-            continue;
-        }
-        if start % INSN != 0 || size % INSN != 0 {
-            return Err(format!(
-                "corrupt symbol table: function `{name}` (bytes {start}+{size} of \
-                 `{section_name}`) is not made of whole 8-byte instructions"
-            ));
-        }
-        functions.insert(
-            (section, start),
-            Function {
-                name: name.to_string(),
-                end: start + size,
-                callees: Vec::new(),
-            },
-        );
-        if role == Role::Program && !name.is_empty() {
-            if let Some(other) = programs.insert(name.to_string(), section_name) {
-                return Err(format!(
-                    "two programs are named `{name}` (in sections `{other}` and \
-                     `{section_name}`): bpf-preload keys programs by name; rename one"
-                ));
+            .map_err(|e| format!("corrupt symbol table: symbol [{i}] has no readable name: {e}"))?
+            .to_string();
+        let place = match sym.section() {
+            SymbolSection::Section(SectionIndex(s)) => {
+                if !sections.iter().any(|sec| sec.index == s) {
+                    return Err(format!(
+                        "corrupt symbol table: symbol `{name}` is in section [{s}], which does \
+                         not exist"
+                    ));
+                }
+                Place::Section(s)
             }
-            program_keys.push((name.to_string(), (section, start)));
+            SymbolSection::Undefined => Place::Undefined,
+            _ => Place::Other,
+        };
+        let (bind, other) = match sym.flags() {
+            SymbolFlags::Elf { st_info, st_other } => (st_info >> 4, st_other & 3),
+            _ => (0, 0),
+        };
+        if symbols.len() <= i {
+            symbols.resize(i + 1, None);
         }
+        symbols[i] = Some(Symbol {
+            name,
+            place,
+            value: sym.address(),
+            size: sym.size(),
+            kind: sym.kind(),
+            weak: bind == STB_WEAK,
+            global: sym.is_global() || bind == STB_WEAK,
+            hidden: other == STV_HIDDEN || other == STV_INTERNAL,
+        });
     }
 
-    let map_symbols = map_symbols(&sections, &map_section_symbols, &btf)?;
-
-    // aya-obj walks every symbol for each `.text` section, and every BTF type for each
-    // `.maps` section and each global-data map.
-    let per_section = sections
-        .iter()
-        .filter(|(_, _, role, ..)| {
-            matches!(
-                role,
-                Role::Text | Role::BtfMaps | Role::Bss | Role::Data | Role::Rodata
-            )
-        })
-        .count() as u64;
-    let symbols = symtab.symbols().count() as u64;
-    if per_section.saturating_mul(symbols + btf.types.len() as u64) > MAX_SECTION_WORK {
-        return Err(format!(
-            "the object has {per_section} code, map and data sections, {symbols} symbols and \
-             {} BTF types: more than bpf-preload's reader handles in reasonable time",
-            btf.types.len()
-        ));
-    }
-
-    // Relocations in code, and the calls they and pc-relative calls make.
-    let mut relocated: HashSet<(usize, u64)> = HashSet::new();
-    for s in elf.sections() {
-        let section = s.index().0;
-        let Some(&(section_name, role, code)) = by_index.get(&section) else {
+    // Functions: every function symbol in a code section.
+    let mut functions = BTreeMap::new();
+    for sym in symbols.iter().flatten() {
+        let Place::Section(index) = sym.place else {
             continue;
         };
-        if !role.is_code() {
+        let Some(section) = sections.iter().find(|s| s.index == index) else {
+            continue;
+        };
+        if !matches!(section.role, Role::Text | Role::Program) || sym.kind != SymbolKind::Text {
             continue;
         }
-        let fns_here = functions.range((section, 0)..=(section, u64::MAX)).count() as u64;
-        let mut relocations = 0u64;
+        let end = sym.value.checked_add(sym.size);
+        if end.is_none_or(|end| end > section.data.len() as u64) {
+            return Err(format!(
+                "corrupt symbol table: function `{}` (bytes {}+{}) lies outside its section \
+                 `{}` ({} bytes)",
+                sym.name,
+                sym.value,
+                sym.size,
+                section.name,
+                section.data.len()
+            ));
+        }
+        if !sym.value.is_multiple_of(INSN) || !sym.size.is_multiple_of(INSN) {
+            return Err(format!(
+                "corrupt symbol table: function `{}` (bytes {}+{} of `{}`) is not made of \
+                 whole 8-byte instructions",
+                sym.name, sym.value, sym.size, section.name
+            ));
+        }
+        if sym.size == 0 {
+            continue;
+        }
+        let start = (sym.value / INSN) as usize;
+        let f = Function {
+            name: sym.name.clone(),
+            section: index,
+            start,
+            len: (sym.size / INSN) as usize,
+        };
+        if let Some(other) = functions.insert((index, start), f) {
+            return Err(format!(
+                "corrupt symbol table: functions `{}` and `{}` start at the same instruction \
+                 of `{}`",
+                other.name, sym.name, section.name
+            ));
+        }
+    }
+
+    // Relocations of code and of `.maps` (map-in-map and program-array slots).
+    for s in file.sections() {
+        let index = s.index().0;
+        let Some(section) = sections.iter_mut().find(|sec| sec.index == index) else {
+            continue;
+        };
+        if !matches!(
+            section.role,
+            Role::Text | Role::Program | Role::Maps | Role::StructOps
+        ) {
+            continue;
+        }
+        let code = matches!(section.role, Role::Text | Role::Program);
         for (offset, rel) in s.relocations() {
-            relocations += 1;
-            let at = format!("the relocation at byte {offset} of section `{section_name}`");
+            let at = format!(
+                "the relocation at byte {offset} of section `{}`",
+                section.name
+            );
             let r_type = match rel.flags() {
                 RelocationFlags::Elf { r_type } => r_type,
-                _ => 0,
+                _ => R_BPF_NONE,
             };
-            if r_type != R_BPF_64_64 && r_type != R_BPF_64_32 {
+            // Code: ld_imm64 (R_BPF_64_64) and calls (R_BPF_64_32); data: pointers.
+            let known: &[u32] = if code {
+                &[R_BPF_64_64, R_BPF_64_32]
+            } else {
+                &[R_BPF_64_ABS64, R_BPF_64_ABS32, R_BPF_64_NODYLD32]
+            };
+            if !known.contains(&r_type) {
                 return Err(format!(
-                    "corrupt relocations: {at} has type {r_type}; BPF code uses only \
-                     R_BPF_64_64 (1) and R_BPF_64_32 (10)"
+                    "corrupt relocations: {at} has type {r_type}; BPF {} uses only {}",
+                    if code { "code" } else { "data" },
+                    if code {
+                        "R_BPF_64_64 (1) and R_BPF_64_32 (10)"
+                    } else {
+                        "R_BPF_64_ABS64 (2), R_BPF_64_ABS32 (3) and R_BPF_64_NODYLD32 (4)"
+                    }
                 ));
             }
-            if offset % INSN != 0
+            let width = if code { INSN } else { 8 };
+            if (code && !offset.is_multiple_of(INSN))
                 || offset
-                    .checked_add(INSN)
-                    .is_none_or(|end| end > code.len() as u64)
+                    .checked_add(width)
+                    .is_none_or(|end| end > section.data.len() as u64)
             {
                 return Err(format!(
                     "corrupt relocations: {at} is not on an instruction of the section's {} bytes",
-                    code.len()
+                    section.data.len()
                 ));
             }
-            let RelocationTarget::Symbol(index) = rel.target() else {
+            let RelocationTarget::Symbol(symbol) = rel.target() else {
                 return Err(format!("corrupt relocations: {at} names no symbol"));
             };
-            let sym = symtab.symbol_by_index(index).map_err(|_| {
-                format!(
+            if symbols.get(symbol.0).and_then(Option::as_ref).is_none() {
+                return Err(format!(
                     "corrupt relocations: {at} refers to symbol [{}], which does not exist",
-                    index.0
-                )
-            })?;
-            let sym_name = sym.name().unwrap_or_default();
-            let insn = &code[offset as usize..];
-            let imm = i32::from_le_bytes(insn[4..8].try_into().unwrap_or_default());
-            let target_section = match sym.section() {
-                SymbolSection::Section(SectionIndex(i)) => i,
-                _ => return Err(extern_error(&btf, sym_name, section_name)),
-            };
-            let to_code = sym.kind() == SymbolKind::Text || text_sections.contains(&target_section);
-            let containing = functions
-                .range(..=(section, offset))
-                .next_back()
-                .filter(|((sec, _), f)| *sec == section && offset < f.end)
-                .map(|(key, f)| (*key, f.end));
-            if to_code {
-                // aya-obj's linker: a function symbol, or a section symbol plus the
-                // immediate (in instructions after the call, or in bytes for ld_imm64).
-                let target = match (sym.kind(), r_type) {
-                    (SymbolKind::Text, _) => Some(sym.address()),
-                    (SymbolKind::Section, R_BPF_64_32) => imm
-                        .checked_add(1)
-                        .and_then(|n| u64::try_from(n).ok())
-                        .and_then(|n| n.checked_mul(INSN))
-                        .and_then(|n| sym.address().checked_add(n)),
-                    (SymbolKind::Section, _) => u64::try_from(imm)
-                        .ok()
-                        .and_then(|n| sym.address().checked_add(n)),
-                    (kind, _) => {
-                        return Err(format!(
-                            "unsupported relocation: {at} refers to `{sym_name}`, a {} symbol in \
-                             code, which aya-obj cannot link",
-                            kind_name(kind)
-                        ))
-                    }
-                };
-                let Some(target) = target else {
-                    return Err(format!(
-                        "corrupt relocations: {at} points before or far past `{sym_name}` \
-                         (immediate {imm})"
-                    ));
-                };
-                relocated.insert((section, offset));
-                if let Some((key, _)) = containing {
-                    if let Some(f) = functions.get_mut(&key) {
-                        f.callees.push((target_section, target));
-                    }
-                }
-            } else if matches!(
-                by_index.get(&target_section).map(|t| t.1),
-                Some(Role::BtfMaps | Role::LegacyMaps)
-            ) && !map_symbols.contains(&index.0)
-            {
-                // aya-obj would fall back to "any map of that section".
-                return Err(format!(
-                    "corrupt relocations: {at} refers to `{sym_name}` in section `{}`, which \
-                     is not one of the maps the object declares",
-                    by_index.get(&target_section).map_or("", |t| t.0)
+                    symbol.0
                 ));
-            } else if let Some((_, end)) = containing {
-                // A map or global-data reference: aya-obj patches this ld_imm64 and the
-                // instruction after it, adding the symbol's address to the immediate.
-                if insn[0] != BPF_LD_IMM64 || offset + 2 * INSN > end {
-                    return Err(format!(
-                        "corrupt relocations: {at} refers to `{sym_name}` but is not on a \
-                         whole 16-byte ld_imm64 instruction inside its function"
-                    ));
-                }
-                if imm.checked_add(sym.address() as i32).is_none() {
-                    return Err(format!(
-                        "corrupt relocations: {at}: the offset {imm} into `{sym_name}` \
-                         overflows"
-                    ));
-                }
             }
-        }
-        let records = [&btf_ext.func_info, &btf_ext.line_info, &btf_ext.core_relo]
-            .iter()
-            .filter_map(|info| info.by_section().get(section_name).map(|r| r.len() as u64))
-            .sum::<u64>();
-        if fns_here.saturating_mul(relocations.saturating_add(records)) > MAX_SECTION_WORK {
-            return Err(format!(
-                "section `{section_name}` has {fns_here} functions, {relocations} relocations \
-                 and {records} func_info, line_info and CO-RE records: more than bpf-preload's \
-                 reader relinks in reasonable time; split the object"
-            ));
+            section
+                .relocations
+                .insert(offset, Relocation { symbol: symbol.0 });
         }
     }
 
-    // pc-relative calls (no relocation) within a section.
-    let keys: Vec<FnKey> = functions.keys().copied().collect();
-    for (section, start) in keys {
-        let Some(&(section_name, _, code)) = by_index.get(&section) else {
-            continue;
-        };
-        let end = functions.get(&(section, start)).map_or(start, |f| f.end);
-        let mut callees = Vec::new();
-        for off in (start..end).step_by(INSN as usize) {
-            let insn = &code[off as usize..off as usize + INSN as usize];
-            let is_call =
-                insn[0] == BPF_CALL && insn[1] == BPF_PSEUDO_CALL << 4 && insn[2..4] == [0, 0];
-            if !is_call || relocated.contains(&(section, off)) {
-                continue;
-            }
-            let imm = i32::from_le_bytes(insn[4..8].try_into().unwrap_or_default());
-            let target = i64::from(imm)
-                .checked_add(1)
-                .and_then(|n| n.checked_mul(INSN as i64))
-                .and_then(|n| n.checked_add(off as i64))
-                .and_then(|n| u64::try_from(n).ok());
-            let name = functions.get(&(section, start)).map(|f| f.name.clone());
-            match target {
-                Some(target) if imm != i32::MAX => callees.push((section, target)),
-                _ => {
-                    return Err(format!(
-                        "corrupt code: the call at byte {off} of section `{section_name}` (in \
-                         `{}`) jumps outside the section",
-                        name.unwrap_or_default()
-                    ))
-                }
-            }
-        }
-        if let Some(f) = functions.get_mut(&(section, start)) {
-            f.callees.extend(callees);
-        }
-    }
-
-    // What each program links in, as aya-obj's linker walks it: a bounded number of
-    // functions (its recursion depth), no two at one address in different sections
-    // (its linker keys them by address alone), and a bounded total.
-    let mut linked_total = 0u64;
-    program_keys.sort();
-    for (program, main) in &program_keys {
-        let mut seen: HashSet<FnKey> = HashSet::new();
-        let mut by_address: HashMap<u64, usize> = HashMap::new();
-        let mut queue = vec![*main];
-        while let Some(key) = queue.pop() {
-            if !seen.insert(key) {
-                continue;
-            }
-            let Some(f) = functions.get(&key) else {
-                continue; // aya-obj reports an unknown callee as an error
-            };
-            if key != *main {
-                if let Some(other) = by_address.insert(key.1, key.0) {
-                    if other != key.0 {
-                        let (a, b) = (&section_names[&other], &section_names[&key.0]);
-                        return Err(format!(
-                            "program `{program}` calls functions at the same offset ({}) of two \
-                             sections, `{a}` and `{b}`: aya-obj 0.3 links such functions as \
-                             one; keep subprograms in one `.text` section",
-                            key.1
-                        ));
-                    }
-                }
-            }
-            if seen.len() > MAX_SUBPROGS {
-                return Err(format!(
-                    "program `{program}` calls more than {} functions: the kernel accepts at \
-                     most {MAX_SUBPROGS} in one program (BPF_MAX_SUBPROGS)",
-                    MAX_SUBPROGS - 1
-                ));
-            }
-            linked_total += (f.end - key.1) / INSN;
-            if linked_total > MAX_LINKED_INSNS {
-                return Err(format!(
-                    "the programs hold more than {MAX_LINKED_INSNS} instructions once their \
-                     subprograms are linked in: more than bpf-preload emits into one table"
-                ));
-            }
-            queue.extend(f.callees.iter().copied());
-        }
-    }
-
-    Ok(Checked {
-        btf,
-        btf_ext,
-        section_names,
-        text_sections,
+    Ok(Elf {
+        sections,
+        symbols,
+        functions,
     })
-}
-
-/// The symbols aya-obj makes maps of (every symbol of a legacy `maps` section, and
-/// the symbols of a `.maps` section that its `DATASEC` lists), after checking that no
-/// two maps share a name: aya-obj keys maps by name, and would lose one.
-fn map_symbols(
-    sections: &[(usize, String, Role, &[u8], u64)],
-    symbols: &HashMap<usize, Vec<(usize, String, SymbolKind)>>,
-    btf: &Btf<'_>,
-) -> Result<HashSet<usize>, Error> {
-    let mut names: HashMap<String, String> = HashMap::new();
-    let mut out = HashSet::new();
-    let mut add = |name: &str, origin: &str| -> Result<(), Error> {
-        match names.insert(name.to_string(), origin.to_string()) {
-            Some(other) => Err(format!(
-                "two maps are named `{name}` (from {other} and from {origin}): map names must \
-                 be unique"
-            )),
-            None => Ok(()),
-        }
-    };
-    for (index, name, role, ..) in sections {
-        let origin = format!("section `{name}`");
-        match role {
-            Role::Bss | Role::Data | Role::Rodata => add(name, &origin)?,
-            Role::LegacyMaps => {
-                for (i, symbol, _) in symbols.get(index).into_iter().flatten() {
-                    add(symbol, &origin)?;
-                    out.insert(*i);
-                }
-            }
-            Role::BtfMaps => {
-                let declared = btf.datasec_names(name);
-                let mut seen = HashSet::new();
-                for (i, symbol, kind) in symbols.get(index).into_iter().flatten() {
-                    if *kind == SymbolKind::Section || !declared.contains(symbol) {
-                        continue;
-                    }
-                    if !seen.insert(symbol) {
-                        return Err(format!(
-                            "corrupt symbol table: two symbols are named `{symbol}` in section \
-                             `{name}`"
-                        ));
-                    }
-                    add(symbol, &origin)?;
-                    out.insert(*i);
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-/// An undefined symbol used by code: an extern that nothing resolves at load time.
-fn extern_error(btf: &Btf<'_>, name: &str, section: &str) -> Error {
-    if btf.datasec_names(".kconfig").iter().any(|n| n == name) {
-        format!(
-            "code in section `{section}` reads the `.kconfig` extern `{name}` (`extern ... \
-             __kconfig`): bpf-preload does not resolve Kconfig externs; use a `const volatile` \
-             global instead, or read the value at run time"
-        )
-    } else if btf.datasec_names(".ksyms").iter().any(|n| n == name) {
-        format!(
-            "code in section `{section}` uses the kernel symbol `{name}` (`extern ... __ksym`, \
-             a kfunc or kernel variable): bpf-preload does not resolve `__ksym` externs yet; \
-             use a BPF helper instead"
-        )
-    } else {
-        format!(
-            "code in section `{section}` refers to `{name}`, which the object does not define: \
-             an extern bpf-preload cannot resolve (link several objects into one with \
-             `bpftool gen object` first)"
-        )
-    }
 }

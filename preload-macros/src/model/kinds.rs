@@ -4,10 +4,12 @@
 /// What a section name says about a program: its types and how it attaches.
 #[derive(Debug, Clone)]
 pub struct ProgramKind {
-    /// `BPF_PROG_TYPE_*` constant name.
+    /// `BPF_PROG_TYPE_*` constant name, without the prefix.
     pub prog_type: &'static str,
-    /// `BPF_*` attach type constant name, if any.
+    /// `BPF_*` attach type constant name without the prefix, if any.
     pub expected_attach_type: Option<&'static str>,
+    /// `BPF_F_*` program flags the section implies.
+    pub prog_flags: Vec<&'static str>,
     /// Name and kind (`BTF_KIND_FUNC`/`BTF_KIND_TYPEDEF`) in the kernel's BTF.
     pub attach_btf: Option<(String, &'static str)>,
     pub attach: Attach,
@@ -44,278 +46,301 @@ pub enum AttachModel {
     Tracepoint { category: String, name: String },
 }
 
-/// Section prefixes the loader supports, for error messages.
-pub const SUPPORTED_SECTIONS: &str = "iter/, iter.s/, tp_btf/, fentry/, fentry.s/, \
-     fexit/, fexit.s/, lsm/ and lsm.s/ (attached anywhere); raw_tp/, raw_tracepoint/, \
-     tracepoint/ and tp/ (attached from user space only); socket (loaded only); and, loaded \
-     only with `no_attach(...)`: kprobe/, kretprobe/, uprobe(.s)/, uretprobe(.s)/, \
-     xdp[/devmap|/cpumap], classifier, perf_event, sockops, sk_msg, \
-     sk_skb/{stream_parser,stream_verdict}, flow_dissector, sk_lookup, \
-     cgroup_skb/{ingress,egress} and cgroup/{skb,sock,sock_create,sock_release,post_bind4,\
-     post_bind6,bind4,bind6,connect4,connect6,sendmsg4,sendmsg6,recvmsg4,recvmsg6,\
-     getpeername4,getpeername6,getsockname4,getsockname6,sysctl,getsockopt,setsockopt,dev}";
-
 const PERF_EVENT_OPEN: &str =
     "it is attached through a perf event, which only perf_event_open(2) in user space opens";
 const RAW_TP_NAME: &str = "BPF_RAW_TRACEPOINT_OPEN copies the tracepoint's name from user \
      memory (strncpy_from_user), which a module does not have; `tp_btf/<name>` attaches to the \
      same tracepoint from anywhere";
 const NETWORK_DEVICE: &str = "it attaches to a network device, chosen when it is attached";
+const TRAFFIC_CONTROL: &str =
+    "it attaches to a network device's traffic control (tcx or netlink), chosen when it is attached";
 const CGROUP: &str = "it attaches to a cgroup, given as an open cgroup directory";
 const SOCKMAP: &str = "it attaches to a sockmap or sockhash map filled at run time";
 const NETNS: &str = "it attaches to a network namespace, given as an open namespace file";
+const SOCKET: &str = "it attaches to a socket (SO_ATTACH_REUSEPORT_EBPF), opened at run time";
+const LIRC: &str = "it attaches to an infrared receiver device, opened at run time";
+const LWT: &str = "it attaches to a route (ip route ... encap bpf), made at run time";
+const NETFILTER: &str = "it attaches to a netfilter hook with a protocol family and priority \
+     chosen at run time";
+const UPROBE: &str = "it attaches to a user-space binary and offset, chosen at run time";
+const MULTI: &str = "its targets are a list of symbols the kernel reads from user memory";
+const PROBE_WITHOUT_TARGET: &str =
+    "its section names no target, which its user-space side supplies when it attaches";
+const FREPLACE: &str = "a freplace program replaces a function of another BPF program, which \
+     must be loaded first and given to BPF_PROG_LOAD: bpf-preload has no such program to give";
+const STRUCT_OPS: &str = "struct_ops programs are registered through their struct_ops map, \
+     which bpf-preload does not load yet";
 
-/// A program bpf-preload loads but leaves for someone else to attach.
-fn manual(
+/// How a section's programs are attached: the part of libbpf's `attach_fn` that
+/// bpf-preload does itself.
+#[derive(Debug, Clone, Copy)]
+enum How {
+    /// Nothing to attach (socket filters are attached by whoever opens the socket;
+    /// syscall programs are run with BPF_PROG_TEST_RUN).
+    Nothing,
+    /// `BPF_LINK_CREATE` to the program's BTF attach target.
+    BtfLink,
+    /// `BPF_RAW_TRACEPOINT_OPEN` without a name: the target is the attach BTF id.
+    BtfRawTracepoint,
+    /// `BPF_RAW_TRACEPOINT_OPEN` with the section's name (user space only).
+    RawTracepoint,
+    /// A perf event on `category/name` (user space only).
+    Tracepoint,
+    /// Loaded for someone else to attach, for this reason.
+    Manually(&'static str),
+    /// Refused, for this reason.
+    Refused(&'static str),
+}
+
+use How::{BtfLink, BtfRawTracepoint, Manually, Nothing, RawTracepoint, Refused, Tracepoint};
+
+/// The section flags of libbpf's `section_defs[]` that change what is loaded.
+const SLEEPABLE: u8 = 1;
+const ATTACH_BTF: u8 = 2;
+const XDP_FRAGS: u8 = 4;
+
+/// One row of the section table: libbpf 1.5's `section_defs[]`, in its order (the
+/// first row that matches wins), with how bpf-preload attaches each. A name ending in
+/// `+` matches itself or itself followed by `/...`; any other name matches exactly.
+struct SectionDef {
+    sec: &'static str,
     prog_type: &'static str,
     attach_type: Option<&'static str>,
-    why: &'static str,
-) -> ProgramKind {
-    ProgramKind {
+    flags: u8,
+    how: How,
+}
+
+const fn def(
+    sec: &'static str,
+    prog_type: &'static str,
+    attach_type: Option<&'static str>,
+    flags: u8,
+    how: How,
+) -> SectionDef {
+    SectionDef {
+        sec,
         prog_type,
-        expected_attach_type: attach_type,
-        attach_btf: None,
-        attach: Attach::Manually { why },
+        attach_type,
+        flags,
+        how,
     }
 }
 
-/// Classifies a program by its ELF section name, as libbpf does. The sections accepted
-/// here are all accepted by aya-obj 0.3 too (it refuses, among others, `tc`,
-/// `struct_ops`, `syscall`, `fmod_ret`, `xdp.frags/...`).
-pub fn classify(section: &str) -> Result<(ProgramKind, bool), String> {
-    let (prefix, target) = section.split_once('/').unwrap_or((section, ""));
-    let sleepable = prefix.ends_with(".s");
-    let base = prefix.strip_suffix(".s").unwrap_or(prefix);
-    let need_target = |what: &str| -> Result<String, String> {
+#[rustfmt::skip]
+const SECTIONS: &[SectionDef] = &[
+    def("socket", "SOCKET_FILTER", None, 0, Nothing),
+    def("sk_reuseport/migrate", "SK_REUSEPORT", Some("SK_REUSEPORT_SELECT_OR_MIGRATE"), 0, Manually(SOCKET)),
+    def("sk_reuseport", "SK_REUSEPORT", Some("SK_REUSEPORT_SELECT"), 0, Manually(SOCKET)),
+    def("kprobe+", "KPROBE", None, 0, Manually(PERF_EVENT_OPEN)),
+    def("uprobe+", "KPROBE", None, 0, Manually(UPROBE)),
+    def("uprobe.s+", "KPROBE", None, SLEEPABLE, Manually(UPROBE)),
+    def("kretprobe+", "KPROBE", None, 0, Manually(PERF_EVENT_OPEN)),
+    def("uretprobe+", "KPROBE", None, 0, Manually(UPROBE)),
+    def("uretprobe.s+", "KPROBE", None, SLEEPABLE, Manually(UPROBE)),
+    def("kprobe.multi+", "KPROBE", Some("TRACE_KPROBE_MULTI"), 0, Manually(MULTI)),
+    def("kretprobe.multi+", "KPROBE", Some("TRACE_KPROBE_MULTI"), 0, Manually(MULTI)),
+    def("kprobe.session+", "KPROBE", Some("TRACE_KPROBE_SESSION"), 0, Manually(MULTI)),
+    def("uprobe.multi+", "KPROBE", Some("TRACE_UPROBE_MULTI"), 0, Manually(UPROBE)),
+    def("uretprobe.multi+", "KPROBE", Some("TRACE_UPROBE_MULTI"), 0, Manually(UPROBE)),
+    def("uprobe.multi.s+", "KPROBE", Some("TRACE_UPROBE_MULTI"), SLEEPABLE, Manually(UPROBE)),
+    def("uretprobe.multi.s+", "KPROBE", Some("TRACE_UPROBE_MULTI"), SLEEPABLE, Manually(UPROBE)),
+    def("ksyscall+", "KPROBE", None, 0, Manually(PERF_EVENT_OPEN)),
+    def("kretsyscall+", "KPROBE", None, 0, Manually(PERF_EVENT_OPEN)),
+    // libbpf picks BPF_TRACE_UPROBE_MULTI where the kernel has uprobe_multi links
+    // (6.6): a property of the running kernel, so the table keeps the plain type.
+    def("usdt+", "KPROBE", None, 0, Manually(UPROBE)),
+    def("usdt.s+", "KPROBE", None, SLEEPABLE, Manually(UPROBE)),
+    def("tc/ingress", "SCHED_CLS", Some("TCX_INGRESS"), 0, Manually(TRAFFIC_CONTROL)),
+    def("tc/egress", "SCHED_CLS", Some("TCX_EGRESS"), 0, Manually(TRAFFIC_CONTROL)),
+    def("tcx/ingress", "SCHED_CLS", Some("TCX_INGRESS"), 0, Manually(TRAFFIC_CONTROL)),
+    def("tcx/egress", "SCHED_CLS", Some("TCX_EGRESS"), 0, Manually(TRAFFIC_CONTROL)),
+    def("tc", "SCHED_CLS", None, 0, Manually(TRAFFIC_CONTROL)),
+    def("classifier", "SCHED_CLS", None, 0, Manually(TRAFFIC_CONTROL)),
+    def("action", "SCHED_ACT", None, 0, Manually(TRAFFIC_CONTROL)),
+    def("netkit/primary", "SCHED_CLS", Some("NETKIT_PRIMARY"), 0, Manually(NETWORK_DEVICE)),
+    def("netkit/peer", "SCHED_CLS", Some("NETKIT_PEER"), 0, Manually(NETWORK_DEVICE)),
+    def("tracepoint+", "TRACEPOINT", None, 0, Tracepoint),
+    def("tp+", "TRACEPOINT", None, 0, Tracepoint),
+    def("raw_tracepoint+", "RAW_TRACEPOINT", None, 0, RawTracepoint),
+    def("raw_tp+", "RAW_TRACEPOINT", None, 0, RawTracepoint),
+    def("raw_tracepoint.w+", "RAW_TRACEPOINT_WRITABLE", None, 0, RawTracepoint),
+    def("raw_tp.w+", "RAW_TRACEPOINT_WRITABLE", None, 0, RawTracepoint),
+    def("tp_btf+", "TRACING", Some("TRACE_RAW_TP"), ATTACH_BTF, BtfRawTracepoint),
+    def("fentry+", "TRACING", Some("TRACE_FENTRY"), ATTACH_BTF, BtfLink),
+    def("fmod_ret+", "TRACING", Some("MODIFY_RETURN"), ATTACH_BTF, BtfLink),
+    def("fexit+", "TRACING", Some("TRACE_FEXIT"), ATTACH_BTF, BtfLink),
+    def("fentry.s+", "TRACING", Some("TRACE_FENTRY"), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("fmod_ret.s+", "TRACING", Some("MODIFY_RETURN"), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("fexit.s+", "TRACING", Some("TRACE_FEXIT"), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("freplace+", "EXT", None, ATTACH_BTF, Refused(FREPLACE)),
+    def("lsm+", "LSM", Some("LSM_MAC"), ATTACH_BTF, BtfLink),
+    def("lsm.s+", "LSM", Some("LSM_MAC"), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("lsm_cgroup+", "LSM", Some("LSM_CGROUP"), ATTACH_BTF, Manually(CGROUP)),
+    def("iter+", "TRACING", Some("TRACE_ITER"), ATTACH_BTF, BtfLink),
+    def("iter.s+", "TRACING", Some("TRACE_ITER"), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("syscall", "SYSCALL", None, SLEEPABLE, Nothing),
+    def("xdp.frags/devmap", "XDP", Some("XDP_DEVMAP"), XDP_FRAGS, Manually(NETWORK_DEVICE)),
+    def("xdp/devmap", "XDP", Some("XDP_DEVMAP"), 0, Manually(NETWORK_DEVICE)),
+    def("xdp.frags/cpumap", "XDP", Some("XDP_CPUMAP"), XDP_FRAGS, Manually(NETWORK_DEVICE)),
+    def("xdp/cpumap", "XDP", Some("XDP_CPUMAP"), 0, Manually(NETWORK_DEVICE)),
+    def("xdp.frags", "XDP", Some("XDP"), XDP_FRAGS, Manually(NETWORK_DEVICE)),
+    def("xdp", "XDP", Some("XDP"), 0, Manually(NETWORK_DEVICE)),
+    def("perf_event", "PERF_EVENT", None, 0, Manually(PERF_EVENT_OPEN)),
+    def("lwt_in", "LWT_IN", None, 0, Manually(LWT)),
+    def("lwt_out", "LWT_OUT", None, 0, Manually(LWT)),
+    def("lwt_xmit", "LWT_XMIT", None, 0, Manually(LWT)),
+    def("lwt_seg6local", "LWT_SEG6LOCAL", None, 0, Manually(LWT)),
+    def("sockops", "SOCK_OPS", Some("CGROUP_SOCK_OPS"), 0, Manually(CGROUP)),
+    def("sk_skb/stream_parser", "SK_SKB", Some("SK_SKB_STREAM_PARSER"), 0, Manually(SOCKMAP)),
+    def("sk_skb/stream_verdict", "SK_SKB", Some("SK_SKB_STREAM_VERDICT"), 0, Manually(SOCKMAP)),
+    def("sk_skb/verdict", "SK_SKB", Some("SK_SKB_VERDICT"), 0, Manually(SOCKMAP)),
+    def("sk_skb", "SK_SKB", None, 0, Manually(SOCKMAP)),
+    def("sk_msg", "SK_MSG", Some("SK_MSG_VERDICT"), 0, Manually(SOCKMAP)),
+    def("lirc_mode2", "LIRC_MODE2", Some("LIRC_MODE2"), 0, Manually(LIRC)),
+    def("flow_dissector", "FLOW_DISSECTOR", Some("FLOW_DISSECTOR"), 0, Manually(NETNS)),
+    def("cgroup_skb/ingress", "CGROUP_SKB", Some("CGROUP_INET_INGRESS"), 0, Manually(CGROUP)),
+    def("cgroup_skb/egress", "CGROUP_SKB", Some("CGROUP_INET_EGRESS"), 0, Manually(CGROUP)),
+    def("cgroup/skb", "CGROUP_SKB", None, 0, Manually(CGROUP)),
+    def("cgroup/sock_create", "CGROUP_SOCK", Some("CGROUP_INET_SOCK_CREATE"), 0, Manually(CGROUP)),
+    def("cgroup/sock_release", "CGROUP_SOCK", Some("CGROUP_INET_SOCK_RELEASE"), 0, Manually(CGROUP)),
+    def("cgroup/sock", "CGROUP_SOCK", Some("CGROUP_INET_SOCK_CREATE"), 0, Manually(CGROUP)),
+    def("cgroup/post_bind4", "CGROUP_SOCK", Some("CGROUP_INET4_POST_BIND"), 0, Manually(CGROUP)),
+    def("cgroup/post_bind6", "CGROUP_SOCK", Some("CGROUP_INET6_POST_BIND"), 0, Manually(CGROUP)),
+    def("cgroup/bind4", "CGROUP_SOCK_ADDR", Some("CGROUP_INET4_BIND"), 0, Manually(CGROUP)),
+    def("cgroup/bind6", "CGROUP_SOCK_ADDR", Some("CGROUP_INET6_BIND"), 0, Manually(CGROUP)),
+    def("cgroup/connect4", "CGROUP_SOCK_ADDR", Some("CGROUP_INET4_CONNECT"), 0, Manually(CGROUP)),
+    def("cgroup/connect6", "CGROUP_SOCK_ADDR", Some("CGROUP_INET6_CONNECT"), 0, Manually(CGROUP)),
+    def("cgroup/connect_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_CONNECT"), 0, Manually(CGROUP)),
+    def("cgroup/sendmsg4", "CGROUP_SOCK_ADDR", Some("CGROUP_UDP4_SENDMSG"), 0, Manually(CGROUP)),
+    def("cgroup/sendmsg6", "CGROUP_SOCK_ADDR", Some("CGROUP_UDP6_SENDMSG"), 0, Manually(CGROUP)),
+    def("cgroup/sendmsg_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_SENDMSG"), 0, Manually(CGROUP)),
+    def("cgroup/recvmsg4", "CGROUP_SOCK_ADDR", Some("CGROUP_UDP4_RECVMSG"), 0, Manually(CGROUP)),
+    def("cgroup/recvmsg6", "CGROUP_SOCK_ADDR", Some("CGROUP_UDP6_RECVMSG"), 0, Manually(CGROUP)),
+    def("cgroup/recvmsg_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_RECVMSG"), 0, Manually(CGROUP)),
+    def("cgroup/getpeername4", "CGROUP_SOCK_ADDR", Some("CGROUP_INET4_GETPEERNAME"), 0, Manually(CGROUP)),
+    def("cgroup/getpeername6", "CGROUP_SOCK_ADDR", Some("CGROUP_INET6_GETPEERNAME"), 0, Manually(CGROUP)),
+    def("cgroup/getpeername_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_GETPEERNAME"), 0, Manually(CGROUP)),
+    def("cgroup/getsockname4", "CGROUP_SOCK_ADDR", Some("CGROUP_INET4_GETSOCKNAME"), 0, Manually(CGROUP)),
+    def("cgroup/getsockname6", "CGROUP_SOCK_ADDR", Some("CGROUP_INET6_GETSOCKNAME"), 0, Manually(CGROUP)),
+    def("cgroup/getsockname_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_GETSOCKNAME"), 0, Manually(CGROUP)),
+    def("cgroup/sysctl", "CGROUP_SYSCTL", Some("CGROUP_SYSCTL"), 0, Manually(CGROUP)),
+    def("cgroup/getsockopt", "CGROUP_SOCKOPT", Some("CGROUP_GETSOCKOPT"), 0, Manually(CGROUP)),
+    def("cgroup/setsockopt", "CGROUP_SOCKOPT", Some("CGROUP_SETSOCKOPT"), 0, Manually(CGROUP)),
+    def("cgroup/dev", "CGROUP_DEVICE", Some("CGROUP_DEVICE"), 0, Manually(CGROUP)),
+    def("struct_ops+", "STRUCT_OPS", None, 0, Refused(STRUCT_OPS)),
+    def("struct_ops.s+", "STRUCT_OPS", None, SLEEPABLE, Refused(STRUCT_OPS)),
+    def("sk_lookup", "SK_LOOKUP", Some("SK_LOOKUP"), 0, Manually(NETNS)),
+    def("netfilter", "NETFILTER", Some("NETFILTER"), 0, Manually(NETFILTER)),
+];
+
+fn matches(def: &str, section: &str) -> bool {
+    match def.strip_suffix('+') {
+        Some(prefix) => section
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
+        None => def == section,
+    }
+}
+
+/// Every section name the table knows, for error messages.
+pub fn known_sections() -> String {
+    let names: Vec<String> = SECTIONS
+        .iter()
+        .map(|d| match d.sec.strip_suffix('+') {
+            Some(p) => format!("{p}[/...]"),
+            None => d.sec.to_string(),
+        })
+        .collect();
+    names.join(", ")
+}
+
+/// Classifies a program by its ELF section name, as libbpf does, from [`SECTIONS`].
+/// A leading `?` (libbpf: not loaded unless asked for) is stripped by the caller.
+pub fn classify(section: &str) -> Result<ProgramKind, String> {
+    let def = SECTIONS
+        .iter()
+        .find(|d| matches(d.sec, section))
+        .ok_or_else(|| {
+            format!(
+                "program section `{section}` is not one libbpf knows; known sections: {}",
+                known_sections()
+            )
+        })?;
+    let base = def.sec.trim_end_matches('+');
+    let target = section
+        .strip_prefix(base)
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or("");
+    if let Refused(why) = def.how {
+        return Err(format!("section `{section}`: {why}"));
+    }
+    let mut prog_flags = Vec::new();
+    if def.flags & SLEEPABLE != 0 {
+        prog_flags.push("BPF_F_SLEEPABLE");
+    }
+    if def.flags & XDP_FRAGS != 0 {
+        prog_flags.push("BPF_F_XDP_HAS_FRAGS");
+    }
+    let attach_btf = if def.flags & ATTACH_BTF != 0 {
         if target.is_empty() {
-            Err(format!(
-                "section `{section}` names no {what}: write `{prefix}/<{what}>`"
-            ))
-        } else {
-            Ok(target.to_string())
+            return Err(format!(
+                "section `{section}` names no attach target: write `{base}/<target>` (libbpf \
+                 would need bpf_program__set_attach_target() before loading, which a preloaded \
+                 object has no place for)"
+            ));
         }
+        // `fentry/module:function`: the finder searches vmlinux and every module.
+        let function = target.rsplit_once(':').map_or(target, |(_, f)| f);
+        Some(match base.trim_end_matches(".s") {
+            "tp_btf" => (format!("btf_trace_{target}"), "BTF_KIND_TYPEDEF"),
+            "iter" => (format!("bpf_iter_{target}"), "BTF_KIND_FUNC"),
+            "lsm" | "lsm_cgroup" => (format!("bpf_lsm_{target}"), "BTF_KIND_FUNC"),
+            _ => (function.to_string(), "BTF_KIND_FUNC"),
+        })
+    } else {
+        None
     };
-    let tracing = |attach: &'static str, btf: String, kind: &'static str, how| ProgramKind {
-        prog_type: "BPF_PROG_TYPE_TRACING",
-        expected_attach_type: Some(attach),
-        attach_btf: Some((btf, kind)),
-        attach: Attach::Anywhere(how),
-    };
-    let unsupported = || {
-        Err(format!(
-            "program section `{section}` is not supported; supported sections: \
-             {SUPPORTED_SECTIONS}"
-        ))
-    };
-    let kind = match (base, sleepable) {
-        ("iter", _) => tracing(
-            "BPF_TRACE_ITER",
-            format!("bpf_iter_{}", need_target("iterator target")?),
-            "BTF_KIND_FUNC",
-            AttachModel::LinkCreate,
-        ),
-        ("tp_btf", false) => tracing(
-            "BPF_TRACE_RAW_TP",
-            format!("btf_trace_{}", need_target("tracepoint")?),
-            "BTF_KIND_TYPEDEF",
-            AttachModel::RawTracepoint(None),
-        ),
-        ("fentry", _) => tracing(
-            "BPF_TRACE_FENTRY",
-            need_target("kernel function")?,
-            "BTF_KIND_FUNC",
-            AttachModel::LinkCreate,
-        ),
-        ("fexit", _) => tracing(
-            "BPF_TRACE_FEXIT",
-            need_target("kernel function")?,
-            "BTF_KIND_FUNC",
-            AttachModel::LinkCreate,
-        ),
-        ("lsm", _) => ProgramKind {
-            prog_type: "BPF_PROG_TYPE_LSM",
-            expected_attach_type: Some("BPF_LSM_MAC"),
-            attach_btf: Some((
-                format!("bpf_lsm_{}", need_target("LSM hook")?),
-                "BTF_KIND_FUNC",
-            )),
-            attach: Attach::Anywhere(AttachModel::LinkCreate),
+    let attach = match def.how {
+        Nothing => Attach::Nothing,
+        BtfLink => Attach::Anywhere(AttachModel::LinkCreate),
+        BtfRawTracepoint => Attach::Anywhere(AttachModel::RawTracepoint(None)),
+        RawTracepoint if target.is_empty() => Attach::Manually {
+            why: PROBE_WITHOUT_TARGET,
         },
-        ("raw_tp" | "raw_tracepoint", false) => ProgramKind {
-            prog_type: "BPF_PROG_TYPE_RAW_TRACEPOINT",
-            expected_attach_type: None,
-            attach_btf: None,
-            attach: Attach::UserSpaceOnly {
-                how: AttachModel::RawTracepoint(Some(need_target("tracepoint")?)),
-                why: RAW_TP_NAME,
-            },
+        RawTracepoint => Attach::UserSpaceOnly {
+            how: AttachModel::RawTracepoint(Some(target.to_string())),
+            why: RAW_TP_NAME,
         },
-        ("tracepoint" | "tp", false) => {
-            let target = need_target("category/name")?;
-            let Some((category, name)) = target.split_once('/') else {
-                return Err(format!(
-                    "section `{section}`: a tracepoint section is `{base}/<category>/<name>`"
-                ));
-            };
-            ProgramKind {
-                prog_type: "BPF_PROG_TYPE_TRACEPOINT",
-                expected_attach_type: None,
-                attach_btf: None,
-                attach: Attach::UserSpaceOnly {
+        Tracepoint => match target.split_once('/') {
+            Some((category, name)) if !category.is_empty() && !name.is_empty() => {
+                Attach::UserSpaceOnly {
                     how: AttachModel::Tracepoint {
                         category: category.to_string(),
                         name: name.to_string(),
                     },
                     why: PERF_EVENT_OPEN,
-                },
+                }
             }
-        }
-        ("socket", false) => ProgramKind {
-            prog_type: "BPF_PROG_TYPE_SOCKET_FILTER",
-            expected_attach_type: None,
-            attach_btf: None,
-            attach: Attach::Nothing,
+            _ => Attach::Manually {
+                why: PROBE_WITHOUT_TARGET,
+            },
         },
-        ("kprobe" | "kretprobe", false) => manual("BPF_PROG_TYPE_KPROBE", None, PERF_EVENT_OPEN),
-        ("uprobe" | "uretprobe", _) => manual("BPF_PROG_TYPE_KPROBE", None, PERF_EVENT_OPEN),
-        ("perf_event", false) if target.is_empty() => {
-            manual("BPF_PROG_TYPE_PERF_EVENT", None, PERF_EVENT_OPEN)
-        }
-        ("xdp", false) => {
-            let attach = match target {
-                "" => "BPF_XDP",
-                "devmap" => "BPF_XDP_DEVMAP",
-                "cpumap" => "BPF_XDP_CPUMAP",
-                _ => return unsupported(),
-            };
-            manual("BPF_PROG_TYPE_XDP", Some(attach), NETWORK_DEVICE)
-        }
-        ("classifier", false) => manual(
-            "BPF_PROG_TYPE_SCHED_CLS",
-            None,
-            "it attaches to a network device's traffic control, through netlink",
-        ),
-        ("sockops", false) if target.is_empty() => manual(
-            "BPF_PROG_TYPE_SOCK_OPS",
-            Some("BPF_CGROUP_SOCK_OPS"),
-            CGROUP,
-        ),
-        ("sk_msg", false) if target.is_empty() => {
-            manual("BPF_PROG_TYPE_SK_MSG", Some("BPF_SK_MSG_VERDICT"), SOCKMAP)
-        }
-        ("sk_skb", false) => {
-            let attach = match target {
-                "stream_parser" => "BPF_SK_SKB_STREAM_PARSER",
-                "stream_verdict" => "BPF_SK_SKB_STREAM_VERDICT",
-                _ => return unsupported(),
-            };
-            manual("BPF_PROG_TYPE_SK_SKB", Some(attach), SOCKMAP)
-        }
-        ("flow_dissector", false) if target.is_empty() => manual(
-            "BPF_PROG_TYPE_FLOW_DISSECTOR",
-            Some("BPF_FLOW_DISSECTOR"),
-            NETNS,
-        ),
-        ("sk_lookup", false) if target.is_empty() => {
-            manual("BPF_PROG_TYPE_SK_LOOKUP", Some("BPF_SK_LOOKUP"), NETNS)
-        }
-        ("cgroup_skb", false) => {
-            let attach = match target {
-                "ingress" => "BPF_CGROUP_INET_INGRESS",
-                "egress" => "BPF_CGROUP_INET_EGRESS",
-                _ => return unsupported(),
-            };
-            manual("BPF_PROG_TYPE_CGROUP_SKB", Some(attach), CGROUP)
-        }
-        ("cgroup", false) => {
-            let (prog_type, attach) = match target {
-                "skb" => ("BPF_PROG_TYPE_CGROUP_SKB", None),
-                "sock" | "sock_create" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK",
-                    Some("BPF_CGROUP_INET_SOCK_CREATE"),
-                ),
-                "sock_release" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK",
-                    Some("BPF_CGROUP_INET_SOCK_RELEASE"),
-                ),
-                "post_bind4" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK",
-                    Some("BPF_CGROUP_INET4_POST_BIND"),
-                ),
-                "post_bind6" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK",
-                    Some("BPF_CGROUP_INET6_POST_BIND"),
-                ),
-                "bind4" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_INET4_BIND"),
-                ),
-                "bind6" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_INET6_BIND"),
-                ),
-                "connect4" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_INET4_CONNECT"),
-                ),
-                "connect6" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_INET6_CONNECT"),
-                ),
-                "sendmsg4" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_UDP4_SENDMSG"),
-                ),
-                "sendmsg6" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_UDP6_SENDMSG"),
-                ),
-                "recvmsg4" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_UDP4_RECVMSG"),
-                ),
-                "recvmsg6" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_UDP6_RECVMSG"),
-                ),
-                "getpeername4" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_INET4_GETPEERNAME"),
-                ),
-                "getpeername6" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_INET6_GETPEERNAME"),
-                ),
-                "getsockname4" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_INET4_GETSOCKNAME"),
-                ),
-                "getsockname6" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR",
-                    Some("BPF_CGROUP_INET6_GETSOCKNAME"),
-                ),
-                "sysctl" => ("BPF_PROG_TYPE_CGROUP_SYSCTL", Some("BPF_CGROUP_SYSCTL")),
-                "getsockopt" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCKOPT",
-                    Some("BPF_CGROUP_GETSOCKOPT"),
-                ),
-                "setsockopt" => (
-                    "BPF_PROG_TYPE_CGROUP_SOCKOPT",
-                    Some("BPF_CGROUP_SETSOCKOPT"),
-                ),
-                "dev" => ("BPF_PROG_TYPE_CGROUP_DEVICE", Some("BPF_CGROUP_DEVICE")),
-                _ => return unsupported(),
-            };
-            manual(prog_type, attach, CGROUP)
-        }
-        _ => return unsupported(),
+        Manually(why) => Attach::Manually { why },
+        Refused(why) => return Err(format!("section `{section}`: {why}")),
     };
-    Ok((kind, sleepable))
+    Ok(ProgramKind {
+        prog_type: def.prog_type,
+        expected_attach_type: def.attach_type,
+        attach_btf,
+        prog_flags,
+        attach,
+    })
 }
 
-/// `BPF_MAP_TYPE_*` names by value (Linux 6.1's `enum bpf_map_type`): the types the
-/// runtime's `abi` module names.
-pub const MAP_TYPES: [&str; 32] = [
+/// `BPF_MAP_TYPE_*` names by value (Linux 6.12's `enum bpf_map_type`): the types the
+/// runtime's `abi` module names. A kernel older than the type refuses the map at
+/// load time, with the map's name and the errno.
+pub const MAP_TYPES: [&str; 34] = [
     "UNSPEC",
     "HASH",
     "ARRAY",
@@ -348,25 +373,82 @@ pub const MAP_TYPES: [&str; 32] = [
     "TASK_STORAGE",
     "BLOOM_FILTER",
     "USER_RINGBUF",
+    "CGRP_STORAGE",
+    "ARENA",
 ];
 
-/// Map types newer than [`MAP_TYPES`], named in error messages.
-const NEWER_MAP_TYPES: [&str; 3] = ["CGRP_STORAGE", "ARENA", "INSN_ARRAY"];
-
 pub fn map_type_name(map_type: u32) -> String {
-    match MAP_TYPES.get(map_type as usize).copied().or_else(|| {
-        NEWER_MAP_TYPES
-            .get((map_type as usize).wrapping_sub(MAP_TYPES.len()))
-            .copied()
-    }) {
+    match MAP_TYPES.get(map_type as usize) {
         Some(name) => format!("BPF_MAP_TYPE_{name}"),
-        None => format!("map type {map_type}"),
+        None => format!("{map_type}"),
     }
 }
 
-/// `map_flags` bits (`BPF_F_*` in `<linux/bpf.h>`) and whether the table can carry
-/// them: `Err(why)` for those it cannot.
-const MAP_FLAGS: [(u32, &str, Result<(), &str>); 16] = [
+/// Map types that hold fds (and a few others) take no BTF key and value types: libbpf
+/// creates them without (some by its list, the program array after the kernel's
+/// ENOTSUPP, through its retry without BTF), and so does the loader.
+pub fn takes_btf_types(map_type: u32) -> bool {
+    !matches!(
+        MAP_TYPES.get(map_type as usize).copied(),
+        Some(
+            "PROG_ARRAY"
+                | "PERF_EVENT_ARRAY"
+                | "CGROUP_ARRAY"
+                | "STACK_TRACE"
+                | "ARRAY_OF_MAPS"
+                | "HASH_OF_MAPS"
+                | "DEVMAP"
+                | "DEVMAP_HASH"
+                | "CPUMAP"
+                | "XSKMAP"
+                | "SOCKMAP"
+                | "SOCKHASH"
+                | "QUEUE"
+                | "STACK"
+                | "ARENA"
+        )
+    )
+}
+
+/// How many entries a map of this type and `max_entries` gets: `Ok(None)` when the
+/// loader sets it (a perf event array of 0: one per possible CPU), `Err` when the
+/// object leaves it 0 and nothing sizes it. Ring buffers round up to a power-of-two
+/// multiple of the page size, as libbpf's `adjust_ringbuf_sz`.
+pub fn entries(map_type: u32, max_entries: u32) -> Result<Option<u32>, ()> {
+    const PAGE_SIZE: u32 = 4096;
+    match MAP_TYPES.get(map_type as usize).copied() {
+        Some("PERF_EVENT_ARRAY") if max_entries == 0 => Ok(None),
+        // Local storage and cgroup storage: max_entries must be 0.
+        Some(
+            "SK_STORAGE"
+            | "INODE_STORAGE"
+            | "TASK_STORAGE"
+            | "CGRP_STORAGE"
+            | "CGROUP_STORAGE"
+            | "PERCPU_CGROUP_STORAGE",
+        ) => Ok(Some(max_entries)),
+        _ if max_entries == 0 => Err(()),
+        Some("RINGBUF" | "USER_RINGBUF") => {
+            if max_entries.is_multiple_of(PAGE_SIZE) && (max_entries / PAGE_SIZE).is_power_of_two()
+            {
+                return Ok(Some(max_entries));
+            }
+            let mut size = PAGE_SIZE;
+            while size <= max_entries {
+                match size.checked_mul(2) {
+                    Some(next) => size = next,
+                    None => return Ok(Some(max_entries)),
+                }
+            }
+            Ok(Some(size))
+        }
+        _ => Ok(Some(max_entries)),
+    }
+}
+
+/// `map_flags` bits (`BPF_F_*` in Linux 6.12's `<linux/bpf.h>`) and whether the table
+/// can carry them: `Err(why)` for those it cannot.
+const MAP_FLAGS: [(u32, &str, Result<(), &str>); 19] = [
     (1 << 0, "BPF_F_NO_PREALLOC", Ok(())),
     (1 << 1, "BPF_F_NO_COMMON_LRU", Ok(())),
     (
@@ -383,15 +465,11 @@ const MAP_FLAGS: [(u32, &str, Result<(), &str>); 16] = [
     (1 << 9, "BPF_F_CLONE", Ok(())),
     (1 << 10, "BPF_F_MMAPABLE", Ok(())),
     (1 << 11, "BPF_F_PRESERVE_ELEMS", Ok(())),
-    (
-        1 << 12,
-        "BPF_F_INNER_MAP",
-        Err("it marks the inner map of a map of maps, which the table cannot describe"),
-    ),
+    (1 << 12, "BPF_F_INNER_MAP", Ok(())),
     (
         1 << 13,
         "BPF_F_LINK",
-        Err("it is for struct_ops maps, which the table cannot describe"),
+        Err("it is for struct_ops maps, which bpf-preload does not load yet"),
     ),
     (
         1 << 14,
@@ -403,67 +481,42 @@ const MAP_FLAGS: [(u32, &str, Result<(), &str>); 16] = [
         "BPF_F_VTYPE_BTF_OBJ_FD",
         Err("the table has no BTF object fd to pass"),
     ),
+    (
+        1 << 16,
+        "BPF_F_TOKEN_FD",
+        Err("the table has no BPF token to pass"),
+    ),
+    (1 << 17, "BPF_F_SEGV_ON_FAULT", Ok(())),
+    (1 << 18, "BPF_F_NO_USER_CONV", Ok(())),
 ];
 
-/// Why the loader cannot create a map of this type with these flags, if it cannot.
-pub fn check_map(
-    name: &str,
-    map_type: u32,
-    flags: u32,
-    max_entries: u32,
-    has_initial_value: bool,
-    has_inner: bool,
-) -> Result<(), String> {
-    let type_name = map_type_name(map_type);
-    match MAP_TYPES.get(map_type as usize) {
+/// Why the loader cannot create this map, if it cannot.
+pub fn check_map(map: &super::MapModel) -> Result<(), String> {
+    let name = &map.name;
+    let type_name = map_type_name(map.map_type);
+    match MAP_TYPES.get(map.map_type as usize) {
         None | Some(&"UNSPEC") => {
             return Err(format!(
-                "map `{name}` has type {type_name}, which the loader cannot create: it knows \
-                 the map types of Linux 6.1 (BPF_MAP_TYPE_HASH to BPF_MAP_TYPE_USER_RINGBUF)"
-            ))
-        }
-        Some(&("ARRAY_OF_MAPS" | "HASH_OF_MAPS")) if has_inner => {
-            return Err(format!(
-                "map `{name}` is a map of maps ({type_name}), which the loader cannot create \
-                 yet: the table has no inner map to create it from. Use separate maps"
-            ))
-        }
-        Some(&("ARRAY_OF_MAPS" | "HASH_OF_MAPS")) => {
-            return Err(format!(
-                "map `{name}` is a map of maps ({type_name}) without its inner map definition: \
-                 declare the inner map in the outer one, e.g. \
-                 `__array(values, struct inner_map);` (maps of maps are not supported yet \
-                 either way)"
+                "map `{name}` has type {type_name}, which the loader does not know: it knows \
+                 the map types of Linux 6.12 (BPF_MAP_TYPE_HASH to BPF_MAP_TYPE_ARENA)"
             ))
         }
         Some(&"STRUCT_OPS") => {
             return Err(format!(
-                "map `{name}` is a struct_ops map, which the loader cannot create: struct_ops \
-                 are not supported"
-            ))
-        }
-        Some(&"PERF_EVENT_ARRAY") if max_entries == 0 => {
-            return Err(format!(
-                "map `{name}` (BPF_MAP_TYPE_PERF_EVENT_ARRAY) has max_entries 0, which libbpf \
-                 replaces with the number of CPUs at load time; the table is fixed at compile \
-                 time: set `__uint(max_entries, N)` to at least the number of CPUs"
-            ))
-        }
-        Some(&("RINGBUF" | "USER_RINGBUF"))
-            if !max_entries.is_power_of_two() || max_entries < 4096 =>
-        {
-            return Err(format!(
-                "map `{name}` ({type_name}) has max_entries {max_entries}: a ring buffer's size \
-                 must be a power of two and a multiple of the page size (4096 on x86-64)"
+                "map `{name}` is a struct_ops map, which bpf-preload does not load yet"
             ))
         }
         Some(_) => {}
     }
+    if let Some(inner) = &map.inner {
+        check_map(inner)?;
+    }
+    let flags = map.map_flags;
     let known = MAP_FLAGS.iter().fold(0, |acc, (bit, _, _)| acc | bit);
     if flags & !known != 0 {
         return Err(format!(
-            "map `{name}` has unknown map_flags bits {:#x}: the loader knows only BPF_F_* \
-             flags up to BPF_F_VTYPE_BTF_OBJ_FD",
+            "map `{name}` has unknown map_flags bits {:#x}: the loader knows the BPF_F_* \
+             flags of Linux 6.12, up to BPF_F_NO_USER_CONV",
             flags & !known
         ));
     }
@@ -476,7 +529,7 @@ pub fn check_map(
                 "map `{name}` has flag {flag}, which the loader cannot honour: {why}"
             ));
         }
-        if flag == "BPF_F_RDONLY" && has_initial_value {
+        if flag == "BPF_F_RDONLY" && map.initial_value.is_some() {
             return Err(format!(
                 "map `{name}` has flag BPF_F_RDONLY, but the loader must write its initial \
                  value through the syscall: use BPF_F_RDONLY_PROG (read-only for programs) or \

@@ -1,0 +1,413 @@
+//! Maps, as libbpf makes them: BTF-defined maps of `.maps` (`parse_btf_map_def`,
+//! inner maps and the slots `.values = { ... }` initialises), one global-data map per
+//! `.data*`, `.rodata*` and `.bss*` section, and the `.kconfig` map of Kconfig
+//! externs. Sizes the loader sets at load time are left as the object gives them;
+//! `validate` applies the attribute's `max_entries(...)` and the loader's rules.
+
+use super::btf::{Btf, Kind};
+use super::elf::{Elf, Place, Role};
+use super::externs::Kconfig;
+use super::{MapModel, ReadError, Slot, SlotTarget};
+
+const BPF_MAP_TYPE_ARRAY: u32 = 2;
+const BPF_MAP_TYPE_PROG_ARRAY: u32 = 3;
+const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
+const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
+const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+const BPF_F_MMAPABLE: u32 = 1 << 10;
+
+/// A BTF-defined map's fields, before they become a [`MapModel`].
+#[derive(Default)]
+struct Def {
+    map_type: u32,
+    key_size: Option<u32>,
+    value_size: Option<u32>,
+    max_entries: u32,
+    map_flags: u32,
+    map_extra: u64,
+    numa_node: u32,
+    key_type_id: u32,
+    value_type_id: u32,
+    inner: Option<Box<MapModel>>,
+    /// Byte offset of `values` in the definition, for its slots.
+    values_at: Option<u32>,
+}
+
+/// `__uint(name, N)`: a pointer to an array of N elements.
+fn int_field(btf: &Btf<'_>, map: &str, field: &str, ty: u32) -> Result<u32, ReadError> {
+    let bad = || {
+        format!(
+            "map `{map}`: field `{field}` is not written `__uint({field}, N)` (a pointer to an \
+             array of N)"
+        )
+    };
+    let Some((_, Kind::Ptr { target })) = btf.resolved(ty) else {
+        return Err(bad());
+    };
+    match btf.get(*target).map(|t| &t.kind) {
+        Some(Kind::Array { nelems, .. }) => Ok(*nelems),
+        _ => Err(bad()),
+    }
+}
+
+/// `__type(key, T)`: a pointer to T; its id and size.
+fn type_field(btf: &Btf<'_>, map: &str, field: &str, ty: u32) -> Result<(u32, u32), ReadError> {
+    let Some((_, Kind::Ptr { target })) = btf.resolved(ty) else {
+        return Err(format!(
+            "map `{map}`: field `{field}` is not written `__type({field}, T)` (a pointer to T)"
+        ));
+    };
+    let size = btf.size_of(*target).ok_or_else(|| {
+        format!(
+            "map `{map}`: its {field} type `{}` has no size (or one past 4 GiB)",
+            btf.name(*target)
+        )
+    })?;
+    Ok((*target, size))
+}
+
+/// libbpf's `parse_btf_map_def`.
+fn parse_def(btf: &Btf<'_>, map: &str, ty: u32, inner: bool) -> Result<Def, ReadError> {
+    let Some((_, Kind::Struct { members, .. })) = btf.resolved(ty) else {
+        return Err(format!(
+            "map `{map}` is not a struct in `.maps`: declare maps as `struct {{ __uint(type, \
+             ...); ... }} {map} SEC(\".maps\");`"
+        ));
+    };
+    let mut def = Def::default();
+    for m in members {
+        let field = btf.string(m.name_off).unwrap_or_default();
+        let int = || int_field(btf, map, &field, m.target);
+        match field.as_str() {
+            "type" => def.map_type = int()?,
+            "max_entries" => def.max_entries = int()?,
+            "map_flags" => def.map_flags = int()?,
+            "numa_node" => def.numa_node = int()?,
+            "map_extra" => def.map_extra = u64::from(int()?),
+            // The loader pins every map in the object's own directory.
+            "pinning" => {
+                int()?;
+            }
+            "key_size" | "value_size" => {
+                let size = int()?;
+                let slot = if field == "key_size" {
+                    &mut def.key_size
+                } else {
+                    &mut def.value_size
+                };
+                if slot.is_some_and(|s| s != size) {
+                    return Err(format!(
+                        "map `{map}`: conflicting {field} {size} and {}",
+                        slot.unwrap_or_default()
+                    ));
+                }
+                *slot = Some(size);
+            }
+            "key" | "value" => {
+                let (id, size) = type_field(btf, map, &field, m.target)?;
+                let (slot, type_id) = if field == "key" {
+                    (&mut def.key_size, &mut def.key_type_id)
+                } else {
+                    (&mut def.value_size, &mut def.value_type_id)
+                };
+                if slot.is_some_and(|s| s != size) {
+                    return Err(format!(
+                        "map `{map}`: conflicting {field} size {size} and {}",
+                        slot.unwrap_or_default()
+                    ));
+                }
+                *slot = Some(size);
+                *type_id = id;
+            }
+            "values" if !inner => {
+                let elem = match btf.resolved(m.target) {
+                    Some((_, Kind::Array { elem, nelems: 0 })) => *elem,
+                    _ => {
+                        return Err(format!(
+                            "map `{map}`: `values` is not written `__array(values, ...)` (a \
+                             zero-sized array of pointers)"
+                        ))
+                    }
+                };
+                let Some((_, Kind::Ptr { target })) = btf.resolved(elem) else {
+                    return Err(format!("map `{map}`: `values` is not an array of pointers"));
+                };
+                match btf.resolved(*target) {
+                    Some((_, Kind::FuncProto)) => {}
+                    Some((id, Kind::Struct { .. })) => {
+                        let inner_name = format!("{map}.inner");
+                        let d = parse_def(btf, &inner_name, id, true)?;
+                        def.inner = Some(Box::new(model(inner_name, d)?));
+                    }
+                    _ => {
+                        return Err(format!(
+                            "map `{map}`: `values` must point to a map definition (a map of \
+                             maps) or a function prototype (a program array)"
+                        ))
+                    }
+                }
+                if def.value_size.is_some_and(|s| s != 4) {
+                    return Err(format!(
+                        "map `{map}`: a map of maps or program array holds 4-byte ids, not \
+                         values of {} bytes",
+                        def.value_size.unwrap_or_default()
+                    ));
+                }
+                def.value_size = Some(4);
+                def.values_at = Some(m.offset / 8);
+            }
+            _ => {
+                return Err(format!(
+                    "map `{map}` has field `{field}`, which libbpf does not know: use type, \
+                     key, value, key_size, value_size, max_entries, map_flags, numa_node, \
+                     map_extra, pinning{}",
+                    if inner { "" } else { " or values" }
+                ))
+            }
+        }
+    }
+    if def.numa_node != 0 {
+        return Err(format!(
+            "map `{map}` asks for NUMA node {}, which the table cannot carry",
+            def.numa_node
+        ));
+    }
+    let outer = matches!(
+        def.map_type,
+        BPF_MAP_TYPE_ARRAY_OF_MAPS | BPF_MAP_TYPE_HASH_OF_MAPS
+    );
+    if outer && def.inner.is_none() {
+        return Err(format!(
+            "map `{map}` is a map of maps without its inner map definition: declare it in the \
+             outer one, e.g. `__array(values, struct inner_map);`"
+        ));
+    }
+    if def.inner.is_some() && !outer {
+        return Err(format!(
+            "map `{map}` declares an inner map with `__array(values, struct ...)` but is not a \
+             map of maps (BPF_MAP_TYPE_ARRAY_OF_MAPS or BPF_MAP_TYPE_HASH_OF_MAPS)"
+        ));
+    }
+    if def.values_at.is_some() && def.inner.is_none() && def.map_type != BPF_MAP_TYPE_PROG_ARRAY {
+        return Err(format!(
+            "map `{map}` lists program slots in `values` but is not a program array \
+             (BPF_MAP_TYPE_PROG_ARRAY)"
+        ));
+    }
+    Ok(def)
+}
+
+fn model(name: String, def: Def) -> Result<MapModel, ReadError> {
+    Ok(MapModel {
+        name,
+        internal: false,
+        map_type: def.map_type,
+        key_size: def.key_size.unwrap_or(0),
+        value_size: def.value_size.unwrap_or(0),
+        max_entries: def.max_entries,
+        map_flags: def.map_flags,
+        map_extra: def.map_extra,
+        btf_key_type_id: def.key_type_id,
+        btf_value_type_id: def.value_type_id,
+        initial_value: None,
+        freeze: false,
+        inner: def.inner,
+        slots: Vec::new(),
+        kconfig: Vec::new(),
+    })
+}
+
+/// Whether a data section's maps can be mmapped: libbpf 1.5's `map_is_mmapable`, a
+/// section with at least one variable that is not static.
+fn mmapable(btf: Option<&Btf<'_>>, elf: &Elf<'_>, section: &str) -> bool {
+    let Some((_, entries)) = btf.and_then(|b| b.datasec(section)) else {
+        return false;
+    };
+    let btf = btf.expect("a DATASEC came from it");
+    entries
+        .iter()
+        .any(|e| match btf.get(e.target).map(|t| &t.kind) {
+            Some(Kind::Var { linkage: 1, .. }) => {
+                elf.variable(&btf.name(e.target)).is_none_or(|s| !s.hidden)
+            }
+            _ => false,
+        })
+}
+
+/// Every map of the object, sorted by name (instructions refer to them by index).
+pub fn read(
+    elf: &Elf<'_>,
+    btf: Option<&Btf<'_>>,
+    kconfig: &Kconfig,
+) -> Result<Vec<MapModel>, ReadError> {
+    let mut maps = Vec::new();
+    for section in &elf.sections {
+        match section.role {
+            Role::LegacyMaps if section.size > 0 => {
+                return Err(format!(
+                    "section `{}` holds legacy map definitions (`struct bpf_map_def` in \
+                     SEC(\"maps\")), which libbpf 1.0 dropped too: declare BTF-defined maps in \
+                     SEC(\".maps\")",
+                    section.name
+                ))
+            }
+            Role::StructOps if section.size > 0 => {
+                return Err(format!(
+                    "section `{}` declares struct_ops maps, which bpf-preload does not load yet",
+                    section.name
+                ))
+            }
+            Role::Maps => {
+                let Some(btf) = btf else {
+                    return Err(
+                        "the object declares maps in SEC(\".maps\") but has no BTF, which \
+                         describes them: compile with `-g`"
+                            .into(),
+                    );
+                };
+                let Some((_, entries)) = btf.datasec(".maps") else {
+                    continue;
+                };
+                for e in entries {
+                    let name = btf.name(e.target);
+                    let Some(Kind::Var { target, .. }) = btf.get(e.target).map(|t| &t.kind) else {
+                        continue;
+                    };
+                    let def = parse_def(btf, &name, *target, false)?;
+                    let values_at = def.values_at;
+                    let mut map = model(name.clone(), def)?;
+                    if let Some(values_at) = values_at {
+                        map.slots = slots(elf, section.index, &name, values_at, &map)?;
+                    }
+                    maps.push(map);
+                }
+            }
+            role if role.is_data() && section.size > 0 => {
+                let name = section.name.clone();
+                let Ok(value_size) = u32::try_from(section.size) else {
+                    return Err(format!("section `{name}` is larger than 4 GiB"));
+                };
+                let rodata = role == Role::Rodata;
+                let mut map_flags = if rodata { BPF_F_RDONLY_PROG } else { 0 };
+                if mmapable(btf, elf, &name) {
+                    map_flags |= BPF_F_MMAPABLE;
+                }
+                let initial_value = (role != Role::Bss && section.data.iter().any(|&b| b != 0))
+                    .then(|| section.data.to_vec());
+                maps.push(MapModel {
+                    btf_value_type_id: btf.and_then(|b| b.datasec(&name)).map_or(0, |d| d.0),
+                    name,
+                    internal: true,
+                    map_type: BPF_MAP_TYPE_ARRAY,
+                    key_size: 4,
+                    value_size,
+                    max_entries: 1,
+                    map_flags,
+                    map_extra: 0,
+                    btf_key_type_id: 0,
+                    initial_value,
+                    freeze: rodata,
+                    inner: None,
+                    slots: Vec::new(),
+                    kconfig: Vec::new(),
+                });
+            }
+            _ => {}
+        }
+    }
+    if !kconfig.vars.is_empty() {
+        maps.push(MapModel {
+            name: ".kconfig".into(),
+            internal: true,
+            map_type: BPF_MAP_TYPE_ARRAY,
+            key_size: 4,
+            value_size: kconfig.size,
+            max_entries: 1,
+            map_flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE,
+            map_extra: 0,
+            btf_key_type_id: 0,
+            btf_value_type_id: btf.and_then(|b| b.datasec(".kconfig")).map_or(0, |d| d.0),
+            initial_value: None,
+            freeze: true,
+            inner: None,
+            slots: Vec::new(),
+            kconfig: kconfig.vars.clone(),
+        });
+    }
+    maps.sort_by(|a, b| a.name.cmp(&b.name));
+    for pair in maps.windows(2) {
+        if pair[0].name == pair[1].name {
+            return Err(format!(
+                "two maps are named `{}`: map names must be unique",
+                pair[0].name
+            ));
+        }
+    }
+    Ok(maps)
+}
+
+/// The slots `.values = { [i] = &x }` initialises: relocations in `.maps` that fall
+/// in `map`'s `values` array, each naming a map (a map of maps) or a program (a
+/// program array), as libbpf's `bpf_object__collect_map_relos`.
+fn slots(
+    elf: &Elf<'_>,
+    maps_section: usize,
+    map: &str,
+    values_at: u32,
+    model: &MapModel,
+) -> Result<Vec<Slot>, ReadError> {
+    let Some(section) = elf.section(maps_section) else {
+        return Ok(Vec::new());
+    };
+    let Some(var) = elf.symbols_in(maps_section).find(|s| s.name == map) else {
+        return Ok(Vec::new());
+    };
+    let start = var.value + u64::from(values_at);
+    let end = var.value + var.size.max(u64::from(values_at));
+    let mut out = Vec::new();
+    for (&offset, rel) in section.relocations.range(start..end.max(start)) {
+        if (offset - start) % 8 != 0 {
+            return Err(format!(
+                "map `{map}`: a `values` initialiser at byte {offset} of `.maps` is not on a \
+                 slot"
+            ));
+        }
+        let index = ((offset - start) / 8) as u32;
+        if index >= model.max_entries {
+            return Err(format!(
+                "map `{map}` initialises slot {index}, past its max_entries {}",
+                model.max_entries
+            ));
+        }
+        let Some(target) = elf.symbol(rel.symbol) else {
+            continue;
+        };
+        let Place::Section(s) = target.place else {
+            return Err(format!(
+                "map `{map}`: slot {index} refers to `{}`, which the object does not define",
+                target.name
+            ));
+        };
+        let role = elf.section(s).map(|s| s.role);
+        let slot = match (model.inner.is_some(), role) {
+            (true, Some(Role::Maps)) => SlotTarget::Map(target.name.clone()),
+            (false, Some(Role::Program)) => SlotTarget::Program(target.name.clone()),
+            _ => {
+                return Err(format!(
+                    "map `{map}`: slot {index} refers to `{}`, which is not a {}",
+                    target.name,
+                    if model.inner.is_some() {
+                        "map of `.maps`"
+                    } else {
+                        "program"
+                    }
+                ))
+            }
+        };
+        out.push(Slot {
+            index,
+            target: slot,
+        });
+    }
+    Ok(out)
+}
