@@ -521,3 +521,55 @@ fn tables(rows: &BTreeMap<String, Row>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_group_without_names_but_with_sections_and_externs() {
+        assert_eq!(
+            cause_group(
+                "refused: `selftests/a.bpf.o`: map `events` (BPF_MAP_TYPE_PERF_EVENT_ARRAY) \
+                 has max_entries 0"
+            ),
+            "refused: map `…` (BPF_MAP_TYPE_PERF_EVENT_ARRAY) has max_entries 0"
+        );
+        assert_eq!(
+            cause_group("refused: `x.bpf.o`: program section `tc` is not supported"),
+            "refused: program section `tc` is not supported"
+        );
+        assert_eq!(
+            cause_group("load error: loading program `p` (BPF_PROG_LOAD): EPERM"),
+            "load error: loading program `…` (BPF_PROG_LOAD): EPERM"
+        );
+    }
+
+    #[test]
+    fn libbpf_names_are_backquoted_but_apostrophes_stay() {
+        assert_eq!(
+            backquote_names("prog 'p': can't pin program that wasn't loaded"),
+            "prog `p`: can't pin program that wasn't loaded"
+        );
+    }
+
+    #[test]
+    fn map_names_group_without_the_object_prefix() {
+        assert_eq!(
+            difference_group("map filetop.bss: flags 0x400 vs 0x0 (libbpf vs ours)"),
+            "map .bss: flags 0x400 vs 0x0 (libbpf vs ours)"
+        );
+    }
+
+    #[test]
+    fn rows_survive_the_results_file() {
+        let row = Row {
+            source: "selftests/a.c".into(),
+            libbpf: LOADED.into(),
+            ours: "load error: creating map `m` (BPF_MAP_CREATE): EINVAL".into(),
+            differences: "-".into(),
+        };
+        let rows = BTreeMap::from([(row.source.clone(), row.clone())]);
+        assert_eq!(parse_rows(&format_rows(&rows)), rows);
+    }
+}

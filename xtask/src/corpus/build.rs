@@ -464,3 +464,48 @@ fn selftests(src: &Path, dir: &Path) -> Result<Vec<Entry>> {
     );
     Ok(entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carves_each_embedded_object_whole() {
+        let object = fs::read(root().join("examples/iterators/bpf/iterators.bpf.o")).unwrap();
+        assert_eq!(elf_size(&object), Some(object.len()));
+        // A binary with two skeletons, and an ELF magic that is not a BPF object.
+        let mut binary = b"\x7fELF not an object".to_vec();
+        binary.extend(&object);
+        binary.extend(b"padding between the two");
+        binary.extend(&object);
+        binary.extend(b"\x7fELF");
+        assert_eq!(carve(&binary), [&object[..], &object[..]]);
+    }
+
+    #[test]
+    fn a_truncated_object_is_not_carved() {
+        let object = fs::read(root().join("examples/iterators/bpf/iterators.bpf.o")).unwrap();
+        assert_eq!(elf_size(&object[..object.len() - 1]), None);
+        assert!(carve(&object[..object.len() - 1]).is_empty());
+    }
+
+    #[test]
+    fn entries_survive_the_cache_file() {
+        let entries = vec![
+            Entry {
+                source: "selftests/a.c".into(),
+                name: "a".into(),
+                krate: "st_a".into(),
+                object: Ok("/x/a.bpf.o".into()),
+            },
+            Entry {
+                source: "selftests/b.c".into(),
+                name: "b".into(),
+                krate: "st_b".into(),
+                object: Err("b.c:1:2: error: no member named 'x'".into()),
+            },
+        ];
+        let back = parse_entries(&format_entries(&entries));
+        assert_eq!(format!("{back:?}"), format!("{entries:?}"));
+    }
+}

@@ -136,7 +136,8 @@ fn first_line(message: &str) -> String {
     line.replace(&format!("{objects}/"), "").replace('\t', " ")
 }
 
-/// The binaries of `krates`, statically linked for `target` (for an initramfs), in the
+/// The binaries of `krates`, statically linked for `target` and without debug info
+/// (for an initramfs: smaller, faster to boot), in the
 /// directory returned.
 pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
     let dir = corpus_dir().join("crates");
@@ -147,7 +148,10 @@ pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
             .args(["build", "--quiet", "--target", target])
             .env("CARGO_TARGET_DIR", &target_dir)
             .env_remove("RUSTFLAGS")
-            .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static");
+            .env(
+                "CARGO_ENCODED_RUSTFLAGS",
+                "-Ctarget-feature=+crt-static\x1f-Cstrip=debuginfo",
+            );
         for krate in krates {
             cmd.args(["-p", krate]);
         }

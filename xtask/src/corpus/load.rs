@@ -298,14 +298,18 @@ fn inspect(ids: &Ids, scratch: &Path) -> Result<Loaded> {
     Ok(loaded)
 }
 
-/// Raw instructions, with map ids (which differ between any two loads) replaced by
-/// the maps' names and the addresses of callbacks (which depend on where the JIT put
-/// them) by zero.
+/// Raw instructions, one entry per instruction slot (so that indices are bpftool's),
+/// with what differs between any two loads of the same object taken out: map ids
+/// become the maps' names, and the addresses of callbacks (where the JIT put them) and
+/// of kernel objects the verifier points the program at (a kptr's record, say) zero.
 fn normalise(raw: &[u8], maps: &BTreeMap<u64, String>) -> Vec<Insn> {
     const LD_IMM64: u8 = 0x18;
     const PSEUDO_MAP_FD: u8 = 1;
     const PSEUDO_MAP_VALUE: u8 = 2;
     const PSEUDO_FUNC: u8 = 4;
+    /// The start of the kernel's half of the address space on x86-64.
+    const KERNEL_ADDRESSES: u64 = 0xffff_8000_0000_0000;
+    const LOW_HALF: u64 = 0xffff_ffff;
     let words: Vec<u64> = raw
         .chunks_exact(8)
         .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
@@ -316,31 +320,29 @@ fn normalise(raw: &[u8], maps: &BTreeMap<u64, String>) -> Vec<Insn> {
         let w = words[i];
         let (code, regs) = (w as u8, (w >> 8) as u8);
         let src = regs >> 4;
-        let imm = (w >> 32) as u32;
         if code == LD_IMM64 && i + 1 < words.len() {
-            let next_imm = (words[i + 1] >> 32) as i32;
-            match src {
-                PSEUDO_MAP_FD | PSEUDO_MAP_VALUE => {
-                    let map = maps
+            let next = words[i + 1];
+            let imm = (w >> 32) as u32;
+            let value = u64::from(imm) | (next & !LOW_HALF);
+            let first = match src {
+                PSEUDO_MAP_FD | PSEUDO_MAP_VALUE => Some(Insn::Map {
+                    regs,
+                    map: maps
                         .get(&u64::from(imm))
                         .cloned()
-                        .unwrap_or_else(|| format!("<map id not loaded by this side: {imm}>"));
-                    out.push(Insn::Map {
-                        regs,
-                        map,
-                        value: src == PSEUDO_MAP_VALUE,
-                        offset: next_imm,
-                    });
-                    i += 2;
-                    continue;
-                }
-                PSEUDO_FUNC => {
-                    out.push(Insn::Raw(w & 0xffff_ffff));
-                    out.push(Insn::Raw(words[i + 1] & 0xffff_ffff));
-                    i += 2;
-                    continue;
-                }
-                _ => {}
+                        .unwrap_or_else(|| format!("<map id not loaded by this side: {imm}>")),
+                    value: src == PSEUDO_MAP_VALUE,
+                    offset: (next >> 32) as i32,
+                }),
+                PSEUDO_FUNC => Some(Insn::Raw(w & LOW_HALF)),
+                0 if value >= KERNEL_ADDRESSES => Some(Insn::Raw(w & LOW_HALF)),
+                _ => None,
+            };
+            if let Some(first) = first {
+                out.push(first);
+                out.push(Insn::Raw(next & LOW_HALF));
+                i += 2;
+                continue;
             }
         }
         out.push(Insn::Raw(w));
@@ -422,4 +424,148 @@ pub fn differences(libbpf: &Loaded, ours: &Loaded) -> Vec<String> {
         }
     }
     diffs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
+        let mut b = [0; 8];
+        b[0] = code;
+        b[1] = dst | (src << 4);
+        b[2..4].copy_from_slice(&off.to_le_bytes());
+        b[4..].copy_from_slice(&imm.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn map_ids_become_names_and_callback_addresses_zero() {
+        let raw: Vec<u8> = [
+            insn(0x18, 1, 1, 0, 42), // r1 = map id 42
+            insn(0, 0, 0, 0, 0),
+            insn(0x18, 2, 2, 0, 7), // r2 = &map id 7 + 16
+            insn(0, 0, 0, 0, 16),
+            insn(0x18, 3, 4, 0, 0x1234), // r3 = callback at some address
+            insn(0, 0, 0, 0, 0x5678),
+            insn(0x95, 0, 0, 0, 0), // exit
+        ]
+        .concat();
+        let maps = BTreeMap::from([(42, "counts".to_string()), (7, "x.bss".to_string())]);
+        let insns = normalise(&raw, &maps);
+        assert_eq!(insns.len(), 7, "one entry per instruction slot");
+        assert_eq!(
+            [&insns[0], &insns[2]],
+            [
+                &Insn::Map {
+                    regs: 0x11,
+                    map: "counts".into(),
+                    value: false,
+                    offset: 0
+                },
+                &Insn::Map {
+                    regs: 0x22,
+                    map: "x.bss".into(),
+                    value: true,
+                    offset: 16
+                },
+            ]
+        );
+        assert_eq!(insns[4], Insn::Raw(0x4318));
+        assert_eq!(insns[5], Insn::Raw(0));
+        assert_eq!(insns[6], Insn::Raw(0x95));
+        // Another load of the same program: other ids, same instructions.
+        let other = BTreeMap::from([(43, "counts".to_string()), (8, "x.bss".to_string())]);
+        let again: Vec<u8> = raw
+            .chunks(8)
+            .enumerate()
+            .flat_map(|(i, c)| match i {
+                0 => insn(0x18, 1, 1, 0, 43).to_vec(),
+                2 => insn(0x18, 2, 2, 0, 8).to_vec(),
+                4 => insn(0x18, 3, 4, 0, 0x9999).to_vec(),
+                _ => c.to_vec(),
+            })
+            .collect();
+        assert_eq!(normalise(&again, &other), insns);
+    }
+
+    #[test]
+    fn kernel_addresses_are_left_out_but_constants_stay() {
+        let load = |value: u64| {
+            [
+                insn(0x18, 2, 0, 0, value as u32 as i32),
+                insn(0, 0, 0, 0, (value >> 32) as u32 as i32),
+            ]
+            .concat()
+        };
+        let maps = BTreeMap::new();
+        assert_eq!(
+            normalise(&load(0xffff_8882_4cd8_32a8), &maps),
+            normalise(&load(0xffff_8881_7409_8f28), &maps)
+        );
+        assert_ne!(normalise(&load(7), &maps), normalise(&load(8), &maps));
+    }
+
+    #[test]
+    fn libbpf_cause_is_its_first_failure_outside_the_verifier_log() {
+        let log = "\
+libbpf: Error in bpf_create_map_xattr(start):Invalid argument(-22). Retrying without BTF.
+libbpf: prog 'x': BPF program load failed: Invalid argument
+libbpf: prog 'x': -- BEGIN PROG LOAD LOG --
+0: R1 invalid mem access 'scalar'
+libbpf: prog 'x': -- END PROG LOAD LOG --
+libbpf: prog 'x': failed to load: -22
+libbpf: failed to load object '/tmp/corpus-libbpf-AbC123/o.bpf.o'
+Error: failed to load object file
+";
+        assert_eq!(
+            libbpf_cause(log),
+            "prog 'x': BPF program load failed: Invalid argument"
+        );
+        assert_eq!(
+            libbpf_cause("libbpf: failed to mkdir /tmp/corpus-libbpf-AbC123/maps/m: ENOENT\n"),
+            "failed to mkdir <bpffs>/maps/m: ENOENT"
+        );
+        assert_eq!(
+            libbpf_cause("Error: failed to open object file\n"),
+            "Error: failed to open object file"
+        );
+    }
+
+    #[test]
+    fn differences_name_what_differs() {
+        let map = |flags| MapDef {
+            map_type: "array".into(),
+            key_size: 4,
+            value_size: 8,
+            max_entries: 1,
+            flags,
+        };
+        let program = |insns: Vec<Insn>| Program {
+            prog_type: "tracing".into(),
+            insns,
+        };
+        let libbpf = Loaded {
+            programs: BTreeMap::from([
+                ("a".to_string(), program(vec![Insn::Raw(1), Insn::Raw(2)])),
+                ("b".to_string(), program(vec![])),
+            ]),
+            maps: BTreeMap::from([("o.bss".to_string(), map(0x400))]),
+            ids: Vec::new(),
+        };
+        let ours = Loaded {
+            programs: BTreeMap::from([("a".to_string(), program(vec![Insn::Raw(1)]))]),
+            maps: BTreeMap::from([("o.bss".to_string(), map(0))]),
+            ids: Vec::new(),
+        };
+        assert_eq!(
+            differences(&libbpf, &ours),
+            [
+                "programs only libbpf loads: b",
+                "program a: translated instructions differ (2 vs 1 insns, first at #1)",
+                "map o.bss: flags 0x400 vs 0x0 (libbpf vs ours)",
+            ]
+        );
+        assert!(differences(&libbpf, &libbpf).is_empty());
+    }
 }

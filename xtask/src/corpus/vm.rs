@@ -147,7 +147,7 @@ pub fn run(host: &BTreeMap<String, Row>, jobs: &[Job]) -> Result<BTreeMap<String
         .collect())
 }
 
-/// xtask itself, statically linked, for the initramfs.
+/// xtask itself, statically linked and without debug info, for the initramfs.
 fn static_harness() -> Result<PathBuf> {
     let target_dir = corpus_dir().join("static-xtask");
     run_cmd(
@@ -156,7 +156,10 @@ fn static_harness() -> Result<PathBuf> {
             .args(["build", "--quiet", "-p", "xtask", "--target", TARGET])
             .env("CARGO_TARGET_DIR", &target_dir)
             .env_remove("RUSTFLAGS")
-            .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static"),
+            .env(
+                "CARGO_ENCODED_RUSTFLAGS",
+                "-Ctarget-feature=+crt-static\x1f-Cstrip=debuginfo",
+            ),
     )?;
     Ok(target_dir.join(TARGET).join("debug/xtask"))
 }
