@@ -2,6 +2,7 @@
 
 mod bench;
 mod bpf;
+mod corpus;
 mod demo;
 mod fixtures;
 mod kernel;
@@ -85,6 +86,18 @@ enum Command {
     /// Boot Debian's stock kernels in QEMU with the example modules and run the
     /// scenarios inside; prints a table of scenarios x kernels.
     VmTest(vm::Args),
+    /// Build the corpus of real-world objects (the 6.12 kernel's iterators, libbpf-tools'
+    /// objects, kernel selftests), load each with libbpf and with bpf-preload, compare,
+    /// and check against tests/corpus/results.tsv (root).
+    Corpus(corpus::Args),
+    /// Inside the corpus VM: load the objects of LIST on both sides and print one
+    /// result line per object (run by tests/corpus/vm.sh).
+    #[command(hide = true)]
+    CorpusGuest {
+        list: std::path::PathBuf,
+        /// The libbpf side's script (tests/corpus/libbpf-load.sh).
+        script: std::path::PathBuf,
+    },
     /// Run every test tier: formatting, lints, objects up to date, host tests, and
     /// the real-kernel tests.
     Test,
@@ -114,6 +127,8 @@ fn main() -> Result<()> {
         }),
         Command::VmTest(args) => vm::run(&args).map(drop),
         Command::Bench(args) => bench::run(&args),
+        Command::Corpus(args) => corpus::run(&args).map(drop),
+        Command::CorpusGuest { list, script } => corpus::guest(&list, &script),
         Command::Fixtures { check } => fixtures::run(check),
         Command::Kernel { out, boot_test } => kernel::run(out, boot_test).map(drop),
     }

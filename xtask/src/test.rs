@@ -1,6 +1,6 @@
 //! `cargo xtask test`: every tier, in order (host, real kernel from user space, the
-//! patched kernel and modules in QEMU), stopping at the first failure, and one
-//! closing line with the number of tests that ran.
+//! patched kernel and modules in QEMU, real-world objects against libbpf), stopping
+//! at the first failure, and one closing line with the number of tests that ran.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -70,6 +70,11 @@ pub fn run() -> Result<()> {
          cargo xtask vm-test",
     );
     passed += crate::vm::run(&crate::vm::Args::default())? as u64;
+    step(
+        "tier 4 (real-world objects loaded by libbpf and by us, checked against \
+         tests/corpus/results.tsv): cargo xtask corpus",
+    );
+    passed += crate::corpus::tier()? as u64;
     println!("\nall tiers: {passed} passed, 0 failed");
     Ok(())
 }

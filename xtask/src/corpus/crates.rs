@@ -1,0 +1,161 @@
+//! Our side's binaries: one generated crate per object in `target/corpus/crates/`,
+//! outside the workspace, all built by one `cargo build --keep-going`. A crate that does
+//! not compile is an object `#[bpf_preload]` refuses; its first error is the cause.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use super::build::{corpus_dir, Entry};
+use crate::setup::root;
+
+/// Each crate's binary, or the message `#[bpf_preload]` (or rustc) refused it with.
+pub type Binaries = BTreeMap<String, Result<PathBuf, String>>;
+
+fn template(name: &str) -> Result<String> {
+    let path = root().join("tests/corpus/template").join(name);
+    fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Writes only what changed, so that cargo rebuilds only what changed.
+fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+    if fs::read_to_string(path).ok().as_deref() != Some(text) {
+        fs::create_dir_all(path.parent().unwrap())?;
+        fs::write(path, text)?;
+    }
+    Ok(())
+}
+
+pub fn build(entries: &[Entry]) -> Result<Binaries> {
+    let dir = corpus_dir().join("crates");
+    let objects: Vec<(&Entry, &PathBuf)> = entries
+        .iter()
+        .filter_map(|e| e.object.as_ref().ok().map(|o| (e, o)))
+        .collect();
+    let members: Vec<String> = objects
+        .iter()
+        .map(|(e, _)| format!("\"{}\"", e.krate))
+        .collect();
+    write_if_changed(
+        &dir.join("Cargo.toml"),
+        &template("workspace.toml")?.replace("@MEMBERS@", &members.join(", ")),
+    )?;
+    // The repository's lock file, so that the crates build with the same dependencies.
+    if !dir.join("Cargo.lock").exists() {
+        fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock"))?;
+    }
+    let manifest = template("crate.toml")?
+        .replace(
+            "@RUNTIME@",
+            &root().join("preload-runtime").display().to_string(),
+        )
+        .replace(
+            "@PROBE@",
+            &root().join("tests/corpus/probe").display().to_string(),
+        );
+    let main = template("main.rs")?;
+    for (entry, object) in &objects {
+        let crate_dir = dir.join(&entry.krate);
+        write_if_changed(
+            &crate_dir.join("Cargo.toml"),
+            &manifest.replace("@CRATE@", &entry.krate),
+        )?;
+        write_if_changed(
+            &crate_dir.join("src/main.rs"),
+            &main
+                .replace("@SOURCE@", &entry.source)
+                .replace("@OBJ@", &object.display().to_string())
+                .replace("@NAME@", &entry.name),
+        )?;
+    }
+    println!(
+        "corpus: building {} crates in {} (cargo build --keep-going)",
+        objects.len(),
+        dir.display()
+    );
+    let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&dir)
+        .args(["build", "--keep-going", "--message-format=json", "--bins"])
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("RUSTFLAGS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("running cargo build for the corpus crates")?;
+    let mut binaries = Binaries::new();
+    let stdout = child.stdout.take().context("piped stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let Ok(json) = serde_json::from_str::<Value>(&line?) else {
+            continue;
+        };
+        let Some(krate) = json["target"]["name"].as_str() else {
+            continue;
+        };
+        match json["reason"].as_str() {
+            Some("compiler-artifact") => {
+                if let Some(exe) = json["executable"].as_str() {
+                    binaries.insert(krate.to_string(), Ok(exe.into()));
+                }
+            }
+            Some("compiler-message") if json["message"]["level"] == "error" => {
+                let message = json["message"]["message"].as_str().unwrap_or("error");
+                binaries
+                    .entry(krate.to_string())
+                    .or_insert_with(|| Err(first_line(message)));
+            }
+            _ => {}
+        }
+    }
+    // A failed crate fails the build; that is a result, not an error.
+    child.wait()?;
+    for (entry, _) in &objects {
+        binaries
+            .entry(entry.krate.clone())
+            .or_insert_with(|| Err("did not build (no message from rustc)".into()));
+    }
+    let built = binaries.values().filter(|b| b.is_ok()).count();
+    println!(
+        "corpus: {built} of {} crates built, {} refused",
+        objects.len(),
+        objects.len() - built
+    );
+    Ok(binaries)
+}
+
+/// A message on one line, without the object's absolute path.
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or(message);
+    // The list of every section the macro knows is the same in every such message.
+    let line = line.split("; supported sections:").next().unwrap_or(line);
+    let objects = corpus_dir().join("objects").display().to_string();
+    line.replace(&format!("{objects}/"), "").replace('\t', " ")
+}
+
+/// The binaries of `krates`, statically linked for `target` and without debug info
+/// (for an initramfs: smaller, faster to boot), in the
+/// directory returned.
+pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
+    let dir = corpus_dir().join("crates");
+    let target_dir = dir.join("target-static");
+    if !krates.is_empty() {
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.current_dir(&dir)
+            .args(["build", "--quiet", "--target", target])
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env_remove("RUSTFLAGS")
+            .env(
+                "CARGO_ENCODED_RUSTFLAGS",
+                "-Ctarget-feature=+crt-static\x1f-Cstrip=debuginfo",
+            );
+        for krate in krates {
+            cmd.args(["-p", krate]);
+        }
+        crate::setup::run(&mut cmd)?;
+    }
+    Ok(target_dir.join(target).join("debug"))
+}
