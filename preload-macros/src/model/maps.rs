@@ -217,23 +217,6 @@ fn model(name: String, def: Def) -> Result<MapModel, ReadError> {
     })
 }
 
-/// Whether a data section's maps can be mmapped: libbpf 1.5's `map_is_mmapable`, a
-/// section with at least one variable that is not static.
-fn mmapable(btf: Option<&Btf<'_>>, elf: &Elf<'_>, section: &str) -> bool {
-    let Some((_, entries)) = btf.and_then(|b| b.datasec(section)) else {
-        return false;
-    };
-    let btf = btf.expect("a DATASEC came from it");
-    entries
-        .iter()
-        .any(|e| match btf.get(e.target).map(|t| &t.kind) {
-            Some(Kind::Var { linkage: 1, .. }) => {
-                elf.variable(&btf.name(e.target)).is_none_or(|s| !s.hidden)
-            }
-            _ => false,
-        })
-}
-
 /// Every map of the object, sorted by name (instructions refer to them by index).
 pub fn read(
     elf: &Elf<'_>,
@@ -288,9 +271,11 @@ pub fn read(
                     return Err(format!("section `{name}` is larger than 4 GiB"));
                 };
                 let rodata = role == Role::Rodata;
-                let mut map_flags = if rodata { BPF_F_RDONLY_PROG } else { 0 };
-                if mmapable(btf, elf, &name) {
-                    map_flags |= BPF_F_MMAPABLE;
+                // Mmapable, as Debian's libbpf (1.1) makes every global-data map (1.5
+                // leaves out sections with only static variables).
+                let mut map_flags = BPF_F_MMAPABLE;
+                if rodata {
+                    map_flags |= BPF_F_RDONLY_PROG;
                 }
                 let initial_value = (role != Role::Bss && section.data.iter().any(|&b| b != 0))
                     .then(|| section.data.to_vec());
