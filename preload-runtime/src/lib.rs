@@ -11,6 +11,7 @@ pub mod abi;
 mod assert;
 pub mod backend;
 pub mod btf;
+pub mod describe;
 pub mod errno;
 pub mod error;
 pub mod fault;
