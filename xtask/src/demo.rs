@@ -116,6 +116,7 @@ pub fn run(patched: bool) -> Result<()> {
         cmdline: cmdline.into(),
         files,
         script: script.into(),
+        media: None,
     };
     let outcome = vm::boot(&run, &root().join("target/demo"), Duration::from_secs(180))?;
     let log = &outcome.log;
