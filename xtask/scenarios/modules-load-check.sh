@@ -11,10 +11,12 @@ verdict() {
 }
 echo "--- /etc/modules-load.d/my_guard.conf"
 cat /etc/modules-load.d/my_guard.conf
-echo "--- journalctl -b -u systemd-modules-load"
-journalctl -b -u systemd-modules-load --no-pager -o short-monotonic
-journalctl -b -u systemd-modules-load -o cat | grep -q "Inserted module 'my_guard'" ||
-	verdict FAIL "systemd-modules-load did not insert my_guard: $(journalctl -b -u systemd-modules-load -o cat | tail -2)"
+echo "--- journalctl -b | grep -e systemd-modules-load -e my_guard"
+journalctl -b --no-pager -o short-monotonic | grep -e systemd-modules-load -e my_guard
+echo "--- grep my_guard /proc/modules"
+grep my_guard /proc/modules
+journalctl -b -o cat SYSLOG_IDENTIFIER=systemd-modules-load | grep -q "Inserted module 'my_guard'" ||
+	verdict FAIL "systemd-modules-load did not insert my_guard: $(journalctl -b -o cat SYSLOG_IDENTIFIER=systemd-modules-load | tail -2)"
 line=$(dmesg | grep 'my_guard: loaded' | tail -1)
 echo "$line"
 t=$(echo "$line" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
