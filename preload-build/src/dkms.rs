@@ -31,8 +31,8 @@ pub struct Tree {
     pub shipped: Vec<(Codegen, Vec<String>)>,
 }
 
-/// Writes the DKMS tree of `krate` into `out` [default:
-/// `<target>/bpf-preload/dkms/<name>-<version>/`], with one Rust object for each
+/// Writes the DKMS tree of `krate` into `out` (default:
+/// `<target>/bpf-preload/dkms/<name>-<version>/`), with one Rust object for each
 /// distinct flag set of `kernels`.
 pub fn tree(
     krate: &Crate,

@@ -1,5 +1,7 @@
 //! `cargo bpf-preload`: a crate using bpf-preload into a kernel module, onto every
 //! boot, and into DKMS. Run `cargo bpf-preload --help`.
+// The doc comments below are clap's help text, written for a terminal (`<DIR>`).
+#![allow(rustdoc::invalid_html_tags)]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

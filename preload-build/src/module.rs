@@ -36,8 +36,8 @@ const DESCRIBE_RS: &str = include_str!("../templates/module/describe.rs");
 /// How to build a module.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Directory for `<name>.ko` [default: `<target>/bpf-preload/<release>/`, with
-    /// `unloadable/` for unloadable modules].
+    /// Directory for `<name>.ko` (default: `<target>/bpf-preload/<release>/`, with
+    /// `unloadable/` for unloadable modules).
     pub out: Option<PathBuf>,
     /// Private key and certificate for the kernel's `scripts/sign-file`.
     pub sign: Option<(PathBuf, PathBuf)>,
@@ -193,7 +193,7 @@ fn generate(krate: &Crate) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// What the module will do, in the runtime's words ([`bpf_preload::describe`] over
+/// What the module will do, in the runtime's words (`bpf_preload::describe` over
 /// the crate's real table, in a small host program), for a stock kernel or (`seed`)
 /// the preload series.
 pub fn describe(krate: &Crate, seed: bool) -> Result<Vec<String>> {

@@ -59,7 +59,9 @@ echo DEMO-END
 "#;
 
 pub fn run(patched: bool) -> Result<()> {
-    println!("==> checking what the demo needs (QEMU, busybox, Debian's kernel and headers)");
+    println!(
+        "==> checking what the demo needs (QEMU, busybox, Debian's kernel and headers, rust-src)"
+    );
     vm::prerequisites()?;
     let kernel = if patched {
         println!("==> the patched kernel of kernel/ (built once, 10 minutes or more; then cached)");

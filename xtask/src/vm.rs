@@ -821,6 +821,7 @@ fn has_pvh_note(elf: &[u8]) -> bool {
 const BUSYBOX: &str = "/bin/busybox";
 
 pub fn prerequisites() -> Result<()> {
+    crate::setup::ensure_rust_src()?;
     ensure_packages(
         &["qemu-system-x86", "busybox-static"],
         "booting kernels in QEMU",
