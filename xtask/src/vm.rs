@@ -1302,8 +1302,28 @@ fn kernels(filters: &[String]) -> Result<Vec<VmKernel>> {
     Ok(kernels)
 }
 
+impl Args {
+    /// These scenarios on the kernels matching these filters, `jobs` VMs at a time.
+    pub fn only(scenarios: &[&str], kernels: &[&str], jobs: usize, timeout: u64) -> Self {
+        Self {
+            kernels: kernels.iter().map(|s| s.to_string()).collect(),
+            scenarios: scenarios.iter().map(|s| s.to_string()).collect(),
+            timeout,
+            jobs: Some(jobs),
+        }
+    }
+}
+
+/// One cell of the table: scenario, kernel release, and its verdict's detail.
+pub type Cell = (String, String, String);
+
 /// Returns the number of scenario runs, all passed.
 pub fn run(args: &Args) -> Result<usize> {
+    run_cells(args).map(|cells| cells.len())
+}
+
+/// Runs the scenarios and prints the table; returns every cell, all passed.
+pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
     prerequisites()?;
     let mut scenarios = scenarios();
     if !args.scenarios.is_empty() {
@@ -1513,7 +1533,12 @@ pub fn run(args: &Args) -> Result<usize> {
     if failed > 0 {
         bail!("{failed} scenario run(s) failed");
     }
-    Ok(runs.len())
+    Ok(details
+        .into_iter()
+        .map(|(scenario, release, _, detail, _)| {
+            (scenario.to_string(), release.to_string(), detail)
+        })
+        .collect())
 }
 
 fn names(scenarios: &[Scenario]) -> String {
