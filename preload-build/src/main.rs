@@ -153,7 +153,15 @@ fn open(krate: &CrateArg) -> Result<Crate> {
 }
 
 fn kernel(kdir: Option<&Path>) -> Result<KernelTree> {
-    let (dir, why) = find_kdir(kdir)?;
+    kernel_because(kdir, "--kdir")
+}
+
+/// The kernel tree at `kdir` (found if `None`), saying why it is that one.
+fn kernel_because(kdir: Option<&Path>, given: &str) -> Result<KernelTree> {
+    let (dir, mut why) = find_kdir(kdir)?;
+    if kdir.is_some() {
+        why = given.to_string();
+    }
     let kernel = KernelTree::open(&dir)?;
     println!("==> kernel {} ({}, {why})", kernel.release, dir.display());
     Ok(kernel)
@@ -255,12 +263,15 @@ fn run(cli: Cli) -> Result<()> {
             unloadable,
         } => {
             let krate = open(&krate)?;
-            let kdir = match kdir {
-                Some(dir) => Some(dir),
-                None if root != Path::new("/") => Some(install::kdir_in(&root)?),
-                None => None,
+            let (kdir, why) = match kdir {
+                Some(dir) => (Some(dir), "--kdir".to_string()),
+                None if root != Path::new("/") => (
+                    Some(install::kdir_in(&root)?),
+                    format!("the one kernel installed in {}", root.display()),
+                ),
+                None => (None, String::new()),
             };
-            let kernel = kernel(kdir.as_deref())?;
+            let kernel = kernel_because(kdir.as_deref(), &why)?;
             let built = module::build(
                 &krate,
                 &kernel,
