@@ -15,7 +15,6 @@ use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
 use core::fmt::{self, Write as _};
 
-use crate::abi;
 use crate::backend::{Backend, Fd};
 use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
@@ -215,7 +214,8 @@ fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Err
         for link in object.links {
             let prog = &object.programs[link.program];
             let fd = loaded.link_fd(prog.name).expect("every link is loaded");
-            let iterator = prog.expected_attach_type == abi::BPF_TRACE_ITER;
+            // The rule `cargo bpf-preload build` describes, too.
+            let iterator = crate::describe::stock_shows(object, link);
             held.take(
                 // SAFETY: `fd` is one of ours and open; `ptr` is writable.
                 |ptr| unsafe { bpf_preload_link_get(fd, ptr) },

@@ -1,6 +1,43 @@
 //! Loads, attaches, pins and frees BPF objects described by the static tables that
 //! `#[bpf_preload]` emits. One generic loader ([`load`]) runs over a small [`Backend`]
 //! trait: in the kernel through the C shim, or from user space over bpf(2) (feature `std`).
+//!
+//! A crate names its compiled object once; the attribute reads it at compile time and
+//! emits only data (a `static` table) and `impl Preload`:
+//!
+//! ```no_run
+//! use bpf_preload::bpf_preload;
+//!
+//! #[bpf_preload(obj = "../examples/mkdir_guard/bpf/mkdir_guard.bpf.o")]
+//! pub struct MkdirGuard;
+//! # fn main() {}
+//! ```
+//!
+//! **As a kernel module**, loaded at every boot: `cargo bpf-preload build` (the
+//! `bpf-preload-build` crate, `cargo install --path preload-build`) wraps the crate in
+//! a static library with this crate's `kernel` feature and `kernel_module!`, and links
+//! it with the generic C shim; `cargo bpf-preload install --initramfs` makes Debian's
+//! initramfs load it before init. [`describe`] says what such a module will do.
+//!
+//! **From a process** (feature `std`), into a bpffs directory:
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # use bpf_preload::bpf_preload;
+//! # #[bpf_preload(obj = "../examples/mkdir_guard/bpf/mkdir_guard.bpf.o")]
+//! # pub struct MkdirGuard;
+//! use bpf_preload::user::UserBackend;
+//! use bpf_preload::{load, Preload};
+//!
+//! let mut backend = UserBackend::new("/sys/fs/bpf/mkdir_guard");
+//! let loaded = load(MkdirGuard::OBJECT, &mut backend)?; // loaded, attached, pinned
+//! loaded.free(&mut backend); // detached, closed, unpinned
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "std"))]
+//! # fn main() {}
+//! ```
 #![no_std]
 
 extern crate alloc;
@@ -11,6 +48,7 @@ pub mod abi;
 mod assert;
 pub mod backend;
 pub mod btf;
+pub mod describe;
 pub mod errno;
 pub mod error;
 pub mod fault;

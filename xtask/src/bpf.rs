@@ -1,4 +1,6 @@
-//! `cargo xtask bpf`: every `examples/*/bpf/*.bpf.c` compiled to the `.bpf.o` beside it.
+//! `cargo xtask bpf`: every `examples/*/bpf/*.bpf.c`, and the templates of `cargo
+//! bpf-preload new` (`preload-build/templates/new/*/program.bpf.c`), compiled to the
+//! `.bpf.o` beside it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,8 +31,11 @@ fn compile(source: &Path, out: &Path) -> Result<()> {
 
 pub fn sources() -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    for example in fs::read_dir(root().join("examples"))? {
-        let bpf = example?.path().join("bpf");
+    let examples = fs::read_dir(root().join("examples"))?.map(|e| e.map(|e| e.path().join("bpf")));
+    let templates =
+        fs::read_dir(root().join("preload-build/templates/new"))?.map(|e| e.map(|e| e.path()));
+    for bpf in examples.chain(templates) {
+        let bpf = bpf?;
         let Ok(entries) = fs::read_dir(&bpf) else {
             continue;
         };

@@ -59,7 +59,9 @@ echo DEMO-END
 "#;
 
 pub fn run(patched: bool) -> Result<()> {
-    println!("==> checking what the demo needs (QEMU, busybox, Debian's kernel and headers)");
+    println!(
+        "==> checking what the demo needs (QEMU, busybox, Debian's kernel and headers, rust-src)"
+    );
     vm::prerequisites()?;
     let kernel = if patched {
         println!("==> the patched kernel of kernel/ (built once, 10 minutes or more; then cached)");
@@ -116,6 +118,7 @@ pub fn run(patched: bool) -> Result<()> {
         cmdline: cmdline.into(),
         files,
         script: script.into(),
+        media: None,
     };
     let outcome = vm::boot(&run, &root().join("target/demo"), Duration::from_secs(180))?;
     let log = &outcome.log;

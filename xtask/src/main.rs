@@ -9,6 +9,7 @@ mod kernel;
 mod module;
 mod setup;
 mod test;
+mod userflow;
 mod vm;
 
 use anyhow::Result;

@@ -151,6 +151,36 @@ impl ModuleSpec {
 /// A check on the host of the modules a scenario built for a kernel, before boot.
 type HostCheck = fn(&VmKernel, &[(ModuleSpec, PathBuf)]) -> Result<String>;
 
+/// Work on the host before a scenario boots on a kernel (`work` is its directory):
+/// files for the initramfs, or a boot of its own (a Debian initramfs and root disk).
+pub type Prepare = fn(&VmKernel, &Path) -> Result<Prepared>;
+
+/// What [`Prepare`] made.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// More files for the busybox initramfs: (source, path inside).
+    pub files: Vec<(PathBuf, String)>,
+    /// Boot this instead of the busybox initramfs.
+    pub media: Option<Media>,
+    /// A note for the table, from the host's side.
+    pub note: Option<String>,
+}
+
+/// A boot with media of its own: an initramfs made elsewhere (Debian's
+/// `mkinitramfs`), a root disk, and the command line that goes with them.
+#[derive(Debug, Clone)]
+pub struct Media {
+    /// The kernel image, instead of the run's kernel's (the same kernel, from the tree
+    /// that made the initramfs).
+    pub kernel: Option<PathBuf>,
+    pub initrd: PathBuf,
+    /// A raw disk image, the guest's /dev/vda; opened with `snapshot=on`, so that
+    /// boots do not change it.
+    pub disk: Option<PathBuf>,
+    /// The kernel command line, instead of the busybox initramfs's.
+    pub cmdline: String,
+}
+
 /// The kernels a scenario runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernels {
@@ -163,6 +193,8 @@ pub enum Kernels {
     Stock,
     /// Debian's stock kernels from this release on (for kfuncs of newer kernels).
     StockSince(u32, u32),
+    /// Only the stock kernel whose release starts with this.
+    Release(&'static str),
 }
 
 /// One scenario: modules to build, and a script run as root inside the VM with
@@ -179,11 +211,13 @@ pub struct Scenario {
     pub modules: Vec<ModuleSpec>,
     pub script: &'static str,
     pub host_check: Option<HostCheck>,
+    pub prepare: Option<Prepare>,
 }
 
 pub fn scenarios() -> Vec<Scenario> {
     let mut all = stock_scenarios();
     all.extend(seed_scenarios());
+    all.extend(crate::userflow::scenarios());
     all
 }
 
@@ -197,6 +231,7 @@ fn stock_scenarios() -> Vec<Scenario> {
         modules,
         script,
         host_check: None,
+        prepare: None,
     };
     vec![
         scenario(
@@ -416,6 +451,7 @@ fn seed_scenarios() -> Vec<Scenario> {
         modules,
         script,
         host_check: None,
+        prepare: None,
     };
     vec![
         scenario(
@@ -702,6 +738,8 @@ pub struct Run {
     pub cmdline: String,
     pub files: Vec<(PathBuf, String)>,
     pub script: String,
+    /// Boot these instead of a busybox initramfs with `files` and `script`.
+    pub media: Option<Media>,
 }
 
 /// What a boot printed and how it ended.
@@ -847,6 +885,7 @@ fn has_pvh_note(elf: &[u8]) -> bool {
 const BUSYBOX: &str = "/bin/busybox";
 
 pub fn prerequisites() -> Result<()> {
+    crate::setup::ensure_rust_src()?;
     ensure_packages(
         &["qemu-system-x86", "busybox-static"],
         "booting kernels in QEMU",
@@ -1100,10 +1139,33 @@ fn depmod(run: &Run, work: &Path, modules: &str) -> Result<Vec<(PathBuf, String)
 /// Boots `run` and collects its verdicts; QEMU is killed after `timeout`.
 pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
     fs::create_dir_all(work)?;
-    let initrd = work.join(format!("{}-{}.cpio", run.label, run.kernel.release));
-    fs::write(&initrd, initramfs(run, work)?)?;
-    let kernel = pvh_vmlinux(&run.kernel.image, &work.join("kernels"))
-        .unwrap_or_else(|| run.kernel.image.clone());
+    let (initrd, cmdline) = match &run.media {
+        Some(media) => (
+            media.initrd.clone(),
+            format!("{} {}", media.cmdline, run.cmdline),
+        ),
+        None => {
+            let initrd = work.join(format!("{}-{}.cpio", run.label, run.kernel.release));
+            fs::write(&initrd, initramfs(run, work)?)?;
+            let cmdline = format!(
+                "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init {}",
+                run.cmdline
+            );
+            (initrd, cmdline)
+        }
+    };
+    let disk = run.media.as_ref().and_then(|m| m.disk.as_ref()).map(|d| {
+        let mut arg = std::ffi::OsString::from("file=");
+        arg.push(d);
+        arg.push(",if=virtio,format=raw,snapshot=on");
+        arg
+    });
+    // A media kernel has a cache of its own: the same file name as the run's kernel.
+    let (image, cache) = match run.media.as_ref().and_then(|m| m.kernel.clone()) {
+        Some(image) => (image, work.join("kernels").join(&run.label)),
+        None => (run.kernel.image.clone(), work.join("kernels")),
+    };
+    let kernel = pvh_vmlinux(&image, &cache).unwrap_or(image);
     let start = Instant::now();
     let mut child = Command::new("qemu-system-x86_64")
         .args([
@@ -1121,11 +1183,12 @@ pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
         .arg(&kernel)
         .arg("-initrd")
         .arg(&initrd)
+        .args(
+            disk.iter()
+                .flat_map(|d| [std::ffi::OsStr::new("-drive"), d]),
+        )
         .arg("-append")
-        .arg(format!(
-            "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init {}",
-            run.cmdline
-        ))
+        .arg(cmdline)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -1309,8 +1372,28 @@ fn kernels(filters: &[String]) -> Result<Vec<VmKernel>> {
     Ok(kernels)
 }
 
+impl Args {
+    /// These scenarios on the kernels matching these filters, `jobs` VMs at a time.
+    pub fn only(scenarios: &[&str], kernels: &[&str], jobs: usize, timeout: u64) -> Self {
+        Self {
+            kernels: kernels.iter().map(|s| s.to_string()).collect(),
+            scenarios: scenarios.iter().map(|s| s.to_string()).collect(),
+            timeout,
+            jobs: Some(jobs),
+        }
+    }
+}
+
+/// One cell of the table: scenario, kernel release, and its verdict's detail.
+pub type Cell = (String, String, String);
+
 /// Returns the number of scenario runs, all passed.
 pub fn run(args: &Args) -> Result<usize> {
+    run_cells(args).map(|cells| cells.len())
+}
+
+/// Runs the scenarios and prints the table; returns every cell, all passed.
+pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
     prerequisites()?;
     let mut scenarios = scenarios();
     if !args.scenarios.is_empty() {
@@ -1341,6 +1424,7 @@ pub fn run(args: &Args) -> Result<usize> {
             let version: (u32, u32) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
             !kernel.is_seed() && version >= (major, minor)
         }
+        Kernels::Release(prefix) => !kernel.is_seed() && kernel.release.starts_with(prefix),
     };
 
     println!("==> building the static probe");
@@ -1408,7 +1492,24 @@ pub fn run(args: &Args) -> Result<usize> {
                 files.push((ko.clone(), spec.dest(&name, &kernel.release)));
                 kos.push((*spec, ko.clone()));
             }
-            host_results.push(scenario.host_check.map(|check| check(kernel, &kos)));
+            let mut host = scenario.host_check.map(|check| check(kernel, &kos));
+            let mut media = None;
+            if let Some(prepare) = scenario.prepare {
+                println!("==> preparing {} for {}", scenario.name, kernel.release);
+                let dir = root()
+                    .join("target/vm")
+                    .join(scenario.name)
+                    .join(&kernel.release);
+                match prepare(kernel, &dir) {
+                    Ok(prepared) => {
+                        files.extend(prepared.files);
+                        media = prepared.media;
+                        host = prepared.note.map(Ok).or(host);
+                    }
+                    Err(e) => host = Some(Err(e)),
+                }
+            }
+            host_results.push(host);
             cells.insert((si, ki), runs.len());
             runs.push(Run {
                 label: scenario.name.to_string(),
@@ -1419,6 +1520,7 @@ pub fn run(args: &Args) -> Result<usize> {
                     .to_string(),
                 files,
                 script: scenario.script.to_string(),
+                media,
             });
         }
     }
@@ -1509,7 +1611,12 @@ pub fn run(args: &Args) -> Result<usize> {
     if failed > 0 {
         bail!("{failed} scenario run(s) failed");
     }
-    Ok(runs.len())
+    Ok(details
+        .into_iter()
+        .map(|(scenario, release, _, detail, _)| {
+            (scenario.to_string(), release.to_string(), detail)
+        })
+        .collect())
 }
 
 fn names(scenarios: &[Scenario]) -> String {

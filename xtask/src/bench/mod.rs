@@ -16,6 +16,7 @@
 //! Nothing here passes or fails: the numbers are the product. A peer that cannot be
 //! built or run here gets its reason in its cell instead of a number.
 
+mod boot;
 mod build;
 mod generate;
 mod module;
@@ -41,8 +42,8 @@ pub struct Args {
     /// not numbers to publish (BENCHMARKS.md is not written).
     #[arg(long)]
     quick: bool,
-    /// Skip a section (repeatable): userspace, build, module, vm.
-    #[arg(long = "skip", value_parser = ["userspace", "build", "module", "vm"])]
+    /// Skip a section (repeatable): userspace, build, module, vm, boot.
+    #[arg(long = "skip", value_parser = ["userspace", "build", "module", "vm", "boot"])]
     skip: Vec<String>,
 }
 
@@ -268,6 +269,10 @@ pub fn run(args: &Args) -> Result<()> {
             step("4. in-kernel load, in QEMU");
             report.vm = Some(module::in_vm(&modules, runs)?);
         }
+    }
+    if !skip("boot") {
+        step("6. boot: kernel start → policy active, in QEMU");
+        report.boot = Some(boot::run()?);
     }
     report.loadavg = (loadavg_start, loadavg());
     report.seconds = started.elapsed().as_secs_f64();

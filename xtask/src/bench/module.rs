@@ -248,6 +248,7 @@ pub fn in_vm(built: &[Built], runs: usize) -> Result<VmResults> {
             cmdline: String::new(),
             files,
             script: script(&objects, runs),
+            media: None,
         });
     }
     let outcomes = vm::boot_all(

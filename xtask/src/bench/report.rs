@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::userspace::{Measured, LOADERS};
-use super::{build, fmt_ms, module, userspace, version, Cell, Kind, Stats, Subject};
+use super::{boot, build, fmt_ms, module, userspace, version, Cell, Kind, Stats, Subject};
 
 pub struct Report {
     pub runs: usize,
@@ -13,6 +13,7 @@ pub struct Report {
     pub build: Option<build::Results>,
     pub sizes: Option<module::Sizes>,
     pub vm: Option<module::VmResults>,
+    pub boot: Option<Vec<boot::Row>>,
     /// The 1-minute load average at the start and at the end.
     pub loadavg: (String, String),
     pub seconds: f64,
@@ -76,6 +77,7 @@ impl Report {
             build: None,
             sizes: None,
             vm: None,
+            boot: None,
             loadavg: Default::default(),
             seconds: 0.0,
         }
@@ -100,6 +102,9 @@ impl Report {
             self.vm(&mut body, r, &mut behind, &mut headline);
         }
         self.scaling(&mut body, subjects);
+        if let Some(rows) = &self.boot {
+            Self::boot(&mut body, rows);
+        }
         let _ = writeln!(o, "## Headline\n");
         for h in &headline {
             let _ = writeln!(o, "- {h}");
@@ -115,6 +120,35 @@ impl Report {
         }
         o.push_str(include_str!("notes.md"));
         o
+    }
+
+    fn boot(o: &mut String, rows: &[boot::Row]) {
+        let _ = writeln!(o, "## 6. Boot: kernel start → policy active\n");
+        let _ = writeln!(
+            o,
+            "The policy of a crate made by `cargo bpf-preload new --lsm` (and, on the patched \
+             kernel, the `mkdir_guard` example), from one run of `cargo xtask vm-test --scenario \
+             initramfs --scenario modules-load --scenario seed-boot --jobs 1`: seconds from \
+             kernel start to the module's message that it attached, by the kernel log's \
+             timestamps, each boot checked to refuse the policy's mkdir. QEMU emulates (TCG), \
+             so the absolute times are those of an emulated machine; the initramfs and \
+             systemd boots run Debian's full 6.1 kernel with Debian's own initramfs (udev, \
+             MODULES=most) and a Debian 12 root filesystem made by mmdebstrap; the patched \
+             kernel is a small configuration of 6.1 with a busybox initramfs.\n"
+        );
+        let _ = writeln!(
+            o,
+            "| loaded by | kernel | kernel start → policy active, s |"
+        );
+        let _ = writeln!(o, "|---|---|---:|");
+        for r in rows {
+            let _ = writeln!(o, "| {} | {} | {:.3} |", r.path, r.release, r.seconds);
+        }
+        let _ = writeln!(o);
+        for r in rows {
+            let _ = writeln!(o, "- `{}`: {}", r.scenario, r.detail);
+        }
+        let _ = writeln!(o);
     }
 
     fn header(&self, o: &mut String) {

@@ -110,6 +110,7 @@ pub fn run(host: &BTreeMap<String, Row>, jobs: &[Job]) -> Result<BTreeMap<String
         cmdline: String::new(),
         files,
         script,
+        media: None,
     };
     let outcome = crate::vm::boot(&run, &work, TIMEOUT)?;
     let log = work.join(format!("corpus-{}.log", kernel.release));

@@ -1,0 +1,337 @@
+//! `cargo bpf-preload`: a crate using bpf-preload into a kernel module, onto every
+//! boot, and into DKMS. Run `cargo bpf-preload --help`.
+// The doc comments below are clap's help text, written for a terminal (`<DIR>`).
+#![allow(rustdoc::invalid_html_tags)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use bpf_preload_build::install::{self, Target};
+use bpf_preload_build::new::{self, Kind};
+use bpf_preload_build::{dkms, find_kdir, module, Crate, KernelTree, Runtime};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo bpf-preload",
+    bin_name = "cargo bpf-preload",
+    version,
+    about = "Build a crate using bpf-preload into a kernel module, install it for every boot, make a DKMS tree"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct CrateArg {
+    /// The crate: its directory or Cargo.toml [default: the current directory].
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    manifest_path: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make a new crate: a BPF C source, its compiled object, the attribute and a
+    /// README; it builds as it is.
+    New {
+        /// The crate's directory; its last component names the package and module.
+        path: PathBuf,
+        /// A BPF LSM policy refusing mkdir of directories named `forbidden` (default).
+        #[arg(long, group = "kind")]
+        lsm: bool,
+        /// Two iterators, pinned as the files `tasks` and `maps`.
+        #[arg(long, group = "kind")]
+        iter: bool,
+        /// A tp_btf tracer counting program executions per user.
+        #[arg(long, group = "kind")]
+        tracing: bool,
+        /// Depend on bpf-preload at this path [default: the checkout this tool was
+        /// installed from, if it is still there, else crates.io].
+        #[arg(long, value_name = "DIR", group = "runtime")]
+        runtime_path: Option<PathBuf>,
+        /// Depend on bpf-preload from this git repository.
+        #[arg(long, value_name = "URL", group = "runtime")]
+        runtime_git: Option<String>,
+        /// Depend on this version of bpf-preload from crates.io.
+        #[arg(long, value_name = "VERSION", group = "runtime")]
+        runtime_version: Option<String>,
+    },
+    /// Build `<name>.ko` for one or several kernels.
+    Build {
+        #[command(flatten)]
+        krate: CrateArg,
+        /// Kernel build directory (repeatable) [default: /lib/modules/$(uname -r)/build,
+        /// else the newest /usr/src/linux-headers-*].
+        #[arg(long, value_name = "DIR")]
+        kdir: Vec<PathBuf>,
+        /// Sign with the kernel's scripts/sign-file and this private key and
+        /// certificate (a MOK on Secure Boot machines).
+        #[arg(long, num_args = 2, value_names = ["KEY", "CERT"])]
+        sign: Option<Vec<PathBuf>>,
+        /// Let rmmod detach and free everything. Without it rmmod is refused and the
+        /// programs stay until shutdown.
+        #[arg(long)]
+        unloadable: bool,
+        /// Directory for the .ko [default: <target>/bpf-preload/<release>/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Build and install the module for every boot: /lib/modules/<release>/updates/,
+    /// depmod, /etc/modules-load.d/<name>.conf; with --initramfs, also the initramfs.
+    Install {
+        #[command(flatten)]
+        krate: CrateArg,
+        /// The kernel to install for [default: as `build`; with --root, the one kernel
+        /// installed in the tree].
+        #[arg(long, value_name = "DIR")]
+        kdir: Option<PathBuf>,
+        /// Also load it from the initramfs (initramfs-tools: /etc/initramfs-tools/modules,
+        /// then update-initramfs -u), before the root filesystem and before init.
+        #[arg(long)]
+        initramfs: bool,
+        /// Install into this image tree instead of / (update-initramfs runs inside it
+        /// with chroot, if it has initramfs-tools).
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
+        /// Sign the module (see `build --sign`).
+        #[arg(long, num_args = 2, value_names = ["KEY", "CERT"])]
+        sign: Option<Vec<PathBuf>>,
+        /// Install an unloadable module (see `build --unloadable`).
+        #[arg(long)]
+        unloadable: bool,
+    },
+    /// Undo `install`: the module of every kernel, modules-load.d, the initramfs line.
+    Uninstall {
+        #[command(flatten)]
+        krate: CrateArg,
+        /// The image tree it was installed into.
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
+    },
+    /// Write a DKMS source tree: dkms.conf, the C shim, Kbuild and the Rust part
+    /// prebuilt for the code-generation flags of each kernel given.
+    Dkms {
+        #[command(flatten)]
+        krate: CrateArg,
+        /// The tree's directory [default: <target>/bpf-preload/dkms/<name>-<version>/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Kernels whose flag sets to ship (repeatable) [default: every
+        /// /usr/src/linux-headers-* with Module.symvers].
+        #[arg(long, value_name = "DIR")]
+        kdir: Vec<PathBuf>,
+        /// Unloadable modules (see `build --unloadable`).
+        #[arg(long)]
+        unloadable: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    // As a cargo subcommand, cargo passes our name first: `cargo-bpf-preload bpf-preload ...`.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "bpf-preload") {
+        args.remove(1);
+    }
+    match run(Cli::parse_from(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn pair(sign: Option<Vec<PathBuf>>) -> Option<(PathBuf, PathBuf)> {
+    sign.map(|s| (s[0].clone(), s[1].clone()))
+}
+
+fn open(krate: &CrateArg) -> Result<Crate> {
+    Crate::open(&krate.manifest_path)
+}
+
+fn kernel(kdir: Option<&Path>) -> Result<KernelTree> {
+    kernel_because(kdir, "--kdir")
+}
+
+/// The kernel tree at `kdir` (found if `None`), saying why it is that one.
+fn kernel_because(kdir: Option<&Path>, given: &str) -> Result<KernelTree> {
+    let (dir, mut why) = find_kdir(kdir)?;
+    if kdir.is_some() {
+        why = given.to_string();
+    }
+    let kernel = KernelTree::open(&dir)?;
+    println!("==> kernel {} ({}, {why})", kernel.release, dir.display());
+    Ok(kernel)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::New {
+            path,
+            lsm: _,
+            iter,
+            tracing,
+            runtime_path,
+            runtime_git,
+            runtime_version,
+        } => {
+            let kind = if iter {
+                Kind::Iter
+            } else if tracing {
+                Kind::Tracing
+            } else {
+                Kind::Lsm
+            };
+            let runtime = if let Some(dir) = runtime_path {
+                Runtime::Path(
+                    dir.canonicalize()
+                        .with_context(|| format!("--runtime-path {}", dir.display()))?,
+                )
+            } else if let Some(url) = runtime_git {
+                Runtime::Git {
+                    url,
+                    reference: None,
+                }
+            } else if let Some(version) = runtime_version {
+                Runtime::Registry {
+                    version,
+                    index: None,
+                }
+            } else {
+                new::default_runtime()
+            };
+            let created = new::create(&path, kind, &runtime)?;
+            println!(
+                "==> created {} (module `{}`, {runtime}):",
+                created.dir.display(),
+                created.module
+            );
+            for file in &created.files {
+                println!("    {file}");
+            }
+            println!(
+                "\n    cd {} && cargo bpf-preload build",
+                created.dir.display()
+            );
+            Ok(())
+        }
+        Command::Build {
+            krate,
+            kdir,
+            sign,
+            unloadable,
+            out,
+        } => {
+            let krate = open(&krate)?;
+            let kdirs: Vec<Option<&Path>> = if kdir.is_empty() {
+                vec![None]
+            } else {
+                kdir.iter().map(|d| Some(d.as_path())).collect()
+            };
+            let options = module::Options {
+                out,
+                sign: pair(sign),
+                unloadable,
+                verbose: false,
+            };
+            for kdir in kdirs {
+                let kernel = kernel(kdir)?;
+                println!(
+                    "==> building `{}` ({}, {})",
+                    krate.preloaded.name, krate.preloaded.path, krate.runtime
+                );
+                let built = module::build(&krate, &kernel, &options)?;
+                println!("==> built {}", built.ko.display());
+                for line in module::summary(&built, &kernel, unloadable)? {
+                    println!("    {line}");
+                }
+                for line in module::describe(&krate, kernel.is_seed())? {
+                    println!("    {line}");
+                }
+            }
+            Ok(())
+        }
+        Command::Install {
+            krate,
+            kdir,
+            initramfs,
+            root,
+            sign,
+            unloadable,
+        } => {
+            let krate = open(&krate)?;
+            let (kdir, why) = match kdir {
+                Some(dir) => (Some(dir), "--kdir".to_string()),
+                None if root != Path::new("/") => (
+                    Some(install::kdir_in(&root)?),
+                    format!("the one kernel installed in {}", root.display()),
+                ),
+                None => (None, String::new()),
+            };
+            let kernel = kernel_because(kdir.as_deref(), &why)?;
+            let built = module::build(
+                &krate,
+                &kernel,
+                &module::Options {
+                    out: None,
+                    sign: pair(sign),
+                    unloadable,
+                    verbose: false,
+                },
+            )?;
+            println!("==> built {}", built.ko.display());
+            for line in install::install(&built, &kernel, &Target { root, initramfs })? {
+                println!("    {line}");
+            }
+            Ok(())
+        }
+        Command::Uninstall { krate, root } => {
+            let krate = open(&krate)?;
+            for line in install::uninstall(&krate.preloaded.name, &root)? {
+                println!("    {line}");
+            }
+            Ok(())
+        }
+        Command::Dkms {
+            krate,
+            out,
+            kdir,
+            unloadable,
+        } => {
+            let krate = open(&krate)?;
+            let dirs = if kdir.is_empty() {
+                bpf_preload_build::kernel::installed_headers()
+            } else {
+                kdir
+            };
+            let kernels = dirs
+                .iter()
+                .map(|d| KernelTree::open(d))
+                .collect::<Result<Vec<_>>>()?;
+            let tree = dkms::tree(&krate, &kernels, out.as_deref(), unloadable, false)?;
+            println!(
+                "==> DKMS tree of `{}` {} in {}",
+                tree.name,
+                tree.version,
+                tree.dir.display()
+            );
+            for (codegen, releases) in &tree.shipped {
+                println!(
+                    "    {codegen}.o_shipped: {} ({})",
+                    codegen.rustflags().join(" "),
+                    releases.join(", ")
+                );
+            }
+            println!(
+                "\n    sudo cp -r {dir} /usr/src/ && sudo dkms install {name}/{version}",
+                dir = tree.dir.display(),
+                name = tree.name,
+                version = tree.version
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! What a module will do with an object, in words: what it loads, how each program
+//! attaches, and what it shows in bpffs, for a stock kernel or for the preload series.
+//! A pure function of the table, so that `cargo bpf-preload build` states the same
+//! rules the kernel backend follows (the rule for what a stock kernel can show is
+//! [`stock_shows`], used by both).
+
+use core::fmt;
+
+use crate::abi;
+use crate::table::{Attach, Link, Object};
+
+/// How many pinned links a stock kernel shows in every bpffs mount: the kernel's
+/// preload hook asks for exactly two iterator links (its own `maps.debug` and
+/// `progs.debug`).
+pub const STOCK_SHOWN_LINKS: usize = 2;
+
+/// The kernel a module is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// A distribution kernel (Debian's 6.1 and 6.12): no pinning from a module; two
+    /// iterator links at most, through the kernel's preload hook.
+    Stock,
+    /// A kernel with the preload series: every pin in `<bpffs>/<object>/`, for objects
+    /// on its preload list.
+    Seed,
+}
+
+/// Whether a stock kernel can show `link` in bpffs: a pinned iterator link. The
+/// object's links of this kind are shown only if there are exactly
+/// [`STOCK_SHOWN_LINKS`] of them.
+pub fn stock_shows(object: &Object, link: &Link) -> bool {
+    link.pin.is_some()
+        && object
+            .programs
+            .get(link.program)
+            .is_some_and(|p| p.expected_attach_type == abi::BPF_TRACE_ITER)
+}
+
+/// The description of what a module built from `object` does on `profile`, one line
+/// per step (`load`, `attach`, `expose`/`pin`, `hold`), as [`fmt::Display`].
+pub fn describe(object: &Object, profile: Profile) -> Description<'_> {
+    Description { object, profile }
+}
+
+/// See [`describe`].
+#[derive(Debug, Clone, Copy)]
+pub struct Description<'a> {
+    object: &'a Object,
+    profile: Profile,
+}
+
+/// Items of a list, separated by `, `.
+struct List<I>(I);
+
+impl<I: Clone + Iterator<Item = T>, T: fmt::Display> fmt::Display for List<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, item) in self.0.clone().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `name (N entries)` of a map, `name (section, N insns)` of a program.
+struct Entry<'a>(&'a str, &'a str, usize, &'static str);
+
+impl fmt::Display for Entry<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            "" => write!(f, "{} ({} {})", self.0, self.2, self.3),
+            section => write!(f, "{} ({section}, {} {})", self.0, self.2, self.3),
+        }
+    }
+}
+
+impl fmt::Display for Description<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = self.object;
+        let maps = o
+            .maps
+            .iter()
+            .map(|m| Entry(m.name, "", m.max_entries as usize, "entries"));
+        writeln!(
+            f,
+            "load    BTF ({} bytes); {} map(s): {}",
+            o.btf.len(),
+            o.maps.len(),
+            List(maps)
+        )?;
+        let programs = o
+            .programs
+            .iter()
+            .map(|p| Entry(p.name, p.section, p.insn_count(), "insns"));
+        writeln!(
+            f,
+            "        {} program(s): {}",
+            o.programs.len(),
+            List(programs)
+        )?;
+        for (i, p) in o.programs.iter().enumerate() {
+            match o.link_of(i).map(|l| l.attach) {
+                None => writeln!(f, "attach  {}: not attached (loaded and held only)", p.name)?,
+                Some(Attach::LinkCreate) => {
+                    writeln!(f, "attach  {}: {} (BPF_LINK_CREATE)", p.name, p.section)?
+                }
+                Some(Attach::RawTracepoint(None)) => writeln!(
+                    f,
+                    "attach  {}: {} (BPF_RAW_TRACEPOINT_OPEN)",
+                    p.name, p.section
+                )?,
+                Some(Attach::RawTracepoint(Some(name))) => writeln!(
+                    f,
+                    "attach  {}: raw tracepoint {name:?}: WILL FAIL in a module: kern_sys_bpf \
+                     reads the name as a user pointer (EFAULT)",
+                    p.name
+                )?,
+                Some(Attach::Tracepoint { category, name }) => writeln!(
+                    f,
+                    "attach  {}: tracepoint {category}/{name}: WILL FAIL in a module: it needs \
+                     perf_event_open(2)",
+                    p.name
+                )?,
+            }
+        }
+        let pins = o
+            .links
+            .iter()
+            .filter_map(|l| l.pin)
+            .chain(o.maps.iter().filter_map(|m| m.pin))
+            .chain(o.programs.iter().filter_map(|p| p.pin));
+        if self.profile == Profile::Seed {
+            return writeln!(
+                f,
+                "pin     {}/{{{}}} in every bpffs instance, if the kernel's preload list names `{}`",
+                o.name,
+                List(pins),
+                o.name
+            );
+        }
+        let shown = o.links.iter().filter(|l| stock_shows(o, l));
+        let count = shown.clone().count();
+        if count == STOCK_SHOWN_LINKS {
+            let names = List(shown.filter_map(|l| l.pin));
+            writeln!(
+                f,
+                "expose  {names} in every bpffs mount (the kernel's preload hook, if no other \
+                 module holds it)"
+            )?;
+        } else if count > 0 {
+            writeln!(
+                f,
+                "expose  nothing: a stock kernel shows exactly {STOCK_SHOWN_LINKS} iterator links \
+                 in bpffs, this object pins {count}"
+            )?;
+        } else {
+            writeln!(f, "expose  nothing (no pinned iterator links)")?;
+        }
+        let exposed = if count == STOCK_SHOWN_LINKS { count } else { 0 };
+        let held = pins.count() - exposed;
+        if held > 0 {
+            writeln!(
+                f,
+                "hold    {held} other pin(s) requested by the object: held without pins (a stock \
+                 kernel cannot pin from a module)"
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! Section 6, boot: kernel start → policy active, for each way a module reaches every
+//! boot, from one run of the VM scenarios that boot them (xtask/src/userflow.rs):
+//! Debian's initramfs (initramfs-tools), systemd-modules-load (modules-load.d), and
+//! the patched kernel's preload list. Each reads the kernel log's timestamp of the
+//! module's "loaded"/"registered" message, after checking that the policy refuses.
+
+use anyhow::{Context, Result};
+
+use crate::vm;
+
+/// One path: scenario, how the module is loaded, the kernel, seconds after kernel
+/// start, and the scenario's own words.
+pub struct Row {
+    pub scenario: String,
+    pub path: &'static str,
+    pub release: String,
+    pub seconds: f64,
+    pub detail: String,
+}
+
+/// The scenarios, in the order of the table, with what loads the module.
+const PATHS: [(&str, &str); 3] = [
+    (
+        "initramfs",
+        "Debian's initramfs (`install --initramfs`, mkinitramfs)",
+    ),
+    (
+        "modules-load",
+        "systemd-modules-load (`install`, /etc/modules-load.d)",
+    ),
+    (
+        "seed-boot",
+        "the patched kernel's preload list (request_module)",
+    ),
+];
+
+/// One VM at a time, so that the boots do not slow each other down.
+pub fn run() -> Result<Vec<Row>> {
+    let scenarios: Vec<&str> = PATHS.iter().map(|(s, _)| *s).collect();
+    let cells = vm::run_cells(&vm::Args::only(
+        &scenarios,
+        &["6.1.", "bpf-preload"],
+        1,
+        300,
+    ))?;
+    let mut rows = Vec::new();
+    for (scenario, path) in PATHS {
+        let (_, release, detail) = cells
+            .iter()
+            .find(|c| c.0 == scenario)
+            .with_context(|| format!("scenario {scenario} did not run"))?;
+        // "... at 24.397794 s after kernel start ..."
+        let seconds = detail
+            .split(" s after kernel start")
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .with_context(|| format!("{scenario}: no time in {detail:?}"))?;
+        rows.push(Row {
+            scenario: scenario.to_string(),
+            path,
+            release: release.clone(),
+            seconds,
+            detail: detail.clone(),
+        });
+    }
+    Ok(rows)
+}

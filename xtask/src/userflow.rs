@@ -1,0 +1,493 @@
+//! VM scenarios for the user's path, as a user takes it: a crate made by `cargo
+//! bpf-preload new` outside the repository and built by the installed subcommand
+//! (`new-crate`); its DKMS tree built by `dkms` with no Rust on PATH (`dkms`); and
+//! Debian's own boot machinery on a Debian root filesystem made by mmdebstrap from
+//! Debian's packages: the module loaded by Debian's initramfs (`initramfs`) and by
+//! systemd-modules-load (`modules-load`). Plus the patched kernel loading a policy
+//! itself at boot (`seed-boot`), the third "kernel start → policy active" figure.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+
+use crate::setup::{ensure_packages, root, run as run_cmd};
+use crate::vm::{Kernels, Media, ModuleSpec, Prepared, Scenario, VmKernel};
+
+/// The package `new` makes, and its module (Kbuild's `_` for `-`).
+const PACKAGE: &str = "my-guard";
+const MODULE: &str = "my_guard";
+const VERSION: &str = "0.1.0";
+
+pub fn scenarios() -> Vec<Scenario> {
+    let scenario = |name, kernels, script, prepare| Scenario {
+        name,
+        kernels,
+        cmdline: None,
+        modules: Vec::new(),
+        script,
+        host_check: None,
+        prepare: Some(prepare),
+    };
+    vec![
+        scenario(
+            "new-crate",
+            Kernels::Stock,
+            include_str!("../scenarios/new-crate.sh"),
+            new_crate_module,
+        ),
+        scenario(
+            "dkms",
+            Kernels::Stock,
+            include_str!("../scenarios/dkms.sh"),
+            dkms_module,
+        ),
+        // The root filesystem has Debian 12's own kernel, 6.1.
+        scenario(
+            "modules-load",
+            Kernels::Release("6.1."),
+            "",
+            modules_load_boot,
+        ),
+        scenario("initramfs", Kernels::Release("6.1."), "", initramfs_boot),
+        Scenario {
+            name: "seed-boot",
+            kernels: Kernels::Seed,
+            cmdline: Some("bpf_preload_list=bpf_preload,mkdir_guard printk.time=1"),
+            modules: vec![ModuleSpec {
+                example: "examples/mkdir_guard",
+                unloadable: false,
+                signed: false,
+                installed: true,
+            }],
+            script: include_str!("../scenarios/seed-boot.sh"),
+            host_check: None,
+            prepare: None,
+        },
+    ]
+}
+
+/// Runs once per process; later calls get the first result.
+fn once<T: Clone>(cell: &OnceLock<Result<T, String>>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    cell.get_or_init(|| f().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(|e| anyhow!(e))
+}
+
+/// `cargo install --path preload-build`, into target/vm/: the directory of the
+/// installed `cargo-bpf-preload`, as a user has it on PATH.
+fn installed_subcommand() -> Result<PathBuf> {
+    static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    once(&CELL, || {
+        let prefix = root().join("target/vm/cargo-install");
+        println!(
+            "    cargo install --path preload-build --root {}",
+            prefix.display()
+        );
+        run_cmd(
+            crate::module::cargo()
+                .args(["install", "--quiet", "--locked", "--path"])
+                .arg(root().join("preload-build"))
+                .arg("--root")
+                .arg(&prefix)
+                // Kept between runs: the release build of the tool itself.
+                .env(
+                    "CARGO_TARGET_DIR",
+                    root().join("target/vm/cargo-install-target"),
+                ),
+        )?;
+        Ok(prefix.join("bin"))
+    })
+}
+
+/// `cargo bpf-preload ARGS` in `dir`, with the installed subcommand first on PATH and
+/// the crate's target directory kept between runs (core and alloc take minutes to
+/// build per flag set). Returns its output.
+fn subcommand(dir: &Path, args: &[&str]) -> Result<String> {
+    let bin = installed_subcommand()?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(&path));
+    let out = crate::module::cargo()
+        .current_dir(dir)
+        .arg("bpf-preload")
+        .args(args)
+        .env("PATH", std::env::join_paths(paths)?)
+        .env(
+            "CARGO_TARGET_DIR",
+            root().join("target/vm/new-crate-target"),
+        )
+        .output()
+        .context("running cargo bpf-preload")?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() {
+        bail!(
+            "cargo bpf-preload {} failed in {}:\n{text}",
+            args.join(" "),
+            dir.display()
+        );
+    }
+    Ok(text)
+}
+
+/// `cargo bpf-preload new my-guard --lsm` in a fresh temporary directory outside the
+/// repository.
+fn new_crate() -> Result<PathBuf> {
+    static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    once(&CELL, || {
+        let parent = std::env::temp_dir().join(format!("bpf-preload-vm-{}", std::process::id()));
+        ensure!(
+            !parent.starts_with(root()),
+            "the temporary directory {} is inside the repository",
+            parent.display()
+        );
+        if parent.exists() {
+            fs::remove_dir_all(&parent)?;
+        }
+        fs::create_dir_all(&parent)?;
+        subcommand(&parent, &["new", PACKAGE, "--lsm"])?;
+        Ok(parent.join(PACKAGE))
+    })
+}
+
+/// `new-crate`: the crate's module for this kernel, by `cargo bpf-preload build`.
+fn new_crate_module(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
+    let dir = new_crate()?;
+    let kdir = kernel.kdir.to_string_lossy().into_owned();
+    let out = work.to_string_lossy().into_owned();
+    subcommand(&dir, &["build", "--kdir", &kdir, "--out", &out])?;
+    Ok(Prepared {
+        files: vec![(
+            work.join(format!("{MODULE}.ko")),
+            format!("modules/{MODULE}.ko"),
+        )],
+        media: None,
+        note: Some(format!(
+            "built by the installed `cargo bpf-preload build` in {}",
+            dir.display()
+        )),
+    })
+}
+
+/// The crate's DKMS tree, by `cargo bpf-preload dkms` (the flag sets of every
+/// installed kernel's headers: Debian's 6.1 and 6.12).
+fn dkms_tree() -> Result<PathBuf> {
+    static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    once(&CELL, || {
+        let tree = root().join(format!("target/vm/dkms/{MODULE}-{VERSION}"));
+        let out = subcommand(&new_crate()?, &["dkms", "--out", &tree.to_string_lossy()])?;
+        print!(
+            "{}",
+            out.lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        );
+        Ok(tree)
+    })
+}
+
+/// `dkms`: add, build and install the tree for this kernel in a private DKMS tree,
+/// with a PATH that has no cargo or rustc; the module DKMS installed.
+fn dkms_module(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
+    ensure_packages(&["dkms"], "the DKMS test")?;
+    let tree = dkms_tree()?;
+    if work.exists() {
+        fs::remove_dir_all(work)?;
+    }
+    let (source, dkms, install) = (work.join("src"), work.join("dkms"), work.join("modules"));
+    // dkms installs only for a kernel whose modules directory exists.
+    for dir in [&source, &dkms, &install.join(&kernel.release)] {
+        fs::create_dir_all(dir)?;
+    }
+    run_cmd(Command::new("cp").arg("-r").arg(&tree).arg(&source))?;
+    // What a machine without Rust has.
+    let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for tool in ["cargo", "rustc"] {
+        let found = std::env::split_paths(path).find(|d| d.join(tool).exists());
+        ensure!(
+            found.is_none(),
+            "{tool} is in {}: the DKMS test needs a PATH without Rust",
+            found.unwrap_or_default().display()
+        );
+    }
+    let dkms_cmd = |action: &str| {
+        let mut cmd = Command::new("dkms");
+        cmd.arg(action)
+            .args(["-m", MODULE, "-v", VERSION, "-k", &kernel.release])
+            .arg("--kernelsourcedir")
+            .arg(&kernel.kdir)
+            .arg("--sourcetree")
+            .arg(&source)
+            .arg("--dkmstree")
+            .arg(&dkms)
+            .arg("--installtree")
+            .arg(&install)
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", work);
+        cmd
+    };
+    let mut log = String::new();
+    for action in ["add", "build", "install"] {
+        let out = dkms_cmd(action).output().context("running dkms")?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        log.push_str(&text);
+        if !out.status.success() {
+            let make_log = dkms.join(format!("{MODULE}/{VERSION}/build/make.log"));
+            bail!(
+                "dkms {action} failed:\n{text}\n{}",
+                fs::read_to_string(make_log).unwrap_or_default()
+            );
+        }
+    }
+    let installed = install.join(&kernel.release).join("updates/dkms");
+    let ko = installed.join(format!("{MODULE}.ko"));
+    let xz = installed.join(format!("{MODULE}.ko.xz"));
+    let module = if ko.exists() {
+        ko
+    } else if xz.exists() {
+        // Debian's 6.12 compresses its modules, and DKMS does as the kernel does; the
+        // busybox insmod of the test initramfs reads plain ones.
+        let plain = work.join(format!("{MODULE}.ko"));
+        let data = Command::new("xz").arg("-dc").arg(&xz).output()?.stdout;
+        fs::write(&plain, data)?;
+        plain
+    } else {
+        bail!(
+            "dkms install put no {MODULE}.ko in {}:\n{log}",
+            installed.display()
+        );
+    };
+    let signed = log.contains("Signing module");
+    Ok(Prepared {
+        files: vec![(module, format!("modules/dkms/{MODULE}.ko"))],
+        media: None,
+        note: Some(format!(
+            "dkms add, build, install with PATH={path} (no cargo, no rustc){}",
+            if signed {
+                "; DKMS signed it with its MOK key"
+            } else {
+                ""
+            }
+        )),
+    })
+}
+
+/// Debian 12's 6.1 kernel release, as installed here (its package is
+/// `linux-image-<release>`).
+fn release_of(kernel: &VmKernel) -> &str {
+    &kernel.release
+}
+
+/// A Debian 12 root filesystem with systemd, initramfs-tools, busybox and the
+/// kernel `release`, made by mmdebstrap from Debian's packages, plus the test's own
+/// checks (an init-bottom script and a systemd unit); cached.
+fn debian_root(release: &str) -> Result<PathBuf> {
+    static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    once(&CELL, || {
+        ensure_packages(
+            &["mmdebstrap", "e2fsprogs", "initramfs-tools"],
+            "the Debian root filesystem of the boot tests",
+        )?;
+        let packages =
+            format!("systemd-sysv,udev,kmod,initramfs-tools,busybox,linux-image-{release}");
+        let base = root().join("target/vm/debian-root");
+        let tree = base.join("tree");
+        let stamp = base.join("done");
+        if fs::read_to_string(&stamp).ok().as_deref() != Some(packages.as_str()) {
+            if tree.exists() {
+                fs::remove_dir_all(&tree)?;
+            }
+            fs::create_dir_all(&base)?;
+            println!("    mmdebstrap --variant=minbase --include={packages} bookworm (a few minutes, once)");
+            run_cmd(
+                Command::new("mmdebstrap")
+                    .args(["--quiet", "--variant=minbase"])
+                    .arg(format!("--include={packages}"))
+                    .arg("bookworm")
+                    .arg(&tree),
+            )?;
+            fs::write(&stamp, &packages)?;
+        }
+        // The checks, refreshed every run.
+        let put = |path: &str, text: &str, mode: u32| -> Result<()> {
+            use std::os::unix::fs::PermissionsExt;
+            let to = tree.join(path);
+            fs::create_dir_all(to.parent().context("a path has a directory")?)?;
+            fs::write(&to, text)?;
+            fs::set_permissions(&to, fs::Permissions::from_mode(mode))?;
+            Ok(())
+        };
+        put(
+            "etc/initramfs-tools/scripts/init-bottom/bpf-preload-check",
+            include_str!("../scenarios/initramfs-bottom.sh"),
+            0o755,
+        )?;
+        put(
+            "usr/local/sbin/bpf-preload-check",
+            include_str!("../scenarios/modules-load-check.sh"),
+            0o755,
+        )?;
+        put(
+            "etc/systemd/system/bpf-preload-check.service",
+            include_str!("../scenarios/modules-load-check.service"),
+            0o644,
+        )?;
+        // The serial console is the test's: a getty there hangs up the check's output.
+        let getty = tree.join("etc/systemd/system/serial-getty@ttyS0.service");
+        if fs::symlink_metadata(&getty).is_err() {
+            std::os::unix::fs::symlink("/dev/null", &getty)?;
+        }
+        let wants = tree.join("etc/systemd/system/multi-user.target.wants");
+        fs::create_dir_all(&wants)?;
+        let link = wants.join("bpf-preload-check.service");
+        if fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink("/etc/systemd/system/bpf-preload-check.service", &link)?;
+        }
+        Ok(tree)
+    })
+}
+
+/// A raw ext4 image of `tree`, for /dev/vda.
+fn disk_image(tree: &Path, image: &Path) -> Result<()> {
+    if image.exists() {
+        fs::remove_file(image)?;
+    }
+    fs::create_dir_all(image.parent().context("an image has a directory")?)?;
+    run_cmd(
+        Command::new("mke2fs")
+            .args(["-q", "-F", "-t", "ext4", "-L", "root", "-d"])
+            .arg(tree)
+            .arg(image)
+            .arg("3G"),
+    )
+    .context("mke2fs (`apt-get install e2fsprogs`)")
+}
+
+/// The tree's kernel, initramfs and (made here) root disk, booted on `cmdline`.
+fn media(tree: &Path, release: &str, work: &Path, cmdline: &str) -> Result<Media> {
+    let initrd = work.join("initrd.img");
+    fs::copy(tree.join(format!("boot/initrd.img-{release}")), &initrd)
+        .with_context(|| format!("the tree has no initrd.img-{release}"))?;
+    let disk = work.join("root.img");
+    disk_image(tree, &disk)?;
+    Ok(Media {
+        kernel: Some(tree.join(format!("boot/vmlinuz-{release}"))),
+        initrd,
+        disk: Some(disk),
+        cmdline: format!("root=/dev/vda console=ttyS0 panic=-1 loglevel=4 {cmdline}"),
+    })
+}
+
+/// Checks on the host of what `install` wrote into the tree.
+fn check_installed(tree: &Path, release: &str, initramfs: bool) -> Result<()> {
+    let ko = tree.join(format!("lib/modules/{release}/updates/{MODULE}.ko"));
+    ensure!(ko.exists(), "install wrote no {}", ko.display());
+    let dep = fs::read_to_string(tree.join(format!("lib/modules/{release}/modules.dep")))?;
+    ensure!(
+        dep.lines()
+            .any(|l| l.starts_with(&format!("updates/{MODULE}.ko:"))),
+        "depmod did not index updates/{MODULE}.ko"
+    );
+    let conf = fs::read_to_string(tree.join(format!("etc/modules-load.d/{MODULE}.conf")))
+        .context("install wrote no modules-load.d file")?;
+    ensure!(
+        conf.lines().any(|l| l.trim() == MODULE),
+        "modules-load.d/{MODULE}.conf does not name {MODULE}: {conf:?}"
+    );
+    let list = fs::read_to_string(tree.join("etc/initramfs-tools/modules")).unwrap_or_default();
+    ensure!(
+        list.lines().any(|l| l.trim() == MODULE) == initramfs,
+        "/etc/initramfs-tools/modules {} {MODULE}",
+        if initramfs { "does not list" } else { "lists" }
+    );
+    Ok(())
+}
+
+/// `modules-load`: `install --root <tree>` (no initramfs), then boot the tree with
+/// systemd; the unit of the test reports what systemd-modules-load did.
+fn modules_load_boot(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
+    let release = release_of(kernel);
+    let tree = debian_root(release)?;
+    let krate = new_crate()?;
+    let root_arg = tree.to_string_lossy().into_owned();
+    subcommand(&krate, &["uninstall", "--root", &root_arg])?;
+    let out = subcommand(&krate, &["install", "--root", &root_arg])?;
+    check_installed(&tree, release, false)?;
+    fs::create_dir_all(work)?;
+    fs::write(work.join("install.log"), &out)?;
+    Ok(Prepared {
+        files: Vec::new(),
+        media: Some(media(&tree, release, work, "rw")?),
+        note: Some(
+            "`cargo bpf-preload install --root` wrote updates/my_guard.ko (indexed by depmod) \
+             and modules-load.d/my_guard.conf"
+                .into(),
+        ),
+    })
+}
+
+/// `initramfs`: `install --initramfs --root <tree>` (update-initramfs inside the
+/// tree: Debian's mkinitramfs), the initramfs checked with lsinitramfs, then
+/// `uninstall` checked; the boot's init-bottom script reports and powers off.
+fn initramfs_boot(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
+    let release = release_of(kernel);
+    let tree = debian_root(release)?;
+    let krate = new_crate()?;
+    let root_arg = tree.to_string_lossy().into_owned();
+    subcommand(&krate, &["uninstall", "--root", &root_arg])?;
+    let out = subcommand(&krate, &["install", "--initramfs", "--root", &root_arg])?;
+    ensure!(
+        out.contains("update-initramfs -u"),
+        "install --initramfs did not run update-initramfs:\n{out}"
+    );
+    check_installed(&tree, release, true)?;
+    fs::create_dir_all(work)?;
+    fs::write(work.join("install.log"), &out)?;
+    let media = media(&tree, release, work, "ro bpf_preload_check=initramfs")?;
+    let listing = bpf_preload_build::tools::output(Command::new("lsinitramfs").arg(&media.initrd))?;
+    for wanted in [
+        format!("updates/{MODULE}.ko"),
+        "scripts/init-bottom/bpf-preload-check".to_string(),
+    ] {
+        ensure!(
+            listing.lines().any(|l| l.ends_with(&wanted)),
+            "the initramfs made by mkinitramfs has no {wanted}"
+        );
+    }
+    // And uninstall undoes all of it.
+    let out = subcommand(&krate, &["uninstall", "--root", &root_arg])?;
+    fs::write(work.join("uninstall.log"), &out)?;
+    for left in [
+        format!("lib/modules/{release}/updates/{MODULE}.ko"),
+        format!("etc/modules-load.d/{MODULE}.conf"),
+    ] {
+        ensure!(!tree.join(&left).exists(), "uninstall left {left}");
+    }
+    let list = fs::read_to_string(tree.join("etc/initramfs-tools/modules")).unwrap_or_default();
+    ensure!(
+        !list
+            .lines()
+            .any(|l| l.trim() == MODULE || l.contains("cargo bpf-preload")),
+        "uninstall left {MODULE} in /etc/initramfs-tools/modules"
+    );
+    Ok(Prepared {
+        files: Vec::new(),
+        media: Some(media),
+        note: Some(
+            "lsinitramfs: the module and the check are in Debian's initramfs; uninstall then \
+             removed the module, modules-load.d and the initramfs line"
+                .into(),
+        ),
+    })
+}
