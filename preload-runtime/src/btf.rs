@@ -10,8 +10,11 @@ use crate::backend::{Backend, Fd};
 use crate::errno::Errno;
 use crate::loader;
 
+/// `BTF_KIND_FUNC`: attach targets of tracing, lsm and iterator programs; kfuncs.
 pub const BTF_KIND_FUNC: u32 = 12;
+/// `BTF_KIND_TYPEDEF`: `btf_trace_<tracepoint>`, the target of a `tp_btf` program.
 pub const BTF_KIND_TYPEDEF: u32 = 8;
+/// `BTF_KIND_VAR`: a typed kernel variable (`__ksym`).
 pub const BTF_KIND_VAR: u32 = 14;
 /// Not a BTF kind: asks the finder program for a kallsyms address instead.
 const KALLSYMS: u32 = 0;
@@ -86,6 +89,7 @@ pub fn find_type_id(data: &[u8], name: &str, kind: u32) -> Result<u32, Errno> {
 /// A type found in the running kernel's BTF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KernelBtfId {
+    /// The type's id, in vmlinux or in the module BTF of `btf_obj_fd`.
     pub id: u32,
     /// An fd for the module BTF that holds the type, or 0 for vmlinux. The caller closes it.
     pub btf_obj_fd: Fd,

@@ -9,7 +9,8 @@ pub struct Errno(pub i32);
 macro_rules! errnos {
     ($($name:ident = $val:literal, $text:literal;)*) => {
         impl Errno {
-            $(pub const $name: Errno = Errno($val);)*
+            $(#[doc = concat!("`", stringify!($name), "`: ", $text, ".")]
+            pub const $name: Errno = Errno($val);)*
 
             /// The symbolic name (`EPERM`) and the usual description.
             pub fn describe(self) -> Option<(&'static str, &'static str)> {

@@ -12,32 +12,66 @@ pub enum Step {
     /// `BPF_BTF_LOAD` of the object's BTF.
     LoadBtf,
     /// `BPF_MAP_CREATE`.
-    CreateMap { map: &'static str },
+    CreateMap {
+        /// The map's name in the object.
+        map: &'static str,
+    },
     /// `BPF_MAP_UPDATE_ELEM` of a `.data`/`.rodata` map's initial value.
-    InitMap { map: &'static str },
+    InitMap {
+        /// The map's name in the object.
+        map: &'static str,
+    },
     /// `BPF_MAP_FREEZE`.
-    FreezeMap { map: &'static str },
+    FreezeMap {
+        /// The map's name in the object.
+        map: &'static str,
+    },
     /// Reading the kernel's configuration for the `.kconfig` externs.
     ReadKconfig,
     /// Setting a `.kconfig` extern from the kernel's configuration.
-    SetKconfig { name: &'static str },
+    SetKconfig {
+        /// The extern's name (`CONFIG_*`, `LINUX_*`).
+        name: &'static str,
+    },
     /// Counting the possible CPUs, for a perf event array sized by them.
-    CountCpus { map: &'static str },
+    CountCpus {
+        /// The perf event array's name in the object.
+        map: &'static str,
+    },
     /// `BPF_MAP_UPDATE_ELEM` of a map-of-maps or program-array slot.
-    FillSlot { map: &'static str, index: u32 },
+    FillSlot {
+        /// The map of maps or program array.
+        map: &'static str,
+        /// The slot's key.
+        index: u32,
+    },
     /// Looking up a kfunc or kernel symbol in the running kernel.
-    ResolveExtern { name: &'static str },
+    ResolveExtern {
+        /// The kfunc's or kernel symbol's name.
+        name: &'static str,
+    },
     /// Looking up a program's attach target in the running kernel's BTF.
     FindAttachTarget {
+        /// The program's name.
         program: &'static str,
+        /// The type looked up (`bpf_lsm_path_mkdir`, `btf_trace_sys_enter`).
         target: &'static str,
     },
     /// `BPF_PROG_LOAD`.
-    LoadProgram { program: &'static str },
+    LoadProgram {
+        /// The program's name.
+        program: &'static str,
+    },
     /// Creating the link that attaches a program.
-    Attach { program: &'static str },
+    Attach {
+        /// The program's name.
+        program: &'static str,
+    },
     /// Pinning a link, map or program.
-    Pin { name: &'static str },
+    Pin {
+        /// The pin's name in the object's directory.
+        name: &'static str,
+    },
 }
 
 /// A failed load. Everything created before the failure has been freed.
@@ -45,7 +79,9 @@ pub enum Step {
 pub struct Error {
     /// The object's name.
     pub object: &'static str,
+    /// What the loader was doing.
     pub step: Step,
+    /// What the kernel (or the backend) said.
     pub errno: Errno,
     /// The end of the verifier's log, when the backend could fetch one.
     pub verifier_log: Option<String>,

@@ -10,13 +10,17 @@ use crate::errno::Errno;
 /// counts the calls a load makes.
 #[derive(Debug)]
 pub struct FailNth<B> {
+    /// The backend calls are forwarded to.
     pub inner: B,
+    /// The call that fails, counting from 1; 0 for none.
     pub fail_at: usize,
+    /// What it fails with (`EINTR` unless set).
     pub errno: Errno,
     calls: usize,
 }
 
 impl<B> FailNth<B> {
+    /// Fails call `fail_at` of `inner` with `EINTR`.
     pub fn new(inner: B, fail_at: usize) -> Self {
         Self {
             inner,

@@ -67,8 +67,11 @@ extern "C" {
 /// printk levels.
 #[derive(Clone, Copy)]
 pub enum Level {
+    /// `KERN_ERR`.
     Err = 3,
+    /// `KERN_WARNING`.
     Warning = 4,
+    /// `KERN_INFO`.
     Info = 6,
 }
 

@@ -39,11 +39,16 @@
 //! # fn main() {}
 //! ```
 #![no_std]
+#![deny(missing_docs)]
 
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[allow(
+    missing_docs,
+    reason = "the names of <linux/bpf.h> and <linux/btf.h>, documented there"
+)]
 pub mod abi;
 mod assert;
 pub mod backend;

@@ -52,6 +52,7 @@ pub struct Loaded<P> {
 }
 
 impl<P> Loaded<P> {
+    /// The table this was loaded from.
     pub fn object(&self) -> &'static Object {
         self.object
     }

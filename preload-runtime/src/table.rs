@@ -46,15 +46,21 @@ pub struct Map {
     pub name: &'static str,
     /// The name given to the kernel (at most 15 bytes, e.g. `counters.rodata`).
     pub kernel_name: &'static str,
+    /// `BPF_MAP_TYPE_*`.
     pub map_type: u32,
+    /// Key size in bytes.
     pub key_size: u32,
+    /// Value size in bytes.
     pub value_size: u32,
     /// 0 for a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: one entry per possible CPU.
     pub max_entries: u32,
+    /// `BPF_F_*` map flags.
     pub map_flags: u32,
+    /// `map_extra` of `BPF_MAP_CREATE` (a bloom filter's hash count, an arena's address).
     pub map_extra: u64,
     /// BTF type ids in [`Object::btf`]; both 0 when the map has no BTF types.
     pub btf_key_type_id: u32,
+    /// See `btf_key_type_id`.
     pub btf_value_type_id: u32,
     /// Contents of element 0 of a `.data`/`.rodata` map, written before programs load.
     pub initial_value: Option<&'static [u8]>,
@@ -77,6 +83,7 @@ pub struct Map {
 pub struct Slot {
     /// The key.
     pub index: u32,
+    /// What the slot holds.
     pub target: SlotTarget,
 }
 
@@ -95,8 +102,11 @@ pub enum SlotTarget {
 pub struct KconfigVar {
     /// `CONFIG_*`, or one of the values libbpf provides (`LINUX_KERNEL_VERSION`, ...).
     pub name: &'static str,
+    /// Where its value goes in the map's value.
     pub offset: u32,
+    /// The value's size in bytes (a char array's length).
     pub size: u32,
+    /// Its C type.
     pub kind: KconfigKind,
     /// A weak extern the kernel lacks is 0; a strong one fails the load.
     pub weak: bool,
@@ -105,11 +115,15 @@ pub struct KconfigVar {
 /// The C type of a Kconfig extern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KconfigKind {
+    /// `bool`: `y` is 1, `n` or absent 0.
     Bool,
     /// `enum libbpf_tristate`: 0 (n), 1 (y), 2 (m).
     Tristate,
+    /// `char`: the option's value as a character (`y`, `n`, `m`).
     Char,
+    /// An integer of `size` bytes.
     Int {
+        /// Signed (range checks differ).
         signed: bool,
     },
     /// A string option, NUL-terminated.
@@ -119,12 +133,15 @@ pub enum KconfigKind {
 /// A kernel symbol a program uses (`extern ... __ksym`).
 #[derive(Debug, Clone, Copy)]
 pub struct Extern {
+    /// The symbol's name.
     pub name: &'static str,
+    /// What it is, and so how it is resolved.
     pub kind: ExternKind,
     /// Left unresolved if the kernel lacks it (`bpf_ksym_exists()` guards it).
     pub weak: bool,
 }
 
+/// The kinds of kernel symbol a program can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExternKind {
     /// A kfunc: `BTF_KIND_FUNC` in vmlinux or a module.
@@ -151,16 +168,21 @@ pub struct Program {
     pub name: &'static str,
     /// The ELF section, e.g. `iter/bpf_map`.
     pub section: &'static str,
+    /// `BPF_PROG_TYPE_*`.
     pub prog_type: u32,
+    /// `BPF_*` attach type, or 0.
     pub expected_attach_type: u32,
     /// A type in the running kernel's BTF to resolve into `attach_btf_id` at load time.
     pub attach_btf: Option<BtfTarget>,
+    /// The object's `license` section.
     pub license: &'static CStr,
     /// `prog_flags`, e.g. `BPF_F_SLEEPABLE`.
     pub prog_flags: u32,
     /// Final instructions, [`INSN_SIZE`] bytes each.
     pub insns: &'static [u8],
+    /// `struct bpf_func_info` records, one per function of the linked program.
     pub func_info: &'static [u8],
+    /// `struct bpf_line_info` records.
     pub line_info: &'static [u8],
     /// CO-RE relocations, applied by the kernel against its own BTF at load time.
     pub core_relos: &'static [u8],
@@ -173,6 +195,7 @@ pub struct Program {
 /// A named type in the target kernel's BTF.
 #[derive(Debug, Clone, Copy)]
 pub struct BtfTarget {
+    /// The type's name (`bpf_lsm_path_mkdir`).
     pub name: &'static str,
     /// `BTF_KIND_FUNC` or `BTF_KIND_TYPEDEF`.
     pub kind: u32,
@@ -183,6 +206,7 @@ pub struct BtfTarget {
 pub struct Link {
     /// Index into [`Object::programs`].
     pub program: usize,
+    /// How it is attached.
     pub attach: Attach,
     /// Name of the pin in the object's bpffs directory, if pinned.
     pub pin: Option<&'static str>,
@@ -200,7 +224,9 @@ pub enum Attach {
     /// A perf event on a tracepoint, then `BPF_LINK_CREATE` with `BPF_PERF_EVENT`.
     /// Needs perf_event_open(2): user space only.
     Tracepoint {
+        /// The tracepoint's category (`syscalls`).
         category: &'static str,
+        /// Its name (`sys_enter_getppid`).
         name: &'static str,
     },
 }

@@ -28,7 +28,9 @@ pub struct UserBackend {
 /// A pin made by [`UserBackend`]: the name the table asked for and the file made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserPin {
+    /// The pin's name in the table.
     pub requested: &'static str,
+    /// The file made, with `.` replaced where bpffs refuses it from user space.
     pub path: PathBuf,
 }
 
@@ -42,6 +44,7 @@ impl UserBackend {
         }
     }
 
+    /// The directory pins go into.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -373,6 +376,7 @@ impl Mount {
         Ok(Self { path })
     }
 
+    /// Where it is mounted.
     pub fn path(&self) -> &Path {
         &self.path
     }
