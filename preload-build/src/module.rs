@@ -135,7 +135,7 @@ fn module_dir(krate: &Crate) -> PathBuf {
 
 /// One cargo target directory for every module and kernel of the workspace: cargo
 /// keeps artifacts built with different flags apart, so core and alloc are built
-/// once per flag set and the proc macro (and its syn, aya-obj, object) once for all.
+/// once per flag set and the proc macro (and its syn and object) once for all.
 fn cargo_target_dir(krate: &Crate) -> PathBuf {
     krate.work_dir().join("cargo")
 }

@@ -1,5 +1,5 @@
 //! Bytes through everything `#[bpf_preload]` does with an object: the reader
-//! (`model::read`: structural checks, then aya-obj), the validator (the plan, under a
+//! (`model::read`), the validator (the plan, under a
 //! few attributes) and the expansion. Shared by the fuzzer (`fuzz/fuzz_targets/
 //! reader.rs` includes this file) and by the tests that replay the fuzzer's corpus
 //! and its regressions on stable.
@@ -7,20 +7,10 @@
 use crate::{expand, model, parse, validate};
 
 /// What the reader made of the bytes: the programs' names, or its error. Panics where
-/// the macro would have failed: a panic in the validator or the expansion, an
-/// expansion that is not Rust, or a panic in aya-obj that the reader caught (which is
-/// a check missing from `model::elf`).
+/// the macro would have failed: a panic in the reader, the validator or the expansion,
+/// or an expansion that is not Rust.
 pub fn replay(data: &[u8]) -> Result<Vec<String>, String> {
-    let model = match model::read(data) {
-        Ok(model) => model,
-        Err(e) => {
-            assert!(
-                !e.starts_with("aya-obj panicked"),
-                "the reader let aya-obj panic: {e}"
-            );
-            return Err(e);
-        }
-    };
+    let model = model::read(data)?;
     attempt(&model, r#"obj = "replayed.bpf.o""#);
     // Every program load-only and everything pinned: the expansion is reached even
     // for programs that need `no_attach`.

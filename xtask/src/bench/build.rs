@@ -7,7 +7,7 @@
 //! built with `cargo build --release` (as `cargo xtask build-module` builds).
 //! - cold: `cargo clean --release -p bpf-preload-macros -p bpf-preload -p <crate>`, then
 //!   the build: our two crates and the object's crate from scratch, with the crates.io
-//!   dependencies (syn, object, aya-obj, ...) already compiled, as they are for anyone
+//!   dependencies (syn, object, ...) already compiled, as they are for anyone
 //!   who has built anything with them once. That is the cost of our code, not of
 //!   fetching and compiling the ecosystem, which the C path (bpftool and gcc come
 //!   prebuilt) does not pay either.

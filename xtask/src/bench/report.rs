@@ -409,7 +409,7 @@ impl Report {
              build-module` builds; proc macros build unoptimised either way).\n\n\
              - **cold**: after `cargo clean --release -p bpf-preload-macros -p bpf-preload -p <crate>`: \
              our macro crate, our runtime and the object's crate from scratch, with the crates.io \
-             dependencies (syn, object, aya-obj, ...) already compiled, as they are once anything \
+             dependencies (syn, object, ...) already compiled, as they are once anything \
              using them has been built. That isolates the cost of our code; a fully empty target \
              directory adds the ecosystem's compile time, which the C path (prebuilt bpftool and \
              gcc) does not pay either. Fewer runs (see n), because each cold build takes seconds.\n\
