@@ -1281,7 +1281,20 @@ pub fn boot_all(runs: &[Run], work: &Path, timeout: Duration, jobs: usize) -> Ve
                     i
                 };
                 let Some(run) = runs.get(i) else { break };
-                let outcome = boot(run, work, timeout);
+                let mut outcome = boot(run, work, timeout);
+                // A kernel that panics before /init starts ran nothing of the scenario
+                // (seen under TCG, in early boot code that patches itself): boot it once
+                // more. A failure of the scenario's own making fails both times.
+                let panicked_early = |o: &Result<Outcome>| {
+                    matches!(o, Ok(o) if o.boot_seconds.is_none() && o.log.contains("Kernel panic"))
+                };
+                if panicked_early(&outcome) {
+                    println!(
+                        "    {} on {}: kernel panic before /init, booting again",
+                        run.label, run.kernel.release
+                    );
+                    outcome = boot(run, work, timeout);
+                }
                 {
                     let mut out = std::io::stdout().lock();
                     let _ = match &outcome {
