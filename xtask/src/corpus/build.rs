@@ -82,9 +82,10 @@ fn kernel_release() -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// The text the cache is keyed by: package versions, kernel, selection.
-fn cache_key() -> Result<String> {
-    let mut key = String::new();
+/// The text the cache is keyed by: package versions, kernel, selection, and where it
+/// is (its entries name objects by absolute path, so a moved cache is rebuilt).
+fn cache_key(dir: &Path) -> Result<String> {
+    let mut key = format!("dir {}\n", dir.display());
     for package in PACKAGES {
         key.push_str(&format!("{package} {}\n", package_version(package)?));
     }
@@ -101,7 +102,7 @@ pub fn objects() -> Result<Vec<Entry>> {
     // tar -J for the source, python3 for scripts/bpf_doc.py.
     ensure_packages(&["xz-utils", "python3"], "building the corpus")?;
     let dir = corpus_dir().join("objects");
-    let key = cache_key()?;
+    let key = cache_key(&dir)?;
     let key_file = dir.join("KEY");
     let list_file = dir.join("ENTRIES");
     if fs::read_to_string(&key_file).ok().as_deref() == Some(key.as_str()) {
