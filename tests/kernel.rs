@@ -19,12 +19,14 @@ use map_kinds::MapKinds;
 use preload_tests::{
     assert_all_gone, dir_names, id_of, kernel_tier_missing, name_of, open_fds, tier_can_run, Kind,
 };
+use tcp_cc::TcpCc;
 
-const EXAMPLES: [&Object; 4] = [
+const EXAMPLES: [&Object; 5] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
     MapKinds::OBJECT,
+    TcpCc::OBJECT,
 ];
 
 fn main() {
@@ -38,7 +40,7 @@ fn main() {
     let _tracefs = (!Path::new("/sys/kernel/tracing/events").exists())
         .then(|| Mount::at("/sys/kernel/tracing".into(), c"tracefs").expect("mount tracefs"));
 
-    let scenarios: [(&str, fn()); 7] = [
+    let scenarios: [(&str, fn()); 8] = [
         (
             "attach_targets_found_like_the_kernels_btf_says",
             attach_targets_found_like_the_kernels_btf_says,
@@ -59,6 +61,10 @@ fn main() {
         (
             "maps_completed_at_load_time_work",
             maps_completed_at_load_time_work,
+        ),
+        (
+            "struct_ops_congestion_control_carries_traffic",
+            struct_ops_congestion_control_carries_traffic,
         ),
         (
             "failure_at_every_call_leaves_nothing",
@@ -456,6 +462,10 @@ impl Backend for Recorder {
         self.inner.kernel_config()
     }
 
+    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        self.inner.with_vmlinux_btf(read)
+    }
+
     fn wants_verifier_log(&self) -> bool {
         self.inner.wants_verifier_log()
     }
@@ -686,4 +696,115 @@ fn maps_completed_at_load_time_work() {
     unsafe { libc::munmap(page, 4096) };
     assert_eq!((seen, calls), (7, 1), "inner_value, tail_calls");
     loaded.free(&mut backend);
+}
+
+fn available_congestion_controls() -> String {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_available_congestion_control").unwrap()
+}
+
+/// A client socket on loopback that uses congestion control `cc`, connected to a fresh
+/// listener; sends `bytes` through it and returns what `getsockopt(TCP_CONGESTION)`
+/// says the connection used.
+fn send_with_congestion_control(cc: &str, bytes: usize) -> String {
+    use std::io::{Read, Write};
+    use std::os::fd::FromRawFd;
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // SAFETY: plain socket(2).
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+    assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+    // SAFETY: `fd` is ours, and the stream below closes it.
+    let mut client = unsafe { std::net::TcpStream::from_raw_fd(fd) };
+    // SAFETY: the option value is `cc`'s bytes, of the length given.
+    let ret = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            cc.as_ptr().cast(),
+            cc.len() as u32,
+        )
+    };
+    assert_eq!(
+        ret,
+        0,
+        "TCP_CONGESTION {cc}: {}",
+        std::io::Error::last_os_error()
+    );
+    let addr = libc::sockaddr_in {
+        sin_family: libc::AF_INET as u16,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: `addr` is a sockaddr_in of the size given.
+    let ret = unsafe {
+        libc::connect(
+            fd,
+            (&addr as *const libc::sockaddr_in).cast(),
+            size_of::<libc::sockaddr_in>() as u32,
+        )
+    };
+    assert_eq!(ret, 0, "connect: {}", std::io::Error::last_os_error());
+    let (mut server, _) = listener.accept().unwrap();
+    let receiver = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        server.read_to_end(&mut got).unwrap();
+        got.len()
+    });
+    client.write_all(&vec![7u8; bytes]).unwrap();
+    let mut name = [0u8; 16];
+    let mut len = name.len() as u32;
+    // SAFETY: `name` is writable for `len` bytes.
+    let ret = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            name.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(ret, 0, "getsockopt: {}", std::io::Error::last_os_error());
+    drop(client);
+    assert_eq!(receiver.join().unwrap(), bytes, "bytes received");
+    let end = name.iter().position(|&b| b == 0).unwrap_or(len as usize);
+    String::from_utf8_lossy(&name[..end]).into_owned()
+}
+
+/// A struct_ops map registers a TCP congestion control, which carries a loopback
+/// connection, and is gone after free.
+fn struct_ops_congestion_control_carries_traffic() {
+    const CC: &str = "preload_reno";
+    assert!(!available_congestion_controls().contains(CC));
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, TcpCc::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(TcpCc::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let available = available_congestion_controls();
+    let used = send_with_congestion_control(CC, 8 << 20);
+    let events = loaded.map_fd("cc_events").unwrap();
+    let connections = lookup::<u64>(&mut backend, events, 0);
+    let window_acks = lookup::<u64>(&mut backend, events, 1);
+    let map_id = id_of(
+        &mut backend,
+        Kind::Map,
+        loaded.map_fd("preload_reno").unwrap(),
+    )
+    .unwrap();
+    loaded.free(&mut backend);
+
+    assert!(available.split_whitespace().any(|c| c == CC), "{available}");
+    assert_eq!(used, CC);
+    assert!(connections.unwrap() >= 1, "init ran: {connections:?}");
+    assert!(window_acks.unwrap() >= 1, "cong_avoid ran: {window_acks:?}");
+    let after = available_congestion_controls();
+    assert!(!after.contains(CC), "still registered after free: {after}");
+    assert!(
+        !preload_tests::exists(&mut UserBackend::new("/nonexistent"), Kind::Map, map_id),
+        "the struct_ops map outlives free"
+    );
 }

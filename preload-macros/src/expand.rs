@@ -43,6 +43,7 @@ fn map(
     max_entries: u32,
     pin: Option<&str>,
     extra: TokenStream,
+    struct_ops: TokenStream,
 ) -> TokenStream {
     let map_name = &m.name;
     // `model::read` accepted only these types.
@@ -109,6 +110,7 @@ fn map(
             pin: #pin,
             #inner_and_slots
             kconfig: &[#(#kconfig),*],
+            struct_ops: #struct_ops,
         }
     }
 }
@@ -155,7 +157,8 @@ pub fn expand(
                     .ok()
                     .flatten()
                     .unwrap_or(inner.max_entries);
-                let inner = map(inner, &name, entries, None, quote!());
+                let none = quote!(::core::option::Option::None);
+                let inner = map(inner, &name, entries, None, quote!(), none);
                 quote!(::core::option::Option::Some(&#inner))
             }
             None => quote!(::core::option::Option::None),
@@ -164,7 +167,42 @@ pub fn expand(
             inner: #inner,
             slots: &[#(#slots),*],
         };
-        map(m, kernel_name, plan.map_entries[i], pin, extra)
+        let struct_ops = match &m.struct_ops {
+            Some(ops) => {
+                let members = ops.members.iter().map(|mm| {
+                    let (name, offset, size, kind) = (&mm.name, mm.offset, mm.size, mm.kind);
+                    // `model::read` loads every program a created map uses.
+                    let program = match mm
+                        .program
+                        .as_ref()
+                        .and_then(|p| model.programs.iter().position(|q| &q.name == p))
+                        .and_then(|p| plan.table_program(p))
+                    {
+                        Some(i) => quote!(::core::option::Option::Some(#i)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    quote! {
+                        ::bpf_preload::StructOpsMember {
+                            name: #name,
+                            offset: #offset,
+                            size: #size,
+                            kind: #kind,
+                            program: #program,
+                        }
+                    }
+                });
+                let (type_name, data) = (&ops.type_name, bytes(&ops.data));
+                let register = plan.register_struct_ops;
+                quote!(::core::option::Option::Some(&::bpf_preload::StructOps {
+                    type_name: #type_name,
+                    data: #data,
+                    members: &[#(#members),*],
+                    register: #register,
+                }))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        map(m, kernel_name, plan.map_entries[i], pin, extra, struct_ops)
     });
 
     let externs = model.externs.iter().map(|e| {

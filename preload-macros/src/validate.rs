@@ -32,6 +32,8 @@ pub struct Plan {
     /// those of `?` sections not named in `autoload(...)`.
     pub programs: Vec<usize>,
     pub links: Vec<LinkPlan>,
+    /// Whether the loader registers struct_ops maps (not under `no_attach_all`).
+    pub register_struct_ops: bool,
 }
 
 impl Plan {
@@ -448,6 +450,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         map_entries,
         programs: loaded,
         links,
+        register_struct_ops: args.no_attach_all.is_none(),
     })
 }
 

@@ -29,12 +29,14 @@
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/fdtable.h>
+#include <linux/kernel_read_file.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/version.h>
+#include <linux/vmalloc.h>
 
 #if __has_include(<linux/bpf_preload.h>)
 #define BPF_PRELOAD_SEED
@@ -148,6 +150,38 @@ int bpf_preload_prog_get(u32 fd, u32 prog_type, void **prog)
 void bpf_preload_prog_put(void *prog)
 {
 	bpf_prog_put(prog);
+}
+
+void bpf_preload_struct_ops_unregister_put(void *map)
+{
+	struct bpf_map *m = map;
+	u32 zero = 0;
+
+	/*
+	 * As map_delete_elem() in kernel/bpf/syscall.c calls it for struct_ops maps:
+	 * directly, in sleepable context. The registered map holds a reference on
+	 * itself, which this drops; ours keeps it alive until the put below.
+	 */
+	m->ops->map_delete_elem(m, &zero);
+	bpf_map_put(m);
+}
+
+int bpf_preload_read_vmlinux_btf(void **buf, size_t *size)
+{
+	ssize_t n;
+
+	*buf = NULL;
+	n = kernel_read_file_from_path_initns("/sys/kernel/btf/vmlinux", 0, buf, INT_MAX,
+					      NULL, READING_UNKNOWN);
+	if (n < 0)
+		return n;
+	*size = n;
+	return 0;
+}
+
+void bpf_preload_vfree(void *buf)
+{
+	vfree(buf);
 }
 
 #ifdef BPF_PRELOAD_SEED

@@ -51,6 +51,18 @@ int bpf_preload_map_get(u32 fd, void **map);
 void bpf_preload_map_put(void *map);
 int bpf_preload_prog_get(u32 fd, u32 prog_type, void **prog);
 void bpf_preload_prog_put(void *prog);
+/*
+ * Unregisters a struct_ops map registered without a link (what BPF_MAP_DELETE_ELEM
+ * of key 0 does), then drops the reference from bpf_preload_map_get().
+ */
+void bpf_preload_struct_ops_unregister_put(void *map);
+
+/*
+ * The running kernel's BTF, /sys/kernel/btf/vmlinux as the init namespace sees it,
+ * in a vmalloc buffer for bpf_preload_vfree(); *size its length.
+ */
+int bpf_preload_read_vmlinux_btf(void **buf, size_t *size);
+void bpf_preload_vfree(void *buf);
 
 /*
  * Stock profile: offer two iterator links to every bpffs mount through the

@@ -48,6 +48,9 @@ extern "C" {
     fn bpf_preload_map_put(map: *mut c_void);
     fn bpf_preload_prog_get(fd: u32, prog_type: u32, prog: *mut *mut c_void) -> c_int;
     fn bpf_preload_prog_put(prog: *mut c_void);
+    fn bpf_preload_struct_ops_unregister_put(map: *mut c_void);
+    fn bpf_preload_read_vmlinux_btf(buf: *mut *mut c_void, size: *mut usize) -> c_int;
+    fn bpf_preload_vfree(buf: *mut c_void);
     fn bpf_preload_register() -> c_int;
     fn bpf_preload_pin(
         dir: *mut c_void,
@@ -120,6 +123,21 @@ impl Backend for KernelBackend {
     }
 
     fn unpin(&mut self, _pin: Self::Pin) {}
+
+    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        let (mut buf, mut size) = (core::ptr::null_mut(), 0usize);
+        // SAFETY: both out-pointers are writable.
+        let ret = unsafe { bpf_preload_read_vmlinux_btf(&mut buf, &mut size) };
+        if ret < 0 {
+            return Err(Errno(-ret));
+        }
+        // SAFETY: the shim read `size` bytes into `buf`, a vmalloc buffer (6 MiB of
+        // BTF is beyond kmalloc) that is ours until the vfree below.
+        read(unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), size) });
+        // SAFETY: allocated by the shim for us, freed once.
+        unsafe { bpf_preload_vfree(buf) };
+        Ok(())
+    }
 
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         // SAFETY: no arguments; reads the kernel's CPU mask.
@@ -250,6 +268,29 @@ fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Err
                 |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
                 bpf_preload_map_put,
                 map.pin,
+                PIN_MAP,
+                false,
+            )
+            .map_err(|e| (e, map.name))?;
+        }
+        // Registrations last, so that exit drops them first.
+        for (map, fd) in loaded.struct_ops_links() {
+            held.take(
+                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+                |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
+                bpf_preload_link_put,
+                None,
+                PIN_LINK,
+                false,
+            )
+            .map_err(|e| (e, map.name))?;
+        }
+        for (map, fd) in loaded.registered_struct_ops() {
+            held.take(
+                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+                |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
+                bpf_preload_struct_ops_unregister_put,
+                None,
                 PIN_MAP,
                 false,
             )
