@@ -702,79 +702,6 @@ fn available_congestion_controls() -> String {
     std::fs::read_to_string("/proc/sys/net/ipv4/tcp_available_congestion_control").unwrap()
 }
 
-/// A client socket on loopback that uses congestion control `cc`, connected to a fresh
-/// listener; sends `bytes` through it and returns what `getsockopt(TCP_CONGESTION)`
-/// says the connection used.
-fn send_with_congestion_control(cc: &str, bytes: usize) -> String {
-    use std::io::{Read, Write};
-    use std::os::fd::FromRawFd;
-
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    // SAFETY: plain socket(2).
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
-    assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
-    // SAFETY: `fd` is ours, and the stream below closes it.
-    let mut client = unsafe { std::net::TcpStream::from_raw_fd(fd) };
-    // SAFETY: the option value is `cc`'s bytes, of the length given.
-    let ret = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_CONGESTION,
-            cc.as_ptr().cast(),
-            cc.len() as u32,
-        )
-    };
-    assert_eq!(
-        ret,
-        0,
-        "TCP_CONGESTION {cc}: {}",
-        std::io::Error::last_os_error()
-    );
-    let addr = libc::sockaddr_in {
-        sin_family: libc::AF_INET as u16,
-        sin_port: port.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
-        },
-        sin_zero: [0; 8],
-    };
-    // SAFETY: `addr` is a sockaddr_in of the size given.
-    let ret = unsafe {
-        libc::connect(
-            fd,
-            (&addr as *const libc::sockaddr_in).cast(),
-            size_of::<libc::sockaddr_in>() as u32,
-        )
-    };
-    assert_eq!(ret, 0, "connect: {}", std::io::Error::last_os_error());
-    let (mut server, _) = listener.accept().unwrap();
-    let receiver = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        server.read_to_end(&mut got).unwrap();
-        got.len()
-    });
-    client.write_all(&vec![7u8; bytes]).unwrap();
-    let mut name = [0u8; 16];
-    let mut len = name.len() as u32;
-    // SAFETY: `name` is writable for `len` bytes.
-    let ret = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_CONGESTION,
-            name.as_mut_ptr().cast(),
-            &mut len,
-        )
-    };
-    assert_eq!(ret, 0, "getsockopt: {}", std::io::Error::last_os_error());
-    drop(client);
-    assert_eq!(receiver.join().unwrap(), bytes, "bytes received");
-    let end = name.iter().position(|&b| b == 0).unwrap_or(len as usize);
-    String::from_utf8_lossy(&name[..end]).into_owned()
-}
-
 /// A struct_ops map registers a TCP congestion control, which carries a loopback
 /// connection, and is gone after free.
 fn struct_ops_congestion_control_carries_traffic() {
@@ -785,7 +712,7 @@ fn struct_ops_congestion_control_carries_traffic() {
     let mut backend = UserBackend::new(&dir);
     let loaded = load(TcpCc::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
     let available = available_congestion_controls();
-    let used = send_with_congestion_control(CC, 8 << 20);
+    let used = preload_tests::send_over_loopback(Some(CC), 8 << 20).unwrap();
     let events = loaded.map_fd("cc_events").unwrap();
     let connections = lookup::<u64>(&mut backend, events, 0);
     let window_acks = lookup::<u64>(&mut backend, events, 1);

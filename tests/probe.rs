@@ -6,6 +6,8 @@
 //!   preload-probe lookup MAP KEY             the value at KEY (a number, or `self` for our tgid)
 //!   preload-probe getppid N MAP              call getppid(2) N times, then `lookup MAP self`
 //!   preload-probe iter PROG                  what the iterator link of program PROG prints
+//!   preload-probe tcp CC|default BYTES       send BYTES over loopback TCP with congestion
+//!                                            control CC; print the one the connection used
 //!
 //! MAP is a map's name, or the path of a pinned map (opened with BPF_OBJ_GET).
 
@@ -195,7 +197,15 @@ fn run(args: &[String]) -> Result<bool, String> {
             print!("{}", read_iterator(&mut b, program)?);
             Ok(true)
         }
-        _ => Err("usage: preload-probe find|absent|lookup|getppid|iter … (see the source)".into()),
+        ["tcp", cc, bytes] => {
+            let bytes: usize = bytes.parse().map_err(|_| format!("bad count `{bytes}`"))?;
+            let cc = (cc != "default").then_some(cc);
+            println!("{}", preload_tests::send_over_loopback(cc, bytes)?);
+            Ok(true)
+        }
+        _ => Err(
+            "usage: preload-probe find|absent|lookup|getppid|iter|tcp … (see the source)".into(),
+        ),
     }
 }
 

@@ -29,7 +29,7 @@
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/fdtable.h>
-#include <linux/kernel_read_file.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
@@ -168,14 +168,35 @@ void bpf_preload_struct_ops_unregister_put(void *map)
 
 int bpf_preload_read_vmlinux_btf(void **buf, size_t *size)
 {
+	/*
+	 * A plain read, not kernel_read_file(): its LSM hooks are for firmware, modules
+	 * and policies, and IPE warns about any other use.
+	 */
+	struct file *file = filp_open("/sys/kernel/btf/vmlinux", O_RDONLY, 0);
+	loff_t pos = 0, len;
 	ssize_t n;
+	void *data;
 
-	*buf = NULL;
-	n = kernel_read_file_from_path_initns("/sys/kernel/btf/vmlinux", 0, buf, INT_MAX,
-					      NULL, READING_UNKNOWN);
-	if (n < 0)
-		return n;
-	*size = n;
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	len = i_size_read(file_inode(file));
+	data = len > 0 && len < INT_MAX ? vmalloc(len) : NULL;
+	if (!data) {
+		fput(file);
+		return len > 0 ? -ENOMEM : -EINVAL;
+	}
+	while (pos < len) {
+		n = kernel_read(file, data + pos, len - pos, &pos);
+		if (n <= 0)
+			break;
+	}
+	fput(file);
+	if (pos != len) {
+		vfree(data);
+		return -EIO;
+	}
+	*buf = data;
+	*size = len;
 	return 0;
 }
 

@@ -58,7 +58,7 @@ void bpf_preload_prog_put(void *prog);
 void bpf_preload_struct_ops_unregister_put(void *map);
 
 /*
- * The running kernel's BTF, /sys/kernel/btf/vmlinux as the init namespace sees it,
+ * The running kernel's BTF, /sys/kernel/btf/vmlinux as module init's task sees it,
  * in a vmalloc buffer for bpf_preload_vfree(); *size its length.
  */
 int bpf_preload_read_vmlinux_btf(void **buf, size_t *size);

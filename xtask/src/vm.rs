@@ -321,6 +321,38 @@ pass "the kernel's own iterators.bpf.o: maps.debug (element counts by the kfunc 
 "#,
             )
         },
+        // The patched kernel is built without networking.
+        Scenario {
+            kernels: Kernels::Stock,
+            ..scenario(
+                "struct-ops",
+                vec![permanent("examples/tcp_cc"), unloadable("examples/tcp_cc")],
+                r#"
+cc=preload_reno
+available() { cat /proc/sys/net/ipv4/tcp_available_congestion_control; }
+ip link set lo up || { fail "cannot bring lo up"; exit 0; }
+insmod /modules/unloadable/tcp_cc.ko || { fail "insmod failed: $(klog tcp_cc)"; exit 0; }
+available | grep -qw $cc || { fail "$cc is not available: $(available)"; exit 0; }
+used=$(preload-probe tcp $cc 4194304) || { fail "a connection with $cc: $used"; exit 0; }
+[ "$used" = $cc ] || { fail "the connection used $used"; exit 0; }
+# Selected as the default, it carries connections that ask for nothing.
+echo $cc > /proc/sys/net/ipv4/tcp_congestion_control || { fail "cannot select $cc"; exit 0; }
+used=$(preload-probe tcp default 4194304) || { fail "a connection by default: $used"; exit 0; }
+[ "$used" = $cc ] || { fail "the default connection used $used"; exit 0; }
+set -- $(preload-probe lookup cc_events 0) $(preload-probe lookup cc_events 1)
+[ "${1:-0}" -ge 2 ] && [ "${2:-0}" -ge 1 ] || { fail "cc_events: $1 connections, $2 window ACKs"; exit 0; }
+echo cubic > /proc/sys/net/ipv4/tcp_congestion_control
+rmmod tcp_cc || { fail "rmmod failed: $(klog tcp_cc)"; exit 0; }
+available | grep -qw $cc && { fail "$cc is still available after rmmod: $(available)"; exit 0; }
+gone=$(preload-probe absent map preload_reno map cc_events prog reno_init prog reno_cong_avoid) || { fail "left behind: $gone"; exit 0; }
+# The permanent module: registered until shutdown.
+insmod /modules/tcp_cc.ko || { fail "insmod of the permanent module failed: $(klog tcp_cc)"; exit 0; }
+rmmod tcp_cc 2>/dev/null && { fail "rmmod of the permanent module succeeded"; exit 0; }
+used=$(preload-probe tcp $cc 1048576) || { fail "after rmmod was refused: $used"; exit 0; }
+pass "$cc (struct tcp_congestion_ops laid out from the kernel's BTF) carried loopback connections, by choice and as the default ($1 connections, $2 window ACKs counted); after rmmod of the unloadable module it and its programs are gone"
+"#,
+            )
+        },
         scenario(
             "lsm",
             vec![permanent("examples/mkdir_guard")],
