@@ -452,10 +452,15 @@ fn struct_ops(
                  layout by the struct's name"
             ));
         }
-        let start = u64::from(e.offset);
-        let data = section
-            .data
-            .get(e.offset as usize..(e.offset + size) as usize)
+        // Where the variable is: its symbol's value (clang may leave the DATASEC's
+        // offsets 0; libbpf reads them after `btf_fixup_datasec`, from the symbols).
+        let start = elf
+            .symbols_in(index)
+            .find(|s| s.name == name)
+            .map_or(u64::from(e.offset), |s| s.value);
+        let data = usize::try_from(start)
+            .ok()
+            .and_then(|at| section.data.get(at..at.checked_add(*size as usize)?))
             .ok_or_else(|| format!("struct_ops map `{name}` lies beyond the end of `{sec}`"))?
             .to_vec();
         let mut model_members = Vec::new();
