@@ -20,13 +20,15 @@ use preload_tests::{
     assert_all_gone, dir_names, id_of, kernel_tier_missing, name_of, open_fds, tier_can_run, Kind,
 };
 use tcp_cc::TcpCc;
+use tcp_cc_link::TcpCcLink;
 
-const EXAMPLES: [&Object; 5] = [
+const EXAMPLES: [&Object; 6] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
     MapKinds::OBJECT,
     TcpCc::OBJECT,
+    TcpCcLink::OBJECT,
 ];
 
 fn main() {
@@ -703,35 +705,62 @@ fn available_congestion_controls() -> String {
 }
 
 /// A struct_ops map registers a TCP congestion control, which carries a loopback
-/// connection, and is gone after free.
+/// connection, and is gone after free: registered by the map's update, and through a
+/// link (`.struct_ops.link`).
 fn struct_ops_congestion_control_carries_traffic() {
-    const CC: &str = "preload_reno";
-    assert!(!available_congestion_controls().contains(CC));
-    let fs = Mount::bpffs().unwrap();
-    let dir = object_dir(&fs, TcpCc::OBJECT);
-    let mut backend = UserBackend::new(&dir);
-    let loaded = load(TcpCc::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
-    let available = available_congestion_controls();
-    let used = preload_tests::send_over_loopback(Some(CC), 8 << 20).unwrap();
-    let events = loaded.map_fd("cc_events").unwrap();
-    let connections = lookup::<u64>(&mut backend, events, 0);
-    let window_acks = lookup::<u64>(&mut backend, events, 1);
-    let map_id = id_of(
-        &mut backend,
-        Kind::Map,
-        loaded.map_fd("preload_reno").unwrap(),
-    )
-    .unwrap();
-    loaded.free(&mut backend);
+    for (object, cc) in [
+        (TcpCc::OBJECT, "preload_reno"),
+        (TcpCcLink::OBJECT, "preload_renol"),
+    ] {
+        let registered = |list: &str| list.split_whitespace().any(|c| c == cc);
+        assert!(!registered(&available_congestion_controls()), "{cc} before");
+        let fs = Mount::bpffs().unwrap();
+        let dir = object_dir(&fs, object);
+        let mut backend = UserBackend::new(&dir);
+        let loaded = load(object, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+        let available = available_congestion_controls();
+        let used = preload_tests::send_over_loopback(Some(cc), 8 << 20).unwrap();
+        let events = loaded.map_fd("cc_events").unwrap();
+        let connections = lookup::<u64>(&mut backend, events, 0);
+        let window_acks = lookup::<u64>(&mut backend, events, 1);
+        let map_id = id_of(&mut backend, Kind::Map, loaded.map_fd(cc).unwrap()).unwrap();
+        let links: Vec<u32> = loaded
+            .struct_ops_links()
+            .map(|(_, fd)| id_of(&mut backend, Kind::Link, fd).unwrap())
+            .collect();
+        loaded.free(&mut backend);
 
-    assert!(available.split_whitespace().any(|c| c == CC), "{available}");
-    assert_eq!(used, CC);
-    assert!(connections.unwrap() >= 1, "init ran: {connections:?}");
-    assert!(window_acks.unwrap() >= 1, "cong_avoid ran: {window_acks:?}");
-    let after = available_congestion_controls();
-    assert!(!after.contains(CC), "still registered after free: {after}");
-    assert!(
-        !preload_tests::exists(&mut UserBackend::new("/nonexistent"), Kind::Map, map_id),
-        "the struct_ops map outlives free"
-    );
+        assert!(registered(&available), "{cc} while loaded: {available}");
+        assert_eq!(used, cc);
+        assert!(connections.unwrap() >= 1, "{cc}: init ran: {connections:?}");
+        assert!(
+            window_acks.unwrap() >= 1,
+            "{cc}: cong_avoid ran: {window_acks:?}"
+        );
+        let through_link = object
+            .maps
+            .iter()
+            .any(|m| m.map_flags & abi::BPF_F_LINK != 0);
+        assert_eq!(
+            links.len(),
+            usize::from(through_link),
+            "{cc}: struct_ops links"
+        );
+        let after = available_congestion_controls();
+        assert!(
+            !registered(&after),
+            "{cc} still registered after free: {after}"
+        );
+        let mut probe = UserBackend::new("/nonexistent");
+        assert!(
+            !preload_tests::exists(&mut probe, Kind::Map, map_id),
+            "{cc}: the struct_ops map outlives free"
+        );
+        for id in links {
+            assert!(
+                !preload_tests::exists(&mut probe, Kind::Link, id),
+                "{cc}: its link outlives free"
+            );
+        }
+    }
 }

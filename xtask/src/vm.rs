@@ -387,6 +387,27 @@ pass "the weak kfunc bpf_xdp_ct_lookup: missing without nf_conntrack (10), calle
 "#,
             )
         },
+        // `.struct_ops.link`: BPF_F_LINK maps and struct_ops links are from 6.4.
+        Scenario {
+            kernels: Kernels::StockSince(6, 4),
+            ..scenario(
+                "struct-ops-link",
+                vec![unloadable("examples/tcp_cc_link")],
+                r#"
+cc=preload_renol
+available() { cat /proc/sys/net/ipv4/tcp_available_congestion_control; }
+ip link set lo up || { fail "cannot bring lo up"; exit 0; }
+insmod /modules/unloadable/tcp_cc_link.ko || { fail "insmod failed: $(klog tcp_cc_link)"; exit 0; }
+available | grep -qw $cc || { fail "$cc is not available: $(available)"; exit 0; }
+used=$(preload-probe tcp $cc 4194304) || { fail "a connection with $cc: $used"; exit 0; }
+[ "$used" = $cc ] || { fail "the connection used $used"; exit 0; }
+rmmod tcp_cc_link || { fail "rmmod failed: $(klog tcp_cc_link)"; exit 0; }
+available | grep -qw $cc && { fail "$cc is still available after rmmod: $(available)"; exit 0; }
+gone=$(preload-probe absent map preload_renol prog reno_init) || { fail "left behind: $gone"; exit 0; }
+pass "$cc, registered by a struct_ops link the module held, carried a connection; rmmod dropped the link and unregistered it"
+"#,
+            )
+        },
         // The patched kernel is built without networking.
         Scenario {
             kernels: Kernels::Stock,

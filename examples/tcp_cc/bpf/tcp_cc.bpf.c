@@ -15,6 +15,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+/* examples/tcp_cc_link registers the same through a link instead (6.4 and later). */
+#ifndef STRUCT_OPS_SECTION
+#define STRUCT_OPS_SECTION ".struct_ops"
+#define CC_MAP preload_reno
+#define CC_NAME "preload_reno"
+#endif
+
 struct sock;
 
 struct tcp_congestion_ops {
@@ -71,13 +78,13 @@ __u32 BPF_PROG(reno_undo_cwnd, struct sock *sk)
 	return tcp_reno_undo_cwnd(sk);
 }
 
-SEC(".struct_ops")
-struct tcp_congestion_ops preload_reno = {
+SEC(STRUCT_OPS_SECTION)
+struct tcp_congestion_ops CC_MAP = {
 	.init = (void *)reno_init,
 	.ssthresh = (void *)reno_ssthresh,
 	.cong_avoid = (void *)reno_cong_avoid,
 	.undo_cwnd = (void *)reno_undo_cwnd,
-	.name = "preload_reno",
+	.name = CC_NAME,
 };
 
 char LICENSE[] SEC("license") = "GPL";
