@@ -10,7 +10,8 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 
-use crate::setup::{ensure_packages, root, run as run_cmd};
+use crate::setup::{ensure_packages, root};
+use crate::tools::run as run_cmd;
 
 /// Everything the objects are made from; a change to any of them rebuilds the corpus.
 pub const PACKAGES: [&str; 6] = [
