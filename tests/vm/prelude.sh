@@ -10,21 +10,29 @@ fail() { echo "VERDICT $SCENARIO FAIL $*"; }
 # The output of the last `check` or `refute`, one line (a verdict is one line).
 checked_output() { printf '%s %s' "$OUT" "$ERR" | tr '\n' ' ' | sed 's/  */ /g; s/ $//'; }
 
-# check MESSAGE COMMAND...: runs COMMAND; if it fails, the scenario fails with
-# MESSAGE and what the command printed, and stops. Either way, OUT holds the
-# command's standard output and ERR its standard error (also shown in the log).
-check() {
-	_message=$1
-	shift
+# Runs COMMAND... with OUT set to its standard output and ERR to its standard error
+# (also shown in the log); returns its status.
+capture() {
 	OUT=$("$@" 2>/tmp/check.err)
 	_status=$?
 	ERR=$(cat /tmp/check.err)
 	[ -n "$ERR" ] && echo "$ERR" >&2
-	if [ "$_status" != 0 ]; then
-		_printed=$(checked_output)
-		fail "$_message${_printed:+: $_printed}"
-		exit 0
-	fi
+	return "$_status"
+}
+# The scenario fails with MESSAGE and what the last command printed, and stops.
+stop() {
+	_printed=$(checked_output)
+	fail "$1${_printed:+: $_printed}"
+	exit 0
+}
+
+# check MESSAGE COMMAND...: runs COMMAND; if it fails, the scenario fails with
+# MESSAGE and what the command printed, and stops. Either way, OUT holds the
+# command's standard output and ERR its standard error.
+check() {
+	_message=$1
+	shift
+	capture "$@" || stop "$_message"
 }
 
 # refute MESSAGE COMMAND...: the same for a command that must fail (OUT and ERR
@@ -32,14 +40,8 @@ check() {
 refute() {
 	_message=$1
 	shift
-	OUT=$("$@" 2>/tmp/check.err)
-	_status=$?
-	ERR=$(cat /tmp/check.err)
-	[ -n "$ERR" ] && echo "$ERR" >&2
-	if [ "$_status" = 0 ]; then
-		_printed=$(checked_output)
-		fail "$_message${_printed:+: $_printed}"
-		exit 0
+	if capture "$@"; then
+		stop "$_message"
 	fi
 }
 
