@@ -167,14 +167,7 @@ fn static_harness() -> Result<PathBuf> {
 
 /// The shared libraries `binary` loads (and the dynamic loader), each at its own path.
 fn shared_libraries(binary: &Path) -> Result<Vec<(PathBuf, String)>> {
-    let out = Command::new("ldd")
-        .arg(binary)
-        .output()
-        .context("running ldd")?;
-    if !out.status.success() {
-        bail!("ldd {} failed", binary.display());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
+    Ok(crate::tools::output(Command::new("ldd").arg(binary))?
         .lines()
         .filter_map(|l| {
             let path = match l.split_once("=> ") {
