@@ -32,16 +32,7 @@ const EXAMPLES: [&Object; 6] = [
 ];
 
 fn main() {
-    if !tier_can_run("tier 2 (real kernel, user backend)", kernel_tier_missing()) {
-        println!("0 passed, 0 failed, 7 skipped");
-        return;
-    }
-    user::enter_private_mount_namespace().expect("private mount namespace");
-    // Tracepoint ids live in tracefs; mount it where the backend looks, in our
-    // namespace only.
-    let _tracefs = (!Path::new("/sys/kernel/tracing/events").exists())
-        .then(|| Mount::at("/sys/kernel/tracing".into(), c"tracefs").expect("mount tracefs"));
-
+    let args = Args::parse(std::env::args().skip(1));
     let scenarios: [(&str, fn()); 8] = [
         (
             "attach_targets_found_like_the_kernels_btf_says",
@@ -73,15 +64,35 @@ fn main() {
             failure_at_every_call_leaves_nothing,
         ),
     ];
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
+    let selected: Vec<(&str, fn())> = scenarios
+        .into_iter()
+        .filter(|(name, _)| args.selects(name))
         .collect();
-    let (mut passed, mut failed) = (0, 0);
-    for (name, scenario) in scenarios {
-        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-            continue;
+    if args.list {
+        for (name, _) in &selected {
+            println!("{name}: test");
         }
+        if !args.terse {
+            println!("\n{} tests, 0 benchmarks", selected.len());
+        }
+        return;
+    }
+    if selected.is_empty() {
+        println!("\ntest result: ok. 0 passed; 0 failed; 0 ignored");
+        return;
+    }
+    if !tier_can_run("tier 2 (real kernel, user backend)", kernel_tier_missing()) {
+        println!("0 passed, 0 failed, {} skipped", selected.len());
+        return;
+    }
+    user::enter_private_mount_namespace().expect("private mount namespace");
+    // Tracepoint ids live in tracefs; mount it where the backend looks, in our
+    // namespace only.
+    let _tracefs = (!Path::new("/sys/kernel/tracing/events").exists())
+        .then(|| Mount::at("/sys/kernel/tracing".into(), c"tracefs").expect("mount tracefs"));
+
+    let (mut passed, mut failed) = (0, 0);
+    for (name, scenario) in selected {
         match std::panic::catch_unwind(scenario) {
             Ok(()) => {
                 println!("test {name} ... ok");
@@ -97,6 +108,65 @@ fn main() {
     println!("\ntest result: {verdict}. {passed} passed; {failed} failed; 0 ignored");
     if failed > 0 {
         std::process::exit(101);
+    }
+}
+
+/// The command line as libtest reads it, for the parts that matter here (IDEs and
+/// nextest call `--list`, people pass name filters): `--list` (with `--format terse`,
+/// no summary), positional substring filters, `--exact`, `--skip FILTER`, and
+/// `--ignored` (no scenario is ignored: it selects none). Other options are accepted
+/// and change nothing.
+#[derive(Default)]
+struct Args {
+    list: bool,
+    terse: bool,
+    exact: bool,
+    ignored: bool,
+    filters: Vec<String>,
+    skip: Vec<String>,
+}
+
+impl Args {
+    fn parse(args: impl Iterator<Item = String>) -> Self {
+        let mut parsed = Args::default();
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => {
+                    (flag.to_string(), Some(value.to_string()))
+                }
+                _ => (arg.clone(), None),
+            };
+            // The options of libtest that take a value.
+            let mut value = || inline.clone().or_else(|| args.next()).unwrap_or_default();
+            match flag.as_str() {
+                "--list" => parsed.list = true,
+                "--exact" => parsed.exact = true,
+                "--ignored" => parsed.ignored = true,
+                "--format" => parsed.terse = value() == "terse",
+                "--skip" => parsed.skip.push(value()),
+                "--test-threads" | "--color" | "--logfile" | "-Z" | "--report-time" => {
+                    value();
+                }
+                _ if flag.starts_with('-') => {}
+                _ => parsed.filters.push(arg),
+            }
+        }
+        parsed
+    }
+
+    /// Whether the scenario `name` is one the command line asks for.
+    fn selects(&self, name: &str) -> bool {
+        let matches = |filter: &String| {
+            if self.exact {
+                name == filter
+            } else {
+                name.contains(filter.as_str())
+            }
+        };
+        !self.ignored
+            && (self.filters.is_empty() || self.filters.iter().any(matches))
+            && !self.skip.iter().any(matches)
     }
 }
 

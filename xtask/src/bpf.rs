@@ -4,29 +4,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
-use crate::setup::{ensure_packages, root, run as run_cmd};
+use crate::setup::{ensure_packages, root};
 
 /// The command in each source's header comment, plus a prefix map so that the object
 /// does not depend on where the checkout is.
 fn compile(source: &Path, out: &Path) -> Result<()> {
-    let dir = source.parent().context("source has a directory")?;
-    let file = source.file_name().context("source has a name")?;
-    run_cmd(
-        Command::new("clang-19")
-            .current_dir(dir)
-            .args(["-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86"])
-            .arg("-I/usr/include/x86_64-linux-gnu")
-            .arg(format!("-fdebug-prefix-map={}=.", dir.display()))
-            .arg("-c")
-            .arg(file)
-            .arg("-o")
-            .arg(out),
-    )?;
-    run_cmd(Command::new("llvm-strip-19").arg("-g").arg(out))
+    crate::tools::clang(source, crate::tools::BPF_FLAGS, out, true)
 }
 
 pub fn sources() -> Result<Vec<PathBuf>> {

@@ -5,58 +5,15 @@
 //! kernel loads the signed modules itself at boot and pins each object into its own
 //! bpffs directory. Sets up what is missing, saying so.
 
+use std::fs;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use bpf_preload::user::{self, Mount, UserBackend};
-use bpf_preload::{load, Preload};
-use iterators::Iterators;
-
 use crate::module;
 use crate::setup::root;
 use crate::vm::{self, Run};
-
-/// On a stock kernel: insmod, then what bpffs shows and what the LSM refuses.
-const STOCK: &str = r#"
-echo DEMO-BEGIN
-echo '# insmod /modules/iterators.ko && insmod /modules/mkdir_guard.ko'
-insmod /modules/iterators.ko && insmod /modules/mkdir_guard.ko
-kmsg | grep -E '^(iterators|mkdir_guard):'
-echo '# mount -t bpf bpf /sys/fs/bpf; ls /sys/fs/bpf'
-mount -t bpf bpf /sys/fs/bpf; ls /sys/fs/bpf
-echo '# cat /sys/fs/bpf/maps.debug'
-cat /sys/fs/bpf/maps.debug
-echo '# cat /sys/fs/bpf/progs.debug'
-cat /sys/fs/bpf/progs.debug
-echo '# mkdir /tmp/bpf-preload-reserved'
-mkdir /tmp/bpf-preload-reserved
-echo '# mkdir /tmp/anything-else && echo created'
-mkdir /tmp/anything-else && echo created
-echo DEMO-END
-"#;
-
-/// On the patched kernel: nothing is loaded by hand.
-const PATCHED: &str = r#"
-echo DEMO-BEGIN
-echo '# cat /proc/cmdline'
-cat /proc/cmdline
-echo '# the kernel mounted bpffs at boot and loaded the listed modules for it (request_module):'
-kmsg | grep -E '^(bpf_preload|iterators|mkdir_guard):'
-echo '# grep -E "^(iterators|mkdir_guard) " /proc/modules'
-grep -E '^(iterators|mkdir_guard) ' /proc/modules
-echo '# mount -t bpf bpf /sys/fs/bpf; ls -R /sys/fs/bpf'
-mount -t bpf bpf /sys/fs/bpf; ls -R /sys/fs/bpf
-echo '# cat /sys/fs/bpf/iterators/progs.debug'
-cat /sys/fs/bpf/iterators/progs.debug
-echo '# mkdir /tmp/bpf-preload-reserved'
-mkdir /tmp/bpf-preload-reserved
-echo '# rm -r /sys/fs/bpf/mkdir_guard; umount /sys/fs/bpf; mkdir /tmp/bpf-preload-reserved'
-rm -r /sys/fs/bpf/mkdir_guard; umount /sys/fs/bpf; mkdir /tmp/bpf-preload-reserved
-echo '# still refused: the bpffs instance the kernel mounted at boot holds the LSM program'
-echo DEMO-END
-"#;
 
 pub fn run(patched: bool) -> Result<()> {
     println!(
@@ -103,11 +60,14 @@ pub fn run(patched: bool) -> Result<()> {
     let (cmdline, script) = if patched {
         (
             "bpf_preload_list=bpf_preload,iterators,mkdir_guard module.sig_enforce=1",
-            PATCHED,
+            "demo/patched.sh",
         )
     } else {
-        ("", STOCK)
+        ("", "demo/stock.sh")
     };
+    let script = root().join("tests/vm").join(script);
+    let script =
+        fs::read_to_string(&script).with_context(|| format!("reading {}", script.display()))?;
     println!(
         "==> booting {} in QEMU (software emulation, a few seconds)",
         kernel.image.display()
@@ -117,7 +77,7 @@ pub fn run(patched: bool) -> Result<()> {
         kernel,
         cmdline: cmdline.into(),
         files,
-        script: script.into(),
+        script,
         media: None,
     };
     let outcome = vm::boot(&run, &root().join("target/demo"), Duration::from_secs(180))?;
@@ -142,41 +102,18 @@ pub fn run(patched: bool) -> Result<()> {
     Ok(())
 }
 
-/// The same object preloaded from user space into a private bpffs (no VM).
+/// The same object preloaded from user space into a private bpffs (no VM): the
+/// iterators example's own example program, `examples/iterators/examples/user_space.rs`.
 pub fn user_space() -> Result<()> {
     if !crate::setup::is_root() {
         bail!("the demo loads BPF programs, which needs root: run `sudo -E cargo xtask demo --user-space`");
     }
-    let object = Iterators::OBJECT;
-    println!("==> entering a private mount namespace (nothing here is visible outside)");
-    user::enter_private_mount_namespace().context("unshare(CLONE_NEWNS)")?;
-    let fs = Mount::bpffs().context("mounting bpffs")?;
-    let dir = fs.path().join(object.name);
-    std::fs::create_dir(&dir)?;
-    println!("==> mounted bpffs at {}", fs.path().display());
-
-    println!(
-        "==> preloading `{}`: {} programs, {} maps, {} links",
-        object.name,
-        object.programs.len(),
-        object.maps.len(),
-        object.links.len()
-    );
-    let mut backend = UserBackend::new(&dir);
-    let loaded = load(object, &mut backend)?;
-    for notice in backend.take_notices() {
-        println!("    note: {notice}");
-    }
-    for pin in loaded.pins() {
-        let text = std::fs::read_to_string(&pin.path)
-            .with_context(|| format!("reading {}", pin.path.display()))?;
-        println!(
-            "\n==> cat {}   ({})\n{text}",
-            pin.path.display(),
-            pin.requested
-        );
-    }
-    loaded.free(&mut backend);
-    println!("==> freed: links detached, programs and maps closed, pins removed");
-    Ok(())
+    crate::tools::run(crate::tools::cargo().current_dir(root()).args([
+        "run",
+        "--quiet",
+        "-p",
+        "iterators",
+        "--example",
+        "user_space",
+    ]))
 }

@@ -8,24 +8,16 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::setup::{ensure_packages, root, run as run_cmd};
+use crate::setup::{ensure_packages, root};
 
 #[path = "../../tests/fixtures/corrupt.rs"]
 mod corrupt;
 
 /// Flags of every example's BPF build (see `cargo xtask bpf`).
-const BPF: &[&str] = &[
-    "-O2",
-    "-g",
-    "-target",
-    "bpf",
-    "-D__TARGET_ARCH_x86",
-    "-I/usr/include/x86_64-linux-gnu",
-];
+const BPF: &[&str] = crate::tools::BPF_FLAGS;
 
 /// `(source in tests/fixtures/src, object in tests/fixtures, clang flags)`.
 const BUILDS: &[(&str, &str, &[&str])] = &[
@@ -72,26 +64,15 @@ const BUILDS: &[(&str, &str, &[&str])] = &[
     ("odd_names.bpf.c", "odd_names.bpf.o", BPF),
     ("nested_array_value.bpf.c", "nested_array_value.bpf.o", BPF),
     ("struct_ops_unused.bpf.c", "struct_ops_unused.bpf.o", BPF),
+    ("verifier_reject.bpf.c", "verifier_reject.bpf.o", BPF),
 ];
 
 /// The object every byte edit starts from.
 const GOOD: &str = "examples/iterators/bpf/iterators.bpf.o";
 
 fn compile(source: &Path, flags: &[&str], out: &Path) -> Result<()> {
-    let dir = source.parent().context("source has a directory")?;
-    let file = source.file_name().context("source has a name")?;
-    run_cmd(
-        Command::new("clang-19")
-            .current_dir(dir)
-            .args(flags)
-            .arg(format!("-fdebug-prefix-map={}=.", dir.display()))
-            .arg("-c")
-            .arg(file)
-            .arg("-o")
-            .arg(out),
-    )?;
     // As the examples: DWARF out, BTF kept.
-    run_cmd(Command::new("llvm-strip-19").arg("-g").arg(out))
+    crate::tools::clang(source, flags, out, true)
 }
 
 /// Every fixture, as `(file name, bytes)`, built into `scratch`.

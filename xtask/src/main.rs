@@ -9,7 +9,7 @@ mod kernel;
 mod module;
 mod setup;
 mod test;
-mod userflow;
+mod tools;
 mod vm;
 
 use anyhow::Result;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use bpf_preload_build::{find_kdir, module, Crate, KernelTree};
 
-pub use bpf_preload_build::tools::{cargo, signer};
+pub use bpf_preload_build::tools::signer;
 pub use bpf_preload_build::version_key;
 
 use crate::setup::root;

@@ -5,6 +5,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+use crate::tools::run;
+
 /// The workspace root (the parent of `xtask/`).
 pub fn root() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -42,17 +44,6 @@ pub fn ensure_packages(packages: &[&str], why: &str) -> Result<()> {
         .args(["install", "-y", "-qq", "--no-install-recommends"])
         .args(&missing)
         .env("DEBIAN_FRONTEND", "noninteractive"))
-}
-
-/// Runs a command, failing with its command line if it fails.
-pub fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot run {cmd:?}"))?;
-    if !status.success() {
-        bail!("{cmd:?} failed: {status}");
-    }
-    Ok(())
 }
 
 /// Installs the `rust-src` component when the toolchain lacks it (modules build core

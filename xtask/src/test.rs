@@ -7,10 +7,11 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
-use crate::setup::{root, run as run_cmd};
+use crate::setup::root;
+use crate::tools::run as run_cmd;
 
 fn cargo(args: &[&str]) -> Command {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut cmd = crate::tools::cargo();
     cmd.current_dir(root()).args(args);
     cmd
 }
@@ -53,6 +54,8 @@ pub fn run() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    step("the VM scripts (shellcheck tests/vm/, kernel/test/)");
+    crate::vm::shellcheck()?;
     step("committed BPF objects match their sources");
     crate::bpf::run(true)?;
     step("compile-fail fixtures match their sources and recipes");

@@ -16,11 +16,10 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
-use std::process::Command;
 
 use anyhow::Result;
 
-use crate::setup::{root, run as run_cmd};
+use crate::setup::root;
 
 /// The program counts of the generated objects.
 pub const SIZES: [usize; 3] = [16, 64, 256];
@@ -85,16 +84,6 @@ pub fn object(n: usize) -> Result<PathBuf> {
     }
     fs::write(&c, text)?;
     // As `cargo xtask bpf` builds the examples.
-    run_cmd(
-        Command::new("clang-19")
-            .current_dir(&dir)
-            .args(["-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86"])
-            .arg("-I/usr/include/x86_64-linux-gnu")
-            .arg("-c")
-            .arg(&c)
-            .arg("-o")
-            .arg(&o),
-    )?;
-    run_cmd(Command::new("llvm-strip-19").arg("-g").arg(&o))?;
+    crate::tools::clang(&c, crate::tools::BPF_FLAGS, &o, true)?;
     Ok(o)
 }

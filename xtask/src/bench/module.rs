@@ -16,11 +16,11 @@ use super::peers::{self, write_if_changed};
 use super::{output, work, Kind, Stats, Subject};
 use crate::module as ko;
 use crate::setup::root;
-use crate::vm::{self, VmKernel};
+use crate::vm::{self, Kernel};
 
 /// Both modules of one object for one kernel, or why there is none.
 pub struct Built {
-    pub kernel: VmKernel,
+    pub kernel: Kernel,
     pub subject: Subject,
     pub ours: std::result::Result<PathBuf, String>,
     pub c: std::result::Result<PathBuf, String>,
@@ -48,7 +48,7 @@ fn crate_dir(s: &Subject) -> Result<PathBuf> {
     })
 }
 
-fn ours(s: &Subject, kernel: &VmKernel) -> Result<PathBuf> {
+fn ours(s: &Subject, kernel: &Kernel) -> Result<PathBuf> {
     ko::build(&ko::Options {
         crate_dir: crate_dir(s)?,
         kdir: Some(kernel.kdir.clone()),
@@ -60,7 +60,7 @@ fn ours(s: &Subject, kernel: &VmKernel) -> Result<PathBuf> {
 }
 
 /// The C light-skeleton module: `<name>_lskel.ko`.
-fn c(s: &Subject, kernel: &VmKernel) -> Result<PathBuf> {
+fn c(s: &Subject, kernel: &Kernel) -> Result<PathBuf> {
     let dir = work()
         .join("lskel-module")
         .join(&kernel.release)

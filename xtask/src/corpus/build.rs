@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::setup::{ensure_packages, root, run as run_cmd};
+use crate::setup::{ensure_packages, root};
+use crate::tools::{output, run as run_cmd};
 
 /// Everything the objects are made from; a change to any of them rebuilds the corpus.
 pub const PACKAGES: [&str; 6] = [
@@ -67,19 +68,13 @@ pub fn selftest_selection() -> Result<Vec<String>> {
 }
 
 fn package_version(package: &str) -> Result<String> {
-    let out = Command::new("dpkg-query")
-        .args(["-W", "-f=${Version}", package])
-        .output()
-        .context("running dpkg-query")?;
-    if !out.status.success() {
-        bail!("package {package} is not installed");
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let version = output(Command::new("dpkg-query").args(["-W", "-f=${Version}", package]))
+        .with_context(|| format!("package {package} is not installed"))?;
+    Ok(version.trim().to_string())
 }
 
 fn kernel_release() -> Result<String> {
-    let out = Command::new("uname").arg("-r").output()?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    Ok(output(Command::new("uname").arg("-r"))?.trim().to_string())
 }
 
 /// The text the cache is keyed by: package versions, kernel, selection, and where it
@@ -248,8 +243,7 @@ fn iterators(src: &Path, dir: &Path) -> Result<Entry> {
 
 /// The executables of the libbpf-tools package.
 fn libbpf_tools_binaries() -> Result<Vec<PathBuf>> {
-    let out = Command::new("dpkg").args(["-L", "libbpf-tools"]).output()?;
-    let mut bins: Vec<PathBuf> = String::from_utf8_lossy(&out.stdout)
+    let mut bins: Vec<PathBuf> = output(Command::new("dpkg").args(["-L", "libbpf-tools"]))?
         .lines()
         .filter(|l| l.contains("/sbin/") || l.contains("/bin/"))
         .map(PathBuf::from)
@@ -351,43 +345,29 @@ fn libbpf_tools(dir: &Path) -> Result<Vec<Entry>> {
 fn selftest_includes(src: &Path, dir: &Path) -> Result<PathBuf> {
     let include = dir.join("include-selftests");
     fs::create_dir_all(include.join("bpf"))?;
-    let vmlinux = Command::new("bpftool")
-        .args([
-            "btf",
-            "dump",
-            "file",
-            "/sys/kernel/btf/vmlinux",
-            "format",
-            "c",
-        ])
-        .output()
-        .context("running bpftool btf dump")?;
-    if !vmlinux.status.success() {
-        bail!(
-            "bpftool btf dump file /sys/kernel/btf/vmlinux failed: {}",
-            String::from_utf8_lossy(&vmlinux.stderr)
-        );
-    }
-    fs::write(include.join("vmlinux.h"), vmlinux.stdout)?;
+    let vmlinux = output(Command::new("bpftool").args([
+        "btf",
+        "dump",
+        "file",
+        "/sys/kernel/btf/vmlinux",
+        "format",
+        "c",
+    ]))?;
+    fs::write(include.join("vmlinux.h"), vmlinux)?;
     for header in fs::read_dir(src.join("tools/lib/bpf"))? {
         let path = header?.path();
         if path.extension().is_some_and(|e| e == "h") {
             fs::copy(&path, include.join("bpf").join(path.file_name().unwrap()))?;
         }
     }
-    let defs = Command::new("python3")
-        .arg(src.join("scripts/bpf_doc.py"))
-        .args(["--header", "--file"])
-        .arg(src.join("tools/include/uapi/linux/bpf.h"))
-        .output()
-        .context("running scripts/bpf_doc.py (python3)")?;
-    if !defs.status.success() {
-        bail!(
-            "scripts/bpf_doc.py failed: {}",
-            String::from_utf8_lossy(&defs.stderr)
-        );
-    }
-    fs::write(include.join("bpf/bpf_helper_defs.h"), defs.stdout)?;
+    let defs = output(
+        Command::new("python3")
+            .arg(src.join("scripts/bpf_doc.py"))
+            .args(["--header", "--file"])
+            .arg(src.join("tools/include/uapi/linux/bpf.h")),
+    )
+    .context("scripts/bpf_doc.py (python3)")?;
+    fs::write(include.join("bpf/bpf_helper_defs.h"), defs)?;
     Ok(include)
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -78,11 +78,10 @@ pub fn build(entries: &[Entry]) -> Result<Binaries> {
         objects.len(),
         dir.display()
     );
-    let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut child = crate::tools::cargo()
         .current_dir(&dir)
         .args(["build", "--keep-going", "--message-format=json", "--bins"])
         .env("CARGO_TARGET_DIR", dir.join("target"))
-        .env_remove("RUSTFLAGS")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -143,11 +142,10 @@ pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
     let dir = corpus_dir().join("crates");
     let target_dir = dir.join("target-static");
     if !krates.is_empty() {
-        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        let mut cmd = crate::tools::cargo();
         cmd.current_dir(&dir)
             .args(["build", "--quiet", "--target", target])
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env_remove("RUSTFLAGS")
             .env(
                 "CARGO_ENCODED_RUSTFLAGS",
                 "-Ctarget-feature=+crt-static\x1f-Cstrip=debuginfo",
@@ -155,7 +153,7 @@ pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
         for krate in krates {
             cmd.args(["-p", krate]);
         }
-        crate::setup::run(&mut cmd)?;
+        crate::tools::run(&mut cmd)?;
     }
     Ok(target_dir.join(target).join("debug"))
 }

@@ -15,7 +15,8 @@ use anyhow::{bail, Context, Result};
 
 use super::build::corpus_dir;
 use super::{crates, parse_rows, Job, Row};
-use crate::setup::{root, run as run_cmd};
+use crate::setup::root;
+use crate::tools::run as run_cmd;
 
 /// What starts each result line on the guest's console.
 pub const ROW_MARKER: &str = "CORPUS-ROW\t";
@@ -152,11 +153,10 @@ pub fn run(host: &BTreeMap<String, Row>, jobs: &[Job]) -> Result<BTreeMap<String
 fn static_harness() -> Result<PathBuf> {
     let target_dir = corpus_dir().join("static-xtask");
     run_cmd(
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        crate::tools::cargo()
             .current_dir(root())
             .args(["build", "--quiet", "-p", "xtask", "--target", TARGET])
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env_remove("RUSTFLAGS")
             .env(
                 "CARGO_ENCODED_RUSTFLAGS",
                 "-Ctarget-feature=+crt-static\x1f-Cstrip=debuginfo",
@@ -167,14 +167,7 @@ fn static_harness() -> Result<PathBuf> {
 
 /// The shared libraries `binary` loads (and the dynamic loader), each at its own path.
 fn shared_libraries(binary: &Path) -> Result<Vec<(PathBuf, String)>> {
-    let out = Command::new("ldd")
-        .arg(binary)
-        .output()
-        .context("running ldd")?;
-    if !out.status.success() {
-        bail!("ldd {} failed", binary.display());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
+    Ok(crate::tools::output(Command::new("ldd").arg(binary))?
         .lines()
         .filter_map(|l| {
             let path = match l.split_once("=> ") {

@@ -3,6 +3,10 @@
 # systemd on a Debian root filesystem made by mmdebstrap: systemd-modules-load
 # must have loaded the module that `cargo bpf-preload install` listed in
 # /etc/modules-load.d/, and its policy must be active. Reports and powers off.
+# The unit that runs it is modules-load.service beside it; the root disk holds
+# Debian 12's own kernel, 6.1.
+# kernels: release 6.1.
+# prepare: modules-load
 SCENARIO=modules-load
 verdict() {
 	echo "VERDICT $SCENARIO $*"

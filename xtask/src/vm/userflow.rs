@@ -1,10 +1,10 @@
-//! VM scenarios for the user's path, as a user takes it: a crate made by `cargo
-//! bpf-preload new` outside the repository and built by the installed subcommand
-//! (`new-crate`); its DKMS tree built by `dkms` with no Rust on PATH (`dkms`); and
-//! Debian's own boot machinery on a Debian root filesystem made by mmdebstrap from
-//! Debian's packages: the module loaded by Debian's initramfs (`initramfs`) and by
-//! systemd-modules-load (`modules-load`). Plus the patched kernel loading a policy
-//! itself at boot (`seed-boot`), the third "kernel start → policy active" figure.
+//! The prepare hooks of the scenarios for the user's path, as a user takes it: a
+//! crate made by `cargo bpf-preload new` outside the repository and built by the
+//! installed subcommand (`new-crate`); its DKMS tree built by `dkms` with no Rust on
+//! PATH (`dkms`); and Debian's own boot machinery on a Debian root filesystem made
+//! by mmdebstrap from Debian's packages: the module loaded by Debian's initramfs
+//! (`initramfs`) and by systemd-modules-load (`modules-load`), whose scenario
+//! scripts are installed into that root filesystem.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,61 +13,15 @@ use std::sync::OnceLock;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 
-use crate::setup::{ensure_packages, root, run as run_cmd};
-use crate::vm::{Kernels, Media, ModuleSpec, Prepared, Scenario, VmKernel};
+use super::scenarios::dir;
+use super::{Kernel, Media, Prepared};
+use crate::setup::{ensure_packages, root};
+use crate::tools::run as run_cmd;
 
 /// The package `new` makes, and its module (Kbuild's `_` for `-`).
 const PACKAGE: &str = "my-guard";
 const MODULE: &str = "my_guard";
 const VERSION: &str = "0.1.0";
-
-pub fn scenarios() -> Vec<Scenario> {
-    let scenario = |name, kernels, script, prepare| Scenario {
-        name,
-        kernels,
-        cmdline: None,
-        modules: Vec::new(),
-        script,
-        host_check: None,
-        prepare: Some(prepare),
-    };
-    vec![
-        scenario(
-            "new-crate",
-            Kernels::Stock,
-            include_str!("../scenarios/new-crate.sh"),
-            new_crate_module,
-        ),
-        scenario(
-            "dkms",
-            Kernels::Stock,
-            include_str!("../scenarios/dkms.sh"),
-            dkms_module,
-        ),
-        // The root filesystem has Debian 12's own kernel, 6.1.
-        scenario(
-            "modules-load",
-            Kernels::Release("6.1."),
-            "",
-            modules_load_boot,
-        ),
-        scenario("initramfs", Kernels::Release("6.1."), "", initramfs_boot),
-        Scenario {
-            name: "seed-boot",
-            kernels: Kernels::Seed,
-            cmdline: Some("bpf_preload_list=bpf_preload,mkdir_guard printk.time=1"),
-            modules: vec![ModuleSpec {
-                example: "examples/mkdir_guard",
-                unloadable: false,
-                signed: false,
-                installed: true,
-            }],
-            script: include_str!("../scenarios/seed-boot.sh"),
-            host_check: None,
-            prepare: None,
-        },
-    ]
-}
 
 /// Runs once per process; later calls get the first result.
 fn once<T: Clone>(cell: &OnceLock<Result<T, String>>, f: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -87,7 +41,7 @@ fn installed_subcommand() -> Result<PathBuf> {
             prefix.display()
         );
         run_cmd(
-            crate::module::cargo()
+            crate::tools::cargo()
                 .args(["install", "--quiet", "--locked", "--path"])
                 .arg(root().join("preload-build"))
                 .arg("--root")
@@ -110,23 +64,18 @@ fn subcommand(dir: &Path, args: &[&str]) -> Result<String> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![bin];
     paths.extend(std::env::split_paths(&path));
-    let out = crate::module::cargo()
-        .current_dir(dir)
+    let mut cmd = crate::tools::cargo();
+    cmd.current_dir(dir)
         .arg("bpf-preload")
         .args(args)
         .env("PATH", std::env::join_paths(paths)?)
         .env(
             "CARGO_TARGET_DIR",
             root().join("target/vm/new-crate-target"),
-        )
-        .output()
-        .context("running cargo bpf-preload")?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if !out.status.success() {
+        );
+    let (ok, text) =
+        crate::tools::combined_output(&mut cmd).context("running cargo bpf-preload")?;
+    if !ok {
         bail!(
             "cargo bpf-preload {} failed in {}:\n{text}",
             args.join(" "),
@@ -157,7 +106,7 @@ fn new_crate() -> Result<PathBuf> {
 }
 
 /// `new-crate`: the crate's module for this kernel, by `cargo bpf-preload build`.
-fn new_crate_module(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
+pub fn new_crate_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     let dir = new_crate()?;
     let kdir = kernel.kdir.to_string_lossy().into_owned();
     let out = work.to_string_lossy().into_owned();
@@ -194,7 +143,7 @@ fn dkms_tree() -> Result<PathBuf> {
 
 /// `dkms`: add, build and install the tree for this kernel in a private DKMS tree,
 /// with a PATH that has no cargo or rustc; the module DKMS installed.
-fn dkms_module(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
+pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     ensure_packages(&["dkms"], "the DKMS test")?;
     let tree = dkms_tree()?;
     if work.exists() {
@@ -235,14 +184,10 @@ fn dkms_module(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
     };
     let mut log = String::new();
     for action in ["add", "build", "install"] {
-        let out = dkms_cmd(action).output().context("running dkms")?;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (ok, text) =
+            crate::tools::combined_output(&mut dkms_cmd(action)).context("running dkms")?;
         log.push_str(&text);
-        if !out.status.success() {
+        if !ok {
             let make_log = dkms.join(format!("{MODULE}/{VERSION}/build/make.log"));
             bail!(
                 "dkms {action} failed:\n{text}\n{}",
@@ -285,7 +230,7 @@ fn dkms_module(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
 
 /// Debian 12's 6.1 kernel release, as installed here (its package is
 /// `linux-image-<release>`).
-fn release_of(kernel: &VmKernel) -> &str {
+fn release_of(kernel: &Kernel) -> &str {
     &kernel.release
 }
 
@@ -328,21 +273,24 @@ fn debian_root(release: &str) -> Result<PathBuf> {
             fs::set_permissions(&to, fs::Permissions::from_mode(mode))?;
             Ok(())
         };
-        put(
-            "etc/initramfs-tools/scripts/init-bottom/bpf-preload-check",
-            include_str!("../scenarios/initramfs-bottom.sh"),
-            0o755,
-        )?;
-        put(
-            "usr/local/sbin/bpf-preload-check",
-            include_str!("../scenarios/modules-load-check.sh"),
-            0o755,
-        )?;
-        put(
-            "etc/systemd/system/bpf-preload-check.service",
-            include_str!("../scenarios/modules-load-check.service"),
-            0o644,
-        )?;
+        for (path, file, mode) in [
+            (
+                "etc/initramfs-tools/scripts/init-bottom/bpf-preload-check",
+                "initramfs.sh",
+                0o755,
+            ),
+            ("usr/local/sbin/bpf-preload-check", "modules-load.sh", 0o755),
+            (
+                "etc/systemd/system/bpf-preload-check.service",
+                "modules-load.service",
+                0o644,
+            ),
+        ] {
+            let from = dir().join(file);
+            let text =
+                fs::read_to_string(&from).with_context(|| format!("reading {}", from.display()))?;
+            put(path, &text, mode)?;
+        }
         // The serial console is the test's: a getty there hangs up the check's output.
         let getty = tree.join("etc/systemd/system/serial-getty@ttyS0.service");
         if fs::symlink_metadata(&getty).is_err() {
@@ -416,7 +364,7 @@ fn check_installed(tree: &Path, release: &str, initramfs: bool) -> Result<()> {
 
 /// `modules-load`: `install --root <tree>` (no initramfs), then boot the tree with
 /// systemd; the unit of the test reports what systemd-modules-load did.
-fn modules_load_boot(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
+pub fn modules_load_boot(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     let release = release_of(kernel);
     let tree = debian_root(release)?;
     let krate = new_crate()?;
@@ -440,7 +388,7 @@ fn modules_load_boot(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
 /// `initramfs`: `install --initramfs --root <tree>` (update-initramfs inside the
 /// tree: Debian's mkinitramfs), the initramfs checked with lsinitramfs, then
 /// `uninstall` checked; the boot's init-bottom script reports and powers off.
-fn initramfs_boot(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
+pub fn initramfs_boot(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     let release = release_of(kernel);
     let tree = debian_root(release)?;
     let krate = new_crate()?;
@@ -455,7 +403,7 @@ fn initramfs_boot(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
     fs::create_dir_all(work)?;
     fs::write(work.join("install.log"), &out)?;
     let media = media(&tree, release, work, "ro bpf_preload_check=initramfs")?;
-    let listing = bpf_preload_build::tools::output(Command::new("lsinitramfs").arg(&media.initrd))?;
+    let listing = crate::tools::output(Command::new("lsinitramfs").arg(&media.initrd))?;
     for wanted in [
         format!("updates/{MODULE}.ko"),
         "scripts/init-bottom/bpf-preload-check".to_string(),

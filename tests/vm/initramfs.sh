@@ -3,7 +3,10 @@
 # script of Debian's initramfs-tools: with bpf_preload_check=initramfs on the kernel
 # command line, it checks, just before the initramfs hands over to the real init,
 # that the module loaded from the initramfs and its policy is active, reports the
-# kernel log's timestamps, and powers off.
+# kernel log's timestamps, and powers off. The harness boots Debian's initramfs and
+# root disk (prepare hook `initramfs`), which hold Debian 12's own kernel, 6.1.
+# kernels: release 6.1.
+# prepare: initramfs
 PREREQ=""
 prereqs() { echo "$PREREQ"; }
 case "$1" in

@@ -1,0 +1,75 @@
+# shellcheck shell=sh
+# Shell functions for every scenario of `cargo xtask vm-test`, sourced before it by
+# init.sh in the VM's busybox initramfs. A scenario prints its verdict with `pass
+# DETAIL` (once, at its end) or `fail DETAIL`, as a `VERDICT <scenario> PASS|FAIL
+# <detail>` line on the serial console, which the harness reads.
+
+pass() { echo "VERDICT $SCENARIO PASS $*"; }
+fail() { echo "VERDICT $SCENARIO FAIL $*"; }
+
+# The output of the last `check` or `refute`, one line (a verdict is one line).
+checked_output() { printf '%s %s' "$OUT" "$ERR" | tr '\n' ' ' | sed 's/  */ /g; s/ $//'; }
+
+# Runs COMMAND... with OUT set to its standard output and ERR to its standard error
+# (also shown in the log); returns its status.
+capture() {
+	OUT=$("$@" 2>/tmp/check.err)
+	_status=$?
+	ERR=$(cat /tmp/check.err)
+	[ -n "$ERR" ] && echo "$ERR" >&2
+	return "$_status"
+}
+# The scenario fails with MESSAGE and what the last command printed, and stops.
+stop() {
+	_printed=$(checked_output)
+	fail "$1${_printed:+: $_printed}"
+	exit 0
+}
+
+# check MESSAGE COMMAND...: runs COMMAND; if it fails, the scenario fails with
+# MESSAGE and what the command printed, and stops. Either way, OUT holds the
+# command's standard output and ERR its standard error.
+check() {
+	_message=$1
+	shift
+	capture "$@" || stop "$_message"
+}
+
+# refute MESSAGE COMMAND...: the same for a command that must fail (OUT and ERR
+# hold what it said, e.g. its error).
+refute() {
+	_message=$1
+	shift
+	if capture "$@"; then
+		stop "$_message"
+	fi
+}
+
+# contains TEXT STRING: whether TEXT has STRING in it (a fixed string).
+contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+
+# number TEXT: whether TEXT is a decimal number.
+number() { case "$1" in '' | *[!0-9]*) return 1 ;; esac; }
+# prefixed TEXT PREFIX: whether TEXT starts with PREFIX (a fixed string).
+prefixed() { case "$1" in "$2"*) return 0 ;; esac; return 1; }
+
+# Milliseconds since boot.
+now() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+elapsed() { echo $(($2 - $1)); }
+# Kernel messages without timestamps (stock kernels have them, the patched one not).
+kmsg() { dmesg | sed 's/^\[[^]]*\] //'; }
+# The last kernel message of module $1.
+klog() { kmsg | grep "^$1: " | tail -1; }
+# The kernel log's timestamp, in seconds, of a `[ 1.234567] ...` line.
+timestamp() { echo "$1" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
+# load MODULE.ko: insmod, or the scenario fails with the module's last message.
+load() {
+	_name=$(basename "$1" .ko)
+	insmod "$1" || {
+		fail "insmod $_name failed: $(klog "$_name")"
+		exit 0
+	}
+}
+# Where the pins of object $2 are in the bpffs mounted at $1: its own directory on
+# the patched kernel, the root (two iterator links at most) on a stock one.
+pins() { if [ "$PROFILE" = seed ]; then echo "$1/$2"; else echo "$1"; fi; }

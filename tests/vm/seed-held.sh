@@ -1,0 +1,32 @@
+# The kernel's own bpffs instance holds the preloaded objects when user space has
+# dropped every pin, mount, module and module file.
+# kernels: seed
+# cmdline: bpf_preload_list=bpf_preload,mkdir_guard,getppid_count
+# modules: installed unloadable examples/mkdir_guard, installed unloadable examples/getppid_count
+for m in mkdir_guard getppid_count; do
+	check "$m was not loaded on demand" grep -q "^$m " /proc/modules
+done
+mkdir -p /mnt/b2
+check "mount bpffs" mount -t bpf bpf /sys/fs/bpf
+check "mount bpffs" mount -t bpf bpf /mnt/b2
+ls -lR /mnt/b2
+# Root drops everything it can: every pin of both objects in every user mount, the
+# mounts, the modules (which drop their own references), and the module files.
+for mnt in /sys/fs/bpf /mnt/b2; do
+	for d in mkdir_guard getppid_count; do
+		check "cannot delete $mnt/$d" sh -c "rm $mnt/$d/* && rmdir $mnt/$d"
+	done
+	check "umount $mnt" umount $mnt
+done
+check "rmmod failed" rmmod mkdir_guard getppid_count
+rm -rf /lib/modules
+refute "the modules are still loaded" grep -E '^(mkdir_guard|getppid_count) ' /proc/modules
+refute "the LSM stopped refusing" mkdir /tmp/bpf-preload-reserved
+why=$ERR
+check "getppid_calls is gone" preload-probe getppid 30 getppid_calls
+n=$OUT
+check "getppid_calls counted $n of 30" [ "$n" -ge 30 ]
+check "mount bpffs" mount -t bpf bpf /sys/fs/bpf
+refute "a fresh mount has mkdir_guard/ without its module" test -e /sys/fs/bpf/mkdir_guard
+check "progs.debug lacks refuse_reserved" grep -q ' refuse_reserved' /sys/fs/bpf/progs.debug
+pass "no pins, no user mount, no modules: mkdir still refused ($why), getppid_calls counted $n of 30: the kernel's own bpffs instance holds them"

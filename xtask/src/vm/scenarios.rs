@@ -1,0 +1,303 @@
+//! The scenarios: one shell script each in `tests/vm/<name>.sh`, whose header says
+//! what the harness does around it:
+//!
+//! ```text
+//! # kernels: all | stock | seed | stock since 6.6 | release 6.1.
+//! # modules: permanent examples/iterators, installed unloadable examples/mkdir_guard
+//! # cmdline: bpf_preload_list=bpf_preload,iterators
+//! # host-check: signer
+//! # prepare: dkms
+//! ```
+//!
+//! `kernels` is required; the others are optional. A module is `[installed]
+//! permanent|unloadable|signed <crate directory>`. `host-check` and `prepare` name
+//! Rust hooks ([`host_check`], [`prepare`]) for what cannot happen inside the VM.
+//! `prelude.sh` and `init.sh` there are the harness's own, not scenarios.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use super::{distro, signing, userflow, Kernel, Prepared};
+use crate::setup::root;
+
+/// The kernels a scenario runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kernels {
+    /// Every kernel: the stock profile's behaviour, which the patched kernel keeps
+    /// (with its objects in `<mount>/<object>/` instead of at the root).
+    All,
+    /// Only the patched kernel: the seed profile.
+    Seed,
+    /// Debian's stock kernels (their configuration, e.g. CONFIG_KEYS for kfuncs).
+    Stock,
+    /// Debian's stock kernels from this release on (for kfuncs of newer kernels).
+    StockSince(u32, u32),
+    /// Only the stock kernel whose release starts with this.
+    Release(String),
+}
+
+impl Kernels {
+    fn parse(text: &str) -> Result<Self> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        Ok(match words[..] {
+            ["all"] => Self::All,
+            ["seed"] => Self::Seed,
+            ["stock"] => Self::Stock,
+            ["stock", "since", version] => {
+                let (major, minor) = version
+                    .split_once('.')
+                    .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                    .with_context(|| format!("`{version}` is not a MAJOR.MINOR version"))?;
+                Self::StockSince(major, minor)
+            }
+            ["release", prefix] => Self::Release(prefix.to_string()),
+            _ => bail!(
+                "`{text}` is none of: all, stock, seed, stock since MAJOR.MINOR, release PREFIX"
+            ),
+        })
+    }
+
+    /// Whether a scenario for these kernels runs on `kernel`.
+    pub fn include(&self, kernel: &Kernel) -> bool {
+        match self {
+            Self::All => true,
+            Self::Seed => kernel.is_seed(),
+            Self::Stock => !kernel.is_seed(),
+            Self::StockSince(major, minor) => {
+                !kernel.is_seed() && kernel.version() >= (*major, *minor)
+            }
+            Self::Release(prefix) => !kernel.is_seed() && kernel.release.starts_with(prefix),
+        }
+    }
+}
+
+/// What a module is built from and how: (crate directory, unloadable, signed).
+pub type BuildKey = (String, bool, bool);
+
+/// A module a scenario needs, from a crate (an example, or a fixture).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ModuleSpec {
+    pub example: String,
+    pub unloadable: bool,
+    /// Signed: with the patched kernel's own key there, which it trusts; with the test
+    /// key (`target/vm/signing/`) on stock kernels, which do not.
+    pub signed: bool,
+    /// In `/lib/modules/<release>/extra/` with `depmod`, where the patched kernel's
+    /// `request_module()` finds it, instead of `/modules/`.
+    pub installed: bool,
+}
+
+impl ModuleSpec {
+    /// `[installed] permanent|unloadable|signed <crate>`.
+    fn parse(text: &str) -> Result<Self> {
+        let mut words = text.split_whitespace().peekable();
+        let installed = words.next_if_eq(&"installed").is_some();
+        let (variant, example) = match (words.next(), words.next(), words.next()) {
+            (Some(variant), Some(example), None) => (variant, example),
+            _ => bail!("`{text}` is not `[installed] permanent|unloadable|signed <crate>`"),
+        };
+        let (unloadable, signed) = match variant {
+            "permanent" => (false, false),
+            "unloadable" => (true, false),
+            "signed" => (false, true),
+            _ => bail!("`{variant}` is not permanent, unloadable or signed"),
+        };
+        Ok(Self {
+            example: example.to_string(),
+            unloadable,
+            signed,
+            installed,
+        })
+    }
+
+    pub fn variant(&self) -> &'static str {
+        match (self.unloadable, self.signed) {
+            (_, true) => "signed",
+            (true, false) => "unloadable",
+            (false, false) => "permanent",
+        }
+    }
+
+    /// What is built: where the module goes does not matter.
+    pub fn build_key(&self) -> BuildKey {
+        (self.example.clone(), self.unloadable, self.signed)
+    }
+
+    /// Where the module is inside the VM.
+    pub fn dest(&self, file: &str, release: &str) -> String {
+        match self.variant() {
+            _ if self.installed => format!("lib/modules/{release}/extra/{file}"),
+            "permanent" => format!("modules/{file}"),
+            variant => format!("modules/{variant}/{file}"),
+        }
+    }
+}
+
+/// A check on the host of the modules a scenario built for a kernel, before boot.
+pub type HostCheck = fn(&Kernel, &[(ModuleSpec, PathBuf)]) -> Result<String>;
+
+/// Work on the host before a scenario boots on a kernel (`work` is its directory):
+/// files for the initramfs, or a boot of its own (a Debian initramfs and root disk).
+pub type Prepare = fn(&Kernel, &Path) -> Result<Prepared>;
+
+/// The host checks a header can name.
+fn host_check(name: &str) -> Result<HostCheck> {
+    Ok(match name {
+        "signer" => signing::check_signer,
+        _ => bail!("no host check `{name}`; there is: signer"),
+    })
+}
+
+/// The prepare hooks a header can name.
+fn prepare(name: &str) -> Result<Prepare> {
+    Ok(match name {
+        "new-crate" => userflow::new_crate_module,
+        "dkms" => userflow::dkms_module,
+        "modules-load" => userflow::modules_load_boot,
+        "initramfs" => userflow::initramfs_boot,
+        "conntrack" => distro::conntrack,
+        _ => bail!(
+            "no prepare hook `{name}`; there are: new-crate, dkms, modules-load, initramfs, \
+             conntrack"
+        ),
+    })
+}
+
+/// One scenario: modules to build, and a script run as root inside the VM with
+/// bpffs not yet mounted, after `tests/vm/prelude.sh`. Modules are at
+/// /modules/<name>.ko (permanent), /modules/unloadable/<name>.ko and
+/// /modules/signed/<name>.ko, or installed in /lib/modules; `preload-probe`
+/// (tests/probe.rs) asks the kernel about BPF objects.
+pub struct Scenario {
+    pub name: String,
+    pub kernels: Kernels,
+    /// Extra kernel command line, instead of the kernel's default.
+    pub cmdline: Option<String>,
+    pub modules: Vec<ModuleSpec>,
+    pub script: String,
+    pub host_check: Option<HostCheck>,
+    pub prepare: Option<Prepare>,
+}
+
+impl Scenario {
+    /// A scenario from its script, named `name`.
+    fn parse(name: &str, script: String) -> Result<Self> {
+        let mut scenario = Scenario {
+            name: name.to_string(),
+            kernels: Kernels::All,
+            cmdline: None,
+            modules: Vec::new(),
+            script: String::new(),
+            host_check: None,
+            prepare: None,
+        };
+        let mut kernels = None;
+        // The header: the first comment lines (after a `#!` line).
+        for line in script
+            .lines()
+            .skip_while(|l| l.starts_with("#!"))
+            .take_while(|l| l.starts_with('#'))
+        {
+            let Some((key, value)) = line.trim_start_matches('#').trim().split_once(": ") else {
+                continue;
+            };
+            let value = value.trim();
+            match key {
+                "kernels" => kernels = Some(Kernels::parse(value)?),
+                "modules" => {
+                    for module in value.split(',') {
+                        scenario.modules.push(ModuleSpec::parse(module)?);
+                    }
+                }
+                "cmdline" => scenario.cmdline = Some(value.to_string()),
+                "host-check" => scenario.host_check = Some(host_check(value)?),
+                "prepare" => scenario.prepare = Some(prepare(value)?),
+                _ => {}
+            }
+        }
+        scenario.kernels = kernels.context("the header has no `# kernels:` line")?;
+        scenario.script = script;
+        Ok(scenario)
+    }
+}
+
+/// The directory of the scenarios, the prelude and the initramfs's /init.
+pub fn dir() -> PathBuf {
+    root().join("tests/vm")
+}
+
+/// A file of the harness in `tests/vm/`.
+pub fn harness_file(name: &str) -> Result<String> {
+    let path = dir().join(name);
+    fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The harness's own scripts in `tests/vm/`, which are no scenarios.
+const HARNESS: &[&str] = &["prelude.sh", "init.sh"];
+
+/// Every scenario, by name.
+pub fn all() -> Result<Vec<Scenario>> {
+    let mut scenarios = Vec::new();
+    for path in scripts()? {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if HARNESS.contains(&&*name) {
+            continue;
+        }
+        let script =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let name = name.trim_end_matches(".sh");
+        scenarios.push(
+            Scenario::parse(name, script)
+                .with_context(|| format!("the scenario {}", path.display()))?,
+        );
+    }
+    Ok(scenarios)
+}
+
+/// `tests/vm/*.sh`, sorted: every scenario and the harness's own scripts.
+pub fn scripts() -> Result<Vec<PathBuf>> {
+    let dir = dir();
+    let mut scripts = Vec::new();
+    for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "sh") {
+            scripts.push(path);
+        }
+    }
+    scripts.sort();
+    Ok(scripts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_header() {
+        let script = "#!/bin/sh\n# What it does.\n# kernels: stock since 6.6\n\
+                      # modules: permanent examples/a, installed signed examples/b\n\
+                      # cmdline: x=1 y\n# prepare: dkms\nload /modules/a.ko\n# kernels: seed\n";
+        let s = Scenario::parse("t", script.into()).unwrap();
+        assert_eq!(s.kernels, Kernels::StockSince(6, 6));
+        assert_eq!(s.cmdline.as_deref(), Some("x=1 y"));
+        assert_eq!(s.modules.len(), 2);
+        assert_eq!(s.modules[1].example, "examples/b");
+        assert!(s.modules[1].signed && s.modules[1].installed && !s.modules[0].installed);
+        assert!(s.prepare.is_some() && s.host_check.is_none());
+    }
+
+    #[test]
+    fn refuses_a_header_without_kernels_or_with_an_unknown_hook() {
+        assert!(Scenario::parse("t", "# modules: permanent a\n".into()).is_err());
+        assert!(Scenario::parse("t", "# kernels: all\n# prepare: nothing\n".into()).is_err());
+        assert!(Scenario::parse("t", "# kernels: some\n".into()).is_err());
+    }
+
+    #[test]
+    fn every_scenario_file_parses() {
+        let scenarios = all().unwrap();
+        assert!(scenarios.iter().any(|s| s.name == "iterators"));
+    }
+}
