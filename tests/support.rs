@@ -30,7 +30,7 @@ impl Kind {
 
 /// `struct bpf_btf_info`, up to the id.
 #[repr(C)]
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 struct BtfInfo {
     btf: u64,
     btf_size: u32,
@@ -39,6 +39,9 @@ struct BtfInfo {
     name_len: u32,
     kernel_btf: u32,
 }
+
+// SAFETY: repr(C), integers only, no padding (u64, u32, u32, u64, u32, u32).
+unsafe impl abi::Pod for BtfInfo {}
 
 /// The kernel's id for the object behind `fd`.
 pub fn id_of(backend: &mut UserBackend, kind: Kind, fd: Fd) -> Result<u32, Errno> {
