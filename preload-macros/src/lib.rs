@@ -83,16 +83,16 @@ fn expand_attribute(
     let item = unit_struct(syn::parse2(item)?)?;
     let args: parse::Args = syn::parse2(attr)?;
     let mut bases = Vec::new();
-    if let Some(file) = file {
-        if let Some(dir) = file.parent() {
-            bases.push((
-                dir.to_path_buf(),
-                format!(
-                    "the directory of `{}`, the file holding the attribute",
-                    file.display()
-                ),
-            ));
-        }
+    if let Some(file) = file
+        && let Some(dir) = file.parent()
+    {
+        bases.push((
+            dir.to_path_buf(),
+            format!(
+                "the directory of `{}`, the file holding the attribute",
+                file.display()
+            ),
+        ));
     }
     if let Some(manifest) = manifest {
         bases.push((manifest.to_path_buf(), "CARGO_MANIFEST_DIR".to_string()));

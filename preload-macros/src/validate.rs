@@ -235,18 +235,18 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
 
     // Programs bpf-preload cannot attach must be marked load-only.
     for p in loaded.iter().map(|&i| &model.programs[i]) {
-        if let Attach::Manually { why } = &p.kind.attach {
-            if !detached(&p.name) {
-                return Err(syn::Error::new(
-                    obj_span,
-                    format!(
-                        "program `{0}` (section `{1}`) cannot be attached by bpf-preload: {why}. \
+        if let Attach::Manually { why } = &p.kind.attach
+            && !detached(&p.name)
+        {
+            return Err(syn::Error::new(
+                obj_span,
+                format!(
+                    "program `{0}` (section `{1}`) cannot be attached by bpf-preload: {why}. \
                          Load it without attaching it, with `no_attach({0})`, and attach it from \
                          user space (`pin_programs` pins it as `{0}_prog`)",
-                        p.name, p.section
-                    ),
-                ));
-            }
+                    p.name, p.section
+                ),
+            ));
         }
     }
     let has_link = |i: usize| {
@@ -309,17 +309,19 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
                 format!("`{id}` is both renamed in `pin_as(...)` and left unpinned in `no_pin`"),
             ));
         }
-        if let Some(m) = map_index(model, &id.to_string()).map(|i| &model.maps[i]) {
-            if m.internal && !args.pin_data && program_index(id).is_none() {
-                return Err(syn::Error::new(
-                    id.span(),
-                    format!(
-                        "`no_pin({id})`: the `{}` map is not pinned anyway (only `pin_data` \
+        if let Some(m) = map_index(model, &id.to_string()).map(|i| &model.maps[i])
+            && m.internal
+            && !args.pin_data
+            && program_index(id).is_none()
+        {
+            return Err(syn::Error::new(
+                id.span(),
+                format!(
+                    "`no_pin({id})`: the `{}` map is not pinned anyway (only `pin_data` \
                          pins global-data maps)",
-                        m.name
-                    ),
-                ));
-            }
+                    m.name
+                ),
+            ));
         }
     }
     let unpinned = |key: &str| args.no_pin.iter().any(|id| id == key);

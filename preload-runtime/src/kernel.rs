@@ -33,7 +33,7 @@ const PIN_LINK: u32 = 3;
         reason = "the allocator and the panic handler are the module build's"
     )
 )]
-extern "C" {
+unsafe extern "C" {
     fn bpf_preload_sys_bpf(cmd: c_int, attr: *mut c_void, size: u32) -> c_int;
     fn bpf_preload_close_fd(fd: u32);
     fn bpf_preload_kernel_version() -> u32;
@@ -453,7 +453,7 @@ macro_rules! kernel_module {
             #[allow(long_running_const_eval)]
             static KCONFIG: ([u8; LEN], usize) = $crate::kconfig::filter::<LEN>(OBJECT, $kconfig);
 
-            #[no_mangle]
+            #[unsafe(no_mangle)]
             pub extern "C" fn bpf_preload_rust_init() -> ::core::ffi::c_int {
                 // Kconfig lines are ASCII, cut at line ends.
                 let kconfig = ::core::str::from_utf8(&KCONFIG.0).unwrap_or("");
@@ -461,12 +461,12 @@ macro_rules! kernel_module {
             }
         };
 
-        #[no_mangle]
+        #[unsafe(no_mangle)]
         pub extern "C" fn bpf_preload_rust_exit() {
             $crate::kernel::exit()
         }
 
-        #[no_mangle]
+        #[unsafe(no_mangle)]
         pub extern "C" fn bpf_preload_rust_populate(
             dir: *mut ::core::ffi::c_void,
         ) -> ::core::ffi::c_int {

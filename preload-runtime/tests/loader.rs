@@ -461,10 +461,10 @@ fn fd_array_gives_each_map_at_its_index() {
 fn resolved(fake: &Fake, name: &str, kind: u32) -> (u32, u64) {
     let mut seen: Vec<(&str, u32)> = Vec::new();
     for c in &fake.calls {
-        if let Call::Lookup { name, kind } = c {
-            if !seen.contains(&(name.as_str(), *kind)) {
-                seen.push((name.as_str(), *kind));
-            }
+        if let Call::Lookup { name, kind } = c
+            && !seen.contains(&(name.as_str(), *kind))
+        {
+            seen.push((name.as_str(), *kind));
         }
     }
     let index = seen

@@ -1606,12 +1606,10 @@ pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
             format!(" [{boot}VM {:.1} s]", o.seconds)
         });
         println!("{scenario} on {release}: {detail}{timing}");
-        if !ok {
-            if let Ok(o) = &outcomes[*i] {
-                let tail: Vec<&str> = o.log.lines().rev().take(30).collect();
-                for line in tail.into_iter().rev() {
-                    println!("    | {line}");
-                }
+        if !ok && let Ok(o) = &outcomes[*i] {
+            let tail: Vec<&str> = o.log.lines().rev().take(30).collect();
+            for line in tail.into_iter().rev() {
+                println!("    | {line}");
             }
         }
     }

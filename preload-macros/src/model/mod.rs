@@ -224,13 +224,13 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
     for map in &maps {
         kinds::check_map(map)?;
         for slot in &map.slots {
-            if let SlotTarget::Program(p) = &slot.target {
-                if !programs.iter().any(|q| &q.name == p) {
-                    return Err(format!(
-                        "map `{}`: slot {} holds `{p}`, which is not a program",
-                        map.name, slot.index
-                    ));
-                }
+            if let SlotTarget::Program(p) = &slot.target
+                && !programs.iter().any(|q| &q.name == p)
+            {
+                return Err(format!(
+                    "map `{}`: slot {} holds `{p}`, which is not a program",
+                    map.name, slot.index
+                ));
             }
         }
     }
