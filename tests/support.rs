@@ -8,6 +8,8 @@ use bpf_preload::abi;
 use bpf_preload::user::UserBackend;
 use bpf_preload::{Errno, Fd};
 
+pub mod btf_oracle;
+
 /// Which kind of kernel object an id belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

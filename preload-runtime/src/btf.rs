@@ -1,7 +1,6 @@
-//! Finding named types in BTF: in raw BTF such as `/sys/kernel/btf/vmlinux`
-//! ([`find_type_id`], without allocating), and in the running kernel's own BTF through
-//! the kernel itself ([`TargetFinder`]), which is how the loader resolves the attach
-//! targets of tracing, lsm and iterator programs.
+//! Finding named types in the running kernel's own BTF through the kernel itself
+//! ([`TargetFinder`]), which is how the loader resolves the attach targets of tracing,
+//! lsm and iterator programs, and kfuncs and kernel variables.
 
 use alloc::vec::Vec;
 
@@ -19,80 +18,13 @@ pub const BTF_KIND_VAR: u32 = 14;
 /// Not a BTF kind: asks the finder program for a kallsyms address instead.
 const KALLSYMS: u32 = 0;
 
-const BTF_MAGIC: u16 = 0xeb9f;
-const HEADER_LEN: usize = 24;
-const TYPE_LEN: usize = 12;
-
-fn u32_at(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-/// Bytes that follow the 12-byte `struct btf_type` for a type of this kind.
-fn extra_len(kind: u32, vlen: usize) -> Option<usize> {
-    Some(match kind {
-        // INT, VAR, DECL_TAG
-        1 | 14 | 17 => 4,
-        // ARRAY
-        3 => 12,
-        // STRUCT, UNION, DATASEC, ENUM64
-        4 | 5 | 15 | 19 => vlen * 12,
-        // ENUM, FUNC_PROTO
-        6 | 13 => vlen * 8,
-        // PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG
-        2 | 7 | 8 | 9 | 10 | 11 | 12 | 16 | 18 => 0,
-        _ => return None,
-    })
-}
-
-/// The id of the first type of `kind` named `name` in little-endian BTF `data`.
-/// `ENOENT` if there is none, `EINVAL` if the BTF is malformed.
-pub fn find_type_id(data: &[u8], name: &str, kind: u32) -> Result<u32, Errno> {
-    let bad = Errno::EINVAL;
-    let magic = data.get(..2).ok_or(bad)?;
-    if u16::from_le_bytes([magic[0], magic[1]]) != BTF_MAGIC {
-        return Err(bad);
-    }
-    let hdr_len = u32_at(data, 4).ok_or(bad)? as usize;
-    let field = |i: usize| u32_at(data, 8 + 4 * i).map(|v| v as usize).ok_or(bad);
-    let (type_off, type_len, str_off, str_len) = (field(0)?, field(1)?, field(2)?, field(3)?);
-    if hdr_len < HEADER_LEN {
-        return Err(bad);
-    }
-    let types = data
-        .get(hdr_len + type_off..hdr_len + type_off + type_len)
-        .ok_or(bad)?;
-    let strings = data
-        .get(hdr_len + str_off..hdr_len + str_off + str_len)
-        .ok_or(bad)?;
-    let name_matches = |off: usize| {
-        strings
-            .get(off..)
-            .and_then(|s| s.strip_prefix(name.as_bytes()))
-            .is_some_and(|rest| rest.first() == Some(&0))
-    };
-
-    let (mut at, mut id) = (0usize, 1u32);
-    while at < types.len() {
-        let name_off = u32_at(types, at).ok_or(bad)? as usize;
-        let info = u32_at(types, at + 4).ok_or(bad)?;
-        let (this_kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
-        if this_kind == kind && name_matches(name_off) {
-            return Ok(id);
-        }
-        at += TYPE_LEN + extra_len(this_kind, vlen).ok_or(bad)?;
-        id += 1;
-    }
-    Err(Errno::ENOENT)
-}
-
 /// A type found in the running kernel's BTF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KernelBtfId {
     /// The type's id, in vmlinux or in the module BTF of `btf_obj_fd`.
     pub id: u32,
-    /// An fd for the module BTF that holds the type, or 0 for vmlinux. The caller closes it.
-    pub btf_obj_fd: Fd,
+    /// An fd for the module BTF that holds the type, or `None` for vmlinux.
+    pub btf_obj_fd: Option<Fd>,
 }
 
 /// Finds attach targets, kfuncs and kernel variables in the running kernel's BTF
@@ -155,9 +87,11 @@ impl<'a> TargetFinder<'a> {
         if result < 0 {
             return Err(Errno(-result as i32));
         }
+        // The helper gives a module's BTF fd in the upper half, 0 for vmlinux (an fd
+        // the finder never sees as one of its own: the kernel's ABI says vmlinux so).
         let id = KernelBtfId {
             id: result as u32,
-            btf_obj_fd: (result >> 32) as u32,
+            btf_obj_fd: Some((result >> 32) as u32).filter(|&fd| fd != 0),
         };
         self.found.push((name, kind, id));
         Ok(id)
@@ -215,28 +149,13 @@ impl<'a> TargetFinder<'a> {
     /// Closes the map, the program and every module BTF fd found.
     pub fn close<B: Backend + ?Sized>(self, backend: &mut B) {
         for (_, _, id) in self.found {
-            if id.btf_obj_fd != 0 {
-                backend.close(id.btf_obj_fd);
+            if let Some(fd) = id.btf_obj_fd {
+                backend.close(fd);
             }
         }
         backend.close(self.prog);
         backend.close(self.map);
     }
-}
-
-/// Finds one type, as [`TargetFinder`] does; a module BTF fd in the result is the
-/// caller's to close.
-pub fn find_in_kernel<B: Backend + ?Sized>(
-    backend: &mut B,
-    name: &str,
-    kind: u32,
-) -> Result<KernelBtfId, Errno> {
-    let mut finder = TargetFinder::new(backend, name.len())?;
-    let result = finder.find(backend, name, kind);
-    // The fd, if any, is handed to the caller.
-    finder.found.clear();
-    finder.close(backend);
-    result
 }
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {

@@ -214,9 +214,8 @@ static HELD: Slot = Slot(UnsafeCell::new(None));
 fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)> {
     let mut held = Held::default();
     let result = (|| {
-        for link in object.links {
+        for (link, fd) in loaded.links() {
             let prog = &object.programs[link.program];
-            let fd = loaded.link_fd(prog.name).expect("every link is loaded");
             // The rule `cargo bpf-preload build` describes, too.
             let iterator = crate::describe::stock_shows(object, link);
             held.take(
@@ -229,10 +228,7 @@ fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Err
             )
             .map_err(|e| (e, prog.name))?;
         }
-        for prog in object.programs {
-            let fd = loaded
-                .program_fd(prog.name)
-                .expect("every program is loaded");
+        for (prog, fd) in loaded.programs() {
             held.take(
                 // SAFETY: `fd` is one of ours and open; `ptr` is writable.
                 |ptr| unsafe { bpf_preload_prog_get(fd, prog.prog_type, ptr) },
@@ -243,8 +239,7 @@ fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Err
             )
             .map_err(|e| (e, prog.name))?;
         }
-        for map in object.maps {
-            let fd = loaded.map_fd(map.name).expect("every map is loaded");
+        for (map, fd) in loaded.maps() {
             held.take(
                 // SAFETY: `fd` is one of ours and open; `ptr` is writable.
                 |ptr| unsafe { bpf_preload_map_get(fd, ptr) },

@@ -899,3 +899,43 @@ fn a_missing_strong_extern_fails_naming_it() {
     assert_eq!(err.errno, Errno::ENOENT);
     assert_nothing_left(&fake, "missing extern");
 }
+
+/// Fd 0 is an fd like any other (a process whose stdin is closed gets it from the
+/// kernel): nothing in the loader may take it for "none".
+#[test]
+fn fd_zero_is_an_fd_like_any_other() {
+    for object in EXAMPLES {
+        let mut fake = Fake {
+            first_fd: 0,
+            ..Fake::default()
+        };
+        let l = loaded(object, &mut fake);
+        if !object.btf.is_empty() {
+            assert_eq!(l.btf_fd(), Some(0), "{}: the BTF gets fd 0", object.name);
+        }
+        let loads = fake.calls.iter().filter_map(|c| match c {
+            Call::ProgLoad {
+                name,
+                btf,
+                func_info,
+                ..
+            } if name != fake::FINDER => Some((*btf, *func_info)),
+            _ => None,
+        });
+        for (prog, (btf, func_info)) in object.programs.iter().zip(loads) {
+            let records = prog.func_info.len() as u32 / bpf_preload::FUNC_INFO_REC_SIZE;
+            let context = format!("{}: {}", object.name, prog.name);
+            assert_eq!(
+                func_info, records,
+                "{context}: func_info given with BTF fd 0"
+            );
+            assert_eq!(
+                btf,
+                records != 0 || !prog.core_relos.is_empty() || !prog.line_info.is_empty(),
+                "{context}"
+            );
+        }
+        l.free(&mut fake);
+        assert_nothing_left(&fake, object.name);
+    }
+}

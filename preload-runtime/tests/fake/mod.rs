@@ -5,6 +5,11 @@
 //! as in the kernel: an fd, a pin, a program's maps, a link's program, a slot of a map
 //! of maps or a program array each hold one, so a test can ask what is still alive.
 //!
+//! Fds are read as the kernel reads them: a field is used when what goes with it is set
+//! (`btf_fd` with BTF type ids, `prog_btf_fd` with func_info, line_info or CO-RE
+//! records, `inner_map_fd` for a map of maps), never because it is non-zero, so that
+//! fd 0 works as it does in the kernel.
+//!
 //! What the kernel would refuse (an fd that is not open or not of the right kind, a
 //! map fd in an instruction instead of an index) is refused with the kernel's errno and
 //! noted in [`Fake::violations`], which every test expects empty.
@@ -123,8 +128,10 @@ pub enum Call {
         attach_btf_id: u32,
         /// The module whose BTF `attach_btf_obj_fd` names.
         attach_btf_obj: Option<String>,
-        /// Whether the object's BTF was given (`prog_btf_fd`).
+        /// Whether the object's BTF was given (`prog_btf_fd`), with records.
         btf: bool,
+        /// `func_info_cnt`.
+        func_info: u32,
         /// Whether a verifier log was asked for.
         log: bool,
     },
@@ -460,30 +467,27 @@ impl Fake {
     fn map_create(&mut self, attr: &[u8]) -> Result<u32, Errno> {
         let a: abi::MapCreateAttr = decode(attr);
         let name = name_of(&a.map_name);
-        let inner = match a.inner_map_fd {
-            0 => None,
-            fd => Some(
-                self.fd(fd, &format!("MAP_CREATE {name}: inner_map_fd"), |k| {
-                    matches!(k, Kind::Map { .. })
-                })?,
-            ),
-        };
-        let btf = match a.btf_fd {
-            0 => None,
-            fd => Some(self.fd(fd, &format!("MAP_CREATE {name}: btf_fd"), |k| {
-                *k == Kind::Btf
-            })?),
-        };
         let map_of_maps = matches!(
             a.map_type,
             abi::BPF_MAP_TYPE_ARRAY_OF_MAPS | abi::BPF_MAP_TYPE_HASH_OF_MAPS
         );
-        if map_of_maps != inner.is_some() {
-            return Err(self.refuse(
-                Errno::EINVAL,
-                format!("MAP_CREATE {name}: inner_map_fd {}", a.inner_map_fd),
-            ));
-        }
+        let inner = match map_of_maps {
+            false => None,
+            true => Some(self.fd(
+                a.inner_map_fd,
+                &format!("MAP_CREATE {name}: inner_map_fd"),
+                |k| matches!(k, Kind::Map { .. }),
+            )?),
+        };
+        let typed = a.btf_key_type_id != 0 || a.btf_value_type_id != 0;
+        let btf = match typed {
+            false => None,
+            true => Some(
+                self.fd(a.btf_fd, &format!("MAP_CREATE {name}: btf_fd"), |k| {
+                    *k == Kind::Btf
+                })?,
+            ),
+        };
         if a.max_entries == 0 {
             return Err(self.refuse(Errno::EINVAL, format!("MAP_CREATE {name}: max_entries 0")));
         }
@@ -600,9 +604,11 @@ impl Fake {
         }
         let mut holds = Vec::new();
         let mut fd_array = Vec::new();
-        let btf = match a.prog_btf_fd {
-            0 => false,
-            fd => {
+        let records = a.func_info_cnt != 0 || a.line_info_cnt != 0 || a.core_relo_cnt != 0;
+        let btf = match records {
+            false => false,
+            true => {
+                let fd = a.prog_btf_fd;
                 holds.push(self.fd(fd, &format!("PROG_LOAD {name}: prog_btf_fd"), |k| {
                     *k == Kind::Btf
                 })?);
@@ -685,6 +691,7 @@ impl Fake {
             attach_btf_id: a.attach_btf_id,
             attach_btf_obj,
             btf,
+            func_info: a.func_info_cnt,
             log,
         });
         if self.reject.is_some_and(|r| name == r) {
