@@ -7,13 +7,10 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::Span;
 use syn::{Ident, LitStr};
 
+use crate::model::names::{self, pin_name_problem};
 use crate::model::{Attach, AttachModel, Model};
 use crate::parse::{closest, Args};
 
-/// Longest module name (`MODULE_NAME_LEN` is 64 - sizeof(long), with the NUL).
-const MODULE_NAME_MAX: usize = 55;
-/// Longest file name in bpffs (`NAME_MAX`).
-const PIN_NAME_MAX: usize = 255;
 /// Longest kernel object name, without the NUL.
 const OBJ_NAME_MAX: usize = 15;
 
@@ -51,25 +48,18 @@ pub struct LinkPlan {
     pub user_space_only: Option<String>,
 }
 
-/// The name of the object, from `name = "..."` or the object file's stem.
+/// The name of the object, from `name = "..."` or the object file's stem, by the
+/// rule the module builder follows too ([`names`]).
 pub fn object_name(args: &Args) -> syn::Result<String> {
     let (name, span, origin) = match &args.name {
         Some(lit) => (lit.value(), lit.span(), "`name = \"...\"`"),
-        None => {
-            let path = args.obj.value();
-            let file = path.rsplit('/').next().unwrap_or(&path).to_string();
-            let stem = file.split('.').next().unwrap_or_default().replace('-', "_");
-            (
-                stem,
-                args.obj.span(),
-                "the object file's name up to its first `.`",
-            )
-        }
+        None => (
+            names::default_object_name(&args.obj.value()),
+            args.obj.span(),
+            "the object file's name up to its first `.`",
+        ),
     };
-    let valid = !name.is_empty()
-        && name.len() <= MODULE_NAME_MAX
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !valid {
+    if let Some(problem) = names::object_name_problem(&name) {
         let shown = if name.is_empty() {
             "an empty object name".to_string()
         } else {
@@ -77,10 +67,7 @@ pub fn object_name(args: &Args) -> syn::Result<String> {
         };
         return Err(syn::Error::new(
             span,
-            format!(
-                "{shown} (from {origin}) cannot be a kernel module name: use 1 to \
-                 {MODULE_NAME_MAX} ASCII letters, digits or `_`, e.g. `name = \"my_object\"`"
-            ),
+            format!("{shown} (from {origin}) cannot be a kernel module name: {problem}"),
         ));
     }
     Ok(name)
@@ -126,23 +113,6 @@ fn unknown(ident: &Ident, what: &str, candidates: &[&str]) -> syn::Error {
         ident.span(),
         format!("no {what} named `{name}` in the object{hint}"),
     )
-}
-
-/// Why bpffs cannot hold a file of this name, if it cannot.
-fn pin_name_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("is empty")
-    } else if name.contains('/') {
-        Some("contains `/`, and pins live directly in the object's bpffs directory")
-    } else if name.contains('\0') {
-        Some("contains a NUL byte")
-    } else if name == "." || name == ".." {
-        Some("is `.` or `..`")
-    } else if name.len() > PIN_NAME_MAX {
-        Some("is longer than 255 bytes (NAME_MAX)")
-    } else {
-        None
-    }
 }
 
 /// Map keys accept `rodata` for `.rodata`, since a dot cannot start an identifier.
