@@ -136,8 +136,32 @@ fn listed_twice(ids: &[Ident], option: &str) -> syn::Result<()> {
     Ok(())
 }
 
+/// Every problem a check finds, reported together (`syn::Error::combine`), so that
+/// the user sees them all at once rather than one per build.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn check<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+
+    /// Ends a group of checks: later ones build on what these checked.
+    fn finish(&mut self) -> syn::Result<()> {
+        self.0.take().map_or(Ok(()), Err)
+    }
+}
+
 pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
-    let name = object_name(args)?;
+    let mut errors = Errors::default();
+    let name = errors.check(object_name(args));
     let obj_span = args.obj.span();
     let program_index = |id: &Ident| model.programs.iter().position(|p| id == &p.name);
     let program_names: Vec<&str> = model.programs.iter().map(|p| p.name.as_str()).collect();
@@ -154,7 +178,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
         if !valid {
-            return Err(syn::Error::new(
+            errors.push(syn::Error::new(
                 obj_span,
                 format!(
                     "program `{}` has a name the kernel refuses: program names may hold only \
@@ -165,13 +189,17 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         }
     }
 
-    listed_twice(&args.no_attach, "no_attach")?;
-    listed_twice(&args.no_pin, "no_pin")?;
-    listed_twice(&args.autoload, "autoload")?;
+    errors.check(listed_twice(&args.no_attach, "no_attach"));
+    errors.check(listed_twice(&args.no_pin, "no_pin"));
+    errors.check(listed_twice(&args.autoload, "autoload"));
     for id in &args.autoload {
-        let i = program_index(id).ok_or_else(|| unknown(id, "program", &program_names))?;
+        let Some(i) =
+            errors.check(program_index(id).ok_or_else(|| unknown(id, "program", &program_names)))
+        else {
+            continue;
+        };
         if model.programs[i].autoload {
-            return Err(syn::Error::new(
+            errors.push(syn::Error::new(
                 id.span(),
                 format!(
                     "`autoload({id})`: program `{id}` is loaded anyway; `autoload` is for \
@@ -189,7 +217,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .collect();
     let is_loaded = |i: usize| loaded.contains(&i);
     for id in &args.no_attach {
-        program_index(id).ok_or_else(|| unknown(id, "program", &program_names))?;
+        errors.check(program_index(id).ok_or_else(|| unknown(id, "program", &program_names)));
     }
     if let (Some(all), Some(first)) = (&args.no_attach_all, args.no_attach.first()) {
         let mut e = syn::Error::new(
@@ -198,8 +226,10 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
              unattached: give one of the two",
         );
         e.combine(syn::Error::new(all.span(), "`no_attach_all` is given here"));
-        return Err(e);
+        errors.push(e);
     }
+    errors.finish()?;
+    let name = name.unwrap_or_default();
     let detached =
         |p: &str| args.no_attach_all.is_some() || args.no_attach.iter().any(|id| id == p);
 
@@ -208,7 +238,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         if let Attach::Manually { why } = &p.kind.attach
             && !detached(&p.name)
         {
-            return Err(syn::Error::new(
+            errors.push(syn::Error::new(
                 obj_span,
                 format!(
                     "program `{0}` (section `{1}`) cannot be attached by bpf-preload: {why}. \
@@ -249,11 +279,12 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     let mut renamed: HashMap<String, &LitStr> = HashMap::new();
     for (id, lit) in &args.pin_as {
         if program_index(id).is_none() && map_index(model, &id.to_string()).is_none() {
-            return Err(unknown(id, "program or map", &pinnable));
+            errors.push(unknown(id, "program or map", &pinnable));
+            continue;
         }
-        linkless(id, "pin_as(...)")?;
+        errors.check(linkless(id, "pin_as(...)"));
         if let Some(problem) = pin_name_problem(&lit.value()) {
-            return Err(syn::Error::new(
+            errors.push(syn::Error::new(
                 lit.span(),
                 format!(
                     "pin name `{}` {problem}: bpffs cannot hold it",
@@ -262,7 +293,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             ));
         }
         if renamed.insert(id.to_string(), lit).is_some() {
-            return Err(syn::Error::new(
+            errors.push(syn::Error::new(
                 id.span(),
                 format!("`{id}` is renamed twice in `pin_as(...)`"),
             ));
@@ -270,11 +301,12 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     }
     for id in &args.no_pin {
         if program_index(id).is_none() && map_index(model, &id.to_string()).is_none() {
-            return Err(unknown(id, "program or map", &pinnable));
+            errors.push(unknown(id, "program or map", &pinnable));
+            continue;
         }
-        linkless(id, "no_pin(...)")?;
+        errors.check(linkless(id, "no_pin(...)"));
         if renamed.contains_key(&id.to_string()) {
-            return Err(syn::Error::new(
+            errors.push(syn::Error::new(
                 id.span(),
                 format!("`{id}` is both renamed in `pin_as(...)` and left unpinned in `no_pin`"),
             ));
@@ -284,7 +316,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             && !args.pin_data
             && program_index(id).is_none()
         {
-            return Err(syn::Error::new(
+            errors.push(syn::Error::new(
                 id.span(),
                 format!(
                     "`no_pin({id})`: the `{}` map is not pinned anyway (only `pin_data` \
@@ -294,6 +326,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             ));
         }
     }
+    errors.finish()?;
     let unpinned = |key: &str| args.no_pin.iter().any(|id| id == key);
     let pin_name = |key: &str, default: String| -> Option<String> {
         if unpinned(key) {
@@ -344,7 +377,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .enumerate()
         .map(|(i, p)| (args.pin_programs && is_loaded(i)).then(|| format!("{}_prog", p.name)))
         .collect();
-    let map_entries = entries(args, model)?;
+    let map_entries = errors.check(entries(args, model));
 
     // Every pin, with what it pins, for the two checks below.
     let mut pins: Vec<(&str, String)> = Vec::new();
@@ -377,7 +410,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     // Names from the object, rather than from `pin_as`, may be unfit too.
     for (pin, what) in &pins {
         if let Some(problem) = pin_name_problem(pin) {
-            return Err(syn::Error::new(
+            errors.push(syn::Error::new(
                 span_of(pin),
                 format!(
                     "{what} would be pinned as `{}`, which {problem}: bpffs cannot hold it; \
@@ -391,7 +424,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for (pin, what) in &pins {
         if let Some(first) = seen.insert(pin, what) {
-            return Err(syn::Error::new(
+            errors.push(syn::Error::new(
                 span_of(pin),
                 format!(
                     "two pins named `{pin}`: {first} and {what}; rename one with `pin_as(...)` \
@@ -400,6 +433,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             ));
         }
     }
+    errors.finish()?;
 
     let map_kernel_names = model
         .maps
@@ -417,7 +451,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         map_kernel_names,
         map_pins,
         program_pins,
-        map_entries,
+        map_entries: map_entries.unwrap_or_default(),
         programs: loaded,
         links,
     })
