@@ -17,7 +17,8 @@ use externs::Externs;
 use iterators::Iterators;
 use map_kinds::MapKinds;
 use preload_tests::{
-    assert_all_gone, dir_names, id_of, kernel_tier_missing, name_of, open_fds, tier_can_run, Kind,
+    assert_all_gone, btf_oracle, dir_names, id_of, kernel_tier_missing, name_of, open_fds,
+    tier_can_run, Kind,
 };
 use tcp_cc::TcpCc;
 use tcp_cc_link::TcpCcLink;
@@ -180,25 +181,27 @@ fn attach_targets_found_like_the_kernels_btf_says() {
         ("btf_trace_sys_enter", abi::BTF_KIND_TYPEDEF),
         ("bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC),
     ] {
-        let expected = btf::find_type_id(&vmlinux, name, kind).unwrap();
-        let found = btf::find_in_kernel(&mut backend, name, kind).unwrap();
+        let expected = btf_oracle::find_type_id(&vmlinux, name, kind).unwrap();
+        let found = btf_oracle::find_in_vmlinux(&mut backend, name, kind).unwrap();
         assert_eq!(
             found,
             KernelBtfId {
                 id: expected,
-                btf_obj_fd: 0
+                btf_obj_fd: None
             },
             "{name}"
         );
     }
-    let missing = btf::find_in_kernel(&mut backend, "no_such_function_here", abi::BTF_KIND_FUNC);
+    let missing =
+        btf_oracle::find_in_vmlinux(&mut backend, "no_such_function_here", abi::BTF_KIND_FUNC);
     assert_eq!(missing, Err(Errno::ENOENT));
 
     // One finder for a whole load: asked twice, it answers the same.
     let mut finder = btf::TargetFinder::new(&mut backend, "bpf_lsm_path_mkdir".len()).unwrap();
     let first = finder.find(&mut backend, "bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC);
     let again = finder.find(&mut backend, "bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC);
-    let expected = btf::find_type_id(&vmlinux, "bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC).unwrap();
+    let expected =
+        btf_oracle::find_type_id(&vmlinux, "bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC).unwrap();
     assert_eq!(first.map(|f| f.id), Ok(expected));
     assert_eq!(again, first);
     let longer = finder.find(

@@ -8,6 +8,8 @@ use bpf_preload::abi;
 use bpf_preload::user::UserBackend;
 use bpf_preload::{Errno, Fd};
 
+pub mod btf_oracle;
+
 /// Which kind of kernel object an id belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -30,7 +32,7 @@ impl Kind {
 
 /// `struct bpf_btf_info`, up to the id.
 #[repr(C)]
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 struct BtfInfo {
     btf: u64,
     btf_size: u32,
@@ -39,6 +41,9 @@ struct BtfInfo {
     name_len: u32,
     kernel_btf: u32,
 }
+
+// SAFETY: repr(C), integers only, no padding (u64, u32, u32, u64, u32, u32).
+unsafe impl abi::Pod for BtfInfo {}
 
 /// The kernel's id for the object behind `fd`.
 pub fn id_of(backend: &mut UserBackend, kind: Kind, fd: Fd) -> Result<u32, Errno> {

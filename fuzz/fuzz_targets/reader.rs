@@ -9,8 +9,6 @@
 
 #[path = "../../preload-macros/src/expand.rs"]
 mod expand;
-#[path = "../../preload-macros/src/model/mod.rs"]
-mod model;
 #[path = "../../preload-macros/src/parse.rs"]
 mod parse;
 #[path = "../../preload-macros/src/replay.rs"]
@@ -18,6 +16,7 @@ mod replay;
 #[path = "../../preload-macros/src/validate.rs"]
 mod validate;
 
+use bpf_preload_model as model;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

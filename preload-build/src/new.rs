@@ -103,7 +103,7 @@ pub fn create(dir: &Path, kind: Kind, runtime: &Runtime) -> Result<Created> {
     // Kbuild names modules with `_` (KBUILD_MODNAME), and so do bpffs directories.
     let module = package.replace('-', "_");
     ensure!(
-        module != "shim" && module != "rust",
+        !bpf_preload_model::names::RESERVED_MODULE_NAMES.contains(&module.as_str()),
         "`{package}` clashes with an object inside every module (shim, rust)"
     );
     let type_name: String = module

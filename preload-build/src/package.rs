@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
+use bpf_preload_model::names;
 use cargo_metadata::{Metadata, MetadataCommand, Package, PackageId};
 
 /// The runtime's package name.
@@ -481,7 +482,8 @@ fn reexport(items: &[syn::Item], ident: &str) -> Option<String> {
     })
 }
 
-/// The object's name from the attribute, by the macro's rule.
+/// The object's name from the attribute, by the macro's rule (one rule, in
+/// [`names`]).
 fn object_name(attr: &syn::Attribute, file: &Path) -> Result<String> {
     let args = attr
         .parse_args_with(syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
@@ -500,25 +502,15 @@ fn object_name(attr: &syn::Attribute, file: &Path) -> Result<String> {
     };
     let name = match (string("name"), string("obj")) {
         (Some(name), _) => name,
-        (None, Some(obj)) => Path::new(&obj)
-            .file_name()
-            .map(|f| f.to_string_lossy())
-            .and_then(|f| f.split('.').next().map(str::to_string))
-            .with_context(|| format!("the attribute's obj = {obj:?} has no file name"))?,
+        (None, Some(obj)) => names::default_object_name(&obj),
         (None, None) => bail!("#[bpf_preload] in {} has no obj = \"...\"", file.display()),
     };
-    ensure!(
-        !name.is_empty()
-            && name.len() < 56
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            && name != "shim"
-            && name != "rust",
-        "`{name}` (the object's name, in {}) cannot be a module name: letters, digits, _ and -, \
-         at most 55, not shim or rust",
-        file.display()
-    );
+    if let Some(problem) = names::object_name_problem(&name) {
+        bail!(
+            "`{name}` (the object's name, in {}) cannot be a module name: {problem}",
+            file.display()
+        );
+    }
     Ok(name)
 }
 
@@ -526,12 +518,12 @@ fn object_name(attr: &syn::Attribute, file: &Path) -> Result<String> {
 mod tests {
     use super::*;
 
+    /// A fresh directory per call: tests run in parallel.
     fn tree(files: &[(&str, &str)]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "bpf-preload-build-test-{}-{}",
-            std::process::id(),
-            files.len()
-        ));
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("bpf-preload-build-test-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         for (path, text) in files {
             let path = dir.join(path);
@@ -563,12 +555,37 @@ mod tests {
     #[test]
     fn private_structs_through_a_reexport() {
         let dir = tree(&[
-            ("src/lib.rs", "mod a { #[bpf_preload(obj = \"o.bpf.o\", name = \"n-1\")] pub struct S; }\npub use a::S as Public;\n"),
+            ("src/lib.rs", "mod a { #[bpf_preload(obj = \"o.bpf.o\", name = \"n_1\")] pub struct S; }\npub use a::S as Public;\n"),
         ]);
         let found = find_preloaded(&dir.join("src/lib.rs"), "c").unwrap();
         assert_eq!(found.path, "c::Public");
-        assert_eq!(found.name, "n-1");
+        assert_eq!(found.name, "n_1");
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The macro's rule: `-` in a file name becomes `_`, and what the macro refuses
+    /// (a `-` given in `name`, a name every module holds) is refused here too.
+    #[test]
+    fn object_names_follow_the_macros_rule() {
+        let dir = tree(&[(
+            "src/lib.rs",
+            "#[bpf_preload(obj = \"bpf/my-guard.bpf.o\")] pub struct S;\n",
+        )]);
+        let found = find_preloaded(&dir.join("src/lib.rs"), "c").unwrap();
+        assert_eq!(found.name, "my_guard");
+        fs::remove_dir_all(dir).unwrap();
+        for bad in ["n-1", "shim"] {
+            let dir = tree(&[(
+                "src/lib.rs",
+                &format!("#[bpf_preload(obj = \"o.bpf.o\", name = \"{bad}\")] pub struct S;\n"),
+            )]);
+            let err = find_preloaded(&dir.join("src/lib.rs"), "c").unwrap_err();
+            assert!(
+                err.to_string().contains("cannot be a module name"),
+                "{bad}: {err}"
+            );
+            fs::remove_dir_all(dir).unwrap();
+        }
     }
 
     #[test]

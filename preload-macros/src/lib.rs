@@ -1,6 +1,7 @@
 //! `#[bpf_preload(obj = "x.bpf.o")]`: reads a compiled BPF object at compile time and
 //! emits a static table describing it, plus `impl bpf_preload::Preload`. Laid out as
-//! parse (the attribute) → model (the object) → validate (the plan) → expand (tokens).
+//! parse (the attribute) → model (the object, crate `bpf-preload-model`) → validate
+//! (the plan) → expand (tokens).
 //!
 //! Every mistake, in the attribute or in the object, is a `compile_error!` pointing at
 //! the offending part of the attribute; whatever the bytes of the object, the macro
@@ -9,11 +10,14 @@
 extern crate proc_macro;
 
 mod expand;
-mod model;
 mod parse;
 #[cfg(test)]
 mod replay;
 mod validate;
+
+/// The object model, a crate of its own so that the fuzzer and the module builder use
+/// it too.
+use bpf_preload_model as model;
 
 use std::io::Read as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -83,16 +87,16 @@ fn expand_attribute(
     let item = unit_struct(syn::parse2(item)?)?;
     let args: parse::Args = syn::parse2(attr)?;
     let mut bases = Vec::new();
-    if let Some(file) = file {
-        if let Some(dir) = file.parent() {
-            bases.push((
-                dir.to_path_buf(),
-                format!(
-                    "the directory of `{}`, the file holding the attribute",
-                    file.display()
-                ),
-            ));
-        }
+    if let Some(file) = file
+        && let Some(dir) = file.parent()
+    {
+        bases.push((
+            dir.to_path_buf(),
+            format!(
+                "the directory of `{}`, the file holding the attribute",
+                file.display()
+            ),
+        ));
     }
     if let Some(manifest) = manifest {
         bases.push((manifest.to_path_buf(), "CARGO_MANIFEST_DIR".to_string()));

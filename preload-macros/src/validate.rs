@@ -7,13 +7,10 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::Span;
 use syn::{Ident, LitStr};
 
+use crate::model::names::{self, pin_name_problem};
 use crate::model::{Attach, AttachModel, Model};
 use crate::parse::{closest, Args};
 
-/// Longest module name (`MODULE_NAME_LEN` is 64 - sizeof(long), with the NUL).
-const MODULE_NAME_MAX: usize = 55;
-/// Longest file name in bpffs (`NAME_MAX`).
-const PIN_NAME_MAX: usize = 255;
 /// Longest kernel object name, without the NUL.
 const OBJ_NAME_MAX: usize = 15;
 
@@ -53,25 +50,18 @@ pub struct LinkPlan {
     pub user_space_only: Option<String>,
 }
 
-/// The name of the object, from `name = "..."` or the object file's stem.
+/// The name of the object, from `name = "..."` or the object file's stem, by the
+/// rule the module builder follows too ([`names`]).
 pub fn object_name(args: &Args) -> syn::Result<String> {
     let (name, span, origin) = match &args.name {
         Some(lit) => (lit.value(), lit.span(), "`name = \"...\"`"),
-        None => {
-            let path = args.obj.value();
-            let file = path.rsplit('/').next().unwrap_or(&path).to_string();
-            let stem = file.split('.').next().unwrap_or_default().replace('-', "_");
-            (
-                stem,
-                args.obj.span(),
-                "the object file's name up to its first `.`",
-            )
-        }
+        None => (
+            names::default_object_name(&args.obj.value()),
+            args.obj.span(),
+            "the object file's name up to its first `.`",
+        ),
     };
-    let valid = !name.is_empty()
-        && name.len() <= MODULE_NAME_MAX
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !valid {
+    if let Some(problem) = names::object_name_problem(&name) {
         let shown = if name.is_empty() {
             "an empty object name".to_string()
         } else {
@@ -79,10 +69,7 @@ pub fn object_name(args: &Args) -> syn::Result<String> {
         };
         return Err(syn::Error::new(
             span,
-            format!(
-                "{shown} (from {origin}) cannot be a kernel module name: use 1 to \
-                 {MODULE_NAME_MAX} ASCII letters, digits or `_`, e.g. `name = \"my_object\"`"
-            ),
+            format!("{shown} (from {origin}) cannot be a kernel module name: {problem}"),
         ));
     }
     Ok(name)
@@ -130,23 +117,6 @@ fn unknown(ident: &Ident, what: &str, candidates: &[&str]) -> syn::Error {
     )
 }
 
-/// Why bpffs cannot hold a file of this name, if it cannot.
-fn pin_name_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("is empty")
-    } else if name.contains('/') {
-        Some("contains `/`, and pins live directly in the object's bpffs directory")
-    } else if name.contains('\0') {
-        Some("contains a NUL byte")
-    } else if name == "." || name == ".." {
-        Some("is `.` or `..`")
-    } else if name.len() > PIN_NAME_MAX {
-        Some("is longer than 255 bytes (NAME_MAX)")
-    } else {
-        None
-    }
-}
-
 /// Map keys accept `rodata` for `.rodata`, since a dot cannot start an identifier.
 fn map_index(model: &Model, key: &str) -> Option<usize> {
     model
@@ -168,79 +138,138 @@ fn listed_twice(ids: &[Ident], option: &str) -> syn::Result<()> {
     Ok(())
 }
 
-pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
-    let name = object_name(args)?;
-    let obj_span = args.obj.span();
-    let program_index = |id: &Ident| model.programs.iter().position(|p| id == &p.name);
-    let program_names: Vec<&str> = model.programs.iter().map(|p| p.name.as_str()).collect();
-    let pinnable: Vec<&str> = model
-        .programs
-        .iter()
-        .map(|p| p.name.as_str())
-        .chain(model.maps.iter().map(|m| m.name.trim_start_matches('.')))
-        .collect();
+/// Every problem a check finds, reported together (`syn::Error::combine`), so that
+/// the user sees them all at once rather than one per build.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
 
-    for p in &model.programs {
-        let valid = p
-            .name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
-        if !valid {
-            return Err(syn::Error::new(
-                obj_span,
-                format!(
-                    "program `{}` has a name the kernel refuses: program names may hold only \
-                     ASCII letters, digits, `_` and `.`",
-                    p.name.escape_debug()
-                ),
-            ));
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
         }
     }
 
-    listed_twice(&args.no_attach, "no_attach")?;
-    listed_twice(&args.no_pin, "no_pin")?;
-    listed_twice(&args.autoload, "autoload")?;
-    for id in &args.autoload {
-        let i = program_index(id).ok_or_else(|| unknown(id, "program", &program_names))?;
-        if model.programs[i].autoload {
-            return Err(syn::Error::new(
-                id.span(),
-                format!(
-                    "`autoload({id})`: program `{id}` is loaded anyway; `autoload` is for \
-                     programs of `?` sections (SEC(\"?{}\")), which are not",
-                    model.programs[i].section
-                ),
-            ));
+    fn check<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+
+    /// Ends a group of checks: later ones build on what these checked.
+    fn finish(&mut self) -> syn::Result<()> {
+        self.0.take().map_or(Ok(()), Err)
+    }
+}
+
+/// What the checks of one plan share: the attribute, the object, the programs the
+/// table holds and the errors found so far.
+struct Cx<'a> {
+    args: &'a Args,
+    model: &'a Model,
+    errors: Errors,
+    /// Indices of the programs the table holds.
+    loaded: Vec<usize>,
+}
+
+impl<'a> Cx<'a> {
+    fn program_index(&self, id: &Ident) -> Option<usize> {
+        self.model.programs.iter().position(|p| id == &p.name)
+    }
+
+    fn program_names(&self) -> Vec<&'a str> {
+        self.model
+            .programs
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+
+    fn is_loaded(&self, i: usize) -> bool {
+        self.loaded.contains(&i)
+    }
+
+    fn detached(&self, program: &str) -> bool {
+        self.args.no_attach_all.is_some() || self.args.no_attach.iter().any(|id| id == program)
+    }
+
+    fn has_link(&self, i: usize) -> bool {
+        let p = &self.model.programs[i];
+        self.is_loaded(i) && p.kind.attach.model().is_some() && !self.detached(&p.name)
+    }
+
+    /// Program names the kernel accepts.
+    fn check_program_names(&mut self) {
+        for p in &self.model.programs {
+            let valid = p
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+            if !valid {
+                self.errors.push(syn::Error::new(
+                    self.args.obj.span(),
+                    format!(
+                        "program `{}` has a name the kernel refuses: program names may hold \
+                         only ASCII letters, digits, `_` and `.`",
+                        p.name.escape_debug()
+                    ),
+                ));
+            }
         }
     }
-    let loaded: Vec<usize> = (0..model.programs.len())
-        .filter(|&i| {
-            model.programs[i].autoload
-                || args.autoload.iter().any(|id| id == &model.programs[i].name)
-        })
-        .collect();
-    let is_loaded = |i: usize| loaded.contains(&i);
-    for id in &args.no_attach {
-        program_index(id).ok_or_else(|| unknown(id, "program", &program_names))?;
-    }
-    if let (Some(all), Some(first)) = (&args.no_attach_all, args.no_attach.first()) {
-        let mut e = syn::Error::new(
-            first.span(),
-            "`no_attach(...)` names programs, but `no_attach_all` already leaves every program \
-             unattached: give one of the two",
-        );
-        e.combine(syn::Error::new(all.span(), "`no_attach_all` is given here"));
-        return Err(e);
-    }
-    let detached =
-        |p: &str| args.no_attach_all.is_some() || args.no_attach.iter().any(|id| id == p);
 
-    // Programs bpf-preload cannot attach must be marked load-only.
-    for p in loaded.iter().map(|&i| &model.programs[i]) {
-        if let Attach::Manually { why } = &p.kind.attach {
-            if !detached(&p.name) {
-                return Err(syn::Error::new(
-                    obj_span,
+    /// `autoload`, `no_attach` and `no_pin` name each program once, and programs the
+    /// object has; `no_attach` and `no_attach_all` are not both given.
+    fn check_program_lists(&mut self) {
+        let args = self.args;
+        self.errors
+            .check(listed_twice(&args.no_attach, "no_attach"));
+        self.errors.check(listed_twice(&args.no_pin, "no_pin"));
+        self.errors.check(listed_twice(&args.autoload, "autoload"));
+        let program_names = self.program_names();
+        for id in &args.autoload {
+            let found = self
+                .program_index(id)
+                .ok_or_else(|| unknown(id, "program", &program_names));
+            let Some(i) = self.errors.check(found) else {
+                continue;
+            };
+            if self.model.programs[i].autoload {
+                self.errors.push(syn::Error::new(
+                    id.span(),
+                    format!(
+                        "`autoload({id})`: program `{id}` is loaded anyway; `autoload` is for \
+                         programs of `?` sections (SEC(\"?{}\")), which are not",
+                        self.model.programs[i].section
+                    ),
+                ));
+            }
+        }
+        for id in &args.no_attach {
+            let found = self
+                .program_index(id)
+                .ok_or_else(|| unknown(id, "program", &program_names));
+            self.errors.check(found);
+        }
+        if let (Some(all), Some(first)) = (&args.no_attach_all, args.no_attach.first()) {
+            let mut e = syn::Error::new(
+                first.span(),
+                "`no_attach(...)` names programs, but `no_attach_all` already leaves every \
+                 program unattached: give one of the two",
+            );
+            e.combine(syn::Error::new(all.span(), "`no_attach_all` is given here"));
+            self.errors.push(e);
+        }
+    }
+
+    /// Programs bpf-preload cannot attach must be marked load-only.
+    fn check_load_only(&mut self) {
+        for &i in &self.loaded {
+            let p = &self.model.programs[i];
+            if let Attach::Manually { why } = &p.kind.attach
+                && !self.detached(&p.name)
+            {
+                self.errors.push(syn::Error::new(
+                    self.args.obj.span(),
                     format!(
                         "program `{0}` (section `{1}`) cannot be attached by bpf-preload: {why}. \
                          Load it without attaching it, with `no_attach({0})`, and attach it from \
@@ -251,24 +280,20 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             }
         }
     }
-    let has_link = |i: usize| {
-        let p = &model.programs[i];
-        is_loaded(i) && p.kind.attach.model().is_some() && !detached(&p.name)
-    };
 
-    // What `pin_as` and `no_pin` name: a link (by its program) or a map.
-    let linkless = |id: &Ident, option: &str| -> syn::Result<()> {
-        match program_index(id) {
-            Some(i) if !has_link(i) => Err(syn::Error::new(
+    /// What `pin_as` and `no_pin` name: a link (by its program) or a map.
+    fn linkless(&self, id: &Ident, option: &str) -> syn::Result<()> {
+        match self.program_index(id) {
+            Some(i) if !self.has_link(i) => Err(syn::Error::new(
                 id.span(),
                 format!(
                     "`{option}` names program `{id}`, which has no link to pin: it is loaded \
                      only ({}). Programs are pinned with `pin_programs`, as `{id}_prog`",
-                    if !is_loaded(i) {
+                    if !self.is_loaded(i) {
                         "it is in a `?` section and not in `autoload(...)`"
-                    } else if args.no_attach_all.is_some() {
+                    } else if self.args.no_attach_all.is_some() {
                         "`no_attach_all` is given"
-                    } else if detached(&id.to_string()) {
+                    } else if self.detached(&id.to_string()) {
                         "it is in `no_attach`"
                     } else {
                         "a socket filter is attached by whoever opens the socket"
@@ -277,43 +302,63 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             )),
             _ => Ok(()),
         }
-    };
-    let mut renamed: HashMap<String, &LitStr> = HashMap::new();
-    for (id, lit) in &args.pin_as {
-        if program_index(id).is_none() && map_index(model, &id.to_string()).is_none() {
-            return Err(unknown(id, "program or map", &pinnable));
-        }
-        linkless(id, "pin_as(...)")?;
-        if let Some(problem) = pin_name_problem(&lit.value()) {
-            return Err(syn::Error::new(
-                lit.span(),
-                format!(
-                    "pin name `{}` {problem}: bpffs cannot hold it",
-                    lit.value().escape_debug()
-                ),
-            ));
-        }
-        if renamed.insert(id.to_string(), lit).is_some() {
-            return Err(syn::Error::new(
-                id.span(),
-                format!("`{id}` is renamed twice in `pin_as(...)`"),
-            ));
-        }
     }
-    for id in &args.no_pin {
-        if program_index(id).is_none() && map_index(model, &id.to_string()).is_none() {
-            return Err(unknown(id, "program or map", &pinnable));
+
+    /// `pin_as(...)` and `no_pin(...)`: what they name can be pinned, and each is
+    /// renamed at most once and not also left unpinned. Returns the renames.
+    fn pin_renames(&mut self) -> HashMap<String, &'a LitStr> {
+        let (args, model) = (self.args, self.model);
+        let pinnable: Vec<&str> = model
+            .programs
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(model.maps.iter().map(|m| m.name.trim_start_matches('.')))
+            .collect();
+        let mut renamed: HashMap<String, &LitStr> = HashMap::new();
+        for (id, lit) in &args.pin_as {
+            if self.program_index(id).is_none() && map_index(model, &id.to_string()).is_none() {
+                self.errors.push(unknown(id, "program or map", &pinnable));
+                continue;
+            }
+            let linkless = self.linkless(id, "pin_as(...)");
+            self.errors.check(linkless);
+            if let Some(problem) = pin_name_problem(&lit.value()) {
+                self.errors.push(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "pin name `{}` {problem}: bpffs cannot hold it",
+                        lit.value().escape_debug()
+                    ),
+                ));
+            }
+            if renamed.insert(id.to_string(), lit).is_some() {
+                self.errors.push(syn::Error::new(
+                    id.span(),
+                    format!("`{id}` is renamed twice in `pin_as(...)`"),
+                ));
+            }
         }
-        linkless(id, "no_pin(...)")?;
-        if renamed.contains_key(&id.to_string()) {
-            return Err(syn::Error::new(
-                id.span(),
-                format!("`{id}` is both renamed in `pin_as(...)` and left unpinned in `no_pin`"),
-            ));
-        }
-        if let Some(m) = map_index(model, &id.to_string()).map(|i| &model.maps[i]) {
-            if m.internal && !args.pin_data && program_index(id).is_none() {
-                return Err(syn::Error::new(
+        for id in &args.no_pin {
+            if self.program_index(id).is_none() && map_index(model, &id.to_string()).is_none() {
+                self.errors.push(unknown(id, "program or map", &pinnable));
+                continue;
+            }
+            let linkless = self.linkless(id, "no_pin(...)");
+            self.errors.check(linkless);
+            if renamed.contains_key(&id.to_string()) {
+                self.errors.push(syn::Error::new(
+                    id.span(),
+                    format!(
+                        "`{id}` is both renamed in `pin_as(...)` and left unpinned in `no_pin`"
+                    ),
+                ));
+            }
+            if let Some(m) = map_index(model, &id.to_string()).map(|i| &model.maps[i])
+                && m.internal
+                && !args.pin_data
+                && self.program_index(id).is_none()
+            {
+                self.errors.push(syn::Error::new(
                     id.span(),
                     format!(
                         "`no_pin({id})`: the `{}` map is not pinned anyway (only `pin_data` \
@@ -323,7 +368,108 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
                 ));
             }
         }
+        renamed
     }
+
+    /// The links: every loaded, attached program that the object's section lets us
+    /// attach, with its pin.
+    fn link_plans(&self, pin_name: &impl Fn(&str, String) -> Option<String>) -> Vec<LinkPlan> {
+        self.model
+            .programs
+            .iter()
+            .enumerate()
+            .filter(|&(i, p)| self.is_loaded(i) && !self.detached(&p.name))
+            .filter_map(|(i, p)| {
+                let attach = p.kind.attach.model()?.clone();
+                let user_space_only = match &p.kind.attach {
+                    Attach::UserSpaceOnly { why, .. } => Some(format!(
+                        "program `{0}` (section `{1}`) cannot be attached from a kernel module: \
+                         {why}. Load it without attaching it, with `no_attach({0})`, and attach \
+                         it from user space; or preload this object from user space instead",
+                        p.name, p.section
+                    )),
+                    _ => None,
+                };
+                Some(LinkPlan {
+                    program: i,
+                    attach,
+                    pin: pin_name(&p.name, p.name.clone()),
+                    user_space_only,
+                })
+            })
+            .collect()
+    }
+
+    /// Every pin (`pin`, what it pins) has a name bpffs can hold and no other pin's.
+    fn check_pins(&mut self, pins: &[(&str, String)]) {
+        let args = self.args;
+        // The last rename to `pin` in the attribute, else the object.
+        let span_of = |pin: &str| -> Span {
+            args.pin_as
+                .iter()
+                .rev()
+                .find(|(_, l)| l.value() == pin)
+                .map_or(args.obj.span(), |(_, l)| l.span())
+        };
+        // Names from the object, rather than from `pin_as`, may be unfit too.
+        for (pin, what) in pins {
+            if let Some(problem) = pin_name_problem(pin) {
+                self.errors.push(syn::Error::new(
+                    span_of(pin),
+                    format!(
+                        "{what} would be pinned as `{}`, which {problem}: bpffs cannot hold it; \
+                         rename it with `pin_as(...)` or leave it unpinned with `no_pin(...)`",
+                        pin.escape_debug()
+                    ),
+                ));
+            }
+        }
+        // Two pins with one name would fail at load time: refuse now.
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        for (pin, what) in pins {
+            if let Some(first) = seen.insert(pin, what) {
+                self.errors.push(syn::Error::new(
+                    span_of(pin),
+                    format!(
+                        "two pins named `{pin}`: {first} and {what}; rename one with \
+                         `pin_as(...)` or leave one unpinned with `no_pin(...)`"
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// The programs the table holds: all but those of `?` sections not in `autoload(...)`.
+fn loaded_programs(args: &Args, model: &Model) -> Vec<usize> {
+    (0..model.programs.len())
+        .filter(|&i| {
+            model.programs[i].autoload
+                || args.autoload.iter().any(|id| id == &model.programs[i].name)
+        })
+        .collect()
+}
+
+/// Checks the attribute against the object and decides the plan, in named steps. Each
+/// group of checks reports every problem it finds; a group that finds any ends the
+/// plan, since later ones build on it.
+pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
+    let mut cx = Cx {
+        args,
+        model,
+        errors: Errors::default(),
+        loaded: loaded_programs(args, model),
+    };
+    let name = cx.errors.check(object_name(args));
+    cx.check_program_names();
+    cx.check_program_lists();
+    cx.errors.finish()?;
+    let name = name.unwrap_or_default();
+
+    cx.check_load_only();
+    let renamed = cx.pin_renames();
+    cx.errors.finish()?;
+
     let unpinned = |key: &str| args.no_pin.iter().any(|id| id == key);
     let pin_name = |key: &str, default: String| -> Option<String> {
         if unpinned(key) {
@@ -331,31 +477,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         }
         Some(renamed.get(key).map_or(default, |lit| lit.value()))
     };
-
-    let links: Vec<LinkPlan> = model
-        .programs
-        .iter()
-        .enumerate()
-        .filter(|&(i, p)| is_loaded(i) && !detached(&p.name))
-        .filter_map(|(i, p)| {
-            let attach = p.kind.attach.model()?.clone();
-            let user_space_only = match &p.kind.attach {
-                Attach::UserSpaceOnly { why, .. } => Some(format!(
-                    "program `{0}` (section `{1}`) cannot be attached from a kernel module: \
-                     {why}. Load it without attaching it, with `no_attach({0})`, and attach it \
-                     from user space; or preload this object from user space instead",
-                    p.name, p.section
-                )),
-                _ => None,
-            };
-            Some(LinkPlan {
-                program: i,
-                attach,
-                pin: pin_name(&p.name, p.name.clone()),
-                user_space_only,
-            })
-        })
-        .collect();
+    let links = cx.link_plans(&pin_name);
     let map_pins: Vec<Option<String>> = model
         .maps
         .iter()
@@ -372,11 +494,11 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .programs
         .iter()
         .enumerate()
-        .map(|(i, p)| (args.pin_programs && is_loaded(i)).then(|| format!("{}_prog", p.name)))
+        .map(|(i, p)| (args.pin_programs && cx.is_loaded(i)).then(|| format!("{}_prog", p.name)))
         .collect();
-    let map_entries = entries(args, model)?;
+    let map_entries = cx.errors.check(entries(args, model));
 
-    // Every pin, with what it pins, for the two checks below.
+    // Every pin, with what it pins.
     let mut pins: Vec<(&str, String)> = Vec::new();
     for l in &links {
         if let Some(pin) = &l.pin {
@@ -396,40 +518,8 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             pins.push((pin, format!("the program `{}`", p.name)));
         }
     }
-    // The last rename to `pin` in the attribute, else the object.
-    let span_of = |pin: &str| -> Span {
-        args.pin_as
-            .iter()
-            .rev()
-            .find(|(_, l)| l.value() == pin)
-            .map_or(obj_span, |(_, l)| l.span())
-    };
-    // Names from the object, rather than from `pin_as`, may be unfit too.
-    for (pin, what) in &pins {
-        if let Some(problem) = pin_name_problem(pin) {
-            return Err(syn::Error::new(
-                span_of(pin),
-                format!(
-                    "{what} would be pinned as `{}`, which {problem}: bpffs cannot hold it; \
-                     rename it with `pin_as(...)` or leave it unpinned with `no_pin(...)`",
-                    pin.escape_debug()
-                ),
-            ));
-        }
-    }
-    // Two pins with one name would fail at load time: refuse now.
-    let mut seen: HashMap<&str, &str> = HashMap::new();
-    for (pin, what) in &pins {
-        if let Some(first) = seen.insert(pin, what) {
-            return Err(syn::Error::new(
-                span_of(pin),
-                format!(
-                    "two pins named `{pin}`: {first} and {what}; rename one with `pin_as(...)` \
-                     or leave one unpinned with `no_pin(...)`"
-                ),
-            ));
-        }
-    }
+    cx.check_pins(&pins);
+    cx.errors.finish()?;
 
     let map_kernel_names = model
         .maps
@@ -447,8 +537,8 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         map_kernel_names,
         map_pins,
         program_pins,
-        map_entries,
-        programs: loaded,
+        map_entries: map_entries.unwrap_or_default(),
+        programs: cx.loaded,
         links,
         register_struct_ops: args.no_attach_all.is_none(),
     })

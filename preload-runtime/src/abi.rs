@@ -483,18 +483,28 @@ pub struct InfoByFdAttr {
     pub info: u64,
 }
 
-// SAFETY: each is repr(C), padding-free and a prefix of `union bpf_attr`
-// (checked by tests/abi_layout.rs).
+// SAFETY: repr(C), padding-free and a prefix of `union bpf_attr` (checked by
+// tests/abi_layout.rs), as each below.
 unsafe impl BpfAttr for MapCreateAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for MapElemAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for MapFreezeAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for ProgLoadAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for ObjPinAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for BtfLoadAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for RawTracepointOpenAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for LinkCreateAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for GetFdByIdAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for InfoByFdAttr {}
+// SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for ProgTestRunAttr {}
 
 /// Any of the attr structs above, in one zero-initialised buffer as large as
@@ -562,6 +572,15 @@ unsafe impl BpfAttr for Attr {}
 // ---------------------------------------------------------------------------
 // BPF_OBJ_GET_INFO_BY_FD results (full 6.1 structs)
 // ---------------------------------------------------------------------------
+
+/// A kernel UAPI struct that the kernel may fill with any bytes: what
+/// `BPF_OBJ_GET_INFO_BY_FD` writes into, what a union member is read as.
+///
+/// # Safety
+///
+/// Implementors are `#[repr(C)]`, made only of integers and arrays of integers (so
+/// every bit pattern is a valid value), and have no implicit padding.
+pub unsafe trait Pod: Copy + Default {}
 
 /// `struct bpf_prog_info`.
 #[repr(C)]
@@ -689,18 +708,36 @@ pub struct LinkInfoIter {
     pub extra: [u64; 2],
 }
 
+// SAFETY: each is repr(C), integers and integer arrays only, without implicit
+// padding (explicit `pad` fields; sizes checked above the layout test and by
+// tests/abi_layout.rs against the header).
+unsafe impl Pod for ProgInfo {}
+// SAFETY: as for `ProgInfo`.
+unsafe impl Pod for MapInfo {}
+// SAFETY: as for `ProgInfo`.
+unsafe impl Pod for LinkInfo {}
+// SAFETY: as for `ProgInfo`.
+unsafe impl Pod for LinkInfoRawTracepoint {}
+// SAFETY: as for `ProgInfo`; 12 bytes of u32, no tail padding.
+unsafe impl Pod for LinkInfoTracing {}
+// SAFETY: as for `ProgInfo`.
+unsafe impl Pod for LinkInfoIter {}
+// SAFETY: as for `ProgInfo`: u8, u8, i16, i32, in that order.
+unsafe impl Pod for BpfInsn {}
+
 /// Reads a `T` from the front of a link info union.
-fn read_union<T: Copy>(u: &[u64; 4]) -> T {
+fn read_union<T: Pod>(u: &[u64; 4]) -> T {
     const { assert!(size_of::<T>() <= size_of::<[u64; 4]>()) };
-    // SAFETY: in bounds (asserted), `u` is 8-aligned and only called with
-    // repr(C) integer structs, valid for any bit pattern.
+    // SAFETY: in bounds (asserted) and `u` is 8-aligned, as much as any integer
+    // struct needs; `T: Pod` is valid for any bit pattern.
     unsafe { u.as_ptr().cast::<T>().read() }
 }
 
 /// Writes a `T` over the front of a link info union.
-fn write_union<T: Copy>(u: &mut [u64; 4], v: T) {
+fn write_union<T: Pod>(u: &mut [u64; 4], v: T) {
     const { assert!(size_of::<T>() <= size_of::<[u64; 4]>()) };
-    // SAFETY: as in `read_union`.
+    // SAFETY: in bounds and aligned, as in `read_union`; the union's words stay
+    // integers whatever `T` writes, since `T` has no padding to leave uninitialised.
     unsafe { u.as_mut_ptr().cast::<T>().write(v) }
 }
 

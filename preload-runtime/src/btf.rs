@@ -1,7 +1,6 @@
-//! Finding named types in BTF: in raw BTF such as `/sys/kernel/btf/vmlinux`
-//! ([`find_type_id`], without allocating), and in the running kernel's own BTF through
-//! the kernel itself ([`TargetFinder`]), which is how the loader resolves the attach
-//! targets of tracing, lsm and iterator programs.
+//! Finding named types in the running kernel's own BTF through the kernel itself
+//! ([`TargetFinder`]), which is how the loader resolves the attach targets of tracing,
+//! lsm and iterator programs, and kfuncs and kernel variables.
 
 use alloc::vec::Vec;
 
@@ -72,25 +71,6 @@ fn name_is(strings: &[u8], off: usize, name: &str) -> bool {
         .get(off..)
         .and_then(|s| s.strip_prefix(name.as_bytes()))
         .is_some_and(|rest| rest.first() == Some(&0))
-}
-
-/// The id of the first type of `kind` named `name` in little-endian BTF `data`.
-/// `ENOENT` if there is none, `EINVAL` if the BTF is malformed.
-pub fn find_type_id(data: &[u8], name: &str, kind: u32) -> Result<u32, Errno> {
-    let bad = Errno::EINVAL;
-    let (types, strings) = sections(data)?;
-    let (mut at, mut id) = (0usize, 1u32);
-    while at < types.len() {
-        let name_off = u32_at(types, at).ok_or(bad)? as usize;
-        let info = u32_at(types, at + 4).ok_or(bad)?;
-        let (this_kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
-        if this_kind == kind && name_is(strings, name_off, name) {
-            return Ok(id);
-        }
-        at += TYPE_LEN + extra_len(this_kind, vlen).ok_or(bad)?;
-        id += 1;
-    }
-    Err(Errno::ENOENT)
 }
 
 /// `BTF_KIND_INT`.
@@ -264,8 +244,8 @@ const MAX_CHAIN: usize = 32;
 pub struct KernelBtfId {
     /// The type's id, in vmlinux or in the module BTF of `btf_obj_fd`.
     pub id: u32,
-    /// An fd for the module BTF that holds the type, or 0 for vmlinux. The caller closes it.
-    pub btf_obj_fd: Fd,
+    /// An fd for the module BTF that holds the type, or `None` for vmlinux.
+    pub btf_obj_fd: Option<Fd>,
 }
 
 /// Finds attach targets, kfuncs and kernel variables in the running kernel's BTF
@@ -328,9 +308,11 @@ impl<'a> TargetFinder<'a> {
         if result < 0 {
             return Err(Errno(-result as i32));
         }
+        // The helper gives a module's BTF fd in the upper half, 0 for vmlinux (an fd
+        // the finder never sees as one of its own: the kernel's ABI says vmlinux so).
         let id = KernelBtfId {
             id: result as u32,
-            btf_obj_fd: (result >> 32) as u32,
+            btf_obj_fd: Some((result >> 32) as u32).filter(|&fd| fd != 0),
         };
         self.found.push((name, kind, id));
         Ok(id)
@@ -388,28 +370,13 @@ impl<'a> TargetFinder<'a> {
     /// Closes the map, the program and every module BTF fd found.
     pub fn close<B: Backend + ?Sized>(self, backend: &mut B) {
         for (_, _, id) in self.found {
-            if id.btf_obj_fd != 0 {
-                backend.close(id.btf_obj_fd);
+            if let Some(fd) = id.btf_obj_fd {
+                backend.close(fd);
             }
         }
         backend.close(self.prog);
         backend.close(self.map);
     }
-}
-
-/// Finds one type, as [`TargetFinder`] does; a module BTF fd in the result is the
-/// caller's to close.
-pub fn find_in_kernel<B: Backend + ?Sized>(
-    backend: &mut B,
-    name: &str,
-    kind: u32,
-) -> Result<KernelBtfId, Errno> {
-    let mut finder = TargetFinder::new(backend, name.len())?;
-    let result = finder.find(backend, name, kind);
-    // The fd, if any, is handed to the caller.
-    finder.found.clear();
-    finder.close(backend);
-    result
 }
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {

@@ -33,7 +33,7 @@ const PIN_LINK: u32 = 3;
         reason = "the allocator and the panic handler are the module build's"
     )
 )]
-extern "C" {
+unsafe extern "C" {
     fn bpf_preload_sys_bpf(cmd: c_int, attr: *mut c_void, size: u32) -> c_int;
     fn bpf_preload_close_fd(fd: u32);
     fn bpf_preload_kernel_version() -> u32;
@@ -232,9 +232,8 @@ static HELD: Slot = Slot(UnsafeCell::new(None));
 fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)> {
     let mut held = Held::default();
     let result = (|| {
-        for link in object.links {
+        for (link, fd) in loaded.links() {
             let prog = &object.programs[link.program];
-            let fd = loaded.link_fd(prog.name).expect("every link is loaded");
             // The rule `cargo bpf-preload build` describes, too.
             let iterator = crate::describe::stock_shows(object, link);
             held.take(
@@ -247,10 +246,7 @@ fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Err
             )
             .map_err(|e| (e, prog.name))?;
         }
-        for prog in object.programs {
-            let fd = loaded
-                .program_fd(prog.name)
-                .expect("every program is loaded");
+        for (prog, fd) in loaded.programs() {
             held.take(
                 // SAFETY: `fd` is one of ours and open; `ptr` is writable.
                 |ptr| unsafe { bpf_preload_prog_get(fd, prog.prog_type, ptr) },
@@ -261,8 +257,7 @@ fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Err
             )
             .map_err(|e| (e, prog.name))?;
         }
-        for map in object.maps {
-            let fd = loaded.map_fd(map.name).expect("every map is loaded");
+        for (map, fd) in loaded.maps() {
             held.take(
                 // SAFETY: `fd` is one of ours and open; `ptr` is writable.
                 |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
@@ -494,7 +489,7 @@ macro_rules! kernel_module {
             #[allow(long_running_const_eval)]
             static KCONFIG: ([u8; LEN], usize) = $crate::kconfig::filter::<LEN>(OBJECT, $kconfig);
 
-            #[no_mangle]
+            #[unsafe(no_mangle)]
             pub extern "C" fn bpf_preload_rust_init() -> ::core::ffi::c_int {
                 // Kconfig lines are ASCII, cut at line ends.
                 let kconfig = ::core::str::from_utf8(&KCONFIG.0).unwrap_or("");
@@ -502,12 +497,12 @@ macro_rules! kernel_module {
             }
         };
 
-        #[no_mangle]
+        #[unsafe(no_mangle)]
         pub extern "C" fn bpf_preload_rust_exit() {
             $crate::kernel::exit()
         }
 
-        #[no_mangle]
+        #[unsafe(no_mangle)]
         pub extern "C" fn bpf_preload_rust_populate(
             dir: *mut ::core::ffi::c_void,
         ) -> ::core::ffi::c_int {

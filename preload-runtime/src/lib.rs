@@ -56,6 +56,7 @@ pub mod btf;
 pub mod describe;
 pub mod errno;
 pub mod error;
+#[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod kconfig;
 #[cfg(feature = "kernel")]

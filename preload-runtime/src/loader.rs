@@ -20,8 +20,8 @@ use crate::error::{Error, Step};
 use crate::kconfig;
 use crate::struct_ops::{self, Translated};
 use crate::table::{
-    Attach, ExternKind, Map, Object, Program, SlotTarget, CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE,
-    INSN_SIZE, LINE_INFO_REC_SIZE,
+    Attach, ExternKind, Link, Map, Object, Program, SlotTarget, CORE_RELO_REC_SIZE,
+    FUNC_INFO_REC_SIZE, INSN_SIZE, LINE_INFO_REC_SIZE,
 };
 
 /// Runs one bpf(2) command with a typed attr.
@@ -43,6 +43,7 @@ pub unsafe fn bpf<B: Backend + ?Sized, A: BpfAttr>(
 
 /// A loaded object: the fds of everything it holds, and its pins.
 #[derive(Debug)]
+#[must_use = "a Loaded holds fds and pins until `free` or `close_fds`"]
 pub struct Loaded<P> {
     object: &'static Object,
     btf: Option<Fd>,
@@ -103,6 +104,24 @@ impl<P> Loaded<P> {
         self.struct_ops_links
             .iter()
             .map(|&(i, fd)| (&self.object.maps[i], fd))
+    }
+
+    /// Each map of the table with its fd.
+    pub fn maps(&self) -> impl Iterator<Item = (&'static Map, Fd)> + '_ {
+        self.object.maps.iter().zip(self.maps.iter().copied())
+    }
+
+    /// Each program of the table with its fd.
+    pub fn programs(&self) -> impl Iterator<Item = (&'static Program, Fd)> + '_ {
+        self.object
+            .programs
+            .iter()
+            .zip(self.programs.iter().copied())
+    }
+
+    /// Each link of the table with its fd.
+    pub fn links(&self) -> impl Iterator<Item = (&'static Link, Fd)> + '_ {
+        self.object.links.iter().zip(self.links.iter().copied())
     }
 
     /// Every fd held: BTF, maps, programs, links.
@@ -617,11 +636,7 @@ fn with_externs(prog: &Program, externs: &[Resolved], mut slot: impl FnMut(Fd) -
                 Resolved::Btf(id) => {
                     set_src(insn, abi::BPF_PSEUDO_KFUNC_CALL);
                     set_imm(insn, 0, id.id as i32);
-                    let off = if id.btf_obj_fd == 0 {
-                        0
-                    } else {
-                        slot(id.btf_obj_fd)
-                    };
+                    let off = id.btf_obj_fd.map_or(0, &mut slot);
                     insn[2..4].copy_from_slice(&off.to_le_bytes());
                 }
                 _ => {
@@ -635,7 +650,7 @@ fn with_externs(prog: &Program, externs: &[Resolved], mut slot: impl FnMut(Fd) -
                 Resolved::Btf(id) => {
                     set_src(insn, abi::BPF_PSEUDO_BTF_ID);
                     set_imm(insn, 0, id.id as i32);
-                    set_imm(insn, 1, id.btf_obj_fd as i32);
+                    set_imm(insn, 1, id.btf_obj_fd.map_or(0, |fd| fd as i32));
                 }
                 Resolved::Address(a) => {
                     set_src(insn, 0);
@@ -685,7 +700,7 @@ fn load_programs_with<B: Backend>(
     // both through this.
     let mut fd_array: Vec<i32> = loaded.maps.iter().map(|&fd| fd as i32).collect();
     let module_btf = externs.iter().filter_map(|r| match r {
-        Resolved::Btf(id) if id.btf_obj_fd != 0 => Some(id.btf_obj_fd as i32),
+        Resolved::Btf(id) => id.btf_obj_fd.map(|fd| fd as i32),
         _ => None,
     });
     for fd in module_btf {
@@ -708,7 +723,10 @@ fn load_programs_with<B: Backend>(
             // A struct_ops program implements a member of a kernel struct.
             (_, _, Some((id, member))) => {
                 expected_attach_type = member;
-                KernelBtfId { id, btf_obj_fd: 0 }
+                KernelBtfId {
+                    id,
+                    btf_obj_fd: None,
+                }
             }
             (Some(target), Some(finder), None) => finder
                 .find(backend, target.name, target.kind)
@@ -718,12 +736,11 @@ fn load_programs_with<B: Backend>(
                 }))?,
             _ => KernelBtfId {
                 id: 0,
-                btf_obj_fd: 0,
+                btf_obj_fd: None,
             },
         };
         let patched = (!prog.externs.is_empty()).then(|| with_externs(prog, &externs, slot));
         let insns = patched.as_deref().unwrap_or(prog.insns);
-        let btf = loaded.btf.unwrap_or(0);
         let mut attr = abi::ProgLoadAttr {
             prog_type: prog.prog_type,
             insn_cnt: (insns.len() / INSN_SIZE) as u32,
@@ -732,9 +749,10 @@ fn load_programs_with<B: Backend>(
             prog_flags: prog.prog_flags,
             prog_name: obj_name(prog.name),
             expected_attach_type,
-            prog_btf_fd: btf,
+            prog_btf_fd: loaded.btf.unwrap_or(0),
             attach_btf_id: attach.id,
-            attach_btf_obj_fd: attach.btf_obj_fd,
+            // 0 is vmlinux, in the kernel's ABI.
+            attach_btf_obj_fd: attach.btf_obj_fd.unwrap_or(0),
             fd_array: if fd_array.is_empty() {
                 0
             } else {
@@ -742,17 +760,18 @@ fn load_programs_with<B: Backend>(
             },
             ..Default::default()
         };
-        if btf != 0 && !prog.func_info.is_empty() {
+        let btf = loaded.btf.is_some();
+        if btf && !prog.func_info.is_empty() {
             attr.func_info_rec_size = FUNC_INFO_REC_SIZE;
             attr.func_info = ptr(prog.func_info);
             attr.func_info_cnt = prog.func_info.len() as u32 / FUNC_INFO_REC_SIZE;
         }
-        if btf != 0 && !prog.line_info.is_empty() {
+        if btf && !prog.line_info.is_empty() {
             attr.line_info_rec_size = LINE_INFO_REC_SIZE;
             attr.line_info = ptr(prog.line_info);
             attr.line_info_cnt = prog.line_info.len() as u32 / LINE_INFO_REC_SIZE;
         }
-        if btf != 0 && !prog.core_relos.is_empty() {
+        if btf && !prog.core_relos.is_empty() {
             attr.core_relo_rec_size = CORE_RELO_REC_SIZE;
             attr.core_relos = ptr(prog.core_relos);
             attr.core_relo_cnt = prog.core_relos.len() as u32 / CORE_RELO_REC_SIZE;

@@ -8,7 +8,7 @@ use std::string::String;
 use std::vec::Vec;
 use std::{format, fs};
 
-use crate::abi::{self, BpfAttr};
+use crate::abi::{self, BpfAttr, Pod};
 use crate::backend::{Backend, Fd};
 use crate::errno::Errno;
 use crate::kconfig::{self, KernelConfig};
@@ -65,15 +65,15 @@ impl UserBackend {
     }
 
     /// `BPF_OBJ_GET_INFO_BY_FD` into `T` (`ProgInfo`, `MapInfo`, `LinkInfo`).
-    pub fn info_by_fd<T: Default>(&mut self, fd: Fd) -> Result<T, Errno> {
+    pub fn info_by_fd<T: Pod>(&mut self, fd: Fd) -> Result<T, Errno> {
         let mut info = T::default();
         let mut attr = abi::InfoByFdAttr {
             bpf_fd: fd,
             info_len: core::mem::size_of::<T>() as u32,
             info: &mut info as *mut T as u64,
         };
-        // SAFETY: `info` is writable for `info_len` bytes; the info types are plain
-        // integers, so any bytes the kernel writes are a valid `T`.
+        // SAFETY: `info` is writable for `info_len` bytes; `T: Pod`, so any bytes the
+        // kernel writes are a valid `T`.
         unsafe { self.call(abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
         Ok(info)
     }

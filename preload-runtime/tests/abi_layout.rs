@@ -781,7 +781,9 @@ fn link_setters_touch_only_their_variant() {
     // SAFETY: plain integers; `raw` covers the union.
     let raw = unsafe { a.u.raw };
     assert_eq!(raw[1..], [0, 0, 0]);
-    assert_eq!(unsafe { a.u.target_btf_id }, 42);
+    // SAFETY: as above.
+    let id = unsafe { a.u.target_btf_id };
+    assert_eq!(id, 42);
     assert_eq!(raw[0] as u32 | (raw[0] >> 32) as u32, 42);
 
     let mut info = LinkInfo::default();

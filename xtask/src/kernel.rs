@@ -284,10 +284,10 @@ fn configure(kdir: &Path, fragment: &Path, log: &Path) -> Result<()> {
     let mut lost = String::new();
     for line in wanted.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("# ") {
-            if let Some(symbol) = rest.strip_suffix(" is not set") {
-                if config.lines().any(|l| l.starts_with(&format!("{symbol}="))) {
-                    writeln!(lost, "  {line} (olddefconfig set it)")?;
-                }
+            if let Some(symbol) = rest.strip_suffix(" is not set")
+                && config.lines().any(|l| l.starts_with(&format!("{symbol}=")))
+            {
+                writeln!(lost, "  {line} (olddefconfig set it)")?;
             }
         } else if line.starts_with("CONFIG_") && !config.lines().any(|l| l == line) {
             let symbol = line.split('=').next().unwrap_or(line);

@@ -315,15 +315,15 @@ impl Report {
                 );
                 for (i, (peer, peer_name)) in PEER_NAMES.iter().enumerate().skip(1) {
                     let _ = peer;
-                    if let Some(x) = ratio_value(&cells[0], &cells[i]) {
-                        if x >= 1.0 {
-                            behind.push(format!(
-                                "1. {title}, `{}`: ours {} ms vs {peer_name} {} ms (×{x:.2})",
-                                s.name,
-                                fmt_ms(cells[0].as_ref().map(|c| c.median).unwrap_or(0.0)),
-                                fmt_ms(cells[i].as_ref().map(|c| c.median).unwrap_or(0.0)),
-                            ));
-                        }
+                    if let Some(x) = ratio_value(&cells[0], &cells[i])
+                        && x >= 1.0
+                    {
+                        behind.push(format!(
+                            "1. {title}, `{}`: ours {} ms vs {peer_name} {} ms (×{x:.2})",
+                            s.name,
+                            fmt_ms(cells[0].as_ref().map(|c| c.median).unwrap_or(0.0)),
+                            fmt_ms(cells[i].as_ref().map(|c| c.median).unwrap_or(0.0)),
+                        ));
                     }
                 }
             }
@@ -581,13 +581,13 @@ impl Report {
                     ));
                 }
             }
-            if let (Some(ma), Some(mb)) = (Stats::of(&a.module), Stats::of(&b.module)) {
-                if ma.median > mb.median {
-                    behind.push(format!(
+            if let (Some(ma), Some(mb)) = (Stats::of(&a.module), Stats::of(&b.module))
+                && ma.median > mb.median
+            {
+                behind.push(format!(
                         "4. module memory, `{name}` on {release}: /proc/modules ours {:.0} B vs C {:.0} B",
                         ma.median, mb.median
                     ));
-                }
             }
         }
         o.push('\n');

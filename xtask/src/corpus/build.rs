@@ -100,11 +100,11 @@ pub fn objects() -> Result<Vec<Entry>> {
     let key = cache_key(&dir)?;
     let key_file = dir.join("KEY");
     let list_file = dir.join("ENTRIES");
-    if fs::read_to_string(&key_file).ok().as_deref() == Some(key.as_str()) {
-        if let Ok(text) = fs::read_to_string(&list_file) {
-            println!("corpus objects: cached in {}", dir.display());
-            return Ok(parse_entries(&text));
-        }
+    if fs::read_to_string(&key_file).ok().as_deref() == Some(key.as_str())
+        && let Ok(text) = fs::read_to_string(&list_file)
+    {
+        println!("corpus objects: cached in {}", dir.display());
+        return Ok(parse_entries(&text));
     }
     if dir.exists() {
         fs::remove_dir_all(&dir)?;

@@ -87,10 +87,10 @@ impl Table<'_> {
                 format!(" [{boot}VM {:.1} s]", o.seconds)
             });
             println!("{} on {}: {}{timing}", d.scenario, d.release, d.detail);
-            if !d.ok {
-                if let Ok(o) = &self.outcomes[*i] {
-                    print_tail(&o.log, 30);
-                }
+            if !d.ok
+                && let Ok(o) = &self.outcomes[*i]
+            {
+                print_tail(&o.log, 30);
             }
         }
         details.into_iter().map(|(d, _)| d).collect()

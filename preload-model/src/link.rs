@@ -343,15 +343,14 @@ impl Linker<'_, '_, '_> {
 
     /// A relocation against an undefined symbol: a Kconfig value or a kernel symbol.
     fn extern_use(&mut self, g: usize, code: u8, sym: &Symbol) -> Result<(), ReadError> {
-        if code == BPF_LD_IMM64 {
-            if let Some((map, offsets)) = &self.cx.kconfig {
-                if let Some(&off) = offsets.get(&sym.name) {
-                    set_src(&mut self.out.insns, g, BPF_PSEUDO_MAP_IDX_VALUE);
-                    set_imm(&mut self.out.insns, g, *map as i32);
-                    set_imm(&mut self.out.insns, g + 1, off as i32);
-                    return Ok(());
-                }
-            }
+        if code == BPF_LD_IMM64
+            && let Some((map, offsets)) = &self.cx.kconfig
+            && let Some(&off) = offsets.get(&sym.name)
+        {
+            set_src(&mut self.out.insns, g, BPF_PSEUDO_MAP_IDX_VALUE);
+            set_imm(&mut self.out.insns, g, *map as i32);
+            set_imm(&mut self.out.insns, g + 1, off as i32);
+            return Ok(());
         }
         let Some(index) = self.cx.externs.iter().position(|e| e.name == sym.name) else {
             return Err(self.error(format!(

@@ -1,0 +1,912 @@
+//! A fake kernel behind the [`Backend`] trait, so the loader is tested without root or
+//! any capability. It hands out fds, decodes each `bpf_attr` as the kernel would (the
+//! command, the types and names, the instructions and the `fd_array` entries they use,
+//! every fd an attr names) and records the calls. Kernel objects are reference counted
+//! as in the kernel: an fd, a pin, a program's maps, a link's program, a slot of a map
+//! of maps or a program array each hold one, so a test can ask what is still alive.
+//!
+//! Fds are read as the kernel reads them: a field is used when what goes with it is set
+//! (`btf_fd` with BTF type ids, `prog_btf_fd` with func_info, line_info or CO-RE
+//! records, `inner_map_fd` for a map of maps), never because it is non-zero, so that
+//! fd 0 works as it does in the kernel.
+//!
+//! What the kernel would refuse (an fd that is not open or not of the right kind, a
+//! map fd in an instruction instead of an index) is refused with the kernel's errno and
+//! noted in [`Fake::violations`], which every test expects empty.
+
+#![allow(dead_code, reason = "each test binary uses part of the fake")]
+
+use std::collections::BTreeMap;
+use std::ffi::CStr;
+use std::fmt::Write as _;
+
+use bpf_preload::abi::{self, BpfAttr};
+use bpf_preload::kconfig::KernelConfig;
+use bpf_preload::{Backend, Errno, Fd};
+
+/// A kernel object's id in the fake.
+pub type ObjId = usize;
+
+/// What a kernel object is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// The object's own BTF (`BPF_BTF_LOAD`).
+    Btf,
+    /// A module's BTF, handed out by the attach-target finder.
+    ModuleBtf,
+    /// A map.
+    Map {
+        /// `BPF_MAP_TYPE_*`.
+        map_type: u32,
+        /// Value size.
+        value_size: u32,
+    },
+    /// A program.
+    Prog {
+        /// `BPF_PROG_TYPE_*`.
+        prog_type: u32,
+    },
+    /// A link.
+    Link,
+    /// A perf event (never made by the fake: tracepoints attach directly).
+    PerfEvent,
+}
+
+/// One kernel object.
+#[derive(Debug, Clone)]
+pub struct KObj {
+    /// What it is.
+    pub kind: Kind,
+    /// Its kernel name (maps and programs), its module's name, its tracepoint, or "btf".
+    pub name: String,
+    /// Fds, pins and other objects holding it.
+    pub refs: usize,
+    /// Objects it holds (a program's maps and BTF, a link's program).
+    pub holds: Vec<ObjId>,
+    /// Slots of a map of maps or program array: key to the object held.
+    pub slots: BTreeMap<u32, ObjId>,
+    /// Values written to a plain map, by key.
+    pub values: BTreeMap<u32, Vec<u8>>,
+    /// Frozen (`BPF_MAP_FREEZE`).
+    pub frozen: bool,
+}
+
+/// One call the loader made, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// `BPF_BTF_LOAD`.
+    BtfLoad {
+        /// Bytes handed over.
+        size: usize,
+    },
+    /// `BPF_MAP_CREATE`.
+    MapCreate {
+        /// Kernel name.
+        name: String,
+        /// `BPF_MAP_TYPE_*`.
+        map_type: u32,
+        /// Key size.
+        key_size: u32,
+        /// Value size.
+        value_size: u32,
+        /// Max entries.
+        max_entries: u32,
+        /// Map flags.
+        map_flags: u32,
+        /// The inner map template's name, for a map of maps.
+        inner: Option<String>,
+        /// Whether the map was given the object's BTF.
+        btf: bool,
+    },
+    /// `BPF_MAP_UPDATE_ELEM`.
+    MapUpdate {
+        /// The map's name.
+        map: String,
+        /// The key (u32).
+        key: u32,
+        /// The value, or for a slot the name of the map or program it holds.
+        value: Value,
+    },
+    /// `BPF_MAP_FREEZE`.
+    MapFreeze {
+        /// The map's name.
+        map: String,
+    },
+    /// `BPF_PROG_LOAD`.
+    ProgLoad {
+        /// Kernel name.
+        name: String,
+        /// `BPF_PROG_TYPE_*`.
+        prog_type: u32,
+        /// `expected_attach_type`.
+        expected_attach_type: u32,
+        /// Instructions.
+        insns: Vec<u8>,
+        /// Every `fd_array` entry the instructions use: index and the object's name.
+        fd_array: Vec<(u32, String)>,
+        /// `attach_btf_id`.
+        attach_btf_id: u32,
+        /// The module whose BTF `attach_btf_obj_fd` names.
+        attach_btf_obj: Option<String>,
+        /// Whether the object's BTF was given (`prog_btf_fd`), with records.
+        btf: bool,
+        /// `func_info_cnt`.
+        func_info: u32,
+        /// Whether a verifier log was asked for.
+        log: bool,
+    },
+    /// `BPF_PROG_TEST_RUN` of the finder program: a lookup of `name` of `kind`.
+    Lookup {
+        /// The name looked up.
+        name: String,
+        /// The BTF kind, or 0 for kallsyms.
+        kind: u32,
+    },
+    /// `BPF_LINK_CREATE`.
+    LinkCreate {
+        /// The program's name.
+        prog: String,
+        /// Attach type.
+        attach_type: u32,
+    },
+    /// `BPF_RAW_TRACEPOINT_OPEN`.
+    RawTracepointOpen {
+        /// The program's name.
+        prog: String,
+        /// The tracepoint's name, if given.
+        name: Option<String>,
+    },
+    /// [`Backend::attach_tracepoint`].
+    Tracepoint {
+        /// The program's name.
+        prog: String,
+        /// `category/name`.
+        tracepoint: String,
+    },
+    /// [`Backend::pin`].
+    Pin {
+        /// The pin's name.
+        name: String,
+        /// The pinned object's name.
+        object: String,
+    },
+    /// [`Backend::unpin`].
+    Unpin {
+        /// The pin's name.
+        name: String,
+    },
+    /// [`Backend::close`].
+    Close {
+        /// The object's name.
+        object: String,
+    },
+    /// [`Backend::possible_cpus`].
+    PossibleCpus,
+    /// [`Backend::kernel_config`].
+    KernelConfig,
+    /// A call refused by injection ([`Fake::fail_at`]).
+    Injected,
+}
+
+/// A map update's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Bytes.
+    Bytes(Vec<u8>),
+    /// A slot holding the named map or program.
+    Holds(String),
+}
+
+/// A pin made by the fake.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FakePin {
+    /// Its name.
+    pub name: &'static str,
+    /// The object pinned.
+    pub obj: ObjId,
+}
+
+/// The name of the map and program of the attach-target finder (`btf.rs`).
+pub const FINDER: &str = "preload_btf_id";
+/// The address the fake's kallsyms gives the n-th symbol looked up.
+pub const KALLSYMS_BASE: u64 = 0xffff_ffff_8100_0000;
+/// The first BTF id the fake's vmlinux gives a name looked up.
+pub const FIRST_BTF_ID: u32 = 100;
+/// The fake kernel's configuration.
+pub const CONFIG: &str = "CONFIG_BPF_SYSCALL=y\nCONFIG_HZ=250\nCONFIG_BTRFS_FS=m\n\
+                          CONFIG_ARCH_HAS_SYSCALL_WRAPPER=y\n\
+                          CONFIG_CC_VERSION_TEXT=\"gcc (Debian 12.2.0-14) 12.2.0\"\n";
+/// The fake kernel's version (6.1.0).
+pub const VERSION: u32 = (6 << 16) + (1 << 8);
+/// The number of possible CPUs the fake reports.
+pub const CPUS: u32 = 4;
+
+/// The fake kernel.
+#[derive(Debug)]
+pub struct Fake {
+    /// Every kernel object ever made, alive or not.
+    pub objects: Vec<KObj>,
+    /// Open fds.
+    pub fds: BTreeMap<Fd, ObjId>,
+    /// Pins in place.
+    pub pins: Vec<(&'static str, ObjId)>,
+    /// Every call, in order.
+    pub calls: Vec<Call>,
+    /// What the kernel would have refused.
+    pub violations: Vec<String>,
+    /// Fallible call number `n` (counting from 1) fails with `EINTR`; 0 for none.
+    pub fail_at: usize,
+    /// Fallible calls so far.
+    pub fallible: usize,
+    /// The lowest fd handed out.
+    pub first_fd: Fd,
+    /// Names the fake's kernel lacks (every other name is found).
+    pub missing: Vec<&'static str>,
+    /// Names found in a module's BTF rather than vmlinux: (name, module).
+    pub in_modules: Vec<(&'static str, &'static str)>,
+    /// A program the verifier refuses (`EACCES`), writing a log when asked for one.
+    pub reject: Option<&'static str>,
+    /// What [`Backend::wants_verifier_log`] says.
+    pub verifier_log: bool,
+    /// Names looked up so far, in order: a name's BTF id is `FIRST_BTF_ID` + its index.
+    pub looked_up: Vec<(String, u32)>,
+}
+
+impl Default for Fake {
+    fn default() -> Self {
+        Self {
+            objects: Vec::new(),
+            fds: BTreeMap::new(),
+            pins: Vec::new(),
+            calls: Vec::new(),
+            violations: Vec::new(),
+            fail_at: 0,
+            fallible: 0,
+            first_fd: 3,
+            missing: vec!["bpf_preload_no_such_kfunc"],
+            in_modules: Vec::new(),
+            reject: None,
+            verifier_log: false,
+            looked_up: Vec::new(),
+        }
+    }
+}
+
+/// Decodes the attr struct `A` from the bytes the loader passed.
+fn decode<A: BpfAttr>(attr: &[u8]) -> A {
+    assert_eq!(
+        attr.len(),
+        size_of::<A>(),
+        "attr size of {}",
+        std::any::type_name::<A>()
+    );
+    // SAFETY: `BpfAttr` types are repr(C) integers without padding, valid for any bytes,
+    // and `attr` holds exactly one (checked above); the read is unaligned-safe.
+    unsafe { attr.as_ptr().cast::<A>().read_unaligned() }
+}
+
+/// `len` bytes at user pointer `addr`.
+///
+/// # Safety
+/// `addr` must point to `len` readable bytes, as the bpf(2) caller vouches.
+unsafe fn bytes_at(addr: u64, len: usize) -> Vec<u8> {
+    if len == 0 {
+        return Vec::new();
+    }
+    // SAFETY: per this function's contract.
+    unsafe { std::slice::from_raw_parts(addr as *const u8, len) }.to_vec()
+}
+
+/// The NUL-terminated string at `addr`.
+///
+/// # Safety
+/// `addr` must point to a NUL-terminated string.
+unsafe fn cstr_at(addr: u64) -> String {
+    // SAFETY: per this function's contract.
+    unsafe { CStr::from_ptr(addr as *const std::ffi::c_char) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn name_of(raw: &[u8; abi::BPF_OBJ_NAME_LEN]) -> String {
+    let len = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    String::from_utf8_lossy(&raw[..len]).into_owned()
+}
+
+impl Fake {
+    /// A fake kernel that fails fallible call `n` (0: none).
+    pub fn failing_at(n: usize) -> Self {
+        Self {
+            fail_at: n,
+            ..Self::default()
+        }
+    }
+
+    /// Objects still alive: held by an fd, a pin or another live object.
+    pub fn alive(&self) -> Vec<String> {
+        self.objects
+            .iter()
+            .filter(|o| o.refs > 0)
+            .map(|o| format!("{:?} {}", o.kind, o.name))
+            .collect()
+    }
+
+    /// The object an fd refers to.
+    pub fn object(&self, fd: Fd) -> Option<&KObj> {
+        self.fds.get(&fd).map(|&id| &self.objects[id])
+    }
+
+    /// Everything left behind, as one message, or `None` if nothing is.
+    pub fn leftovers(&self) -> Option<String> {
+        let mut out = String::new();
+        if !self.fds.is_empty() {
+            let open: Vec<_> = self
+                .fds
+                .iter()
+                .map(|(fd, &id)| (fd, &self.objects[id].name))
+                .collect();
+            let _ = write!(out, "fds open: {open:?}; ");
+        }
+        if !self.pins.is_empty() {
+            let _ = write!(out, "pins: {:?}; ", self.pins);
+        }
+        let alive = self.alive();
+        if !alive.is_empty() {
+            let _ = write!(out, "alive: {alive:?}; ");
+        }
+        if !self.violations.is_empty() {
+            let _ = write!(out, "violations: {:?}", self.violations);
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    fn tick(&mut self) -> Result<(), Errno> {
+        self.fallible += 1;
+        if self.fallible == self.fail_at {
+            self.calls.push(Call::Injected);
+            Err(Errno::EINTR)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn refuse(&mut self, errno: Errno, why: String) -> Errno {
+        self.violations.push(why);
+        errno
+    }
+
+    fn new_object(&mut self, kind: Kind, name: String, holds: Vec<ObjId>) -> Fd {
+        for &h in &holds {
+            self.objects[h].refs += 1;
+        }
+        self.objects.push(KObj {
+            kind,
+            name,
+            refs: 0,
+            holds,
+            slots: BTreeMap::new(),
+            values: BTreeMap::new(),
+            frozen: false,
+        });
+        let id = self.objects.len() - 1;
+        self.new_fd(id)
+    }
+
+    fn new_fd(&mut self, id: ObjId) -> Fd {
+        // The lowest free fd, as the kernel's fd table gives.
+        let fd = (self.first_fd..)
+            .find(|fd| !self.fds.contains_key(fd))
+            .expect("a free fd");
+        self.fds.insert(fd, id);
+        self.objects[id].refs += 1;
+        fd
+    }
+
+    fn put(&mut self, id: ObjId) {
+        let obj = &mut self.objects[id];
+        obj.refs -= 1;
+        if obj.refs == 0 {
+            let held: Vec<ObjId> = obj
+                .holds
+                .drain(..)
+                .chain(std::mem::take(&mut obj.slots).into_values())
+                .collect();
+            for h in held {
+                self.put(h);
+            }
+        }
+    }
+
+    /// As the kernel's `bpf_fd_array_map_clear`: a program array that no fd or pin
+    /// refers to any more is emptied, which breaks the cycles tail calls make.
+    fn release_user(&mut self, id: ObjId) {
+        let prog_array = self.objects[id].kind
+            == Kind::Map {
+                map_type: abi::BPF_MAP_TYPE_PROG_ARRAY,
+                value_size: 4,
+            };
+        let users = self.fds.values().filter(|&&o| o == id).count()
+            + self.pins.iter().filter(|p| p.1 == id).count();
+        if prog_array && users == 0 {
+            for held in std::mem::take(&mut self.objects[id].slots).into_values() {
+                self.put(held);
+            }
+        }
+    }
+
+    /// The object behind `fd`, which must be open and satisfy `want`.
+    fn fd(&mut self, fd: Fd, what: &str, want: impl Fn(&Kind) -> bool) -> Result<ObjId, Errno> {
+        match self.fds.get(&fd) {
+            Some(&id) if want(&self.objects[id].kind) => Ok(id),
+            Some(&id) => {
+                let why = format!(
+                    "{what}: fd {fd} is {:?} {}",
+                    self.objects[id].kind, self.objects[id].name
+                );
+                Err(self.refuse(Errno::EINVAL, why))
+            }
+            None => Err(self.refuse(Errno::EBADF, format!("{what}: fd {fd} is not open"))),
+        }
+    }
+
+    fn name(&self, id: ObjId) -> String {
+        self.objects[id].name.clone()
+    }
+
+    fn btf_load(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::BtfLoadAttr = decode(attr);
+        // SAFETY: BTF_LOAD's `btf` points to `btf_size` bytes (the bpf(2) contract).
+        let btf = unsafe { bytes_at(a.btf, a.btf_size as usize) };
+        if btf.get(..2) != Some(&[0x9f, 0xeb]) {
+            return Err(self.refuse(Errno::EINVAL, "BTF_LOAD: no BTF magic".into()));
+        }
+        self.calls.push(Call::BtfLoad { size: btf.len() });
+        Ok(self.new_object(Kind::Btf, "btf".into(), Vec::new()))
+    }
+
+    fn map_create(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::MapCreateAttr = decode(attr);
+        let name = name_of(&a.map_name);
+        let map_of_maps = matches!(
+            a.map_type,
+            abi::BPF_MAP_TYPE_ARRAY_OF_MAPS | abi::BPF_MAP_TYPE_HASH_OF_MAPS
+        );
+        let inner = match map_of_maps {
+            false => None,
+            true => Some(self.fd(
+                a.inner_map_fd,
+                &format!("MAP_CREATE {name}: inner_map_fd"),
+                |k| matches!(k, Kind::Map { .. }),
+            )?),
+        };
+        let typed = a.btf_key_type_id != 0 || a.btf_value_type_id != 0;
+        let btf = match typed {
+            false => None,
+            true => Some(
+                self.fd(a.btf_fd, &format!("MAP_CREATE {name}: btf_fd"), |k| {
+                    *k == Kind::Btf
+                })?,
+            ),
+        };
+        if a.max_entries == 0 {
+            return Err(self.refuse(Errno::EINVAL, format!("MAP_CREATE {name}: max_entries 0")));
+        }
+        self.calls.push(Call::MapCreate {
+            name: name.clone(),
+            map_type: a.map_type,
+            key_size: a.key_size,
+            value_size: a.value_size,
+            max_entries: a.max_entries,
+            map_flags: a.map_flags,
+            inner: inner.map(|i| self.name(i)),
+            btf: btf.is_some(),
+        });
+        // A map keeps only its template's shape, not the template.
+        let kind = Kind::Map {
+            map_type: a.map_type,
+            value_size: a.value_size,
+        };
+        Ok(self.new_object(kind, name, btf.into_iter().collect()))
+    }
+
+    fn map_update(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::MapElemAttr = decode(attr);
+        let map = self.fd(a.map_fd, "MAP_UPDATE_ELEM: map_fd", |k| {
+            matches!(k, Kind::Map { .. })
+        })?;
+        let Kind::Map {
+            map_type,
+            value_size,
+        } = self.objects[map].kind
+        else {
+            unreachable!()
+        };
+        let map_name = self.name(map);
+        if self.objects[map].frozen {
+            return Err(self.refuse(Errno::EPERM, format!("MAP_UPDATE_ELEM {map_name}: frozen")));
+        }
+        // SAFETY: UPDATE_ELEM reads a key of the map's key size (4 for every map the
+        // loader writes) and a value of its value size (the bpf(2) contract).
+        let key = unsafe { bytes_at(a.key, 4) };
+        let key = u32::from_ne_bytes(key.try_into().unwrap());
+        let slot = match map_type {
+            abi::BPF_MAP_TYPE_ARRAY_OF_MAPS | abi::BPF_MAP_TYPE_HASH_OF_MAPS => {
+                Some(|k: &Kind| matches!(k, Kind::Map { .. }))
+            }
+            _ => None,
+        };
+        let prog_slot = map_type == abi::BPF_MAP_TYPE_PROG_ARRAY;
+        if slot.is_some() || prog_slot {
+            // SAFETY: the value of a map of maps or program array is a 4-byte fd.
+            let value = unsafe { bytes_at(a.value, 4) };
+            let fd = u32::from_ne_bytes(value.try_into().unwrap());
+            let what = format!("MAP_UPDATE_ELEM {map_name}[{key}]");
+            let held = if prog_slot {
+                self.fd(fd, &what, |k| matches!(k, Kind::Prog { .. }))?
+            } else {
+                self.fd(fd, &what, |k| matches!(k, Kind::Map { .. }))?
+            };
+            self.objects[held].refs += 1;
+            if let Some(old) = self.objects[map].slots.insert(key, held) {
+                self.put(old);
+            }
+            let value = Value::Holds(self.name(held));
+            self.calls.push(Call::MapUpdate {
+                map: map_name,
+                key,
+                value,
+            });
+        } else {
+            // SAFETY: as above.
+            let value = unsafe { bytes_at(a.value, value_size as usize) };
+            self.objects[map].values.insert(key, value.clone());
+            let value = Value::Bytes(value);
+            self.calls.push(Call::MapUpdate {
+                map: map_name,
+                key,
+                value,
+            });
+        }
+        Ok(0)
+    }
+
+    fn map_freeze(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::MapFreezeAttr = decode(attr);
+        let map = self.fd(a.map_fd, "MAP_FREEZE", |k| matches!(k, Kind::Map { .. }))?;
+        self.objects[map].frozen = true;
+        let map = self.name(map);
+        self.calls.push(Call::MapFreeze { map });
+        Ok(0)
+    }
+
+    /// The fd in `fd_array` entry `index`.
+    ///
+    /// # Safety
+    /// `fd_array` must have more than `index` entries, as the instructions say.
+    unsafe fn fd_array_entry(fd_array: u64, index: u32) -> Fd {
+        // SAFETY: per this function's contract.
+        let raw = unsafe { bytes_at(fd_array + 4 * u64::from(index), 4) };
+        i32::from_ne_bytes(raw.try_into().unwrap()) as Fd
+    }
+
+    fn prog_load(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::ProgLoadAttr = decode(attr);
+        let name = name_of(&a.prog_name);
+        // SAFETY: PROG_LOAD reads `insn_cnt` instructions and a NUL-terminated license.
+        let (insns, license) = unsafe {
+            (
+                bytes_at(a.insns, a.insn_cnt as usize * 8),
+                cstr_at(a.license),
+            )
+        };
+        if license.is_empty() {
+            return Err(self.refuse(Errno::EINVAL, format!("PROG_LOAD {name}: no license")));
+        }
+        let mut holds = Vec::new();
+        let mut fd_array = Vec::new();
+        let records = a.func_info_cnt != 0 || a.line_info_cnt != 0 || a.core_relo_cnt != 0;
+        let btf = match records {
+            false => false,
+            true => {
+                let fd = a.prog_btf_fd;
+                holds.push(self.fd(fd, &format!("PROG_LOAD {name}: prog_btf_fd"), |k| {
+                    *k == Kind::Btf
+                })?);
+                true
+            }
+        };
+        let attach_btf_obj = match a.attach_btf_obj_fd {
+            0 => None,
+            fd => {
+                let id = self.fd(fd, &format!("PROG_LOAD {name}: attach_btf_obj_fd"), |k| {
+                    *k == Kind::ModuleBtf
+                })?;
+                holds.push(id);
+                Some(self.name(id))
+            }
+        };
+        // Walk the instructions as the verifier does for what they name through
+        // `fd_array`: maps by index, module BTF by a kfunc call's `off`.
+        let mut i = 0;
+        while i < insns.len() / 8 {
+            let insn = &insns[i * 8..i * 8 + 8];
+            let (code, src) = (insn[0], insn[1] >> 4);
+            let off = i16::from_le_bytes([insn[2], insn[3]]);
+            let imm = i32::from_le_bytes(insn[4..8].try_into().unwrap());
+            let what = format!("PROG_LOAD {name}: insn {i}");
+            if code == 0x18 {
+                let imm2 = i32::from_le_bytes(insns[i * 8 + 12..i * 8 + 16].try_into().unwrap());
+                match src {
+                    abi::BPF_PSEUDO_MAP_IDX | abi::BPF_PSEUDO_MAP_IDX_VALUE => {
+                        if a.fd_array == 0 {
+                            return Err(self.refuse(
+                                Errno::EINVAL,
+                                format!("{what}: map index {imm} without fd_array"),
+                            ));
+                        }
+                        // SAFETY: the loader sizes `fd_array` for every index its
+                        // instructions use (what this checks is that they resolve).
+                        let fd = unsafe { Self::fd_array_entry(a.fd_array, imm as u32) };
+                        let map = self.fd(fd, &format!("{what}: fd_array[{imm}]"), |k| {
+                            matches!(k, Kind::Map { .. })
+                        })?;
+                        holds.push(map);
+                        fd_array.push((imm as u32, self.name(map)));
+                    }
+                    abi::BPF_PSEUDO_MAP_FD | abi::BPF_PSEUDO_MAP_VALUE => {
+                        return Err(self
+                            .refuse(Errno::EINVAL, format!("{what}: a map fd in an instruction")));
+                    }
+                    abi::BPF_PSEUDO_BTF_ID if imm2 != 0 => {
+                        let id = self.fd(imm2 as Fd, &format!("{what}: ksym module BTF"), |k| {
+                            *k == Kind::ModuleBtf
+                        })?;
+                        holds.push(id);
+                    }
+                    _ => {}
+                }
+                i += 2;
+                continue;
+            }
+            if code == abi::BPF_JMP_CALL && src == abi::BPF_PSEUDO_KFUNC_CALL && off != 0 {
+                // SAFETY: as for map indexes.
+                let fd = unsafe { Self::fd_array_entry(a.fd_array, off as u32) };
+                let id = self.fd(fd, &format!("{what}: fd_array[{off}]"), |k| {
+                    *k == Kind::ModuleBtf
+                })?;
+                holds.push(id);
+                fd_array.push((off as u32, self.name(id)));
+            }
+            i += 1;
+        }
+        fd_array.sort();
+        fd_array.dedup();
+        let log = a.log_level != 0 && a.log_size != 0;
+        self.calls.push(Call::ProgLoad {
+            name: name.clone(),
+            prog_type: a.prog_type,
+            expected_attach_type: a.expected_attach_type,
+            insns,
+            fd_array,
+            attach_btf_id: a.attach_btf_id,
+            attach_btf_obj,
+            btf,
+            func_info: a.func_info_cnt,
+            log,
+        });
+        if self.reject.is_some_and(|r| name == r) {
+            if log {
+                let text = (0..30)
+                    .map(|n| format!("verifier line {n}\n"))
+                    .collect::<String>();
+                let text = format!("{text}\0");
+                assert!(text.len() <= a.log_size as usize);
+                // SAFETY: `log_buf` is writable for `log_size` bytes (the bpf(2) contract).
+                unsafe {
+                    std::ptr::copy_nonoverlapping(text.as_ptr(), a.log_buf as *mut u8, text.len())
+                };
+            }
+            return Err(Errno::EACCES);
+        }
+        let kind = Kind::Prog {
+            prog_type: a.prog_type,
+        };
+        Ok(self.new_object(kind, name, holds))
+    }
+
+    fn test_run(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::ProgTestRunAttr = decode(attr);
+        let prog = self.fd(a.prog_fd, "PROG_TEST_RUN", |k| {
+            *k == Kind::Prog {
+                prog_type: abi::BPF_PROG_TYPE_SYSCALL,
+            }
+        })?;
+        if a.ctx_size_in != 24 {
+            return Err(self.refuse(
+                Errno::EINVAL,
+                format!("PROG_TEST_RUN: ctx of {} bytes", a.ctx_size_in),
+            ));
+        }
+        // The finder program reads the name from its map's value 0.
+        let map = *self.objects[prog]
+            .holds
+            .iter()
+            .find(|&&h| matches!(self.objects[h].kind, Kind::Map { .. }))
+            .expect("finder's map");
+        let value = self.objects[map]
+            .values
+            .get(&0)
+            .cloned()
+            .unwrap_or_default();
+        let len = value.iter().position(|&b| b == 0).unwrap_or(value.len());
+        let name = String::from_utf8_lossy(&value[..len]).into_owned();
+        // SAFETY: `ctx_in` is 24 readable and writable bytes (the bpf(2) contract).
+        let ctx = unsafe { std::slice::from_raw_parts_mut(a.ctx_in as *mut i64, 3) };
+        let kind = ctx[1] as u32;
+        self.calls.push(Call::Lookup {
+            name: name.clone(),
+            kind,
+        });
+        let index = match self
+            .looked_up
+            .iter()
+            .position(|l| l.0 == name && l.1 == kind)
+        {
+            Some(i) => i,
+            None => {
+                self.looked_up.push((name.clone(), kind));
+                self.looked_up.len() - 1
+            }
+        };
+        if self.missing.contains(&name.as_str()) {
+            ctx[0] = -i64::from(Errno::ENOENT.0);
+        } else if kind == 0 {
+            ctx[0] = 0;
+            ctx[2] = (KALLSYMS_BASE + index as u64 * 0x10) as i64;
+        } else if let Some(&(_, module)) = self.in_modules.iter().find(|m| m.0 == name) {
+            // As `bpf_btf_find_by_name_kind`: a new fd for the module's BTF, in the
+            // upper half.
+            let fd = self.new_object(Kind::ModuleBtf, module.into(), Vec::new());
+            ctx[0] = (i64::from(fd) << 32) | i64::from(FIRST_BTF_ID + index as u32);
+        } else {
+            ctx[0] = i64::from(FIRST_BTF_ID + index as u32);
+        }
+        Ok(0)
+    }
+
+    fn link_create(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::LinkCreateAttr = decode(attr);
+        let prog = self.fd(a.prog_fd, "LINK_CREATE: prog_fd", |k| {
+            matches!(k, Kind::Prog { .. })
+        })?;
+        if a.target_fd != 0 {
+            return Err(self.refuse(
+                Errno::EINVAL,
+                format!("LINK_CREATE: target_fd {}", a.target_fd),
+            ));
+        }
+        let name = self.name(prog);
+        self.calls.push(Call::LinkCreate {
+            prog: name.clone(),
+            attach_type: a.attach_type,
+        });
+        Ok(self.new_object(Kind::Link, name, vec![prog]))
+    }
+
+    fn raw_tracepoint_open(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::RawTracepointOpenAttr = decode(attr);
+        let prog = self.fd(a.prog_fd, "RAW_TRACEPOINT_OPEN: prog_fd", |k| {
+            matches!(k, Kind::Prog { .. })
+        })?;
+        // SAFETY: `name` is 0 or a NUL-terminated string (the bpf(2) contract).
+        let tp = (a.name != 0).then(|| unsafe { cstr_at(a.name) });
+        let name = self.name(prog);
+        self.calls.push(Call::RawTracepointOpen {
+            prog: name.clone(),
+            name: tp,
+        });
+        Ok(self.new_object(Kind::Link, name, vec![prog]))
+    }
+}
+
+impl Backend for Fake {
+    type Pin = FakePin;
+
+    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
+        self.tick()?;
+        match cmd {
+            abi::BPF_BTF_LOAD => self.btf_load(attr),
+            abi::BPF_MAP_CREATE => self.map_create(attr),
+            abi::BPF_MAP_UPDATE_ELEM => self.map_update(attr),
+            abi::BPF_MAP_FREEZE => self.map_freeze(attr),
+            abi::BPF_PROG_LOAD => self.prog_load(attr),
+            abi::BPF_PROG_TEST_RUN => self.test_run(attr),
+            abi::BPF_LINK_CREATE => self.link_create(attr),
+            abi::BPF_RAW_TRACEPOINT_OPEN => self.raw_tracepoint_open(attr),
+            cmd => Err(self.refuse(
+                Errno::EINVAL,
+                format!("bpf command {cmd}: not one the loader uses"),
+            )),
+        }
+    }
+
+    fn close(&mut self, fd: Fd) {
+        match self.fds.remove(&fd) {
+            Some(id) => {
+                self.calls.push(Call::Close {
+                    object: self.name(id),
+                });
+                self.release_user(id);
+                self.put(id);
+            }
+            None => self
+                .violations
+                .push(format!("close of fd {fd}, which is not open")),
+        }
+    }
+
+    fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {
+        self.tick()?;
+        let prog = self.fd(prog, "attach_tracepoint", |k| {
+            matches!(k, Kind::Prog { .. })
+        })?;
+        let prog_name = self.name(prog);
+        self.calls.push(Call::Tracepoint {
+            prog: prog_name.clone(),
+            tracepoint: format!("{category}/{name}"),
+        });
+        Ok(self.new_object(Kind::Link, prog_name, vec![prog]))
+    }
+
+    fn pin(&mut self, fd: Fd, name: &'static str) -> Result<FakePin, Errno> {
+        self.tick()?;
+        let obj = self.fd(fd, &format!("pin {name}"), |k| {
+            matches!(k, Kind::Map { .. } | Kind::Prog { .. } | Kind::Link)
+        })?;
+        if self.pins.iter().any(|p| p.0 == name) {
+            return Err(self.refuse(Errno::EEXIST, format!("pin {name}: exists")));
+        }
+        self.objects[obj].refs += 1;
+        self.pins.push((name, obj));
+        self.calls.push(Call::Pin {
+            name: name.into(),
+            object: self.name(obj),
+        });
+        Ok(FakePin { name, obj })
+    }
+
+    fn unpin(&mut self, pin: FakePin) {
+        match self.pins.iter().position(|p| *p == (pin.name, pin.obj)) {
+            Some(i) => {
+                self.pins.remove(i);
+                self.calls.push(Call::Unpin {
+                    name: pin.name.into(),
+                });
+                self.release_user(pin.obj);
+                self.put(pin.obj);
+            }
+            None => self
+                .violations
+                .push(format!("unpin of {}, which is not pinned", pin.name)),
+        }
+    }
+
+    fn possible_cpus(&mut self) -> Result<u32, Errno> {
+        self.tick()?;
+        self.calls.push(Call::PossibleCpus);
+        Ok(CPUS)
+    }
+
+    fn kernel_config(&mut self) -> Result<KernelConfig<'_>, Errno> {
+        self.tick()?;
+        self.calls.push(Call::KernelConfig);
+        Ok(KernelConfig {
+            text: CONFIG,
+            version: VERSION,
+        })
+    }
+
+    fn wants_verifier_log(&self) -> bool {
+        self.verifier_log
+    }
+}

@@ -1,0 +1,941 @@
+//! The loader against a fake kernel ([`fake::Fake`]), over the tables the macro emits
+//! for the repository's examples: the order of its steps, the `fd_array` it passes,
+//! what it writes into maps and instructions, and that a failure at any call, or a
+//! success followed by `free`, leaves no fd open, nothing pinned and no kernel object
+//! alive. Needs no privilege: nothing here reaches the kernel.
+
+mod fake;
+
+use bpf_preload::abi;
+use bpf_preload::{load, Attach, Errno, Error, KconfigKind, Object, Preload, SlotTarget, Step};
+use fake::{Call, Fake, Kind, Value};
+
+/// The examples' attributes, as each example crate states them.
+mod examples {
+    use bpf_preload::bpf_preload;
+
+    #[bpf_preload(
+        obj = "../../examples/iterators/bpf/iterators.bpf.o",
+        pin_as(dump_bpf_map = "maps.debug", dump_bpf_prog = "progs.debug")
+    )]
+    pub struct Iterators;
+
+    #[bpf_preload(obj = "../../examples/counters/bpf/counters.bpf.o", pin_data)]
+    pub struct Counters;
+
+    #[bpf_preload(
+        obj = "../../examples/externs/bpf/externs.bpf.o",
+        pin_as(dump_externs = "externs")
+    )]
+    pub struct Externs;
+
+    #[bpf_preload(obj = "../../examples/getppid_count/bpf/getppid_count.bpf.o")]
+    pub struct GetppidCount;
+
+    #[bpf_preload(
+        obj = "../../examples/kernel_iterators/bpf/iterators.bpf.o",
+        name = "kernel_iterators",
+        pin_as(dump_bpf_map = "maps.debug", dump_bpf_prog = "progs.debug")
+    )]
+    pub struct KernelIterators;
+
+    #[bpf_preload(obj = "../../examples/map_kinds/bpf/map_kinds.bpf.o", pin_data)]
+    pub struct MapKinds;
+
+    #[bpf_preload(obj = "../../examples/mkdir_guard/bpf/mkdir_guard.bpf.o")]
+    pub struct MkdirGuard;
+
+    #[bpf_preload(obj = "../../examples/typed_ksym/bpf/typed_ksym.bpf.o")]
+    pub struct TypedKsym;
+}
+
+use examples::*;
+
+const EXAMPLES: [&Object; 8] = [
+    Iterators::OBJECT,
+    Counters::OBJECT,
+    Externs::OBJECT,
+    GetppidCount::OBJECT,
+    KernelIterators::OBJECT,
+    MapKinds::OBJECT,
+    MkdirGuard::OBJECT,
+    TypedKsym::OBJECT,
+];
+
+/// A name as the kernel keeps it: at most 15 bytes.
+fn kernel(name: &str) -> &str {
+    &name[..name.len().min(abi::BPF_OBJ_NAME_LEN - 1)]
+}
+
+/// The calls in a short form: `map NAME`, `update NAME[KEY]`, `prog NAME`, ...
+fn summary(calls: &[Call]) -> Vec<String> {
+    calls
+        .iter()
+        .map(|c| match c {
+            Call::BtfLoad { .. } => "btf".into(),
+            Call::MapCreate { name, .. } => format!("map {name}"),
+            Call::MapUpdate { map, key, value } => match value {
+                Value::Bytes(_) => format!("update {map}[{key}]"),
+                Value::Holds(held) => format!("update {map}[{key}] = {held}"),
+            },
+            Call::MapFreeze { map } => format!("freeze {map}"),
+            Call::ProgLoad { name, .. } => format!("prog {name}"),
+            Call::Lookup { name, .. } => format!("lookup {name}"),
+            Call::LinkCreate { prog, .. } => format!("link {prog}"),
+            Call::RawTracepointOpen { prog, .. } => format!("raw_tp {prog}"),
+            Call::Tracepoint { prog, .. } => format!("tracepoint {prog}"),
+            Call::Pin { name, object } => format!("pin {name} = {object}"),
+            Call::Unpin { name } => format!("unpin {name}"),
+            Call::Close { object } => format!("close {object}"),
+            Call::PossibleCpus => "possible_cpus".into(),
+            Call::KernelConfig => "kernel_config".into(),
+            Call::Injected => "injected".into(),
+        })
+        .collect()
+}
+
+/// Loads `object` into a fresh fake, which must see nothing it would refuse.
+fn loaded(object: &'static Object, fake: &mut Fake) -> bpf_preload::Loaded<fake::FakePin> {
+    let loaded = load(object, fake).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fake.violations, Vec::<String>::new(), "{}", object.name);
+    loaded
+}
+
+fn assert_nothing_left(fake: &Fake, context: &str) {
+    if let Some(left) = fake.leftovers() {
+        panic!("{context}: {left}");
+    }
+}
+
+#[test]
+fn every_example_loads_and_frees_to_nothing() {
+    for object in EXAMPLES {
+        let mut fake = Fake::default();
+        let loaded = loaded(object, &mut fake);
+        assert!(!fake.fds.is_empty());
+        loaded.free(&mut fake);
+        assert_nothing_left(&fake, object.name);
+    }
+}
+
+#[test]
+fn iterators_load_in_the_documented_order() {
+    let mut fake = Fake::default();
+    let l = loaded(Iterators::OBJECT, &mut fake);
+    l.free(&mut fake);
+    assert_eq!(
+        summary(&fake.calls),
+        [
+            "btf",
+            "map iterator.rodata",
+            "update iterator.rodata[0]",
+            "freeze iterator.rodata",
+            // The finder: one map and one program for every lookup of the load.
+            "map preload_btf_id",
+            "prog preload_btf_id",
+            "update preload_btf_id[0]",
+            "lookup bpf_iter_bpf_map",
+            "prog dump_bpf_map",
+            "update preload_btf_id[0]",
+            "lookup bpf_iter_bpf_prog",
+            "prog dump_bpf_prog",
+            "close preload_btf_id",
+            "close preload_btf_id",
+            "link dump_bpf_map",
+            "link dump_bpf_prog",
+            "pin maps.debug = dump_bpf_map",
+            "pin progs.debug = dump_bpf_prog",
+            // free: in reverse.
+            "unpin progs.debug",
+            "unpin maps.debug",
+            "close dump_bpf_prog",
+            "close dump_bpf_map",
+            "close dump_bpf_prog",
+            "close dump_bpf_map",
+            "close iterator.rodata",
+            "close btf",
+        ]
+    );
+}
+
+#[test]
+fn maps_of_maps_and_program_arrays_are_filled_once_what_they_hold_exists() {
+    let mut fake = Fake::default();
+    let l = loaded(MapKinds::OBJECT, &mut fake);
+    l.free(&mut fake);
+    let calls = summary(&fake.calls);
+    assert_eq!(
+        calls[..16],
+        [
+            "btf",
+            "map map_kind.bss",
+            // A perf event array sized by the possible CPUs.
+            "possible_cpus",
+            "map events",
+            "map inner_a",
+            "map jumps",
+            // The template of `outer`, closed once `outer` exists.
+            "map outer.inner",
+            "map outer",
+            "close outer.inner",
+            "update outer[1] = inner_a",
+            "prog enter",
+            "prog tail",
+            "update jumps[2] = tail",
+            "pin bss = map_kind.bss",
+            "pin events = events",
+            "pin inner_a = inner_a",
+        ]
+    );
+    let Some(Call::MapCreate { max_entries, .. }) = fake
+        .calls
+        .iter()
+        .find(|c| matches!(c, Call::MapCreate { name, .. } if name == "events"))
+    else {
+        panic!("no events map")
+    };
+    assert_eq!(*max_entries, fake::CPUS);
+}
+
+/// What every load does, whatever the object: BTF first, maps in the table's order and
+/// with its attributes, each initialised and frozen before the next, every map before
+/// the first program, programs in order, links once every program is loaded and the
+/// finder is closed, pins last (links, maps, programs).
+#[test]
+fn every_example_walks_its_table_in_order() {
+    for object in EXAMPLES {
+        let mut fake = Fake::default();
+        let l = loaded(object, &mut fake);
+        let name = object.name;
+        let calls = &fake.calls;
+        let pos = |pred: &dyn Fn(&Call) -> bool| calls.iter().position(pred);
+        let rpos = |pred: &dyn Fn(&Call) -> bool| calls.iter().rposition(pred);
+
+        assert_eq!(
+            matches!(calls[0], Call::BtfLoad { .. }),
+            !object.btf.is_empty(),
+            "{name}: BTF first"
+        );
+
+        let creates: Vec<&Call> = calls
+            .iter()
+            .filter(|c| matches!(c, Call::MapCreate { name, .. } if name != fake::FINDER))
+            .collect();
+        let expected: Vec<&str> = object
+            .maps
+            .iter()
+            .flat_map(|m| m.inner.into_iter().chain([m]))
+            .map(|m| kernel(m.kernel_name))
+            .collect();
+        let made: Vec<&str> = creates
+            .iter()
+            .map(|c| match c {
+                Call::MapCreate { name, .. } => name.as_str(),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(made, expected, "{name}: maps in the table's order");
+        for map in object.maps {
+            let at = pos(
+                &|c| matches!(c, Call::MapCreate { name, .. } if name == kernel(map.kernel_name)),
+            )
+            .unwrap();
+            let Call::MapCreate {
+                map_type,
+                key_size,
+                value_size,
+                max_entries,
+                map_flags,
+                inner,
+                btf,
+                ..
+            } = &calls[at]
+            else {
+                unreachable!()
+            };
+            let context = format!("{name}: map {}", map.name);
+            assert_eq!(*map_type, map.map_type, "{context}");
+            assert_eq!(*key_size, map.key_size, "{context}");
+            assert_eq!(*value_size, map.value_size, "{context}");
+            let entries = if map.max_entries == 0 {
+                fake::CPUS
+            } else {
+                map.max_entries
+            };
+            assert_eq!(*max_entries, entries, "{context}");
+            assert_eq!(*map_flags, map.map_flags, "{context}");
+            assert_eq!(
+                inner.as_deref(),
+                map.inner.map(|i| kernel(i.kernel_name)),
+                "{context}"
+            );
+            let typed = map.btf_key_type_id != 0 || map.btf_value_type_id != 0;
+            assert_eq!(*btf, typed && !object.btf.is_empty(), "{context}: BTF");
+            // Initialised (and frozen) right after it is made, before the next map.
+            let mut next = at + 1;
+            if map.initial_value.is_some() || !map.kconfig.is_empty() {
+                if !map.kconfig.is_empty() {
+                    assert_eq!(calls[next], Call::KernelConfig, "{context}");
+                    next += 1;
+                }
+                assert!(
+                    matches!(&calls[next], Call::MapUpdate { map: m, key: 0, .. } if m == kernel(map.kernel_name)),
+                    "{context}: initial value, got {:?}",
+                    calls[next]
+                );
+                next += 1;
+            }
+            if map.freeze {
+                assert_eq!(
+                    calls[next],
+                    Call::MapFreeze {
+                        map: kernel(map.kernel_name).into()
+                    },
+                    "{context}: frozen after its value is written"
+                );
+            }
+        }
+
+        let is_ours = |c: &Call| matches!(c, Call::ProgLoad { name, .. } if name != fake::FINDER);
+        let loads: Vec<(&str, u32, u32)> = calls
+            .iter()
+            .filter(|c| is_ours(c))
+            .map(|c| match c {
+                Call::ProgLoad {
+                    name,
+                    prog_type,
+                    expected_attach_type,
+                    ..
+                } => (name.as_str(), *prog_type, *expected_attach_type),
+                _ => unreachable!(),
+            })
+            .collect();
+        let expected: Vec<(&str, u32, u32)> = object
+            .programs
+            .iter()
+            .map(|p| (kernel(p.name), p.prog_type, p.expected_attach_type))
+            .collect();
+        assert_eq!(loads, expected, "{name}: programs in the table's order");
+
+        let last_map = rpos(&|c| matches!(c, Call::MapCreate { name, .. } if name != fake::FINDER));
+        let first_prog = pos(&is_ours).unwrap();
+        let last_prog = rpos(&is_ours).unwrap();
+        assert!(last_map < Some(first_prog), "{name}: maps before programs");
+
+        // Slots: maps of maps before the programs, program arrays after them.
+        for map in object.maps {
+            for slot in map.slots {
+                let at = pos(&|c| {
+                    matches!(c, Call::MapUpdate { map: m, key, value: Value::Holds(_) }
+                        if m == kernel(map.kernel_name) && *key == slot.index)
+                })
+                .unwrap_or_else(|| panic!("{name}: slot {}[{}] not filled", map.name, slot.index));
+                match slot.target {
+                    SlotTarget::Map(_) => assert!(at < first_prog, "{name}: {}", map.name),
+                    SlotTarget::Program(_) => assert!(at > last_prog, "{name}: {}", map.name),
+                }
+            }
+        }
+
+        let is_link = |c: &Call| {
+            matches!(
+                c,
+                Call::LinkCreate { .. } | Call::RawTracepointOpen { .. } | Call::Tracepoint { .. }
+            )
+        };
+        let links: Vec<(&str, &'static str)> = calls
+            .iter()
+            .filter(|c| is_link(c))
+            .map(|c| match c {
+                Call::LinkCreate { prog, .. } => (prog.as_str(), "link_create"),
+                Call::RawTracepointOpen { prog, .. } => (prog.as_str(), "raw_tracepoint_open"),
+                Call::Tracepoint { prog, .. } => (prog.as_str(), "tracepoint"),
+                _ => unreachable!(),
+            })
+            .collect();
+        let expected: Vec<(&str, &'static str)> = object
+            .links
+            .iter()
+            .map(|l| {
+                let how = match l.attach {
+                    Attach::LinkCreate => "link_create",
+                    Attach::RawTracepoint(_) => "raw_tracepoint_open",
+                    Attach::Tracepoint { .. } => "tracepoint",
+                };
+                (kernel(object.programs[l.program].name), how)
+            })
+            .collect();
+        assert_eq!(links, expected, "{name}: links in the table's order");
+        if let Some(first_link) = pos(&is_link) {
+            assert!(first_link > last_prog, "{name}: links after every program");
+            let finder_closed =
+                rpos(&|c| matches!(c, Call::Close { object } if object == fake::FINDER));
+            if let Some(closed) = finder_closed {
+                assert!(
+                    closed < first_link,
+                    "{name}: the finder closed before attaching"
+                );
+            }
+        }
+
+        let pins: Vec<(&str, &str)> = calls
+            .iter()
+            .filter_map(|c| match c {
+                Call::Pin { name, object } => Some((name.as_str(), object.as_str())),
+                _ => None,
+            })
+            .collect();
+        let expected: Vec<(&str, &str)> = object
+            .links
+            .iter()
+            .filter_map(|l| Some((l.pin?, kernel(object.programs[l.program].name))))
+            .chain(
+                object
+                    .maps
+                    .iter()
+                    .filter_map(|m| Some((m.pin?, kernel(m.kernel_name)))),
+            )
+            .chain(
+                object
+                    .programs
+                    .iter()
+                    .filter_map(|p| Some((p.pin?, kernel(p.name)))),
+            )
+            .collect();
+        assert_eq!(pins, expected, "{name}: pins, links first");
+        let first_pin = pos(&|c| matches!(c, Call::Pin { .. }));
+        if let (Some(first_pin), Some(last_link)) = (first_pin, rpos(&is_link)) {
+            assert!(first_pin > last_link, "{name}: pins after every link");
+        }
+        l.free(&mut fake);
+    }
+}
+
+/// Every map reference in an instruction is an index into `fd_array`, whose entry is
+/// the fd of that map of the table.
+#[test]
+fn fd_array_gives_each_map_at_its_index() {
+    for object in EXAMPLES {
+        let mut fake = Fake::default();
+        let l = loaded(object, &mut fake);
+        let mut programs = object.programs.iter();
+        for call in &fake.calls {
+            let Call::ProgLoad {
+                name,
+                fd_array,
+                insns,
+                ..
+            } = call
+            else {
+                continue;
+            };
+            if name == fake::FINDER {
+                assert_eq!(fd_array, &[(0, fake::FINDER.to_string())]);
+                continue;
+            }
+            for (index, held) in fd_array {
+                let map = &object.maps[*index as usize];
+                assert_eq!(
+                    held,
+                    kernel(map.kernel_name),
+                    "{}: {name}: fd_array[{index}]",
+                    object.name
+                );
+            }
+            let prog = programs.next().unwrap();
+            assert_eq!(name, kernel(prog.name));
+            if prog.externs.is_empty() {
+                assert_eq!(
+                    insns, prog.insns,
+                    "{}: {name}: instructions as in the table",
+                    object.name
+                );
+            }
+        }
+        l.free(&mut fake);
+        assert_nothing_left(&fake, object.name);
+    }
+}
+
+/// The BTF id or address the fake gives `name` of `kind`: from the order of lookups.
+fn resolved(fake: &Fake, name: &str, kind: u32) -> (u32, u64) {
+    let mut seen: Vec<(&str, u32)> = Vec::new();
+    for c in &fake.calls {
+        if let Call::Lookup { name, kind } = c
+            && !seen.contains(&(name.as_str(), *kind))
+        {
+            seen.push((name.as_str(), *kind));
+        }
+    }
+    let index = seen
+        .iter()
+        .position(|&s| s == (name, kind))
+        .unwrap_or_else(|| panic!("{name} not looked up"));
+    (
+        fake::FIRST_BTF_ID + index as u32,
+        fake::KALLSYMS_BASE + index as u64 * 0x10,
+    )
+}
+
+fn imm(insns: &[u8], insn: usize) -> i32 {
+    i32::from_le_bytes(insns[insn * 8 + 4..insn * 8 + 8].try_into().unwrap())
+}
+
+fn program_load<'a>(fake: &'a Fake, program: &str) -> (&'a [u8], &'a [(u32, String)]) {
+    fake.calls
+        .iter()
+        .find_map(|c| match c {
+            Call::ProgLoad {
+                name,
+                insns,
+                fd_array,
+                ..
+            } if name == kernel(program) => Some((&insns[..], &fd_array[..])),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{program} not loaded"))
+}
+
+/// Extern slots are written with what the kernel says of each extern, and nothing
+/// else of the instructions changes.
+#[test]
+fn externs_are_written_as_the_running_kernel_resolves_them() {
+    for object in [Externs::OBJECT, TypedKsym::OBJECT, KernelIterators::OBJECT] {
+        let mut fake = Fake::default();
+        let l = loaded(object, &mut fake);
+        for prog in object.programs {
+            let (insns, _) = program_load(&fake, prog.name);
+            let mut untouched = insns.to_vec();
+            for u in prog.externs {
+                let ext = &object.externs[u.ext as usize];
+                let at = u.insn as usize;
+                let context = format!("{}: {} insn {at} ({})", object.name, prog.name, ext.name);
+                let src = insns[at * 8 + 1] >> 4;
+                let call = insns[at * 8] == abi::BPF_JMP_CALL;
+                let missing = fake.missing.contains(&ext.name);
+                assert!(
+                    !missing || ext.weak,
+                    "{context}: only weak externs may be missing"
+                );
+                let kind = match ext.kind {
+                    bpf_preload::ExternKind::Kfunc => bpf_preload::btf::BTF_KIND_FUNC,
+                    bpf_preload::ExternKind::Ksym => bpf_preload::btf::BTF_KIND_VAR,
+                    bpf_preload::ExternKind::KsymAddress => 0,
+                };
+                let (id, address) = resolved(&fake, ext.name, kind);
+                let ld = |insns: &[u8]| (src, imm(insns, at), imm(insns, at + 1));
+                match (call, missing, ext.kind) {
+                    // libbpf's poisoned call: refused only if reachable.
+                    (true, true, _) => assert_eq!(
+                        (src, imm(insns, at)),
+                        (0, 2002000000 + u.ext as i32),
+                        "{context}"
+                    ),
+                    (true, false, _) => {
+                        assert_eq!(
+                            (src, imm(insns, at)),
+                            (abi::BPF_PSEUDO_KFUNC_CALL, id as i32),
+                            "{context}"
+                        );
+                        assert_eq!(
+                            insns[at * 8 + 2..at * 8 + 4],
+                            [0, 0],
+                            "{context}: vmlinux, off 0"
+                        );
+                    }
+                    // `bpf_ksym_exists()` of what the kernel lacks: 0.
+                    (false, true, _) => assert_eq!(ld(insns), (0, 0, 0), "{context}"),
+                    (false, false, bpf_preload::ExternKind::KsymAddress) => {
+                        assert_eq!(src, 0, "{context}");
+                        assert_eq!(
+                            imm(insns, at) as u32 as u64 | (imm(insns, at + 1) as u32 as u64) << 32,
+                            address,
+                            "{context}"
+                        );
+                    }
+                    (false, false, _) => assert_eq!(
+                        ld(insns),
+                        (abi::BPF_PSEUDO_BTF_ID, id as i32, 0),
+                        "{context}"
+                    ),
+                }
+                let span = if insns[at * 8] == abi::BPF_JMP_CALL {
+                    8
+                } else {
+                    16
+                };
+                untouched[at * 8..at * 8 + span]
+                    .copy_from_slice(&prog.insns[at * 8..at * 8 + span]);
+            }
+            assert_eq!(
+                untouched, prog.insns,
+                "{}: {}: only extern slots change",
+                object.name, prog.name
+            );
+        }
+        l.free(&mut fake);
+        assert_nothing_left(&fake, object.name);
+    }
+}
+
+/// A kfunc of a module is called through its module's BTF, which the program is given
+/// in `fd_array` after the maps; the finder's fd for it is closed once the program,
+/// which holds its own reference, is loaded.
+#[test]
+fn module_kfuncs_are_named_through_fd_array() {
+    let object = Externs::OBJECT;
+    let mut fake = Fake {
+        in_modules: vec![("bpf_key_put", "bpf_testmod")],
+        ..Fake::default()
+    };
+    let l = loaded(object, &mut fake);
+    let prog = &object.programs[0];
+    let (insns, fd_array) = program_load(&fake, prog.name);
+    let index = object.maps.len() as u32;
+    assert!(
+        fd_array.contains(&(index, "bpf_testmod".to_string())),
+        "{fd_array:?}"
+    );
+    let ext = object
+        .externs
+        .iter()
+        .position(|e| e.name == "bpf_key_put")
+        .unwrap();
+    let calls: Vec<_> = prog
+        .externs
+        .iter()
+        .filter(|u| u.ext as usize == ext)
+        .collect();
+    assert!(!calls.is_empty());
+    for u in calls {
+        let at = u.insn as usize * 8;
+        assert_eq!(
+            i16::from_le_bytes([insns[at + 2], insns[at + 3]]),
+            index as i16,
+            "off names fd_array[{index}]"
+        );
+    }
+    let module_fds = fake
+        .fds
+        .values()
+        .filter(|&&id| fake.objects[id].kind == Kind::ModuleBtf)
+        .count();
+    assert_eq!(module_fds, 0, "the finder closed the module BTF fd");
+    assert!(
+        fake.alive().iter().any(|o| o.contains("bpf_testmod")),
+        "the program holds the module BTF"
+    );
+    l.free(&mut fake);
+    assert_nothing_left(&fake, object.name);
+}
+
+/// An attach target in a module's BTF is given as `attach_btf_obj_fd`.
+#[test]
+fn attach_targets_in_modules_are_given_with_their_btf() {
+    let object = MkdirGuard::OBJECT;
+    let target = object.programs[0].attach_btf.unwrap().name;
+    let mut fake = Fake {
+        in_modules: vec![(target, "some_module")],
+        ..Fake::default()
+    };
+    let l = loaded(object, &mut fake);
+    let Some(Call::ProgLoad {
+        attach_btf_id,
+        attach_btf_obj,
+        ..
+    }) = fake
+        .calls
+        .iter()
+        .find(|c| matches!(c, Call::ProgLoad { name, .. } if name != fake::FINDER))
+    else {
+        panic!("no program loaded")
+    };
+    assert_eq!(
+        *attach_btf_id,
+        resolved(&fake, target, bpf_preload::btf::BTF_KIND_FUNC).0
+    );
+    assert_eq!(attach_btf_obj.as_deref(), Some("some_module"));
+    l.free(&mut fake);
+    assert_nothing_left(&fake, object.name);
+}
+
+/// `.data` and `.rodata` start with their section's bytes, `.kconfig` with the running
+/// kernel's values at the offsets the table gives, and both read-only maps are frozen.
+#[test]
+fn data_maps_start_with_their_values() {
+    for object in EXAMPLES {
+        let mut fake = Fake::default();
+        let l = loaded(object, &mut fake);
+        for map in object.maps {
+            let fd = l.map_fd(map.name).unwrap();
+            let kobj = fake.object(fd).unwrap();
+            assert_eq!(kobj.frozen, map.freeze, "{}: {}", object.name, map.name);
+            if let Some(initial) = map.initial_value {
+                assert_eq!(
+                    kobj.values.get(&0).map(|v| &v[..]),
+                    Some(initial),
+                    "{}: {}",
+                    object.name,
+                    map.name
+                );
+            }
+            if map.kconfig.is_empty() {
+                continue;
+            }
+            let value = &kobj.values[&0];
+            for var in map.kconfig {
+                let at = &value[var.offset as usize..(var.offset + var.size) as usize];
+                let int = |bytes: &[u8]| {
+                    let mut b = [0u8; 8];
+                    b[..bytes.len()].copy_from_slice(bytes);
+                    u64::from_le_bytes(b)
+                };
+                let expected: Vec<u8> = match (var.name, var.kind) {
+                    ("LINUX_KERNEL_VERSION", _) => {
+                        fake::VERSION.to_le_bytes()[..var.size as usize].to_vec()
+                    }
+                    (
+                        "CONFIG_BPF_SYSCALL" | "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER",
+                        KconfigKind::Bool,
+                    ) => vec![1],
+                    ("CONFIG_HZ", KconfigKind::Int { .. }) => {
+                        250u32.to_le_bytes()[..var.size as usize].to_vec()
+                    }
+                    ("CONFIG_BTRFS_FS", KconfigKind::Tristate) => {
+                        vec![2, 0, 0, 0][..var.size as usize].to_vec()
+                    }
+                    ("CONFIG_CC_VERSION_TEXT", KconfigKind::CharArray) => {
+                        let mut s = b"gcc (Debian 12.2.0-14) 12.2.0".to_vec();
+                        s.resize(var.size as usize, 0);
+                        s
+                    }
+                    // Weak and absent, or not in the fake's configuration: zero.
+                    _ => vec![0; var.size as usize],
+                };
+                assert_eq!(
+                    at,
+                    expected,
+                    "{}: {} = {:#x}",
+                    object.name,
+                    var.name,
+                    int(at)
+                );
+            }
+        }
+        l.free(&mut fake);
+    }
+}
+
+/// What [`Loaded`] hands out is what the kernel made for each name of the table, and
+/// the pins refer to the objects the table says.
+#[test]
+fn loaded_names_what_the_kernel_made() {
+    for object in EXAMPLES {
+        let mut fake = Fake::default();
+        let l = loaded(object, &mut fake);
+        let btf = l.btf_fd().map(|fd| fake.object(fd).unwrap().kind.clone());
+        assert_eq!(
+            btf,
+            (!object.btf.is_empty()).then_some(Kind::Btf),
+            "{}",
+            object.name
+        );
+        for map in object.maps {
+            let kobj = fake.object(l.map_fd(map.name).unwrap()).unwrap();
+            assert!(matches!(kobj.kind, Kind::Map { map_type, .. } if map_type == map.map_type));
+            assert_eq!(kobj.name, kernel(map.kernel_name));
+        }
+        for prog in object.programs {
+            let kobj = fake.object(l.program_fd(prog.name).unwrap()).unwrap();
+            assert_eq!(
+                kobj.kind,
+                Kind::Prog {
+                    prog_type: prog.prog_type
+                }
+            );
+            assert_eq!(kobj.name, kernel(prog.name));
+        }
+        for link in object.links {
+            let program = object.programs[link.program].name;
+            let kobj = fake.object(l.link_fd(program).unwrap()).unwrap();
+            assert_eq!(
+                (&kobj.kind, kobj.name.as_str()),
+                (&Kind::Link, kernel(program))
+            );
+        }
+        let pinned: Vec<(&str, String)> = l
+            .pins()
+            .iter()
+            .map(|p| (p.name, fake.objects[p.obj].name.clone()))
+            .collect();
+        let in_fake: Vec<(&str, String)> = fake
+            .pins
+            .iter()
+            .map(|&(name, id)| (name, fake.objects[id].name.clone()))
+            .collect();
+        assert_eq!(pinned, in_fake, "{}", object.name);
+        assert_eq!(
+            l.fds().count(),
+            fake.fds.len(),
+            "{}: every open fd is the object's",
+            object.name
+        );
+        l.free(&mut fake);
+    }
+}
+
+/// A module closes its fds once it holds references; what its pins hold stays alive,
+/// and goes once the pins do.
+#[test]
+fn close_fds_keeps_what_the_pins_hold() {
+    for object in EXAMPLES {
+        let mut fake = Fake::default();
+        let l = loaded(object, &mut fake);
+        let pins = l.close_fds(&mut fake);
+        assert!(fake.fds.is_empty(), "{}: fds open", object.name);
+        assert_eq!(pins.len(), fake.pins.len());
+        assert_eq!(fake.alive().is_empty(), pins.is_empty(), "{}", object.name);
+        for pin in pins.into_iter().rev() {
+            bpf_preload::Backend::unpin(&mut fake, pin);
+        }
+        assert_nothing_left(&fake, object.name);
+    }
+}
+
+/// Fails each call of a load in turn (bpf(2), attaching, pinning, reading the CPUs or
+/// the configuration): the load fails with that errno, naming the object, and leaves
+/// no fd open, nothing pinned and no kernel object alive. With a verifier log wanted,
+/// a refused program load is repeated once, and that repetition is a call too.
+#[test]
+fn a_failure_at_every_call_leaves_nothing() {
+    for verifier_log in [false, true] {
+        for object in EXAMPLES {
+            let mut counter = Fake {
+                verifier_log,
+                ..Fake::default()
+            };
+            let l = loaded(object, &mut counter);
+            l.free(&mut counter);
+            let total = counter.fallible;
+            assert!(total > 3, "{}: only {total} calls?", object.name);
+            let mut steps = Vec::new();
+            for n in 1..=total {
+                let mut fake = Fake {
+                    verifier_log,
+                    ..Fake::failing_at(n)
+                };
+                let err: Error = match load(object, &mut fake) {
+                    Ok(_) => panic!(
+                        "{}: call {n} of {total} failed, yet the load succeeded",
+                        object.name
+                    ),
+                    Err(e) => e,
+                };
+                let context = format!(
+                    "{}: failing call {n} of {total} ({})",
+                    object.name, err.step
+                );
+                assert_eq!(err.errno, Errno::EINTR, "{context}");
+                assert_eq!(err.object, object.name, "{context}");
+                assert_eq!(
+                    err.verifier_log, None,
+                    "{context}: a retried load that passes is not a log"
+                );
+                assert_nothing_left(&fake, &context);
+                steps.push(err.step);
+            }
+            // Each step of the load can fail: the first call fails at the first step,
+            // the last call at the last pin or link.
+            if !object.btf.is_empty() {
+                assert_eq!(steps[0], Step::LoadBtf, "{}", object.name);
+            }
+            let last = steps.last().unwrap();
+            assert!(
+                matches!(
+                    last,
+                    Step::Pin { .. } | Step::Attach { .. } | Step::FillSlot { .. }
+                ),
+                "{}: {last:?}",
+                object.name
+            );
+        }
+    }
+}
+
+/// The verifier's refusal ends the load with the tail of its log, and frees the rest.
+#[test]
+fn a_refused_program_reports_the_end_of_the_verifier_log() {
+    for verifier_log in [false, true] {
+        let object = MkdirGuard::OBJECT;
+        let program = object.programs[0].name;
+        let mut fake = Fake {
+            reject: Some(kernel(program)),
+            verifier_log,
+            ..Fake::default()
+        };
+        let err = load(object, &mut fake).expect_err("refused");
+        assert_eq!(err.step, Step::LoadProgram { program });
+        assert_eq!(err.errno, Errno::EACCES);
+        if verifier_log {
+            let log = err.verifier_log.expect("a log");
+            let lines: Vec<&str> = log.lines().collect();
+            assert_eq!(lines.len(), 24, "{log}");
+            assert_eq!(lines.last(), Some(&"verifier line 29"));
+        } else {
+            assert_eq!(err.verifier_log, None);
+        }
+        assert_nothing_left(&fake, "refused program");
+    }
+}
+
+/// A strong extern the kernel lacks fails the load naming it; a weak one does not.
+#[test]
+fn a_missing_strong_extern_fails_naming_it() {
+    let object = Externs::OBJECT;
+    let mut fake = Fake::default();
+    fake.missing.push("vfs_read");
+    let err = load(object, &mut fake).expect_err("vfs_read is missing");
+    assert_eq!(err.step, Step::ResolveExtern { name: "vfs_read" });
+    assert_eq!(err.errno, Errno::ENOENT);
+    assert_nothing_left(&fake, "missing extern");
+}
+
+/// Fd 0 is an fd like any other (a process whose stdin is closed gets it from the
+/// kernel): nothing in the loader may take it for "none".
+#[test]
+fn fd_zero_is_an_fd_like_any_other() {
+    for object in EXAMPLES {
+        let mut fake = Fake {
+            first_fd: 0,
+            ..Fake::default()
+        };
+        let l = loaded(object, &mut fake);
+        if !object.btf.is_empty() {
+            assert_eq!(l.btf_fd(), Some(0), "{}: the BTF gets fd 0", object.name);
+        }
+        let loads = fake.calls.iter().filter_map(|c| match c {
+            Call::ProgLoad {
+                name,
+                btf,
+                func_info,
+                ..
+            } if name != fake::FINDER => Some((*btf, *func_info)),
+            _ => None,
+        });
+        for (prog, (btf, func_info)) in object.programs.iter().zip(loads) {
+            let records = prog.func_info.len() as u32 / bpf_preload::FUNC_INFO_REC_SIZE;
+            let context = format!("{}: {}", object.name, prog.name);
+            assert_eq!(
+                func_info, records,
+                "{context}: func_info given with BTF fd 0"
+            );
+            assert_eq!(
+                btf,
+                records != 0 || !prog.core_relos.is_empty() || !prog.line_info.is_empty(),
+                "{context}"
+            );
+        }
+        l.free(&mut fake);
+        assert_nothing_left(&fake, object.name);
+    }
+}
