@@ -164,22 +164,7 @@ pub type VmResults = BTreeMap<(String, String, String), InKernel>;
 /// The script: for every run, for every object, ours then C: insmod (timed by
 /// insmod_time around finit_module), read memory, rmmod.
 fn script(objects: &[(String, Option<String>, Option<String>)], runs: usize) -> String {
-    let mut s = String::from(
-        r#"
-# Kernel memory the load keeps: slab, vmalloc (the module's own image, BPF programs,
-# maps, BTF) and per-CPU allocations, in kB.
-mem() { awk '/^(Slab|VmallocUsed|Percpu):/ { s += $2 } END { print s }' /proc/meminfo; }
-modsize() { awk -v m="$1" '$1 == m { print $2 }' /proc/modules; }
-one() {  # loader object file module
-    sleep 0.2; b=$(mem)
-    out=$(insmod_time "$3" 2>&1) || { echo "BENCH $1 $2 FAIL $(dmesg | grep " $4: " | tail -2 | sed "s/^\[[^]]*\] //" | tr '\n' ' ')"; return; }
-    a=$(mem); s=$(modsize "$4")
-    us=${out#*us=}; us=${us%% *}
-    echo "BENCH $1 $2 $us $((a - b)) $s"
-    insmod_time -r "$4" >/dev/null || echo "BENCH $1 $2 FAIL rmmod $4"
-}
-"#,
-    );
+    let mut s = String::from(include_str!("../../../bench/inkernel.sh"));
     let _ = writeln!(s, "for i in $(seq {runs}); do");
     for (name, ours, c) in objects {
         if let Some(ours) = ours {

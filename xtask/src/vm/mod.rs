@@ -125,12 +125,13 @@ fn build_probe() -> Result<PathBuf> {
     Ok(target_dir.join("x86_64-unknown-linux-gnu/release/preload-probe"))
 }
 
-/// `shellcheck` over the scripts the VMs run: `tests/vm/*.sh`, the demo's and the
-/// kernel's boot test (as POSIX sh: busybox's and Debian's sh run them).
+/// `shellcheck` over the scripts the VMs run: `tests/vm/*.sh`, the demo's, the
+/// kernel's boot test and the benchmark's (as POSIX sh: busybox's and Debian's sh run
+/// them).
 pub fn shellcheck() -> Result<usize> {
     ensure_packages(&["shellcheck"], "checking the VM scripts")?;
     let mut scripts = scripts()?;
-    for dir in ["tests/vm/demo", "kernel/test"] {
+    for dir in ["tests/vm/demo", "kernel/test", "bench"] {
         for entry in std::fs::read_dir(root().join(dir))? {
             let path = entry?.path();
             if path.extension().is_some_and(|e| e == "sh") {
