@@ -51,6 +51,11 @@ int bpf_preload_map_get(u32 fd, void **map);
 void bpf_preload_map_put(void *map);
 int bpf_preload_prog_get(u32 fd, u32 prog_type, void **prog);
 void bpf_preload_prog_put(void *prog);
+/*
+ * The kernel's id of the map, program (of @prog_type) or link behind @fd; @kind is
+ * one of BPF_PRELOAD_PIN_*. For the guard of `protect`, which lists the ids.
+ */
+int bpf_preload_object_id(u32 kind, u32 fd, u32 prog_type, u32 *id);
 
 /*
  * Stock profile: offer two iterator links to every bpffs mount through the

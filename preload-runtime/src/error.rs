@@ -72,6 +72,13 @@ pub enum Step {
         /// The pin's name in the object's directory.
         name: &'static str,
     },
+    /// Asking the kernel for the id of a map, program or link, for the guard.
+    ReadId {
+        /// The map's or program's name (a link's program).
+        name: &'static str,
+    },
+    /// Asking the guard to refuse an fd of its own map by id, as it must once armed.
+    CheckGuard,
 }
 
 /// A failed load. Everything created before the failure has been freed.
@@ -127,6 +134,13 @@ impl fmt::Display for Step {
             }
             Step::Attach { program } => write!(f, "attaching program `{program}`"),
             Step::Pin { name } => write!(f, "pinning `{name}`"),
+            Step::ReadId { name } => write!(f, "reading the kernel's id of `{name}` for the guard"),
+            Step::CheckGuard => write!(
+                f,
+                "checking that the guard (`protect`) refuses user space (EOPNOTSUPP: it does \
+                 not, because the BPF LSM is not active: `bpf` is missing from \
+                 /sys/kernel/security/lsm; boot with it in `lsm=`); nothing is loaded"
+            ),
         }
     }
 }

@@ -15,7 +15,7 @@ use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
 use core::fmt::{self, Write as _};
 
-use crate::backend::{Backend, Fd};
+use crate::backend::{Backend, Fd, ObjectKind};
 use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
 use crate::loader::{load, Loaded};
@@ -48,6 +48,7 @@ extern "C" {
     fn bpf_preload_map_put(map: *mut c_void);
     fn bpf_preload_prog_get(fd: u32, prog_type: u32, prog: *mut *mut c_void) -> c_int;
     fn bpf_preload_prog_put(prog: *mut c_void);
+    fn bpf_preload_object_id(kind: u32, fd: u32, prog_type: u32, id: *mut u32) -> c_int;
     fn bpf_preload_register() -> c_int;
     fn bpf_preload_pin(
         dir: *mut c_void,
@@ -124,6 +125,22 @@ impl Backend for KernelBackend {
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         // SAFETY: no arguments; reads the kernel's CPU mask.
         Ok(unsafe { bpf_preload_possible_cpus() })
+    }
+
+    fn object_id(&mut self, kind: ObjectKind, fd: Fd, prog_type: u32) -> Result<u32, Errno> {
+        let kind = match kind {
+            ObjectKind::Map => PIN_MAP,
+            ObjectKind::Program => PIN_PROG,
+            ObjectKind::Link => PIN_LINK,
+        };
+        let mut id = 0;
+        // SAFETY: `fd` is one of ours and open; `id` is writable.
+        let ret = unsafe { bpf_preload_object_id(kind, fd, prog_type, &mut id) };
+        if ret < 0 {
+            Err(Errno(-ret))
+        } else {
+            Ok(id)
+        }
     }
 
     fn kernel_config(&mut self) -> Result<KernelConfig<'_>, Errno> {
@@ -210,10 +227,24 @@ unsafe impl Sync for Slot {}
 
 static HELD: Slot = Slot(UnsafeCell::new(None));
 
-/// References on every link, program and map of `loaded`, taken while its fds are open.
-fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)> {
+/// References on every link, program and map of `loaded` and of its guard, taken while
+/// their fds are open.
+fn hold_all(loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)> {
     let mut held = Held::default();
-    let result = (|| {
+    let result = hold_into(&mut held, loaded)
+        .and_then(|()| loaded.guard().map_or(Ok(()), |g| hold_into(&mut held, g)));
+    match result {
+        Ok(()) => Ok(held),
+        Err(e) => {
+            held.put_all();
+            Err(e)
+        }
+    }
+}
+
+fn hold_into(held: &mut Held, loaded: &Loaded<&'static str>) -> Result<(), (Errno, &'static str)> {
+    let object = loaded.object();
+    {
         for link in object.links {
             let prog = &object.programs[link.program];
             let fd = loaded.link_fd(prog.name).expect("every link is loaded");
@@ -256,13 +287,6 @@ fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Err
             .map_err(|e| (e, map.name))?;
         }
         Ok(())
-    })();
-    match result {
-        Ok(()) => Ok(held),
-        Err(e) => {
-            held.put_all();
-            Err(e)
-        }
     }
 }
 
@@ -278,7 +302,7 @@ pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
             return -e.errno.0;
         }
     };
-    let held = match hold_all(object, &loaded) {
+    let held = match hold_all(&loaded) {
         Ok(held) => held,
         Err((errno, name)) => {
             log(

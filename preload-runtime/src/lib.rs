@@ -42,6 +42,8 @@
 #![deny(missing_docs)]
 
 extern crate alloc;
+// The guard's table is made by `#[bpf_preload]`, whose expansion names this crate.
+extern crate self as bpf_preload;
 #[cfg(feature = "std")]
 extern crate std;
 
@@ -57,6 +59,7 @@ pub mod describe;
 pub mod errno;
 pub mod error;
 pub mod fault;
+pub mod guard;
 pub mod kconfig;
 #[cfg(feature = "kernel")]
 pub mod kernel;
@@ -65,7 +68,7 @@ pub mod table;
 #[cfg(feature = "std")]
 pub mod user;
 
-pub use backend::{Backend, Fd};
+pub use backend::{Backend, Fd, ObjectKind};
 pub use bpf_preload_macros::bpf_preload;
 pub use errno::Errno;
 pub use error::{Error, Step};

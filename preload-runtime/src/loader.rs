@@ -4,7 +4,8 @@
 //! configuration, `.rodata` and `.kconfig` frozen), map-of-maps slots, programs (attach
 //! targets and externs resolved in the running kernel, extern slots written into a
 //! copy of the instructions, loaded with `fd_array` and kernel-side CO-RE),
-//! program-array slots, links, pins. A failure at any step frees everything made so
+//! program-array slots, maps frozen by `freeze(...)`, links, pins, and with `protect`
+//! the guard (see [`crate::guard`]). A failure at any step frees everything made so
 //! far, in reverse.
 
 use alloc::string::String;
@@ -18,8 +19,8 @@ use crate::errno::Errno;
 use crate::error::{Error, Step};
 use crate::kconfig;
 use crate::table::{
-    Attach, ExternKind, Map, Object, Program, SlotTarget, CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE,
-    INSN_SIZE, LINE_INFO_REC_SIZE,
+    Attach, ExternKind, Freeze, Map, Object, Program, SlotTarget, CORE_RELO_REC_SIZE,
+    FUNC_INFO_REC_SIZE, INSN_SIZE, LINE_INFO_REC_SIZE,
 };
 
 /// Runs one bpf(2) command with a typed attr.
@@ -49,6 +50,8 @@ pub struct Loaded<P> {
     /// Parallel to [`Object::links`].
     links: Vec<Fd>,
     pins: Vec<P>,
+    /// With `protect`: the guard, loaded and armed after everything else.
+    guard: Option<alloc::boxed::Box<Loaded<P>>>,
 }
 
 impl<P> Loaded<P> {
@@ -84,7 +87,12 @@ impl<P> Loaded<P> {
         self.links.get(i).copied()
     }
 
-    /// Every fd held: BTF, maps, programs, links.
+    /// With `protect`, the guard loaded with the object.
+    pub fn guard(&self) -> Option<&Loaded<P>> {
+        self.guard.as_deref()
+    }
+
+    /// Every fd held: BTF, maps, programs, links (not the guard's).
     pub fn fds(&self) -> impl Iterator<Item = Fd> + '_ {
         self.btf
             .iter()
@@ -109,6 +117,9 @@ impl<P> Loaded<P> {
 
     /// Unpins and closes everything, in the reverse order of creation.
     pub fn free<B: Backend<Pin = P> + ?Sized>(mut self, backend: &mut B) {
+        if let Some(guard) = self.guard.take() {
+            guard.free(backend);
+        }
         while let Some(pin) = self.pins.pop() {
             backend.unpin(pin);
         }
@@ -129,15 +140,20 @@ impl<P> Loaded<P> {
 
 /// Loads, attaches and pins `object`. On failure nothing is left behind.
 pub fn load<B: Backend>(object: &'static Object, backend: &mut B) -> Result<Loaded<B::Pin>, Error> {
-    let mut loaded = Loaded {
-        object,
-        btf: None,
-        maps: Vec::with_capacity(object.maps.len()),
-        programs: Vec::with_capacity(object.programs.len()),
-        links: Vec::with_capacity(object.links.len()),
-        pins: Vec::new(),
-    };
-    match load_into(&mut loaded, backend) {
+    let mut loaded = Loaded::empty(object);
+    let result = load_into(&mut loaded, backend).and_then(|()| {
+        if !object.protect {
+            return Ok(());
+        }
+        // Last, so that the guard sees every id; the ids of its own objects too.
+        let guard = loaded.guard.insert(alloc::boxed::Box::new(Loaded::empty(
+            <crate::guard::Guard as crate::Preload>::OBJECT,
+        )));
+        load_into(guard, backend)?;
+        let guard = loaded.guard.as_deref().expect("just loaded");
+        crate::guard::arm(&loaded, guard, backend)
+    });
+    match result {
         Ok(()) => Ok(loaded),
         Err((step, errno, verifier_log)) => {
             loaded.free(backend);
@@ -151,7 +167,22 @@ pub fn load<B: Backend>(object: &'static Object, backend: &mut B) -> Result<Load
     }
 }
 
-type StepError = (Step, Errno, Option<String>);
+impl<P> Loaded<P> {
+    fn empty(object: &'static Object) -> Self {
+        Loaded {
+            object,
+            btf: None,
+            maps: Vec::with_capacity(object.maps.len()),
+            programs: Vec::with_capacity(object.programs.len()),
+            links: Vec::with_capacity(object.links.len()),
+            pins: Vec::new(),
+            guard: None,
+        }
+    }
+}
+
+/// A failed step: what, the errno, and the end of the verifier's log if it refused.
+pub(crate) type StepError = (Step, Errno, Option<String>);
 
 fn at(step: Step) -> impl FnOnce(Errno) -> StepError {
     move |errno| (step, errno, None)
@@ -232,6 +263,13 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
         SlotTarget::Program(i) => Some(i),
         SlotTarget::Map(_) => None,
     })?;
+    // Everything the loader writes is written: `freeze(...)` maps are final for
+    // syscalls from here on.
+    for (map, &fd) in object.maps.iter().zip(&loaded.maps) {
+        if map.freeze == Freeze::Loaded {
+            freeze(backend, map, fd)?;
+        }
+    }
 
     for link in object.links {
         let prog = &object.programs[link.program];
@@ -334,7 +372,7 @@ fn create_map<B: Backend>(map: &Map, btf: Option<Fd>, backend: &mut B) -> Result
 }
 
 /// Writes a map's initial value (its section's bytes, or the Kconfig values of the
-/// running kernel) and freezes it if asked.
+/// running kernel) and freezes it if it is to be frozen now.
 fn init_map<B: Backend>(map: &Map, fd: Fd, backend: &mut B) -> Result<(), StepError> {
     let kconfig_value;
     let value = if !map.kconfig.is_empty() {
@@ -350,13 +388,18 @@ fn init_map<B: Backend>(map: &Map, fd: Fd, backend: &mut B) -> Result<(), StepEr
     if let Some(value) = value {
         update(backend, fd, 0, value).map_err(at(Step::InitMap { map: map.name }))?;
     }
-    if map.freeze {
-        let mut attr = abi::MapFreezeAttr { map_fd: fd };
-        // SAFETY: MAP_FREEZE reads no pointers.
-        unsafe { bpf(backend, abi::BPF_MAP_FREEZE, &mut attr) }
-            .map_err(at(Step::FreezeMap { map: map.name }))?;
+    if map.freeze == Freeze::Initialised {
+        freeze(backend, map, fd)?;
     }
     Ok(())
+}
+
+fn freeze<B: Backend>(backend: &mut B, map: &Map, fd: Fd) -> Result<(), StepError> {
+    let mut attr = abi::MapFreezeAttr { map_fd: fd };
+    // SAFETY: MAP_FREEZE reads no pointers.
+    unsafe { bpf(backend, abi::BPF_MAP_FREEZE, &mut attr) }
+        .map(drop)
+        .map_err(at(Step::FreezeMap { map: map.name }))
 }
 
 /// `BPF_MAP_UPDATE_ELEM` of `key` (a u32) to `value`.
