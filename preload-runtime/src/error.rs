@@ -137,9 +137,9 @@ impl fmt::Display for Step {
             Step::ReadId { name } => write!(f, "reading the kernel's id of `{name}` for the guard"),
             Step::CheckGuard => write!(
                 f,
-                "checking that the guard (`protect`) refuses user space (EOPNOTSUPP: it does \
-                 not, because the BPF LSM is not active: `bpf` is missing from \
-                 /sys/kernel/security/lsm; boot with it in `lsm=`); nothing is loaded"
+                "checking that the guard of `protect` refuses user space (EOPNOTSUPP: it does \
+                 not, the BPF LSM is not active: `bpf` is missing from /sys/kernel/security/lsm, \
+                 boot with it in `lsm=`; nothing is loaded)"
             ),
         }
     }

@@ -218,6 +218,7 @@ pub fn scenarios() -> Vec<Scenario> {
     let mut all = stock_scenarios();
     all.extend(seed_scenarios());
     all.extend(crate::userflow::scenarios());
+    all.extend(crate::tamper::scenarios());
     all
 }
 

@@ -1,0 +1,7 @@
+# The tamper matrix, unprotected (examples/tamper_policy): what each route of root
+# in user space does to a preloaded LSM policy and its iterators (see
+# tamper-lib.sh). Passes once every route has run: its rows are the measurement.
+OBJ=tamper_policy DATA=tamper_p.data MODE=open
+insmod /modules/$OBJ.ko || { fail "insmod failed: $(klog $OBJ)"; exit 0; }
+routes
+pass "every route ran; tampered:${tampered:- none}"

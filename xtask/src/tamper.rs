@@ -1,0 +1,145 @@
+//! The tamper matrix (issue 13): root in user space against a preloaded LSM policy
+//! and its iterators, unprotected and with `protect` + `freeze_all`, on every kernel.
+//! The scenarios are shell files in `tests/vm/`; each route prints
+//! `ROW <route> <open|locked> <cell>`, which `cargo xtask tamper-matrix` tabulates
+//! from the logs the last `vm-test` left in `target/vm/`.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use anyhow::{ensure, Result};
+
+use crate::setup::root;
+use crate::vm::{Kernels, ModuleSpec, Scenario};
+
+/// The shared routes (`tests/vm/tamper-lib.sh`), then a variant's own driver.
+macro_rules! with_routes {
+    ($driver:literal) => {
+        concat!(
+            include_str!("../../tests/vm/tamper-lib.sh"),
+            "\n",
+            include_str!($driver)
+        )
+    };
+}
+
+pub fn scenarios() -> Vec<Scenario> {
+    let scenario = |name, example, cmdline, script| Scenario {
+        name,
+        kernels: Kernels::All,
+        cmdline: Some(cmdline),
+        modules: vec![ModuleSpec {
+            example,
+            unloadable: false,
+            signed: false,
+            installed: false,
+        }],
+        script,
+        host_check: None,
+        prepare: None,
+    };
+    vec![
+        scenario(
+            "tamper-open",
+            "examples/tamper_policy",
+            "bpf_preload_list=tamper_policy",
+            with_routes!("../../tests/vm/tamper-open.sh"),
+        ),
+        scenario(
+            "tamper-locked",
+            "examples/tamper_policy_locked",
+            "bpf_preload_list=tamper_locked",
+            with_routes!("../../tests/vm/tamper-locked.sh"),
+        ),
+        // Debian's default lsm= without bpf (the patched kernel's config has its own).
+        scenario(
+            "tamper-no-lsm",
+            "examples/tamper_policy_locked",
+            "bpf_preload_list=tamper_locked lsm=lockdown,capability,yama",
+            include_str!("../../tests/vm/tamper-no-lsm.sh"),
+        ),
+        Scenario {
+            modules: Vec::new(),
+            ..scenario(
+                "tamper-user",
+                "",
+                "",
+                include_str!("../../tests/vm/tamper-user.sh"),
+            )
+        },
+    ]
+}
+
+/// `cargo xtask tamper-matrix`: route × kernel × {unprotected, protected}, as markdown.
+pub fn matrix() -> Result<()> {
+    // route -> kernel -> mode -> cell
+    let mut rows: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut kernels: Vec<String> = Vec::new();
+    let dir = root().join("target/vm");
+    let mut logs: Vec<_> = fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("tamper-") && n.ends_with(".log"))
+        })
+        .collect();
+    logs.sort();
+    for log in logs {
+        let name = log.file_stem().unwrap_or_default().to_string_lossy();
+        let Some(kernel) = ["tamper-open-", "tamper-locked-"]
+            .iter()
+            .find_map(|p| name.strip_prefix(p))
+        else {
+            continue;
+        };
+        if !kernels.iter().any(|k| k == kernel) {
+            kernels.push(kernel.to_string());
+        }
+        for line in fs::read_to_string(&log)?.lines() {
+            let Some(at) = line.find("ROW ") else {
+                continue;
+            };
+            let mut words = line[at + 4..].splitn(3, ' ');
+            let (Some(route), Some(mode), Some(cell)) = (words.next(), words.next(), words.next())
+            else {
+                continue;
+            };
+            if !order.iter().any(|r| r == route) {
+                order.push(route.to_string());
+            }
+            rows.entry(route.to_string())
+                .or_default()
+                .entry(kernel.to_string())
+                .or_default()
+                .insert(mode.to_string(), cell.trim().to_string());
+        }
+    }
+    ensure!(
+        !rows.is_empty(),
+        "no tamper rows in {}: run `cargo xtask vm-test --scenario tamper-open --scenario \
+         tamper-locked` first",
+        dir.display()
+    );
+    print!("| route |");
+    for k in &kernels {
+        print!(" {k} unprotected | {k} protect+freeze |");
+    }
+    println!();
+    println!("|---|{}", "---|---|".repeat(kernels.len()));
+    for route in &order {
+        print!("| {route} |");
+        for k in &kernels {
+            for mode in ["open", "locked"] {
+                let cell = rows[route]
+                    .get(k)
+                    .and_then(|m| m.get(mode))
+                    .map_or("—", String::as_str);
+                print!(" {} |", cell.replace('|', "/"));
+            }
+        }
+        println!();
+    }
+    Ok(())
+}
