@@ -364,11 +364,16 @@ pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
     log(
         Level::Info,
         format_args!(
-            "loaded `{}`: {} programs, {} maps, {} links",
+            "loaded `{}`: {} programs, {} maps, {} links{}",
             object.name,
             object.programs.len(),
             object.maps.len(),
-            object.links.len()
+            object.links.len(),
+            if object.protect {
+                "; protected by the guard (BPF LSM: no fd of them for user space)"
+            } else {
+                ""
+            }
         ),
     );
     0

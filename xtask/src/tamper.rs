@@ -132,14 +132,44 @@ pub fn matrix() -> Result<()> {
         print!("| {route} |");
         for k in &kernels {
             for mode in ["open", "locked"] {
-                let cell = rows[route]
-                    .get(k)
-                    .and_then(|m| m.get(mode))
-                    .map_or("—", String::as_str);
-                print!(" {} |", cell.replace('|', "/"));
+                let cell = rows[route].get(k).and_then(|m| m.get(mode));
+                print!(" {} |", cell.map_or("—", |c| short(c)));
             }
         }
         println!();
     }
+    // What each cell stood for, from the first kernel that has the row.
+    println!();
+    for route in &order {
+        for mode in ["open", "locked"] {
+            if let Some(cell) = kernels
+                .iter()
+                .find_map(|k| rows[route].get(k).and_then(|m| m.get(mode)))
+            {
+                println!("- `{route}` ({mode}): {}", cell.replace('|', "/"));
+            }
+        }
+    }
     Ok(())
+}
+
+/// A cell's verdict in a word or two: what the route did to the object.
+fn short(cell: &str) -> &'static str {
+    let errno = ["EPERM", "EOPNOTSUPP", "EINVAL", "ENOENT"]
+        .into_iter()
+        .find(|e| cell.contains(e));
+    if cell.starts_with("TAMPERED") {
+        "**TAMPERED**"
+    } else if cell.starts_with("obtained") {
+        "fd obtained"
+    } else if cell.contains("ok:") && !cell.contains("refused") {
+        "harmless"
+    } else {
+        match errno {
+            Some("EPERM") => "refused (EPERM)",
+            Some("EOPNOTSUPP") => "refused (EOPNOTSUPP)",
+            Some(_) => "refused",
+            None => "harmless",
+        }
+    }
 }
