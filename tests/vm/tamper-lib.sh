@@ -53,6 +53,9 @@ policy_cell() {
 }
 
 attack() { preload-probe attack "$@" 2>&1 | tail -1; }
+# One line for the outcomes of one route tried on several ids (links, when the
+# kernel refuses to say which id is whose): each distinct outcome and how often.
+summary() { echo "$1" | sort | uniq -c | sed 's/^ *\([0-9]*\) \(.*\)/\2 (x\1)/' | tr '\n' ';' | sed 's/;$//'; }
 
 routes() {
     mount -t bpf bpf /sys/fs/bpf || { fail "mount bpffs"; exit 0; }
@@ -71,9 +74,11 @@ routes() {
         out=$(attack fd-by-id $kind $id)
         case "$out" in ok*) row $kind-fd-by-id "obtained: $out";; *) row $kind-fd-by-id "refused: $out";; esac
     done
-    out=""
-    for id in $(link_ids refuse_denied); do out="$out $(attack fd-by-id link $id)"; done
-    case "$out" in *ok*) row link-fd-by-id "obtained:$out";; *) row link-fd-by-id "refused:$(echo $out | cut -c1-60)";; esac
+    out=$(for id in $(link_ids refuse_denied); do attack fd-by-id link $id; done)
+    case "$out" in
+        *ok*) row link-fd-by-id "obtained: $(echo $out)";;
+        *) row link-fd-by-id "refused: $(summary "$out")";;
+    esac
 
     # The policy's data, rewritten by id.
     out=$(attack map-write $data 0 "$(hexof nothing)")
@@ -105,7 +110,7 @@ routes() {
         policy_cell seed-mount-write "$out"
         [ $MODE = open ] && attack pin-write /sys/fs/bpf/$OBJ/data 0 "$(hexof tamper-denied)" >/dev/null
         rm -f /sys/fs/bpf/$OBJ/refusals /sys/fs/bpf/$OBJ/data 2>/dev/null
-        if refuses && iter_is_ours; then row seed-mount-unlink "harmless: pins removed ($(ls /sys/fs/bpf/$OBJ | tr '\n' ' ')), policy and iterator unchanged"
+        if refuses && iter_is_ours; then row seed-mount-unlink "harmless: data and refusals unlinked (left: $(ls /sys/fs/bpf/$OBJ | tr '\n' ' ')), policy and iterator unchanged"
         else row seed-mount-unlink "TAMPERED: the object changed after its pins were removed"; fi
     fi
 
@@ -119,9 +124,8 @@ routes() {
     fi
 
     # Links detached: the policy's by id, the iterator's by its pin.
-    out=""
-    for id in $(link_ids refuse_denied); do out="$out $(attack link-detach $id)"; done
-    policy_cell link-detach-lsm "$(echo $out | cut -c1-80)"
+    out=$(for id in $(link_ids refuse_denied); do attack link-detach $id; done)
+    policy_cell link-detach-lsm "$(summary "$out")"
     out=$(attack link-detach "$(pins /sys/fs/bpf $OBJ)/maps.tamper")
     if iter_is_ours; then row link-detach-iter "harmless: $out; the iterator prints its own output"
     else row link-detach-iter "TAMPERED: $out; the iterator is gone: $(iter maps.tamper | head -1)"; fi
@@ -141,6 +145,14 @@ routes() {
         *:tamper_policy*) row pin-replace "harmless: $out";;
         *) row pin-replace "TAMPERED: $out; other mounts show '$fresh'";;
     esac
+
+    # The guard's own list of protected ids, emptied by id.
+    guard=$(map_id protected)
+    if [ -z "$guard" ]; then row guard-map-write "n/a: no guard"
+    else
+        out=$(attack map-write $guard 0 00)
+        policy_cell guard-map-write "$out"
+    fi
 
     # Last: the module removed by force (Debian allows it).
     before=$(count)

@@ -7,10 +7,13 @@
 use std::collections::BTreeMap;
 use std::fs;
 
-use anyhow::{ensure, Result};
+use std::path::Path;
+use std::process::Command;
 
-use crate::setup::root;
-use crate::vm::{Kernels, ModuleSpec, Scenario};
+use anyhow::{ensure, Context, Result};
+
+use crate::setup::{root, run as run_cmd};
+use crate::vm::{Kernels, ModuleSpec, Prepared, Scenario, VmKernel};
 
 /// The shared routes (`tests/vm/tamper-lib.sh`), then a variant's own driver.
 macro_rules! with_routes {
@@ -59,6 +62,19 @@ pub fn scenarios() -> Vec<Scenario> {
             include_str!("../../tests/vm/tamper-no-lsm.sh"),
         ),
         Scenario {
+            modules: vec![
+                unloadable("examples/tamper_policy"),
+                unloadable("examples/tamper_policy_locked"),
+            ],
+            prepare: Some(insmod_time),
+            ..scenario(
+                "tamper-cost",
+                "",
+                "bpf_preload_list=tamper_policy,tamper_locked",
+                include_str!("../../tests/vm/tamper-cost.sh"),
+            )
+        },
+        Scenario {
             modules: Vec::new(),
             ..scenario(
                 "tamper-user",
@@ -68,6 +84,34 @@ pub fn scenarios() -> Vec<Scenario> {
             )
         },
     ]
+}
+
+fn unloadable(example: &'static str) -> ModuleSpec {
+    ModuleSpec {
+        example,
+        unloadable: true,
+        signed: false,
+        installed: false,
+    }
+}
+
+/// The bench's `insmod_time` (finit_module timed with CLOCK_MONOTONIC), static, for
+/// `tamper-cost`.
+fn insmod_time(_: &VmKernel, work: &Path) -> Result<Prepared> {
+    std::fs::create_dir_all(work)?;
+    let out = work.join("insmod_time");
+    run_cmd(
+        Command::new("gcc")
+            .args(["-static", "-O2", "-Wall"])
+            .arg(root().join("bench/lskel/insmod_time.c"))
+            .arg("-o")
+            .arg(&out),
+    )
+    .context("building bench/lskel/insmod_time.c statically (libc6-dev)")?;
+    Ok(Prepared {
+        files: vec![(out, "bin/insmod_time".into())],
+        ..Default::default()
+    })
 }
 
 /// `cargo xtask tamper-matrix`: route × kernel × {unprotected, protected}, as markdown.
@@ -160,6 +204,10 @@ fn short(cell: &str) -> &'static str {
         .find(|e| cell.contains(e));
     if cell.starts_with("TAMPERED") {
         "**TAMPERED**"
+    } else if cell.starts_with("n/a") {
+        "n/a"
+    } else if cell.contains("names with a dot") {
+        "harmless (unlinked from that mount only)"
     } else if cell.starts_with("obtained") {
         "fd obtained"
     } else if cell.contains("ok:") && !cell.contains("refused") {
