@@ -19,6 +19,8 @@ use map_kinds::MapKinds;
 use preload_tests::{
     assert_all_gone, dir_names, id_of, kernel_tier_missing, name_of, open_fds, tier_can_run, Kind,
 };
+use tcp_cc::TcpCc;
+use tcp_cc_link::TcpCcLink;
 
 /// The counters object with every map it can freeze frozen once loaded.
 #[bpf_preload::bpf_preload(
@@ -37,18 +39,20 @@ struct FrozenCounters;
 )]
 struct FrozenMapKinds;
 
-const EXAMPLES: [&Object; 6] = [
+const EXAMPLES: [&Object; 8] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
     MapKinds::OBJECT,
     FrozenCounters::OBJECT,
     FrozenMapKinds::OBJECT,
+    TcpCc::OBJECT,
+    TcpCcLink::OBJECT,
 ];
 
 fn main() {
     if !tier_can_run("tier 2 (real kernel, user backend)", kernel_tier_missing()) {
-        println!("0 passed, 0 failed, 8 skipped");
+        println!("0 passed, 0 failed, 9 skipped");
         return;
     }
     user::enter_private_mount_namespace().expect("private mount namespace");
@@ -57,7 +61,7 @@ fn main() {
     let _tracefs = (!Path::new("/sys/kernel/tracing/events").exists())
         .then(|| Mount::at("/sys/kernel/tracing".into(), c"tracefs").expect("mount tracefs"));
 
-    let scenarios: [(&str, fn()); 8] = [
+    let scenarios: [(&str, fn()); 9] = [
         (
             "attach_targets_found_like_the_kernels_btf_says",
             attach_targets_found_like_the_kernels_btf_says,
@@ -78,6 +82,10 @@ fn main() {
         (
             "maps_completed_at_load_time_work",
             maps_completed_at_load_time_work,
+        ),
+        (
+            "struct_ops_congestion_control_carries_traffic",
+            struct_ops_congestion_control_carries_traffic,
         ),
         (
             "failure_at_every_call_leaves_nothing",
@@ -551,6 +559,10 @@ impl Backend for Recorder {
         self.inner.kernel_config()
     }
 
+    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        self.inner.with_vmlinux_btf(read)
+    }
+
     fn wants_verifier_log(&self) -> bool {
         self.inner.wants_verifier_log()
     }
@@ -781,4 +793,69 @@ fn maps_completed_at_load_time_work() {
     unsafe { libc::munmap(page, 4096) };
     assert_eq!((seen, calls), (7, 1), "inner_value, tail_calls");
     loaded.free(&mut backend);
+}
+
+fn available_congestion_controls() -> String {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_available_congestion_control").unwrap()
+}
+
+/// A struct_ops map registers a TCP congestion control, which carries a loopback
+/// connection, and is gone after free: registered by the map's update, and through a
+/// link (`.struct_ops.link`).
+fn struct_ops_congestion_control_carries_traffic() {
+    for (object, cc) in [
+        (TcpCc::OBJECT, "preload_reno"),
+        (TcpCcLink::OBJECT, "preload_renol"),
+    ] {
+        let registered = |list: &str| list.split_whitespace().any(|c| c == cc);
+        assert!(!registered(&available_congestion_controls()), "{cc} before");
+        let fs = Mount::bpffs().unwrap();
+        let dir = object_dir(&fs, object);
+        let mut backend = UserBackend::new(&dir);
+        let loaded = load(object, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+        let available = available_congestion_controls();
+        let used = preload_tests::send_over_loopback(Some(cc), 8 << 20).unwrap();
+        let events = loaded.map_fd("cc_events").unwrap();
+        let connections = lookup::<u64>(&mut backend, events, 0);
+        let window_acks = lookup::<u64>(&mut backend, events, 1);
+        let map_id = id_of(&mut backend, Kind::Map, loaded.map_fd(cc).unwrap()).unwrap();
+        let links: Vec<u32> = loaded
+            .struct_ops_links()
+            .map(|(_, fd)| id_of(&mut backend, Kind::Link, fd).unwrap())
+            .collect();
+        loaded.free(&mut backend);
+
+        assert!(registered(&available), "{cc} while loaded: {available}");
+        assert_eq!(used, cc);
+        assert!(connections.unwrap() >= 1, "{cc}: init ran: {connections:?}");
+        assert!(
+            window_acks.unwrap() >= 1,
+            "{cc}: cong_avoid ran: {window_acks:?}"
+        );
+        let through_link = object
+            .maps
+            .iter()
+            .any(|m| m.map_flags & abi::BPF_F_LINK != 0);
+        assert_eq!(
+            links.len(),
+            usize::from(through_link),
+            "{cc}: struct_ops links"
+        );
+        let after = available_congestion_controls();
+        assert!(
+            !registered(&after),
+            "{cc} still registered after free: {after}"
+        );
+        let mut probe = UserBackend::new("/nonexistent");
+        assert!(
+            !preload_tests::exists(&mut probe, Kind::Map, map_id),
+            "{cc}: the struct_ops map outlives free"
+        );
+        for id in links {
+            assert!(
+                !preload_tests::exists(&mut probe, Kind::Link, id),
+                "{cc}: its link outlives free"
+            );
+        }
+    }
 }

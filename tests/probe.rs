@@ -8,6 +8,10 @@
 //!   preload-probe iter PROG                  what the iterator link of program PROG prints
 //!   preload-probe attack ROUTE …             one tamper route (see probe/attack.rs)
 //!   preload-probe protect-user               `protect` from user space (probe/protect.rs)
+//!   preload-probe run PROG                   BPF_PROG_TEST_RUN of program PROG on a 64-byte
+//!                                            packet of zeros; print its return value
+//!   preload-probe tcp CC|default BYTES       send BYTES over loopback TCP with congestion
+//!                                            control CC; print the one the connection used
 //!
 //! MAP is a map's name, or the path of a pinned map (opened with BPF_OBJ_GET).
 
@@ -97,6 +101,30 @@ fn read_iterator(b: &mut UserBackend, program: &str) -> Result<String, String> {
     let mut out = String::new();
     std::io::Read::read_to_string(&mut file, &mut out).map_err(|e| format!("read: {e}"))?;
     Ok(out)
+}
+
+/// Runs the program named `program` once with `BPF_PROG_TEST_RUN`, on a packet of
+/// zeros, and returns what it returned.
+fn test_run(b: &mut UserBackend, program: &str) -> Result<u32, String> {
+    let (id, _) = objects(b, "prog")?
+        .into_iter()
+        .find(|(_, n)| n == program)
+        .ok_or_else(|| format!("no program named `{program}`"))?;
+    let prog = b
+        .fd_by_id(abi::BPF_PROG_GET_FD_BY_ID, id)
+        .map_err(|e| format!("program {id}: {e}"))?;
+    let packet = [0u8; 64];
+    let mut attr = abi::ProgTestRunAttr {
+        prog_fd: prog,
+        data_in: packet.as_ptr() as u64,
+        data_size_in: packet.len() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
+    let ran = unsafe { b.call(abi::BPF_PROG_TEST_RUN, &mut attr) };
+    close(prog);
+    ran.map_err(|e| format!("BPF_PROG_TEST_RUN of program {id}: {e}"))?;
+    Ok(attr.retval)
 }
 
 fn lookup(b: &mut UserBackend, map: &str, key: &str) -> Result<Vec<u64>, String> {
@@ -204,7 +232,20 @@ fn run(args: &[String]) -> Result<bool, String> {
             print!("{}", read_iterator(&mut b, program)?);
             Ok(true)
         }
-        _ => Err("usage: preload-probe find|absent|lookup|getppid|iter … (see the source)".into()),
+        ["run", program] => {
+            println!("{}", test_run(&mut b, program)?);
+            Ok(true)
+        }
+        ["tcp", cc, bytes] => {
+            let bytes: usize = bytes.parse().map_err(|_| format!("bad count `{bytes}`"))?;
+            let cc = (cc != "default").then_some(cc);
+            println!("{}", preload_tests::send_over_loopback(cc, bytes)?);
+            Ok(true)
+        }
+        _ => Err(
+            "usage: preload-probe find|absent|lookup|getppid|iter|run|tcp … (see the source)"
+                .into(),
+        ),
     }
 }
 

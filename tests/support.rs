@@ -129,3 +129,68 @@ pub fn kernel_tier_missing() -> Option<String> {
     }
     None
 }
+
+/// Sends `bytes` over a fresh TCP connection on 127.0.0.1 whose sender uses congestion
+/// control `cc` (the default if none), and returns the one the connection used, as
+/// `getsockopt(TCP_CONGESTION)` says.
+pub fn send_over_loopback(cc: Option<&str>, bytes: usize) -> Result<String, String> {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+
+    let os = |what: &str| format!("{what}: {}", std::io::Error::last_os_error());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let receiver = std::thread::spawn(move || -> std::io::Result<usize> {
+        let (mut server, _) = listener.accept()?;
+        let mut got = Vec::new();
+        server.read_to_end(&mut got)?;
+        Ok(got.len())
+    });
+    // Set before any data is sent, as an application choosing its algorithm does.
+    let socket = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let fd = socket.as_raw_fd();
+    if let Some(cc) = cc {
+        // SAFETY: the option value is `cc`'s bytes, of the length given.
+        let ret = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_CONGESTION,
+                cc.as_ptr().cast(),
+                cc.len() as u32,
+            )
+        };
+        if ret != 0 {
+            return Err(os(&format!("setsockopt(TCP_CONGESTION, {cc})")));
+        }
+    }
+    let mut socket = socket;
+    socket
+        .write_all(&vec![7u8; bytes])
+        .map_err(|e| e.to_string())?;
+    let mut name = [0u8; 16];
+    let mut len = name.len() as u32;
+    // SAFETY: `name` is writable for `len` bytes.
+    let ret = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            name.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if ret != 0 {
+        return Err(os("getsockopt(TCP_CONGESTION)"));
+    }
+    drop(socket);
+    let received = receiver
+        .join()
+        .map_err(|_| "the receiver panicked".to_string())?
+        .map_err(|e| e.to_string())?;
+    if received != bytes {
+        return Err(format!("sent {bytes} bytes, {received} arrived"));
+    }
+    let end = name.iter().position(|&b| b == 0).unwrap_or(len as usize);
+    Ok(String::from_utf8_lossy(&name[..end]).into_owned())
+}

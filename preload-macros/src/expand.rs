@@ -44,6 +44,7 @@ fn map(
     pin: Option<&str>,
     frozen_once_loaded: bool,
     extra: TokenStream,
+    struct_ops: TokenStream,
 ) -> TokenStream {
     let map_name = &m.name;
     // `model::read` accepted only these types.
@@ -115,6 +116,7 @@ fn map(
             pin: #pin,
             #inner_and_slots
             kconfig: &[#(#kconfig),*],
+            struct_ops: #struct_ops,
         }
     }
 }
@@ -162,7 +164,8 @@ pub fn expand(
                     .ok()
                     .flatten()
                     .unwrap_or(inner.max_entries);
-                let inner = map(inner, &name, entries, None, false, quote!());
+                let none = quote!(::core::option::Option::None);
+                let inner = map(inner, &name, entries, None, false, quote!(), none);
                 quote!(::core::option::Option::Some(&#inner))
             }
             None => quote!(::core::option::Option::None),
@@ -171,6 +174,41 @@ pub fn expand(
             inner: #inner,
             slots: &[#(#slots),*],
         };
+        let struct_ops = match &m.struct_ops {
+            Some(ops) => {
+                let members = ops.members.iter().map(|mm| {
+                    let (name, offset, size, kind) = (&mm.name, mm.offset, mm.size, mm.kind);
+                    // `model::read` loads every program a created map uses.
+                    let program = match mm
+                        .program
+                        .as_ref()
+                        .and_then(|p| model.programs.iter().position(|q| &q.name == p))
+                        .and_then(|p| plan.table_program(p))
+                    {
+                        Some(i) => quote!(::core::option::Option::Some(#i)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    quote! {
+                        ::bpf_preload::StructOpsMember {
+                            name: #name,
+                            offset: #offset,
+                            size: #size,
+                            kind: #kind,
+                            program: #program,
+                        }
+                    }
+                });
+                let (type_name, data) = (&ops.type_name, bytes(&ops.data));
+                let register = plan.register_struct_ops;
+                quote!(::core::option::Option::Some(&::bpf_preload::StructOps {
+                    type_name: #type_name,
+                    data: #data,
+                    members: &[#(#members),*],
+                    register: #register,
+                }))
+            }
+            None => quote!(::core::option::Option::None),
+        };
         map(
             m,
             kernel_name,
@@ -178,6 +216,7 @@ pub fn expand(
             pin,
             plan.map_freeze[i],
             extra,
+            struct_ops,
         )
     });
 

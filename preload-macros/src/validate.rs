@@ -36,6 +36,8 @@ pub struct Plan {
     /// those of `?` sections not named in `autoload(...)`.
     pub programs: Vec<usize>,
     pub links: Vec<LinkPlan>,
+    /// Whether the loader registers struct_ops maps (not under `no_attach_all`).
+    pub register_struct_ops: bool,
 }
 
 impl Plan {
@@ -455,6 +457,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         protect: args.protect,
         programs: loaded,
         links,
+        register_struct_ops: args.no_attach_all.is_none(),
     })
 }
 

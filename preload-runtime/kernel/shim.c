@@ -29,12 +29,14 @@
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/fdtable.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/version.h>
+#include <linux/vmalloc.h>
 
 #if __has_include(<linux/bpf_preload.h>)
 #define BPF_PRELOAD_SEED
@@ -183,6 +185,59 @@ int bpf_preload_object_id(u32 kind, u32 fd, u32 prog_type, u32 *id)
 	}
 	}
 	return -EINVAL;
+}
+
+void bpf_preload_struct_ops_unregister_put(void *map)
+{
+	struct bpf_map *m = map;
+	u32 zero = 0;
+
+	/*
+	 * As map_delete_elem() in kernel/bpf/syscall.c calls it for struct_ops maps:
+	 * directly, in sleepable context. The registered map holds a reference on
+	 * itself, which this drops; ours keeps it alive until the put below.
+	 */
+	m->ops->map_delete_elem(m, &zero);
+	bpf_map_put(m);
+}
+
+int bpf_preload_read_vmlinux_btf(void **buf, size_t *size)
+{
+	/*
+	 * A plain read, not kernel_read_file(): its LSM hooks are for firmware, modules
+	 * and policies, and IPE warns about any other use.
+	 */
+	struct file *file = filp_open("/sys/kernel/btf/vmlinux", O_RDONLY, 0);
+	loff_t pos = 0, len;
+	ssize_t n;
+	void *data;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	len = i_size_read(file_inode(file));
+	data = len > 0 && len < INT_MAX ? vmalloc(len) : NULL;
+	if (!data) {
+		fput(file);
+		return len > 0 ? -ENOMEM : -EINVAL;
+	}
+	while (pos < len) {
+		n = kernel_read(file, data + pos, len - pos, &pos);
+		if (n <= 0)
+			break;
+	}
+	fput(file);
+	if (pos != len) {
+		vfree(data);
+		return -EIO;
+	}
+	*buf = data;
+	*size = len;
+	return 0;
+}
+
+void bpf_preload_vfree(void *buf)
+{
+	vfree(buf);
 }
 
 #ifdef BPF_PRELOAD_SEED

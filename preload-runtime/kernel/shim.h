@@ -58,6 +58,19 @@ void bpf_preload_prog_put(void *prog);
 int bpf_preload_object_id(u32 kind, u32 fd, u32 prog_type, u32 *id);
 
 /*
+ * Unregisters a struct_ops map registered without a link (what BPF_MAP_DELETE_ELEM
+ * of key 0 does), then drops the reference from bpf_preload_map_get().
+ */
+void bpf_preload_struct_ops_unregister_put(void *map);
+
+/*
+ * The running kernel's BTF, /sys/kernel/btf/vmlinux as module init's task sees it,
+ * in a vmalloc buffer for bpf_preload_vfree(); *size its length.
+ */
+int bpf_preload_read_vmlinux_btf(void **buf, size_t *size);
+void bpf_preload_vfree(void *buf);
+
+/*
  * Stock profile: offer two iterator links to every bpffs mount through the
  * kernel's bpf_preload_ops hook. -EBUSY if another module owns the hook, -EOPNOTSUPP
  * if the kernel has no such hook (the seed profile replaces it). The shim copies the names (NUL-terminated, at most 15

@@ -62,6 +62,8 @@ pub const BPF_JMP_CALL: u8 = 0x85;
 pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
 /// `map_flags`: user space may mmap the map (array maps, `.data`/`.bss`).
 pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+/// `MapCreateAttr::map_flags`: a struct_ops map registered through a link.
+pub const BPF_F_LINK: u32 = 1 << 13;
 /// `prog_flags`: an XDP program that handles multi-buffer packets.
 pub const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 /// `MapElemAttr::flags` for `BPF_MAP_UPDATE_ELEM`: create or update.

@@ -73,6 +73,13 @@ pub trait Backend {
         Ok(info[1])
     }
 
+    /// Calls `read` with the running kernel's BTF (`/sys/kernel/btf/vmlinux`), which
+    /// lays out struct_ops values.
+    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        let _ = read;
+        Err(Errno::EOPNOTSUPP)
+    }
+
     /// Whether a failed program load is worth repeating with a verifier log.
     fn wants_verifier_log(&self) -> bool {
         false

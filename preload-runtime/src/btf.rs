@@ -45,9 +45,8 @@ fn extra_len(kind: u32, vlen: usize) -> Option<usize> {
     })
 }
 
-/// The id of the first type of `kind` named `name` in little-endian BTF `data`.
-/// `ENOENT` if there is none, `EINVAL` if the BTF is malformed.
-pub fn find_type_id(data: &[u8], name: &str, kind: u32) -> Result<u32, Errno> {
+/// The type and string sections of little-endian raw BTF, `EINVAL` if malformed.
+fn sections(data: &[u8]) -> Result<(&[u8], &[u8]), Errno> {
     let bad = Errno::EINVAL;
     let magic = data.get(..2).ok_or(bad)?;
     if u16::from_le_bytes([magic[0], magic[1]]) != BTF_MAGIC {
@@ -59,25 +58,33 @@ pub fn find_type_id(data: &[u8], name: &str, kind: u32) -> Result<u32, Errno> {
     if hdr_len < HEADER_LEN {
         return Err(bad);
     }
-    let types = data
-        .get(hdr_len + type_off..hdr_len + type_off + type_len)
-        .ok_or(bad)?;
-    let strings = data
-        .get(hdr_len + str_off..hdr_len + str_off + str_len)
-        .ok_or(bad)?;
-    let name_matches = |off: usize| {
-        strings
-            .get(off..)
-            .and_then(|s| s.strip_prefix(name.as_bytes()))
-            .is_some_and(|rest| rest.first() == Some(&0))
+    let section = |off: usize, len: usize| {
+        let start = hdr_len.checked_add(off).ok_or(bad)?;
+        data.get(start..start.checked_add(len).ok_or(bad)?)
+            .ok_or(bad)
     };
+    Ok((section(type_off, type_len)?, section(str_off, str_len)?))
+}
 
+/// Whether the NUL-terminated string at `off` is `name`.
+fn name_is(strings: &[u8], off: usize, name: &str) -> bool {
+    strings
+        .get(off..)
+        .and_then(|s| s.strip_prefix(name.as_bytes()))
+        .is_some_and(|rest| rest.first() == Some(&0))
+}
+
+/// The id of the first type of `kind` named `name` in little-endian BTF `data`.
+/// `ENOENT` if there is none, `EINVAL` if the BTF is malformed.
+pub fn find_type_id(data: &[u8], name: &str, kind: u32) -> Result<u32, Errno> {
+    let bad = Errno::EINVAL;
+    let (types, strings) = sections(data)?;
     let (mut at, mut id) = (0usize, 1u32);
     while at < types.len() {
         let name_off = u32_at(types, at).ok_or(bad)? as usize;
         let info = u32_at(types, at + 4).ok_or(bad)?;
         let (this_kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
-        if this_kind == kind && name_matches(name_off) {
+        if this_kind == kind && name_is(strings, name_off, name) {
             return Ok(id);
         }
         at += TYPE_LEN + extra_len(this_kind, vlen).ok_or(bad)?;
@@ -85,6 +92,172 @@ pub fn find_type_id(data: &[u8], name: &str, kind: u32) -> Result<u32, Errno> {
     }
     Err(Errno::ENOENT)
 }
+
+/// `BTF_KIND_INT`.
+pub const BTF_KIND_INT: u32 = 1;
+/// `BTF_KIND_PTR`.
+pub const BTF_KIND_PTR: u32 = 2;
+/// `BTF_KIND_ARRAY`.
+pub const BTF_KIND_ARRAY: u32 = 3;
+/// `BTF_KIND_STRUCT`.
+pub const BTF_KIND_STRUCT: u32 = 4;
+/// `BTF_KIND_FUNC_PROTO`.
+pub const BTF_KIND_FUNC_PROTO: u32 = 13;
+
+/// Raw BTF with every type's place indexed by id: enough of libbpf's `btf__*` to lay
+/// out a kernel struct (struct_ops values) from the kernel's own BTF.
+pub struct RawBtf<'a> {
+    types: &'a [u8],
+    strings: &'a [u8],
+    /// Byte offset in `types` of type `id` at `id - 1`.
+    offsets: Vec<u32>,
+}
+
+/// One `struct btf_type`.
+#[derive(Debug, Clone, Copy)]
+pub struct BtfType<'a> {
+    name_off: u32,
+    /// `BTF_KIND_*`.
+    pub kind: u32,
+    vlen: usize,
+    kind_flag: bool,
+    /// `size` or `type`, by kind.
+    size_or_type: u32,
+    extra: &'a [u8],
+}
+
+/// One member of a struct or union.
+#[derive(Debug, Clone, Copy)]
+pub struct BtfMember {
+    /// Offset of the name in the string section.
+    pub name_off: u32,
+    /// The member's type.
+    pub type_id: u32,
+    /// Offset in bits.
+    pub bit_offset: u32,
+    /// Bits of a bitfield, 0 otherwise.
+    pub bitfield_size: u32,
+}
+
+impl<'a> RawBtf<'a> {
+    /// Indexes `data`; `EINVAL` if it is not well-formed little-endian BTF.
+    pub fn parse(data: &'a [u8]) -> Result<Self, Errno> {
+        let bad = Errno::EINVAL;
+        let (types, strings) = sections(data)?;
+        let mut offsets = Vec::new();
+        let mut at = 0usize;
+        while at < types.len() {
+            let info = u32_at(types, at + 4).ok_or(bad)?;
+            let (kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
+            offsets.push(u32::try_from(at).map_err(|_| bad)?);
+            at += TYPE_LEN + extra_len(kind, vlen).ok_or(bad)?;
+        }
+        if at != types.len() {
+            return Err(bad);
+        }
+        Ok(RawBtf {
+            types,
+            strings,
+            offsets,
+        })
+    }
+
+    /// Type `id` (0, `void`, is none).
+    pub fn get(&self, id: u32) -> Option<BtfType<'a>> {
+        let at = *self.offsets.get((id as usize).checked_sub(1)?)? as usize;
+        let info = u32_at(self.types, at + 4)?;
+        let (kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
+        let extra = self
+            .types
+            .get(at + TYPE_LEN..at + TYPE_LEN + extra_len(kind, vlen)?)?;
+        Some(BtfType {
+            name_off: u32_at(self.types, at)?,
+            kind,
+            vlen,
+            kind_flag: info >> 31 == 1,
+            size_or_type: u32_at(self.types, at + 8)?,
+            extra,
+        })
+    }
+
+    /// Whether `ty` is named `name`.
+    pub fn named(&self, ty: &BtfType<'_>, name: &str) -> bool {
+        name_is(self.strings, ty.name_off as usize, name)
+    }
+
+    /// The id of the first type of `kind` named `name`.
+    pub fn find(&self, name: &str, kind: u32) -> Option<u32> {
+        (1..=self.offsets.len() as u32).find(|&id| {
+            self.get(id)
+                .is_some_and(|t| t.kind == kind && self.named(&t, name))
+        })
+    }
+
+    /// The members of a struct or union (none for other kinds).
+    pub fn members(&self, ty: &BtfType<'a>) -> impl Iterator<Item = BtfMember> + 'a {
+        let (extra, kind_flag) = (ty.extra, ty.kind_flag);
+        let is_composite = matches!(ty.kind, 4 | 5);
+        (0..if is_composite { ty.vlen } else { 0 }).filter_map(move |i| {
+            let offset = u32_at(extra, i * 12 + 8)?;
+            Some(BtfMember {
+                name_off: u32_at(extra, i * 12)?,
+                type_id: u32_at(extra, i * 12 + 4)?,
+                bit_offset: if kind_flag {
+                    offset & 0xff_ffff
+                } else {
+                    offset
+                },
+                bitfield_size: if kind_flag { offset >> 24 } else { 0 },
+            })
+        })
+    }
+
+    /// Whether the member's name is `name`.
+    pub fn member_named(&self, member: &BtfMember, name: &str) -> bool {
+        name_is(self.strings, member.name_off as usize, name)
+    }
+
+    /// `id` with typedefs and modifiers (volatile, const, restrict, type tags) skipped.
+    pub fn skip_mods(&self, mut id: u32) -> Option<(u32, BtfType<'a>)> {
+        for _ in 0..MAX_CHAIN {
+            let ty = self.get(id)?;
+            match ty.kind {
+                8 | 9 | 10 | 11 | 18 => id = ty.size_or_type,
+                _ => return Some((id, ty)),
+            }
+        }
+        None
+    }
+
+    /// What a pointer points to.
+    pub fn pointee(&self, ty: &BtfType<'_>) -> Option<u32> {
+        (ty.kind == BTF_KIND_PTR).then_some(ty.size_or_type)
+    }
+
+    /// The size of type `id` in bytes, as libbpf's `btf__resolve_size`.
+    pub fn size_of(&self, id: u32) -> Option<u32> {
+        let (_, ty) = self.skip_mods(id)?;
+        match ty.kind {
+            BTF_KIND_PTR => Some(8),
+            BTF_KIND_ARRAY => {
+                let elem = u32_at(ty.extra, 0)?;
+                let nelems = u32_at(ty.extra, 8)?;
+                self.size_of(elem)?.checked_mul(nelems)
+            }
+            // INT, STRUCT, UNION, ENUM, DATASEC, FLOAT, ENUM64
+            1 | 4 | 5 | 6 | 15 | 16 | 19 => Some(ty.size_or_type),
+            _ => None,
+        }
+    }
+
+    /// The size of a struct or union.
+    pub fn struct_size(&self, ty: &BtfType<'_>) -> u32 {
+        ty.size_or_type
+    }
+}
+
+/// How many typedefs and modifiers [`RawBtf::skip_mods`] follows before giving up.
+const MAX_CHAIN: usize = 32;
 
 /// A type found in the running kernel's BTF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -100,7 +100,34 @@ impl fmt::Display for Description<'_> {
             o.programs.len(),
             List(programs)
         )?;
+        for m in o.maps {
+            let Some(ops) = m.struct_ops else { continue };
+            let how = if m.map_flags & abi::BPF_F_LINK != 0 {
+                "BPF_MAP_UPDATE_ELEM, then BPF_LINK_CREATE"
+            } else {
+                "BPF_MAP_UPDATE_ELEM"
+            };
+            if ops.register {
+                writeln!(
+                    f,
+                    "attach  {}: struct {} registered with the kernel ({how}), laid out as the \
+                     running kernel's BTF has it",
+                    m.name, ops.type_name
+                )?;
+            } else {
+                writeln!(f, "attach  {}: struct_ops map, not registered", m.name)?;
+            }
+        }
         for (i, p) in o.programs.iter().enumerate() {
+            let serves = o.maps.iter().find_map(|m| {
+                let ops = m.struct_ops?;
+                let member = ops.members.iter().find(|mm| mm.program == Some(i))?;
+                Some((m.name, member.name))
+            });
+            if let Some((map, member)) = serves {
+                writeln!(f, "attach  {}: `{member}` of struct_ops map {map}", p.name)?;
+                continue;
+            }
             match o.link_of(i).map(|l| l.attach) {
                 None => writeln!(f, "attach  {}: not attached (loaded and held only)", p.name)?,
                 Some(Attach::LinkCreate) => {

@@ -67,6 +67,23 @@ pub enum Step {
         /// The program's name.
         program: &'static str,
     },
+    /// Reading the running kernel's BTF, which lays out struct_ops values.
+    ReadKernelBtf,
+    /// Translating a struct_ops map's value into the running kernel's layout.
+    TranslateStructOps {
+        /// The struct_ops map's name in the object.
+        map: &'static str,
+        /// The member that cannot be translated, if one.
+        member: Option<&'static str>,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Registering a struct_ops map with the kernel (`BPF_MAP_UPDATE_ELEM`, then
+    /// `BPF_LINK_CREATE` for a `.struct_ops.link` map).
+    RegisterStructOps {
+        /// The struct_ops map's name in the object.
+        map: &'static str,
+    },
     /// Pinning a link, map or program.
     Pin {
         /// The pin's name in the object's directory.
@@ -133,6 +150,30 @@ impl fmt::Display for Step {
                 write!(f, "loading program `{program}` (BPF_PROG_LOAD)")
             }
             Step::Attach { program } => write!(f, "attaching program `{program}`"),
+            Step::ReadKernelBtf => write!(
+                f,
+                "reading the running kernel's BTF (/sys/kernel/btf/vmlinux) for its struct_ops \
+                 layouts"
+            ),
+            Step::TranslateStructOps {
+                map,
+                member,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "laying out struct_ops map `{map}` as the running kernel does ("
+                )?;
+                if let Some(member) = member {
+                    write!(f, "member `{member}`: ")?;
+                }
+                write!(f, "{reason})")
+            }
+            Step::RegisterStructOps { map } => write!(
+                f,
+                "registering struct_ops map `{map}` with the kernel (BPF_MAP_UPDATE_ELEM, and \
+                 BPF_LINK_CREATE for `.struct_ops.link`)"
+            ),
             Step::Pin { name } => write!(f, "pinning `{name}`"),
             Step::ReadId { name } => write!(f, "reading the kernel's id of `{name}` for the guard"),
             Step::CheckGuard => write!(

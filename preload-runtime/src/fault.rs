@@ -92,6 +92,11 @@ impl<B: Backend> Backend for FailNth<B> {
         self.inner.object_id(kind, fd, prog_type)
     }
 
+    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        self.tick()?;
+        self.inner.with_vmlinux_btf(read)
+    }
+
     fn wants_verifier_log(&self) -> bool {
         self.inner.wants_verifier_log()
     }

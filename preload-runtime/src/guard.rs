@@ -86,6 +86,11 @@ fn collect<B: Backend>(
         push(&mut value.link_ids, &mut value.links, link_id)
             .map_err(|e| (Step::ReadId { name }, e, None))?;
     }
+    for (map, fd) in loaded.struct_ops_links() {
+        let link_id = id(backend, ObjectKind::Link, fd, 0, map.name)?;
+        push(&mut value.link_ids, &mut value.links, link_id)
+            .map_err(|e| (Step::ReadId { name: map.name }, e, None))?;
+    }
     Ok(())
 }
 

@@ -49,6 +49,9 @@ extern "C" {
     fn bpf_preload_prog_get(fd: u32, prog_type: u32, prog: *mut *mut c_void) -> c_int;
     fn bpf_preload_prog_put(prog: *mut c_void);
     fn bpf_preload_object_id(kind: u32, fd: u32, prog_type: u32, id: *mut u32) -> c_int;
+    fn bpf_preload_struct_ops_unregister_put(map: *mut c_void);
+    fn bpf_preload_read_vmlinux_btf(buf: *mut *mut c_void, size: *mut usize) -> c_int;
+    fn bpf_preload_vfree(buf: *mut c_void);
     fn bpf_preload_register() -> c_int;
     fn bpf_preload_pin(
         dir: *mut c_void,
@@ -121,6 +124,21 @@ impl Backend for KernelBackend {
     }
 
     fn unpin(&mut self, _pin: Self::Pin) {}
+
+    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        let (mut buf, mut size) = (core::ptr::null_mut(), 0usize);
+        // SAFETY: both out-pointers are writable.
+        let ret = unsafe { bpf_preload_read_vmlinux_btf(&mut buf, &mut size) };
+        if ret < 0 {
+            return Err(Errno(-ret));
+        }
+        // SAFETY: the shim read `size` bytes into `buf`, a vmalloc buffer (6 MiB of
+        // BTF is beyond kmalloc) that is ours until the vfree below.
+        read(unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), size) });
+        // SAFETY: allocated by the shim for us, freed once.
+        unsafe { bpf_preload_vfree(buf) };
+        Ok(())
+    }
 
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         // SAFETY: no arguments; reads the kernel's CPU mask.
@@ -244,50 +262,71 @@ fn hold_all(loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)
 
 fn hold_into(held: &mut Held, loaded: &Loaded<&'static str>) -> Result<(), (Errno, &'static str)> {
     let object = loaded.object();
-    {
-        for link in object.links {
-            let prog = &object.programs[link.program];
-            let fd = loaded.link_fd(prog.name).expect("every link is loaded");
-            // The rule `cargo bpf-preload build` describes, too.
-            let iterator = crate::describe::stock_shows(object, link);
-            held.take(
-                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-                |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
-                bpf_preload_link_put,
-                link.pin,
-                PIN_LINK,
-                iterator,
-            )
-            .map_err(|e| (e, prog.name))?;
-        }
-        for prog in object.programs {
-            let fd = loaded
-                .program_fd(prog.name)
-                .expect("every program is loaded");
-            held.take(
-                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-                |ptr| unsafe { bpf_preload_prog_get(fd, prog.prog_type, ptr) },
-                bpf_preload_prog_put,
-                prog.pin,
-                PIN_PROG,
-                false,
-            )
-            .map_err(|e| (e, prog.name))?;
-        }
-        for map in object.maps {
-            let fd = loaded.map_fd(map.name).expect("every map is loaded");
-            held.take(
-                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-                |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
-                bpf_preload_map_put,
-                map.pin,
-                PIN_MAP,
-                false,
-            )
-            .map_err(|e| (e, map.name))?;
-        }
-        Ok(())
+    for link in object.links {
+        let prog = &object.programs[link.program];
+        let fd = loaded.link_fd(prog.name).expect("every link is loaded");
+        // The rule `cargo bpf-preload build` describes, too.
+        let iterator = crate::describe::stock_shows(object, link);
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
+            bpf_preload_link_put,
+            link.pin,
+            PIN_LINK,
+            iterator,
+        )
+        .map_err(|e| (e, prog.name))?;
     }
+    for prog in object.programs {
+        let fd = loaded
+            .program_fd(prog.name)
+            .expect("every program is loaded");
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_prog_get(fd, prog.prog_type, ptr) },
+            bpf_preload_prog_put,
+            prog.pin,
+            PIN_PROG,
+            false,
+        )
+        .map_err(|e| (e, prog.name))?;
+    }
+    for map in object.maps {
+        let fd = loaded.map_fd(map.name).expect("every map is loaded");
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
+            bpf_preload_map_put,
+            map.pin,
+            PIN_MAP,
+            false,
+        )
+        .map_err(|e| (e, map.name))?;
+    }
+    // Registrations last, so that exit drops them first.
+    for (map, fd) in loaded.struct_ops_links() {
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
+            bpf_preload_link_put,
+            None,
+            PIN_LINK,
+            false,
+        )
+        .map_err(|e| (e, map.name))?;
+    }
+    for (map, fd) in loaded.registered_struct_ops() {
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
+            bpf_preload_struct_ops_unregister_put,
+            None,
+            PIN_MAP,
+            false,
+        )
+        .map_err(|e| (e, map.name))?;
+    }
+    Ok(())
 }
 
 /// Module init: loads, attaches and holds `object`, and shows it in bpffs. Returns 0

@@ -64,6 +64,7 @@ pub mod kconfig;
 #[cfg(feature = "kernel")]
 pub mod kernel;
 pub mod loader;
+pub mod struct_ops;
 pub mod table;
 #[cfg(feature = "std")]
 pub mod user;

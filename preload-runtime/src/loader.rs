@@ -1,12 +1,13 @@
 //! The generic loader: one code path for every object and every backend.
 //!
-//! Order: BTF, maps (created, initialised from the object or the kernel's
-//! configuration, `.rodata` and `.kconfig` frozen), map-of-maps slots, programs (attach
-//! targets and externs resolved in the running kernel, extern slots written into a
-//! copy of the instructions, loaded with `fd_array` and kernel-side CO-RE),
-//! program-array slots, maps frozen by `freeze(...)`, links, pins, and with `protect`
-//! the guard (see [`crate::guard`]). A failure at any step frees everything made so
-//! far, in reverse.
+//! Order: BTF, struct_ops values laid out as the running kernel's BTF says, maps
+//! (created, initialised from the object or the kernel's configuration, `.rodata` and
+//! `.kconfig` frozen), map-of-maps slots, programs (attach targets and externs
+//! resolved in the running kernel, extern slots written into a copy of the
+//! instructions, loaded with `fd_array` and kernel-side CO-RE), program-array slots,
+//! struct_ops registrations, maps frozen by `freeze(...)`, links, pins, and with
+//! `protect` the guard (see [`crate::guard`]). A failure at any step frees everything
+//! made so far, in reverse.
 
 use alloc::string::String;
 use alloc::vec;
@@ -18,6 +19,7 @@ use crate::btf::{KernelBtfId, TargetFinder, BTF_KIND_FUNC, BTF_KIND_VAR};
 use crate::errno::Errno;
 use crate::error::{Error, Step};
 use crate::kconfig;
+use crate::struct_ops::{self, Translated};
 use crate::table::{
     Attach, ExternKind, Freeze, Map, Object, Program, SlotTarget, CORE_RELO_REC_SIZE,
     FUNC_INFO_REC_SIZE, INSN_SIZE, LINE_INFO_REC_SIZE,
@@ -49,6 +51,11 @@ pub struct Loaded<P> {
     programs: Vec<Fd>,
     /// Parallel to [`Object::links`].
     links: Vec<Fd>,
+    /// struct_ops maps registered without a link (indices into [`Object::maps`]):
+    /// each holds itself until it is unregistered.
+    registered: Vec<usize>,
+    /// The links of `.struct_ops.link` maps: (map index, link fd).
+    struct_ops_links: Vec<(usize, Fd)>,
     pins: Vec<P>,
     /// With `protect`: the guard, loaded and armed after everything else.
     guard: Option<alloc::boxed::Box<Loaded<P>>>,
@@ -92,6 +99,20 @@ impl<P> Loaded<P> {
         self.guard.as_deref()
     }
 
+    /// The struct_ops maps registered without a link: (map, fd).
+    pub fn registered_struct_ops(&self) -> impl Iterator<Item = (&'static Map, Fd)> + '_ {
+        self.registered
+            .iter()
+            .map(|&i| (&self.object.maps[i], self.maps[i]))
+    }
+
+    /// The links that register `.struct_ops.link` maps: (map, link fd).
+    pub fn struct_ops_links(&self) -> impl Iterator<Item = (&'static Map, Fd)> + '_ {
+        self.struct_ops_links
+            .iter()
+            .map(|&(i, fd)| (&self.object.maps[i], fd))
+    }
+
     /// Every fd held: BTF, maps, programs, links (not the guard's).
     pub fn fds(&self) -> impl Iterator<Item = Fd> + '_ {
         self.btf
@@ -99,6 +120,7 @@ impl<P> Loaded<P> {
             .chain(&self.maps)
             .chain(&self.programs)
             .chain(&self.links)
+            .chain(self.struct_ops_links.iter().map(|(_, fd)| fd))
             .copied()
     }
 
@@ -107,10 +129,12 @@ impl<P> Loaded<P> {
         &self.pins
     }
 
-    /// Closes every fd but keeps the pins, which hold their own references: for a
-    /// module that has taken kernel references on what it needs to keep.
+    /// Closes every fd but keeps the pins, which hold their own references, and the
+    /// struct_ops registrations: for a module that has taken kernel references on
+    /// what it needs to keep (and unregisters what it registered itself).
     pub fn close_fds<B: Backend<Pin = P> + ?Sized>(mut self, backend: &mut B) -> Vec<P> {
         let pins = core::mem::take(&mut self.pins);
+        self.registered.clear();
         self.free(backend);
         pins
     }
@@ -125,6 +149,13 @@ impl<P> Loaded<P> {
         }
         for fd in self.links.drain(..).rev() {
             backend.close(fd);
+        }
+        for (_, fd) in self.struct_ops_links.drain(..).rev() {
+            backend.close(fd);
+        }
+        for i in self.registered.drain(..).rev() {
+            // Nothing to do if it fails: the map stays registered, as the kernel says.
+            let _ = delete(backend, self.maps[i], 0);
         }
         for fd in self.programs.drain(..).rev() {
             backend.close(fd);
@@ -175,6 +206,8 @@ impl<P> Loaded<P> {
             maps: Vec::with_capacity(object.maps.len()),
             programs: Vec::with_capacity(object.programs.len()),
             links: Vec::with_capacity(object.links.len()),
+            registered: Vec::new(),
+            struct_ops_links: Vec::new(),
             pins: Vec::new(),
             guard: None,
         }
@@ -220,8 +253,9 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
         }
     }
 
-    for map in object.maps {
-        let fd = create_map(map, loaded.btf, backend)?;
+    let struct_ops = translate_struct_ops(object, backend)?;
+    for (map, ops) in object.maps.iter().zip(&struct_ops) {
+        let fd = create_map(map, ops.as_ref(), loaded.btf, backend)?;
         loaded.maps.push(fd);
         init_map(map, fd, backend)?;
     }
@@ -257,12 +291,14 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
             Some(TargetFinder::new(backend, longest).map_err(at(step))?)
         }
     };
-    load_programs(loaded, backend, finder)?;
+    let struct_ops_targets = struct_ops_targets(object, &struct_ops)?;
+    load_programs(loaded, backend, finder, &struct_ops_targets)?;
     // Program arrays hold programs that now all exist.
     fill_slots(loaded, backend, |t| match t {
         SlotTarget::Program(i) => Some(i),
         SlotTarget::Map(_) => None,
     })?;
+    register_struct_ops(loaded, backend, struct_ops)?;
     // Everything the loader writes is written: `freeze(...)` maps are final for
     // syscalls from here on.
     for (map, &fd) in object.maps.iter().zip(&loaded.maps) {
@@ -328,16 +364,121 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
     Ok(())
 }
 
-/// Whether the kernel must hold the object's BTF: for CO-RE, which it applies.
+/// Whether the kernel must hold the object's BTF: for CO-RE, which it applies, and
+/// for struct_ops maps, which it creates only with the object's BTF.
 fn needs_btf(object: &Object) -> bool {
     object.programs.iter().any(|p| !p.core_relos.is_empty())
+        || object.maps.iter().any(|m| m.struct_ops.is_some())
+}
+
+/// Every struct_ops map's value in the running kernel's layout (parallel to the maps).
+fn translate_struct_ops<B: Backend>(
+    object: &'static Object,
+    backend: &mut B,
+) -> Result<Vec<Option<Translated>>, StepError> {
+    let mut out: Vec<Option<Translated>> = object.maps.iter().map(|_| None).collect();
+    if object.maps.iter().all(|m| m.struct_ops.is_none()) {
+        return Ok(out);
+    }
+    let mut result = Ok(());
+    backend
+        .with_vmlinux_btf(&mut |raw| {
+            result = crate::btf::RawBtf::parse(raw)
+                .map_err(|e| (Step::ReadKernelBtf, e))
+                .and_then(|btf| {
+                    for (map, slot) in object.maps.iter().zip(out.iter_mut()) {
+                        if let Some(ops) = map.struct_ops {
+                            *slot = Some(struct_ops::translate(map, ops, &btf)?);
+                        }
+                    }
+                    Ok(())
+                });
+        })
+        .map_err(at(Step::ReadKernelBtf))?;
+    result.map_err(|(step, e)| (step, e, None))?;
+    Ok(out)
+}
+
+/// The attach target of every struct_ops program (parallel to the programs): the
+/// kernel struct's id and the member's index, as `attach_btf_id` and
+/// `expected_attach_type`. A program may serve several maps, for the same member only.
+fn struct_ops_targets(
+    object: &'static Object,
+    struct_ops: &[Option<Translated>],
+) -> Result<Vec<Option<(u32, u32)>>, StepError> {
+    let mut targets = vec![None; object.programs.len()];
+    for (map, ops) in object.maps.iter().zip(struct_ops) {
+        for &(program, _, member) in ops.iter().flat_map(|t| &t.programs) {
+            let target = (ops.as_ref().map_or(0, |t| t.type_id), member);
+            match targets[program] {
+                Some(other) if other != target => {
+                    let step = Step::TranslateStructOps {
+                        map: map.name,
+                        member: None,
+                        reason: "one of its programs also serves another struct_ops type or \
+                                 member, and a program is loaded for one member only",
+                    };
+                    return Err((step, Errno::EINVAL, None));
+                }
+                _ => targets[program] = Some(target),
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// Registers every struct_ops map that asks for it, with its programs' fds in its
+/// value: `BPF_MAP_UPDATE_ELEM`, which registers it (or, for `.struct_ops.link`,
+/// readies it for the `BPF_LINK_CREATE` that does).
+fn register_struct_ops<B: Backend>(
+    loaded: &mut Loaded<B::Pin>,
+    backend: &mut B,
+    struct_ops: Vec<Option<Translated>>,
+) -> Result<(), StepError> {
+    let object = loaded.object;
+    for (i, translated) in struct_ops.into_iter().enumerate() {
+        let map = &object.maps[i];
+        let (Some(mut t), Some(ops)) = (translated, map.struct_ops) else {
+            continue;
+        };
+        if !ops.register {
+            continue;
+        }
+        for &(program, at, _) in &t.programs {
+            let fd = u64::from(loaded.programs[program]);
+            t.value[at as usize..at as usize + 8].copy_from_slice(&fd.to_ne_bytes());
+        }
+        let step = Step::RegisterStructOps { map: map.name };
+        let fd = loaded.maps[i];
+        update(backend, fd, 0, &t.value).map_err(at(step))?;
+        if map.map_flags & abi::BPF_F_LINK == 0 {
+            loaded.registered.push(i);
+            continue;
+        }
+        let mut attr = abi::LinkCreateAttr {
+            // `link_create.map_fd` shares the place of `prog_fd`.
+            prog_fd: fd,
+            attach_type: abi::BPF_STRUCT_OPS,
+            ..Default::default()
+        };
+        // SAFETY: no pointers.
+        let link = unsafe { bpf(backend, abi::BPF_LINK_CREATE, &mut attr) }.map_err(at(step))?;
+        loaded.struct_ops_links.push((i, link));
+    }
+    Ok(())
 }
 
 /// `BPF_MAP_CREATE` of `map`, with its inner map as the template of a map of maps
 /// (created first, closed once the outer map exists).
-fn create_map<B: Backend>(map: &Map, btf: Option<Fd>, backend: &mut B) -> Result<Fd, StepError> {
+/// A struct_ops map takes its value's size and type from the kernel (`struct_ops`).
+fn create_map<B: Backend>(
+    map: &Map,
+    struct_ops: Option<&Translated>,
+    btf: Option<Fd>,
+    backend: &mut B,
+) -> Result<Fd, StepError> {
     let step = Step::CreateMap { map: map.name };
-    let has_btf = map.btf_key_type_id != 0 || map.btf_value_type_id != 0;
+    let has_btf = map.btf_key_type_id != 0 || map.btf_value_type_id != 0 || struct_ops.is_some();
     let mut max_entries = map.max_entries;
     if max_entries == 0 && map.map_type == abi::BPF_MAP_TYPE_PERF_EVENT_ARRAY {
         max_entries = backend
@@ -345,7 +486,7 @@ fn create_map<B: Backend>(map: &Map, btf: Option<Fd>, backend: &mut B) -> Result
             .map_err(at(Step::CountCpus { map: map.name }))?;
     }
     let inner = match map.inner {
-        Some(inner) => Some(create_map(inner, btf, backend)?),
+        Some(inner) => Some(create_map(inner, None, btf, backend)?),
         None => None,
     };
     let mut attr = abi::MapCreateAttr {
@@ -362,6 +503,10 @@ fn create_map<B: Backend>(map: &Map, btf: Option<Fd>, backend: &mut B) -> Result
         map_extra: map.map_extra,
         ..Default::default()
     };
+    if let Some(t) = struct_ops {
+        attr.value_size = t.value.len() as u32;
+        attr.btf_vmlinux_value_type_id = t.value_type_id;
+    }
     // SAFETY: MAP_CREATE reads no pointers.
     let result = unsafe { bpf(backend, abi::BPF_MAP_CREATE, &mut attr) }.map_err(at(step));
     if let Some(inner) = inner {
@@ -414,6 +559,17 @@ fn update<B: Backend>(backend: &mut B, fd: Fd, key: u32, value: &[u8]) -> Result
     // SAFETY: key and value point to key_size and value_size readable bytes (the table
     // gives 4-byte keys to every map with a value to write).
     unsafe { bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }.map(drop)
+}
+
+/// `BPF_MAP_DELETE_ELEM` of `key` (a u32).
+fn delete<B: Backend + ?Sized>(backend: &mut B, fd: Fd, key: u32) -> Result<(), Errno> {
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: ptr(&key),
+        ..Default::default()
+    };
+    // SAFETY: key points to 4 readable bytes, the key size of every map deleted from.
+    unsafe { bpf(backend, abi::BPF_MAP_DELETE_ELEM, &mut attr) }.map(drop)
 }
 
 /// Fills the slots whose target `pick` selects with that map's or program's fd.
@@ -546,8 +702,9 @@ fn load_programs<B: Backend>(
     loaded: &mut Loaded<B::Pin>,
     backend: &mut B,
     mut finder: Option<TargetFinder<'static>>,
+    struct_ops_targets: &[Option<(u32, u32)>],
 ) -> Result<(), StepError> {
-    let result = load_programs_with(loaded, backend, finder.as_mut());
+    let result = load_programs_with(loaded, backend, finder.as_mut(), struct_ops_targets);
     if let Some(finder) = finder {
         // Loaded programs hold their own references to module BTF.
         finder.close(backend);
@@ -559,6 +716,7 @@ fn load_programs_with<B: Backend>(
     loaded: &mut Loaded<B::Pin>,
     backend: &mut B,
     mut finder: Option<&mut TargetFinder<'static>>,
+    struct_ops_targets: &[Option<(u32, u32)>],
 ) -> Result<(), StepError> {
     let object = loaded.object;
     let externs = match finder.as_deref_mut() {
@@ -587,9 +745,15 @@ fn load_programs_with<B: Backend>(
             .rposition(|&f| f == fd as i32)
             .map_or(0, |i| i as i16)
     };
-    for prog in object.programs {
-        let attach = match (prog.attach_btf, finder.as_deref_mut()) {
-            (Some(target), Some(finder)) => finder
+    for (prog, struct_ops) in object.programs.iter().zip(struct_ops_targets) {
+        let mut expected_attach_type = prog.expected_attach_type;
+        let attach = match (prog.attach_btf, finder.as_deref_mut(), *struct_ops) {
+            // A struct_ops program implements a member of a kernel struct.
+            (_, _, Some((id, member))) => {
+                expected_attach_type = member;
+                KernelBtfId { id, btf_obj_fd: 0 }
+            }
+            (Some(target), Some(finder), None) => finder
                 .find(backend, target.name, target.kind)
                 .map_err(at(Step::FindAttachTarget {
                     program: prog.name,
@@ -610,7 +774,7 @@ fn load_programs_with<B: Backend>(
             license: prog.license.as_ptr() as u64,
             prog_flags: prog.prog_flags,
             prog_name: obj_name(prog.name),
-            expected_attach_type: prog.expected_attach_type,
+            expected_attach_type,
             prog_btf_fd: btf,
             attach_btf_id: attach.id,
             attach_btf_obj_fd: attach.btf_obj_fd,

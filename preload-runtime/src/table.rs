@@ -80,6 +80,42 @@ pub struct Map {
     pub slots: &'static [Slot],
     /// Kconfig values the loader writes, for the `.kconfig` map.
     pub kconfig: &'static [KconfigVar],
+    /// The value of a `BPF_MAP_TYPE_STRUCT_OPS` map, translated into the running
+    /// kernel's layout at load time (its `value_size` is then the kernel's).
+    pub struct_ops: Option<&'static StructOps>,
+}
+
+/// A struct_ops map's value as the object gives it (`SEC(".struct_ops")`): a kernel
+/// struct of function pointers and data, such as `tcp_congestion_ops`.
+#[derive(Debug)]
+pub struct StructOps {
+    /// The kernel struct's name (libbpf's essential name: `tcp_congestion_ops___x` is
+    /// `tcp_congestion_ops`).
+    pub type_name: &'static str,
+    /// The object's bytes of the struct, laid out as the object's BTF says.
+    pub data: &'static [u8],
+    /// The members of the object's struct, in its order.
+    pub members: &'static [StructOpsMember],
+    /// Registered with the kernel once its programs are loaded (`BPF_MAP_UPDATE_ELEM`,
+    /// then `BPF_LINK_CREATE` for a `.struct_ops.link` map); `no_attach_all` leaves it
+    /// created only.
+    pub register: bool,
+}
+
+/// One member of a [`StructOps`] struct in the object.
+#[derive(Debug, Clone, Copy)]
+pub struct StructOpsMember {
+    /// Its name, by which the kernel's member is found.
+    pub name: &'static str,
+    /// Byte offset in [`StructOps::data`].
+    pub offset: u32,
+    /// Size in bytes.
+    pub size: u32,
+    /// `BTF_KIND_*` of its type, modifiers and typedefs skipped: the kernel's member
+    /// must be of the same kind.
+    pub kind: u32,
+    /// The program a function pointer holds: index into [`Object::programs`].
+    pub program: Option<usize>,
 }
 
 /// When the loader freezes a map.

@@ -203,6 +203,13 @@ impl Backend for UserBackend {
         possible_cpus()
     }
 
+    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        let btf = fs::read("/sys/kernel/btf/vmlinux")
+            .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+        read(&btf);
+        Ok(())
+    }
+
     fn kernel_config(&mut self) -> Result<KernelConfig<'_>, Errno> {
         if self.kconfig.is_none() {
             let release = release()?;

@@ -71,6 +71,7 @@ const BUILDS: &[(&str, &str, &[&str])] = &[
     ("manual_attach.bpf.c", "manual_attach.bpf.o", BPF),
     ("odd_names.bpf.c", "odd_names.bpf.o", BPF),
     ("nested_array_value.bpf.c", "nested_array_value.bpf.o", BPF),
+    ("struct_ops_unused.bpf.c", "struct_ops_unused.bpf.o", BPF),
 ];
 
 /// The object every byte edit starts from.

@@ -214,6 +214,50 @@ pub struct Scenario {
     pub prepare: Option<Prepare>,
 }
 
+/// Debian's `nf_conntrack.ko` of the scenario's kernel, the modules it depends on
+/// (modules.dep) and `crc32c_generic`, which libcrc32c asks the crypto API for (a
+/// softdep), decompressed, for `modprobe` in the guest.
+fn conntrack_modules(kernel: &VmKernel, work: &Path) -> Result<Prepared> {
+    let dir = PathBuf::from(format!("/lib/modules/{}", kernel.release));
+    let dep = fs::read_to_string(dir.join("modules.dep"))
+        .with_context(|| format!("reading {}/modules.dep", dir.display()))?;
+    fs::create_dir_all(work)?;
+    let mut prepared = Prepared::default();
+    for wanted in [
+        "kernel/crypto/crc32c_generic.ko",
+        "kernel/net/netfilter/nf_conntrack.ko",
+    ] {
+        let line = dep
+            .lines()
+            .find(|l| l.starts_with(wanted))
+            .with_context(|| format!("no {wanted} in {}/modules.dep", dir.display()))?;
+        for module in line.split([':', ' ']).filter(|m| !m.is_empty()) {
+            let plain = module.trim_end_matches(".xz");
+            let dest = format!("lib/modules/{}/{plain}", kernel.release);
+            if prepared.files.iter().any(|(_, d)| *d == dest) {
+                continue;
+            }
+            let src = dir.join(module);
+            let copy = work.join(format!("distro-{}", plain.replace('/', "_")));
+            if module.ends_with(".xz") {
+                let out = Command::new("xz").arg("-dc").arg(&src).output()?;
+                if !out.status.success() {
+                    bail!(
+                        "xz -dc {}: {}",
+                        src.display(),
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                fs::write(&copy, out.stdout)?;
+            } else {
+                fs::copy(&src, &copy).with_context(|| format!("copying {}", src.display()))?;
+            }
+            prepared.files.push((copy, dest));
+        }
+    }
+    Ok(prepared)
+}
+
 pub fn scenarios() -> Vec<Scenario> {
     let mut all = stock_scenarios();
     all.extend(seed_scenarios());
@@ -319,6 +363,81 @@ set -- $line
 case "$4" in ''|*[!0-9]*) fail "no element count from bpf_map_sum_elem_count(): $line"; exit 0;; esac
 grep -q 'dump_bpf_prog' /sys/fs/bpf/progs.debug || { fail "progs.debug lacks dump_bpf_prog"; exit 0; }
 pass "the kernel's own iterators.bpf.o: maps.debug (element counts by the kfunc bpf_map_sum_elem_count) and progs.debug"
+"#,
+            )
+        },
+        // nf_conntrack: Debian's module, a kfunc provider the patched kernel lacks.
+        // bpf_ksym_exists() of a kfunc (an ld_imm64 of its BTF id) needs 6.4, with
+        // libbpf too.
+        Scenario {
+            kernels: Kernels::StockSince(6, 4),
+            prepare: Some(conntrack_modules),
+            ..scenario(
+                "module-kfunc",
+                vec![unloadable("examples/module_kfunc")],
+                r#"
+insmod /modules/unloadable/module_kfunc.ko || { fail "insmod without nf_conntrack failed: $(klog module_kfunc)"; exit 0; }
+r=$(preload-probe run ct_lookup) || { fail "test run: $r"; exit 0; }
+[ "$r" = 10 ] || { fail "without nf_conntrack the program returned $r, not 10 (kfunc missing)"; exit 0; }
+rmmod module_kfunc || { fail "rmmod failed"; exit 0; }
+modprobe nf_conntrack || { fail "modprobe nf_conntrack failed"; exit 0; }
+insmod /modules/unloadable/module_kfunc.ko || { fail "insmod with nf_conntrack failed: $(klog module_kfunc)"; exit 0; }
+r=$(preload-probe run ct_lookup) || { fail "test run: $r"; exit 0; }
+[ "$r" = 12 ] || { fail "with nf_conntrack the program returned $r, not 12 (the kfunc ran, no connection)"; exit 0; }
+pass "the weak kfunc bpf_xdp_ct_lookup: missing without nf_conntrack (10), called in the module's BTF with it (12)"
+"#,
+            )
+        },
+        // `.struct_ops.link`: BPF_F_LINK maps and struct_ops links are from 6.4.
+        Scenario {
+            kernels: Kernels::StockSince(6, 4),
+            ..scenario(
+                "struct-ops-link",
+                vec![unloadable("examples/tcp_cc_link")],
+                r#"
+cc=preload_renol
+available() { cat /proc/sys/net/ipv4/tcp_available_congestion_control; }
+ip link set lo up || { fail "cannot bring lo up"; exit 0; }
+insmod /modules/unloadable/tcp_cc_link.ko || { fail "insmod failed: $(klog tcp_cc_link)"; exit 0; }
+available | grep -qw $cc || { fail "$cc is not available: $(available)"; exit 0; }
+used=$(preload-probe tcp $cc 4194304) || { fail "a connection with $cc: $used"; exit 0; }
+[ "$used" = $cc ] || { fail "the connection used $used"; exit 0; }
+rmmod tcp_cc_link || { fail "rmmod failed: $(klog tcp_cc_link)"; exit 0; }
+available | grep -qw $cc && { fail "$cc is still available after rmmod: $(available)"; exit 0; }
+gone=$(preload-probe absent map preload_renol prog reno_init) || { fail "left behind: $gone"; exit 0; }
+pass "$cc, registered by a struct_ops link the module held, carried a connection; rmmod dropped the link and unregistered it"
+"#,
+            )
+        },
+        // The patched kernel is built without networking.
+        Scenario {
+            kernels: Kernels::Stock,
+            ..scenario(
+                "struct-ops",
+                vec![permanent("examples/tcp_cc"), unloadable("examples/tcp_cc")],
+                r#"
+cc=preload_reno
+available() { cat /proc/sys/net/ipv4/tcp_available_congestion_control; }
+ip link set lo up || { fail "cannot bring lo up"; exit 0; }
+insmod /modules/unloadable/tcp_cc.ko || { fail "insmod failed: $(klog tcp_cc)"; exit 0; }
+available | grep -qw $cc || { fail "$cc is not available: $(available)"; exit 0; }
+used=$(preload-probe tcp $cc 4194304) || { fail "a connection with $cc: $used"; exit 0; }
+[ "$used" = $cc ] || { fail "the connection used $used"; exit 0; }
+# Selected as the default, it carries connections that ask for nothing.
+echo $cc > /proc/sys/net/ipv4/tcp_congestion_control || { fail "cannot select $cc"; exit 0; }
+used=$(preload-probe tcp default 4194304) || { fail "a connection by default: $used"; exit 0; }
+[ "$used" = $cc ] || { fail "the default connection used $used"; exit 0; }
+set -- $(preload-probe lookup cc_events 0) $(preload-probe lookup cc_events 1)
+[ "${1:-0}" -ge 2 ] && [ "${2:-0}" -ge 1 ] || { fail "cc_events: $1 connections, $2 window ACKs"; exit 0; }
+echo cubic > /proc/sys/net/ipv4/tcp_congestion_control
+rmmod tcp_cc || { fail "rmmod failed: $(klog tcp_cc)"; exit 0; }
+available | grep -qw $cc && { fail "$cc is still available after rmmod: $(available)"; exit 0; }
+gone=$(preload-probe absent map preload_reno map cc_events prog reno_init prog reno_cong_avoid) || { fail "left behind: $gone"; exit 0; }
+# The permanent module: registered until shutdown.
+insmod /modules/tcp_cc.ko || { fail "insmod of the permanent module failed: $(klog tcp_cc)"; exit 0; }
+rmmod tcp_cc 2>/dev/null && { fail "rmmod of the permanent module succeeded"; exit 0; }
+used=$(preload-probe tcp $cc 1048576) || { fail "after rmmod was refused: $used"; exit 0; }
+pass "$cc (struct tcp_congestion_ops laid out from the kernel's BTF) carried loopback connections, by choice and as the default ($1 connections, $2 window ACKs counted); after rmmod of the unloadable module it and its programs are gone"
 "#,
             )
         },

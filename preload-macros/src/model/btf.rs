@@ -364,6 +364,22 @@ impl<'a> Btf<'a> {
         }
     }
 
+    /// Whether a struct or union's `kind_flag` is set: its member offsets then hold a
+    /// bitfield size above bit 24.
+    pub fn struct_has_kind_flag(&self, id: u32) -> bool {
+        self.offsets
+            .get(id as usize)
+            .filter(|_| id != 0)
+            .and_then(|&at| u32_at(self.type_data, at + 4))
+            .is_some_and(|info| info >> 31 == 1)
+    }
+
+    /// The `BTF_KIND_*` number of a type that is not an alias (0 for `void`).
+    pub fn kind_number(&self, id: u32) -> u32 {
+        let name = self.kind_name(id);
+        KIND_NAMES.iter().position(|&n| n == name).unwrap_or(0) as u32
+    }
+
     pub fn kind_name(&self, id: u32) -> &'static str {
         match self.types.get(id as usize).map(|t| &t.kind) {
             Some(Kind::Void) => "void",

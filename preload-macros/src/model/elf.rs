@@ -88,7 +88,10 @@ impl Role {
             Role::Data
         } else if family(".rodata") {
             Role::Rodata
-        } else if name == ".struct_ops" || name == ".struct_ops.link" {
+        } else if matches!(
+            name.strip_prefix('?').unwrap_or(name),
+            ".struct_ops" | ".struct_ops.link"
+        ) {
             Role::StructOps
         } else {
             Role::Other

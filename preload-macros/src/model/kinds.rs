@@ -68,8 +68,6 @@ const PROBE_WITHOUT_TARGET: &str =
     "its section names no target, which its user-space side supplies when it attaches";
 const FREPLACE: &str = "a freplace program replaces a function of another BPF program, which \
      must be loaded first and given to BPF_PROG_LOAD: bpf-preload has no such program to give";
-const STRUCT_OPS: &str = "struct_ops programs are registered through their struct_ops map, \
-     which bpf-preload does not load yet";
 
 /// How a section's programs are attached: the part of libbpf's `attach_fn` that
 /// bpf-preload does itself.
@@ -227,8 +225,9 @@ const SECTIONS: &[SectionDef] = &[
     def("cgroup/getsockopt", "CGROUP_SOCKOPT", Some("CGROUP_GETSOCKOPT"), 0, Manually(CGROUP)),
     def("cgroup/setsockopt", "CGROUP_SOCKOPT", Some("CGROUP_SETSOCKOPT"), 0, Manually(CGROUP)),
     def("cgroup/dev", "CGROUP_DEVICE", Some("CGROUP_DEVICE"), 0, Manually(CGROUP)),
-    def("struct_ops+", "STRUCT_OPS", None, 0, Refused(STRUCT_OPS)),
-    def("struct_ops.s+", "STRUCT_OPS", None, SLEEPABLE, Refused(STRUCT_OPS)),
+    // Registered by the struct_ops map that holds them, which sets their attach type.
+    def("struct_ops+", "STRUCT_OPS", None, 0, Nothing),
+    def("struct_ops.s+", "STRUCT_OPS", None, SLEEPABLE, Nothing),
     def("sk_lookup", "SK_LOOKUP", Some("SK_LOOKUP"), 0, Manually(NETNS)),
     def("netfilter", "NETFILTER", Some("NETFILTER"), 0, Manually(NETFILTER)),
 ];
@@ -469,7 +468,7 @@ const MAP_FLAGS: [(u32, &str, Result<(), &str>); 19] = [
     (
         1 << 13,
         "BPF_F_LINK",
-        Err("it is for struct_ops maps, which bpf-preload does not load yet"),
+        Err("it is for struct_ops maps, which `.struct_ops.link` declares"),
     ),
     (
         1 << 14,
@@ -501,9 +500,11 @@ pub fn check_map(map: &super::MapModel) -> Result<(), String> {
                  the map types of Linux 6.12 (BPF_MAP_TYPE_HASH to BPF_MAP_TYPE_ARENA)"
             ))
         }
-        Some(&"STRUCT_OPS") => {
+        Some(&"STRUCT_OPS") if map.struct_ops.is_none() => {
             return Err(format!(
-                "map `{name}` is a struct_ops map, which bpf-preload does not load yet"
+                "map `{name}` is a struct_ops map declared in `.maps`: declare it as a variable \
+                 of the kernel struct in SEC(\".struct_ops\") or SEC(\".struct_ops.link\"), \
+                 which gives its value"
             ))
         }
         Some(_) => {}
@@ -522,6 +523,9 @@ pub fn check_map(map: &super::MapModel) -> Result<(), String> {
     }
     for (bit, flag, ok) in MAP_FLAGS {
         if flags & bit == 0 {
+            continue;
+        }
+        if flag == "BPF_F_LINK" && map.struct_ops.is_some() {
             continue;
         }
         if let Err(why) = ok {

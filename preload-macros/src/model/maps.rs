@@ -7,14 +7,16 @@
 use super::btf::{Btf, Kind};
 use super::elf::{Elf, Place, Role};
 use super::externs::Kconfig;
-use super::{MapModel, ReadError, Slot, SlotTarget};
+use super::{MapModel, ReadError, Slot, SlotTarget, StructOpsMember, StructOpsModel};
 
 const BPF_MAP_TYPE_ARRAY: u32 = 2;
 const BPF_MAP_TYPE_PROG_ARRAY: u32 = 3;
 const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
 const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
+const BPF_MAP_TYPE_STRUCT_OPS: u32 = 26;
 const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 const BPF_F_MMAPABLE: u32 = 1 << 10;
+const BPF_F_LINK: u32 = 1 << 13;
 
 /// A BTF-defined map's fields, before they become a [`MapModel`].
 #[derive(Default)]
@@ -214,6 +216,7 @@ fn model(name: String, def: Def) -> Result<MapModel, ReadError> {
         inner: def.inner,
         slots: Vec::new(),
         kconfig: Vec::new(),
+        struct_ops: None,
     })
 }
 
@@ -235,10 +238,7 @@ pub fn read(
                 ))
             }
             Role::StructOps if section.size > 0 => {
-                return Err(format!(
-                    "section `{}` declares struct_ops maps, which bpf-preload does not load yet",
-                    section.name
-                ))
+                maps.extend(struct_ops(elf, btf, section.index)?);
             }
             Role::Maps => {
                 let Some(btf) = btf else {
@@ -295,6 +295,7 @@ pub fn read(
                     inner: None,
                     slots: Vec::new(),
                     kconfig: Vec::new(),
+                    struct_ops: None,
                 });
             }
             _ => {}
@@ -317,6 +318,7 @@ pub fn read(
             inner: None,
             slots: Vec::new(),
             kconfig: kconfig.vars.clone(),
+            struct_ops: None,
         });
     }
     maps.sort_by(|a, b| a.name.cmp(&b.name));
@@ -395,4 +397,164 @@ fn slots(
         });
     }
     Ok(out)
+}
+
+/// libbpf's `bpf_core_essential_name_len`: a name up to its last `X___Y` flavor.
+fn essential_name(name: &str) -> &str {
+    let b = name.as_bytes();
+    (0..b.len().saturating_sub(4))
+        .rev()
+        .find(|&i| b[i] != b'_' && &b[i + 1..i + 4] == b"___" && b[i + 4] != b'_')
+        .map_or(name, |i| &name[..=i])
+}
+
+/// The maps of a `.struct_ops` or `.struct_ops.link` section, one per variable, as
+/// libbpf's `init_struct_ops_maps` and `bpf_object__collect_st_ops_relos` make them:
+/// the variable's bytes, its struct's members, and the programs its function
+/// pointers are initialised with (relocations in the section).
+fn struct_ops(
+    elf: &Elf<'_>,
+    btf: Option<&Btf<'_>>,
+    index: usize,
+) -> Result<Vec<MapModel>, ReadError> {
+    let Some(section) = elf.section(index) else {
+        return Ok(Vec::new());
+    };
+    let sec = &section.name;
+    let Some(btf) = btf else {
+        return Err(format!(
+            "section `{sec}` declares struct_ops maps, which need BTF (the kernel lays out \
+             their values by it): compile with `-g`"
+        ));
+    };
+    let Some((_, entries)) = btf.datasec(sec) else {
+        return Err(format!(
+            "section `{sec}` has no DATASEC in the object's BTF"
+        ));
+    };
+    let mut maps = Vec::new();
+    for e in entries {
+        let name = btf.name(e.target);
+        let Some(Kind::Var { target, .. }) = btf.get(e.target).map(|t| &t.kind) else {
+            continue;
+        };
+        let Some((type_id, Kind::Struct { size, members })) = btf.resolved(*target) else {
+            return Err(format!(
+                "struct_ops map `{name}` (section `{sec}`) is not a struct: a struct_ops map is \
+                 a variable of the kernel struct it implements, e.g. `struct \
+                 tcp_congestion_ops {name} = {{ ... }}`"
+            ));
+        };
+        let type_name = btf.name(type_id);
+        if type_name.is_empty() {
+            return Err(format!(
+                "struct_ops map `{name}` is of an anonymous struct: the kernel finds its \
+                 layout by the struct's name"
+            ));
+        }
+        // Where the variable is: its symbol's value (clang may leave the DATASEC's
+        // offsets 0; libbpf reads them after `btf_fixup_datasec`, from the symbols).
+        let start = elf
+            .symbols_in(index)
+            .find(|s| s.name == name)
+            .map_or(u64::from(e.offset), |s| s.value);
+        let data = usize::try_from(start)
+            .ok()
+            .and_then(|at| section.data.get(at..at.checked_add(*size as usize)?))
+            .ok_or_else(|| format!("struct_ops map `{name}` lies beyond the end of `{sec}`"))?
+            .to_vec();
+        let mut model_members = Vec::new();
+        for m in members {
+            let member = btf.string(m.name_off).unwrap_or_default();
+            let bitfield = btf.struct_has_kind_flag(type_id) && m.offset >> 24 != 0;
+            if bitfield {
+                return Err(format!(
+                    "struct_ops map `{name}`: member `{member}` is a bitfield, which libbpf \
+                     does not lay out either"
+                ));
+            }
+            let offset = (if btf.struct_has_kind_flag(type_id) {
+                m.offset & 0xff_ffff
+            } else {
+                m.offset
+            }) / 8;
+            let size = btf
+                .size_of(m.target)
+                .ok_or_else(|| format!("struct_ops map `{name}`: member `{member}` has no size"))?;
+            let resolved = btf.resolve(m.target).unwrap_or(0);
+            model_members.push(StructOpsMember {
+                name: member,
+                offset,
+                size,
+                kind: btf.kind_number(resolved),
+                program: None,
+            });
+        }
+        // Function pointers initialised with programs: relocations in the variable.
+        for (&at, rel) in section.relocations.range(start..start + u64::from(*size)) {
+            let moff = (at - start) as u32;
+            let Some(member) = model_members.iter_mut().find(|m| m.offset == moff) else {
+                return Err(format!(
+                    "struct_ops map `{name}`: a relocation at byte {moff} is not at a member"
+                ));
+            };
+            let is_func_ptr = matches!(
+                members.iter().find(|m| btf.string(m.name_off).as_deref() == Some(&member.name))
+                    .and_then(|m| btf.resolved(m.target)),
+                Some((_, Kind::Ptr { target })) if matches!(btf.resolved(*target), Some((_, Kind::FuncProto)))
+            );
+            if !is_func_ptr {
+                return Err(format!(
+                    "struct_ops map `{name}`: member `{}` is initialised with an address but \
+                     is not a function pointer",
+                    member.name
+                ));
+            }
+            let target = elf.symbol(rel.symbol);
+            let function = target.and_then(|t| match t.place {
+                Place::Section(s) if t.value % 8 == 0 => {
+                    elf.functions.get(&(s, (t.value / 8) as usize))
+                }
+                _ => None,
+            });
+            let Some(function) = function else {
+                return Err(format!(
+                    "struct_ops map `{name}`: member `{}` points to `{}`, which is not a \
+                     program of the object",
+                    member.name,
+                    target.map_or("?", |t| t.name.as_str())
+                ));
+            };
+            member.program = Some(function.name.clone());
+        }
+        maps.push(MapModel {
+            name,
+            internal: false,
+            map_type: BPF_MAP_TYPE_STRUCT_OPS,
+            key_size: 4,
+            // The kernel's size replaces it at load time.
+            value_size: *size,
+            max_entries: 1,
+            map_flags: if sec.ends_with(".link") {
+                BPF_F_LINK
+            } else {
+                0
+            },
+            map_extra: 0,
+            btf_key_type_id: 0,
+            btf_value_type_id: 0,
+            initial_value: None,
+            freeze: false,
+            inner: None,
+            slots: Vec::new(),
+            kconfig: Vec::new(),
+            struct_ops: Some(StructOpsModel {
+                autocreate: !sec.starts_with('?'),
+                type_name: essential_name(&type_name).to_string(),
+                data,
+                members: model_members,
+            }),
+        });
+    }
+    Ok(maps)
 }

@@ -58,6 +58,34 @@ pub struct MapModel {
     pub slots: Vec<Slot>,
     /// The `.kconfig` map's values, filled by the loader.
     pub kconfig: Vec<KconfigModel>,
+    /// A struct_ops map's value (`SEC(".struct_ops")`).
+    pub struct_ops: Option<StructOpsModel>,
+}
+
+/// A variable of `.struct_ops`/`.struct_ops.link`: a kernel struct's value, which the
+/// loader lays out as the running kernel does, member by member, by name.
+#[derive(Debug, Clone)]
+pub struct StructOpsModel {
+    /// False in a `?` section (libbpf: not created unless asked for); `read` leaves
+    /// such maps out.
+    pub autocreate: bool,
+    /// The kernel struct's name, without a `___flavor` suffix.
+    pub type_name: String,
+    /// The variable's bytes.
+    pub data: Vec<u8>,
+    pub members: Vec<StructOpsMember>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StructOpsMember {
+    pub name: String,
+    /// Byte offset and size in `data`.
+    pub offset: u32,
+    pub size: u32,
+    /// `BTF_KIND_*` of the member's type, typedefs and modifiers skipped.
+    pub kind: u32,
+    /// The program a function pointer is initialised with.
+    pub program: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -148,7 +176,21 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
             ));
         }
     }
-    let maps = maps::read(&elf, btf.as_ref(), &kconfig)?;
+    let mut maps = maps::read(&elf, btf.as_ref(), &kconfig)?;
+    // As libbpf: programs that only maps left out use are not loaded either.
+    let uses = |m: &MapModel| -> Vec<String> {
+        m.struct_ops
+            .iter()
+            .flat_map(|o| o.members.iter().filter_map(|m| m.program.clone()))
+            .collect()
+    };
+    let left_out: Vec<String> = maps
+        .iter()
+        .filter(|m| m.struct_ops.as_ref().is_some_and(|o| !o.autocreate))
+        .flat_map(uses)
+        .collect();
+    maps.retain(|m| m.struct_ops.as_ref().is_none_or(|o| o.autocreate));
+    let struct_ops_programs: Vec<String> = maps.iter().flat_map(uses).collect();
     let fixed_btf = match &btf {
         Some(btf) => btf_fix::fix(btf, &elf, &kconfig.offsets(), kconfig.size)?,
         None => Vec::new(),
@@ -189,6 +231,21 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
             None => (true, section.name.as_str()),
         };
         let kind = classify(name).map_err(|e| format!("program `{}`: {e}", f.name))?;
+        let mut autoload = autoload;
+        if kind.prog_type == "STRUCT_OPS" && !struct_ops_programs.contains(&f.name) {
+            if !left_out.contains(&f.name) {
+                return Err(format!(
+                    "program `{}` (section `{}`) is a struct_ops program that no struct_ops map \
+                     uses: the kernel loads one only for a member of a struct_ops map's struct",
+                    f.name, section.name
+                ));
+            }
+            autoload = false;
+        } else if kind.prog_type == "STRUCT_OPS" {
+            // libbpf's `bpf_object_adjust_struct_ops_autoload`: a map that is created
+            // loads its programs, even from `?` sections.
+            autoload = true;
+        }
         let linked = link::link(&cx, f)?;
         total += linked.insns.len() / 8;
         if total > link::MAX_LINKED_INSNS {
@@ -223,6 +280,19 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
     }
     for map in &maps {
         kinds::check_map(map)?;
+        for m in map.struct_ops.iter().flat_map(|o| &o.members) {
+            let Some(p) = &m.program else { continue };
+            if !programs
+                .iter()
+                .any(|q| &q.name == p && q.kind.prog_type == "STRUCT_OPS")
+            {
+                return Err(format!(
+                    "struct_ops map `{}`: member `{}` points to `{p}`, which is not a program \
+                     of a `struct_ops/...` section",
+                    map.name, m.name
+                ));
+            }
+        }
         for slot in &map.slots {
             if let SlotTarget::Program(p) = &slot.target {
                 if !programs.iter().any(|q| &q.name == p) {

@@ -50,7 +50,9 @@ fn package(s: &Subject) -> String {
 }
 
 /// Writes the crate for `s`; returns (crate dir, object inside it).
-pub fn write_crate(s: &Subject, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+/// `standalone`: a workspace of its own (an empty `[workspace]`), rather than a member
+/// of the build section's.
+pub fn write_crate(s: &Subject, dir: &Path, standalone: bool) -> Result<(PathBuf, PathBuf)> {
     let krate = dir.join(&s.name);
     let obj = krate.join(format!("bpf/{}.bpf.o", s.name));
     fs::create_dir_all(krate.join("bpf"))?;
@@ -68,9 +70,10 @@ pub fn write_crate(s: &Subject, dir: &Path) -> Result<(PathBuf, PathBuf)> {
         &krate.join("Cargo.toml"),
         &format!(
             "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nbpf-preload = {{ path = {:?} }}\n",
+             [dependencies]\nbpf-preload = {{ path = {:?} }}\n{}",
             package(s),
-            root().join("preload-runtime").to_string_lossy()
+            root().join("preload-runtime").to_string_lossy(),
+            if standalone { "\n[workspace]\n" } else { "" }
         ),
     )?;
     if fs::read(&obj).ok() != Some(fs::read(&s.obj)?) {
@@ -85,7 +88,7 @@ pub fn run(subjects: &[Subject], runs: usize, cold_runs: usize) -> Result<Result
     let mut members = Vec::new();
     let mut objs = Vec::new();
     for s in &subjects {
-        let (_, obj) = write_crate(s, &dir)?;
+        let (_, obj) = write_crate(s, &dir, false)?;
         objs.push(obj);
         members.push(format!("{:?}", s.name));
     }

@@ -39,12 +39,12 @@ pub type Sizes = BTreeMap<
 >;
 
 /// The crate that `cargo xtask build-module` builds for a subject: the example itself,
-/// or the generated crate of the build section (written here if that section was
-/// skipped).
+/// or a generated crate of its own (the build section's are members of its workspace,
+/// which it writes only when it runs).
 fn crate_dir(s: &Subject) -> Result<PathBuf> {
     Ok(match &s.kind {
         Kind::Example { dir, .. } => dir.clone(),
-        Kind::Generated(_) => super::build::write_crate(s, &work().join("build"))?.0,
+        Kind::Generated(_) => super::build::write_crate(s, &work().join("module-crates"), true)?.0,
     })
 }
 

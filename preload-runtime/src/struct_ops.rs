@@ -1,0 +1,136 @@
+//! struct_ops maps: the object's value of a kernel struct (`tcp_congestion_ops`),
+//! translated member by member, by name, into the running kernel's layout of it, as
+//! libbpf's `bpf_map__init_kern_struct_ops` does. The kernel's BTF says the layout:
+//! the map's value is `struct bpf_struct_ops_<T>`, whose `data` member is the `T`.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::btf::{RawBtf, BTF_KIND_FUNC_PROTO, BTF_KIND_PTR, BTF_KIND_STRUCT};
+use crate::errno::Errno;
+use crate::error::Step;
+use crate::table::{Map, StructOps};
+
+/// The prefix of the kernel's value type for a struct_ops type.
+const VALUE_PREFIX: &str = "bpf_struct_ops_";
+
+/// A struct_ops map's value in the running kernel's layout.
+#[derive(Debug)]
+pub struct Translated {
+    /// `struct bpf_struct_ops_<T>` in vmlinux: the map's `btf_vmlinux_value_type_id`.
+    pub value_type_id: u32,
+    /// `struct <T>` in vmlinux: its programs' `attach_btf_id`.
+    pub type_id: u32,
+    /// The map's value, function pointers still 0.
+    pub value: Vec<u8>,
+    /// Function pointers: (program, byte offset in `value` of its fd, the kernel
+    /// member's index, the programs' `expected_attach_type`).
+    pub programs: Vec<(usize, u32, u32)>,
+}
+
+/// Why a struct_ops value cannot be translated.
+pub type Failure = (Step, Errno);
+
+fn fail(map: &'static Map, member: Option<&'static str>, reason: &'static str) -> Step {
+    Step::TranslateStructOps {
+        map: map.name,
+        member,
+        reason,
+    }
+}
+
+/// Lays out `ops`, the value of struct_ops map `map`, as the kernel whose BTF is
+/// `btf` has its struct.
+pub fn translate(
+    map: &'static Map,
+    ops: &StructOps,
+    btf: &RawBtf<'_>,
+) -> Result<Translated, Failure> {
+    let mut value_name = alloc::string::String::from(VALUE_PREFIX);
+    value_name.push_str(ops.type_name);
+    let not_found = |reason| (fail(map, None, reason), Errno::ENOENT);
+    let value_type_id = btf.find(&value_name, BTF_KIND_STRUCT).ok_or(not_found(
+        "the running kernel has no struct bpf_struct_ops_<type>: it does not offer this \
+         struct_ops type (or it is in a module, which bpf-preload does not search)",
+    ))?;
+    let type_id = btf.find(ops.type_name, BTF_KIND_STRUCT).ok_or(not_found(
+        "the running kernel's BTF lacks the struct itself",
+    ))?;
+    let (vtype, ty) = match (btf.get(value_type_id), btf.get(type_id)) {
+        (Some(v), Some(t)) => (v, t),
+        _ => return Err(not_found("the kernel's BTF is malformed")),
+    };
+    let data_member = btf.members(&vtype).find(|m| m.type_id == type_id).ok_or((
+        fail(
+            map,
+            None,
+            "struct bpf_struct_ops_<type> holds no member of the type",
+        ),
+        Errno::EINVAL,
+    ))?;
+    let data_off = data_member.bit_offset / 8;
+    let mut value = vec![0u8; btf.struct_size(&vtype) as usize];
+    let mut programs = Vec::new();
+
+    for m in ops.members {
+        let unsupported = |reason| (fail(map, Some(m.name), reason), Errno::EOPNOTSUPP);
+        let bytes = ops
+            .data
+            .get(m.offset as usize..(m.offset + m.size) as usize)
+            .unwrap_or(&[]);
+        let Some((index, kern)) = btf
+            .members(&ty)
+            .enumerate()
+            .find(|(_, k)| btf.member_named(k, m.name))
+        else {
+            // As libbpf: a member the kernel lacks may be left out if it is zero.
+            if bytes.iter().all(|&b| b == 0) && m.program.is_none() {
+                continue;
+            }
+            return Err(unsupported(
+                "the running kernel's struct has no member of this name, and the object sets it",
+            ));
+        };
+        if kern.bitfield_size != 0 {
+            return Err(unsupported("it is a bitfield in the kernel's struct"));
+        }
+        let Some((_, kern_ty)) = btf.skip_mods(kern.type_id) else {
+            return Err(unsupported("the kernel's BTF is malformed"));
+        };
+        if kern_ty.kind != m.kind {
+            return Err(unsupported(
+                "it is of another kind of type in the kernel's struct",
+            ));
+        }
+        let at = data_off + kern.bit_offset / 8;
+        if kern_ty.kind == BTF_KIND_PTR {
+            let Some(program) = m.program else {
+                continue;
+            };
+            let is_func = btf
+                .pointee(&kern_ty)
+                .and_then(|p| btf.skip_mods(p))
+                .is_some_and(|(_, t)| t.kind == BTF_KIND_FUNC_PROTO);
+            if !is_func {
+                return Err(unsupported(
+                    "it is not a function pointer in the kernel's struct",
+                ));
+            }
+            programs.push((program, at, index as u32));
+            continue;
+        }
+        if btf.size_of(kern.type_id) != Some(m.size) {
+            return Err(unsupported("its size differs in the kernel's struct"));
+        }
+        let Some(dst) = value.get_mut(at as usize..(at + m.size) as usize) else {
+            return Err(unsupported("it lies outside the kernel's struct"));
+        };
+        dst.copy_from_slice(bytes);
+    }
+    Ok(Translated {
+        value_type_id,
+        type_id,
+        value,
+        programs,
+    })
+}
