@@ -23,18 +23,37 @@ use preload_tests::{
 use tcp_cc::TcpCc;
 use tcp_cc_link::TcpCcLink;
 
-const EXAMPLES: [&Object; 6] = [
+/// The counters object with every map it can freeze frozen once loaded.
+#[bpf_preload::bpf_preload(
+    obj = "../examples/counters/bpf/counters.bpf.o",
+    name = "frozen_counters",
+    pin_data,
+    freeze_all
+)]
+struct FrozenCounters;
+
+/// Map kinds whose slots the loader fills before it freezes them.
+#[bpf_preload::bpf_preload(
+    obj = "../examples/map_kinds/bpf/map_kinds.bpf.o",
+    name = "frozen_map_kinds",
+    freeze_all
+)]
+struct FrozenMapKinds;
+
+const EXAMPLES: [&Object; 8] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
     MapKinds::OBJECT,
+    FrozenCounters::OBJECT,
+    FrozenMapKinds::OBJECT,
     TcpCc::OBJECT,
     TcpCcLink::OBJECT,
 ];
 
 fn main() {
     let args = Args::parse(std::env::args().skip(1));
-    let scenarios: [(&str, fn()); 8] = [
+    let scenarios: [(&str, fn()); 9] = [
         (
             "attach_targets_found_like_the_kernels_btf_says",
             attach_targets_found_like_the_kernels_btf_says,
@@ -63,6 +82,10 @@ fn main() {
         (
             "failure_at_every_call_leaves_nothing",
             failure_at_every_call_leaves_nothing,
+        ),
+        (
+            "frozen_maps_refuse_syscalls_while_programs_write",
+            frozen_maps_refuse_syscalls_while_programs_write,
         ),
     ];
     let selected: Vec<(&str, fn())> = scenarios
@@ -414,6 +437,78 @@ fn counters_count_and_match_the_table() {
     assert_eq!(dir_names(&dir), expected_pins);
 
     for fd in [counts, bss, data, rodata] {
+        close(fd);
+    }
+    loaded.free(&mut backend);
+}
+
+/// `freeze_all`: user space can no longer write the maps (EPERM, and the kernel says
+/// `frozen` in the fd's fdinfo), while the programs still insert and count in them.
+fn frozen_maps_refuse_syscalls_while_programs_write() {
+    const CALLS: u64 = 23;
+    let object = FrozenCounters::OBJECT;
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, object);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(object, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..CALLS {
+        // SAFETY: getppid has no preconditions.
+        unsafe { libc::syscall(libc::SYS_getppid) };
+    }
+    // SAFETY: getpid has no preconditions.
+    let tgid = unsafe { libc::getpid() } as u32;
+    let counts = backend.obj_get(&dir.join("counts_by_pid")).unwrap();
+    let bss = backend.obj_get(&dir.join("bss")).unwrap();
+    let events = backend.obj_get(&dir.join("events")).unwrap();
+
+    // The programs inserted this process's key into a frozen hash map and count on.
+    let [tp, raw_tp, tp_btf]: [u64; 3] = lookup(&mut backend, counts, tgid).unwrap();
+    assert_eq!(
+        (tp, raw_tp, tp_btf),
+        (CALLS, CALLS, CALLS),
+        "counted while frozen"
+    );
+    let total_hits: u64 = lookup(&mut backend, bss, 0).unwrap();
+    assert!(total_hits >= 3 * CALLS, "total_hits {total_hits}");
+
+    let frozen = |fd: Fd| {
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
+        info.lines()
+            .any(|l| l.split_whitespace().eq(["frozen:", "1"]))
+    };
+    assert!(frozen(counts), "counts_by_pid is frozen");
+    assert!(frozen(bss), ".bss is frozen");
+    assert!(!frozen(events), "the ring buffer is left alone");
+
+    let (key, value) = (tgid, [0u64; 3]);
+    for (fd, name) in [(counts, "counts_by_pid"), (bss, ".bss")] {
+        let key = if fd == bss { 0 } else { key };
+        let mut attr = abi::MapElemAttr {
+            map_fd: fd,
+            key: &key as *const u32 as u64,
+            value: value.as_ptr() as u64,
+            ..Default::default()
+        };
+        // SAFETY: key is a live u32, value 24 live bytes (at least each map's value).
+        let update = unsafe { backend.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) };
+        assert_eq!(update, Err(Errno::EPERM), "update of frozen {name}");
+        // Delete takes nothing after the key (the kernel checks the rest is zero).
+        let mut attr = abi::MapElemAttr {
+            map_fd: fd,
+            key: &key as *const u32 as u64,
+            ..Default::default()
+        };
+        // SAFETY: the key is a live u32.
+        let delete = unsafe { backend.call(abi::BPF_MAP_DELETE_ELEM, &mut attr) };
+        assert_eq!(delete, Err(Errno::EPERM), "delete from frozen {name}");
+    }
+    // The refused calls changed nothing: the count goes on from where it was.
+    // SAFETY: getppid has no preconditions.
+    unsafe { libc::syscall(libc::SYS_getppid) };
+    let [tp, ..]: [u64; 3] = lookup(&mut backend, counts, tgid).unwrap();
+    assert_eq!(tp, CALLS + 1, "still counting");
+
+    for fd in [counts, bss, events] {
         close(fd);
     }
     loaded.free(&mut backend);

@@ -6,6 +6,8 @@
 //!   preload-probe lookup MAP KEY             the value at KEY (a number, or `self` for our tgid)
 //!   preload-probe getppid N MAP              call getppid(2) N times, then `lookup MAP self`
 //!   preload-probe iter PROG                  what the iterator link of program PROG prints
+//!   preload-probe attack ROUTE …             one tamper route (see probe/attack.rs)
+//!   preload-probe protect-user               `protect` from user space (probe/protect.rs)
 //!   preload-probe run PROG                   BPF_PROG_TEST_RUN of program PROG on a 64-byte
 //!                                            packet of zeros; print its return value
 //!   preload-probe tcp CC|default BYTES       send BYTES over loopback TCP with congestion
@@ -20,6 +22,11 @@ use bpf_preload::abi;
 use bpf_preload::user::UserBackend;
 use bpf_preload::{Errno, Fd};
 use preload_tests::name_of;
+
+#[path = "probe/attack.rs"]
+mod attack;
+#[path = "probe/protect.rs"]
+mod protect;
 
 fn close(fd: Fd) {
     // SAFETY: an fd we own, closed once.
@@ -219,6 +226,8 @@ fn run(args: &[String]) -> Result<bool, String> {
             println!("{}", words.join(" "));
             Ok(true)
         }
+        ["attack", ref rest @ ..] => attack::run(&mut b, rest),
+        ["protect-user"] => protect::run(),
         ["iter", program] => {
             print!("{}", read_iterator(&mut b, program)?);
             Ok(true)

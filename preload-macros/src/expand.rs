@@ -42,6 +42,7 @@ fn map(
     kernel_name: &str,
     max_entries: u32,
     pin: Option<&str>,
+    frozen_once_loaded: bool,
     extra: TokenStream,
     struct_ops: TokenStream,
 ) -> TokenStream {
@@ -50,7 +51,12 @@ fn map(
     let map_type = MAP_TYPES.get(m.map_type as usize).unwrap_or(&"UNSPEC");
     let map_type = abi(&format!("BPF_MAP_TYPE_{map_type}"));
     let (key_size, value_size) = (m.key_size, m.value_size);
-    let (map_flags, map_extra, freeze) = (m.map_flags, m.map_extra, m.freeze);
+    let (map_flags, map_extra) = (m.map_flags, m.map_extra);
+    let freeze = match (m.freeze, frozen_once_loaded) {
+        (true, _) => quote!(::bpf_preload::Freeze::Initialised),
+        (false, true) => quote!(::bpf_preload::Freeze::Loaded),
+        (false, false) => quote!(::bpf_preload::Freeze::Never),
+    };
     // The kernel refuses BTF key and value types for these (libbpf drops them too).
     // A key type without a value type is refused too: libbpf retries without BTF.
     let typed = m.btf_value_type_id != 0 || m.btf_key_type_id == 0;
@@ -130,6 +136,7 @@ pub fn expand(
     let name = &plan.name;
     let path = obj_path.to_string_lossy();
     let btf = bytes(&model.btf);
+    let protect = plan.protect;
 
     let maps = model.maps.iter().enumerate().map(|(i, m)| {
         let (kernel_name, pin) = (&plan.map_kernel_names[i], plan.map_pins[i].as_deref());
@@ -158,7 +165,7 @@ pub fn expand(
                     .flatten()
                     .unwrap_or(inner.max_entries);
                 let none = quote!(::core::option::Option::None);
-                let inner = map(inner, &name, entries, None, quote!(), none);
+                let inner = map(inner, &name, entries, None, false, quote!(), none);
                 quote!(::core::option::Option::Some(&#inner))
             }
             None => quote!(::core::option::Option::None),
@@ -202,7 +209,15 @@ pub fn expand(
             }
             None => quote!(::core::option::Option::None),
         };
-        map(m, kernel_name, plan.map_entries[i], pin, extra, struct_ops)
+        map(
+            m,
+            kernel_name,
+            plan.map_entries[i],
+            pin,
+            plan.map_freeze[i],
+            extra,
+            struct_ops,
+        )
     });
 
     let externs = model.externs.iter().map(|e| {
@@ -325,6 +340,7 @@ pub fn expand(
                 programs: &[#(#programs),*],
                 links: &[#(#links),*],
                 externs: &[#(#externs),*],
+                protect: #protect,
             };
 
             impl ::bpf_preload::Preload for #ty {

@@ -68,6 +68,7 @@ pub fn bpf_preload(attr: TokenStream, item: TokenStream) -> TokenStream {
                                 programs: &[],
                                 links: &[],
                                 externs: &[],
+                                protect: false,
                             };
                         }
                     }

@@ -9,9 +9,9 @@ use syn::{Ident, LitStr, Token};
 pub const OPTIONS: &str =
     "obj = \"...\", name = \"...\", pin_as(NAME = \"...\", ...), no_pin(NAME, ...), \
      no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data, \
-     max_entries(MAP = N, ...), autoload(PROGRAM, ...)";
+     max_entries(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect";
 
-const OPTION_NAMES: [&str; 10] = [
+const OPTION_NAMES: [&str; 13] = [
     "obj",
     "name",
     "pin_as",
@@ -22,6 +22,9 @@ const OPTION_NAMES: [&str; 10] = [
     "pin_data",
     "max_entries",
     "autoload",
+    "freeze",
+    "freeze_all",
+    "protect",
 ];
 
 pub struct Args {
@@ -45,6 +48,12 @@ pub struct Args {
     pub pin_programs: bool,
     /// Also pin the `.data`, `.rodata` and `.bss` maps.
     pub pin_data: bool,
+    /// Maps to freeze once the loader has written them.
+    pub freeze: Vec<Ident>,
+    /// Freeze every map freezing applies to.
+    pub freeze_all: Option<Ident>,
+    /// Load the runtime's guard with the object.
+    pub protect: bool,
 }
 
 /// Levenshtein distance, for "did you mean" hints.
@@ -205,6 +214,9 @@ impl Parse for Args {
         let mut no_attach_all = None;
         let mut max_entries = None;
         let mut autoload = None;
+        let mut freeze = None;
+        let mut freeze_all = None;
+        let mut protect = None;
 
         while !input.is_empty() {
             if let Ok(lit) = input.fork().parse::<LitStr>() {
@@ -261,18 +273,19 @@ impl Parse for Args {
                     })?;
                     set_once(&mut max_entries, sizes, &key)?;
                 }
-                "no_pin" | "no_attach" | "autoload" => {
+                "no_pin" | "no_attach" | "autoload" | "freeze" => {
                     let usage = format!("{key}(NAME, ...)");
                     let content = list(input, &key, &usage)?;
                     let names = comma_separated(&content, |c| name_in(c, &key, &usage))?;
                     let slot = match key.to_string().as_str() {
                         "no_pin" => &mut no_pin,
                         "no_attach" => &mut no_attach,
+                        "freeze" => &mut freeze,
                         _ => &mut autoload,
                     };
                     set_once(slot, names, &key)?;
                 }
-                "pin_programs" | "pin_data" | "no_attach_all" => {
+                "pin_programs" | "pin_data" | "no_attach_all" | "freeze_all" | "protect" => {
                     if input.peek(Token![=]) || input.peek(syn::token::Paren) {
                         return Err(syn::Error::new(
                             key.span(),
@@ -282,6 +295,8 @@ impl Parse for Args {
                     match key.to_string().as_str() {
                         "pin_programs" => set_once(&mut pin_programs, true, &key)?,
                         "pin_data" => set_once(&mut pin_data, true, &key)?,
+                        "protect" => set_once(&mut protect, true, &key)?,
+                        "freeze_all" => set_once(&mut freeze_all, key.clone(), &key)?,
                         _ => set_once(&mut no_attach_all, key.clone(), &key)?,
                     }
                 }
@@ -324,6 +339,9 @@ impl Parse for Args {
             autoload: autoload.unwrap_or_default(),
             pin_programs: pin_programs.unwrap_or(false),
             pin_data: pin_data.unwrap_or(false),
+            freeze: freeze.unwrap_or_default(),
+            freeze_all,
+            protect: protect.unwrap_or(false),
         })
     }
 }

@@ -25,6 +25,10 @@ pub struct Plan {
     pub program_pins: Vec<Option<String>>,
     /// Per map: its `max_entries` in the table (0 for the loader to set).
     pub map_entries: Vec<u32>,
+    /// Per map: frozen by `freeze(...)`/`freeze_all` once the loader has written it.
+    pub map_freeze: Vec<bool>,
+    /// `protect`: the runtime's guard is loaded with the object.
+    pub protect: bool,
     /// The programs the table holds (indices into the model's), in order: all but
     /// those of `?` sections not named in `autoload(...)`.
     pub programs: Vec<usize>,
@@ -497,6 +501,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .map(|(i, p)| (args.pin_programs && cx.is_loaded(i)).then(|| format!("{}_prog", p.name)))
         .collect();
     let map_entries = cx.errors.check(entries(args, model));
+    let map_freeze = cx.errors.check(frozen(args, model));
 
     // Every pin, with what it pins.
     let mut pins: Vec<(&str, String)> = Vec::new();
@@ -538,10 +543,120 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         map_pins,
         program_pins,
         map_entries: map_entries.unwrap_or_default(),
+        map_freeze: map_freeze.unwrap_or_default(),
+        protect: args.protect,
         programs: cx.loaded,
         links,
         register_struct_ops: args.no_attach_all.is_none(),
     })
+}
+
+/// Why `BPF_MAP_FREEZE` makes no sense for a map, if it makes none.
+fn freeze_problem(m: &crate::model::MapModel) -> Option<String> {
+    const BPF_F_RDONLY: u32 = 1 << 3;
+    let kind = crate::model::kinds::map_type_name(m.map_type);
+    let why = match map_type_of(m.map_type) {
+        _ if m.freeze => format!(
+            "the loader already freezes `{}` before programs load (the verifier reads its \
+             contents as constants)",
+            m.name
+        ),
+        Some("RINGBUF" | "USER_RINGBUF" | "PERF_EVENT_ARRAY") => format!(
+            "a {kind} is a channel to user space, which must map it writable or install \
+             perf event fds in it once the object runs; a frozen one cannot be used"
+        ),
+        Some(
+            "SOCKMAP"
+            | "SOCKHASH"
+            | "XSKMAP"
+            | "DEVMAP"
+            | "DEVMAP_HASH"
+            | "CPUMAP"
+            | "REUSEPORT_SOCKARRAY"
+            | "CGROUP_ARRAY",
+        ) => format!(
+            "a {kind} holds sockets, devices or cgroups that user space inserts once the \
+             object runs, and the loader writes nothing into it"
+        ),
+        Some("STRUCT_OPS") => format!("the kernel refuses to freeze a {kind}"),
+        Some("QUEUE" | "STACK" | "BLOOM_FILTER" | "STACK_TRACE") => format!(
+            "a {kind} the loader writes nothing into: frozen, it would stay empty for user \
+             space and freezing protects nothing the object set"
+        ),
+        Some(
+            "SK_STORAGE"
+            | "INODE_STORAGE"
+            | "TASK_STORAGE"
+            | "CGRP_STORAGE"
+            | "CGROUP_STORAGE"
+            | "PERCPU_CGROUP_STORAGE"
+            | "ARENA",
+        ) => format!(
+            "a {kind} is owned by the objects it is stored in (or mapped by user space), and \
+             the kernel refuses to freeze it or freezing changes nothing"
+        ),
+        _ if m.map_flags & BPF_F_RDONLY != 0 => format!(
+            "`{}` is created with BPF_F_RDONLY: syscalls cannot write it anyway, and the \
+             kernel refuses to freeze it (EPERM)",
+            m.name
+        ),
+        _ => return None,
+    };
+    Some(why)
+}
+
+fn map_type_of(map_type: u32) -> Option<&'static str> {
+    crate::model::MAP_TYPES.get(map_type as usize).copied()
+}
+
+/// Per map: whether `freeze(...)` or `freeze_all` freezes it once loaded. `freeze_all`
+/// skips the maps [`freeze_problem`] names; `freeze(...)` naming one is an error.
+fn frozen(args: &Args, model: &Model) -> syn::Result<Vec<bool>> {
+    listed_twice(&args.freeze, "freeze")?;
+    if let (Some(all), Some(first)) = (&args.freeze_all, args.freeze.first()) {
+        let mut e = syn::Error::new(
+            first.span(),
+            "`freeze(...)` names maps, but `freeze_all` already freezes every map that can \
+             be frozen: give one of the two",
+        );
+        e.combine(syn::Error::new(all.span(), "`freeze_all` is given here"));
+        return Err(e);
+    }
+    let map_names: Vec<&str> = model
+        .maps
+        .iter()
+        .map(|m| m.name.trim_start_matches('.'))
+        .collect();
+    let mut out = vec![args.freeze_all.is_some(); model.maps.len()];
+    if args.freeze_all.is_some() {
+        for (m, f) in model.maps.iter().zip(&mut out) {
+            *f = freeze_problem(m).is_none();
+        }
+        return Ok(out);
+    }
+    let mut errors: Option<syn::Error> = None;
+    for id in &args.freeze {
+        let e = match map_index(model, &id.to_string()) {
+            None => unknown(id, "map", &map_names),
+            Some(i) => match freeze_problem(&model.maps[i]) {
+                None => {
+                    out[i] = true;
+                    continue;
+                }
+                Some(why) => {
+                    syn::Error::new(id.span(), format!("`freeze({id})` makes no sense: {why}"))
+                }
+            },
+        };
+        match &mut errors {
+            Some(all) => all.combine(e),
+            None => errors = Some(e),
+        }
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }
 
 /// Each map's `max_entries` in the table: the object's, or the attribute's

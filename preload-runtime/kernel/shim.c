@@ -152,6 +152,41 @@ void bpf_preload_prog_put(void *prog)
 	bpf_prog_put(prog);
 }
 
+int bpf_preload_object_id(u32 kind, u32 fd, u32 prog_type, u32 *id)
+{
+	/* kern_sys_bpf() has no BPF_OBJ_GET_INFO_BY_FD: read the id off the object. */
+	switch (kind) {
+	case BPF_PRELOAD_PIN_MAP: {
+		struct bpf_map *m = bpf_map_get(fd);
+
+		if (IS_ERR(m))
+			return PTR_ERR(m);
+		*id = m->id;
+		bpf_map_put(m);
+		return 0;
+	}
+	case BPF_PRELOAD_PIN_PROG: {
+		struct bpf_prog *p = bpf_prog_get_type_dev(fd, prog_type, false);
+
+		if (IS_ERR(p))
+			return PTR_ERR(p);
+		*id = p->aux->id;
+		bpf_prog_put(p);
+		return 0;
+	}
+	case BPF_PRELOAD_PIN_LINK: {
+		struct bpf_link *l = bpf_link_get_from_fd(fd);
+
+		if (IS_ERR(l))
+			return PTR_ERR(l);
+		*id = l->id;
+		bpf_link_put(l);
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
 void bpf_preload_struct_ops_unregister_put(void *map)
 {
 	struct bpf_map *m = map;

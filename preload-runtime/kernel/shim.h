@@ -52,6 +52,12 @@ void bpf_preload_map_put(void *map);
 int bpf_preload_prog_get(u32 fd, u32 prog_type, void **prog);
 void bpf_preload_prog_put(void *prog);
 /*
+ * The kernel's id of the map, program (of @prog_type) or link behind @fd; @kind is
+ * one of BPF_PRELOAD_PIN_*. For the guard of `protect`, which lists the ids.
+ */
+int bpf_preload_object_id(u32 kind, u32 fd, u32 prog_type, u32 *id);
+
+/*
  * Unregisters a struct_ops map registered without a link (what BPF_MAP_DELETE_ELEM
  * of key 0 does), then drops the reference from bpf_preload_map_get().
  */

@@ -1,11 +1,23 @@
 //! What the loader needs from the place it runs in. The loader is generic over this
 //! trait, so the code that runs in the kernel is the code tested from user space.
 
+use crate::abi;
 use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
 
 /// A file descriptor returned by bpf(2) or perf_event_open(2).
 pub type Fd = u32;
+
+/// The three kinds of BPF object with ids of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A map.
+    Map,
+    /// A program.
+    Program,
+    /// A link.
+    Link,
+}
 
 /// The environment the loader runs in: the kernel (through the C shim) or a process.
 pub trait Backend {
@@ -42,6 +54,23 @@ pub trait Backend {
     /// The configuration of the kernel the object runs on, for `.kconfig` externs.
     fn kernel_config(&mut self) -> Result<KernelConfig<'_>, Errno> {
         Err(Errno::EOPNOTSUPP)
+    }
+
+    /// The kernel's id of the map, program or link behind `fd` (`prog_type` is the
+    /// program's type, for a program), for the guard. By default
+    /// `BPF_OBJ_GET_INFO_BY_FD`, whose three info structs start with the type and the
+    /// id; a module cannot make that call and asks the object itself.
+    fn object_id(&mut self, kind: ObjectKind, fd: Fd, prog_type: u32) -> Result<u32, Errno> {
+        let _ = (kind, prog_type);
+        let mut info = [0u32; 2];
+        let mut attr = abi::InfoByFdAttr {
+            bpf_fd: fd,
+            info_len: core::mem::size_of_val(&info) as u32,
+            info: info.as_mut_ptr() as u64,
+        };
+        // SAFETY: `info` is writable for `info_len` bytes.
+        unsafe { crate::loader::bpf(self, abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
+        Ok(info[1])
     }
 
     /// Calls `read` with the running kernel's BTF (`/sys/kernel/btf/vmlinux`), which

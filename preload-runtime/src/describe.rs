@@ -7,7 +7,7 @@
 use core::fmt;
 
 use crate::abi;
-use crate::table::{Attach, Link, Object};
+use crate::table::{Attach, Freeze, Link, Object};
 
 /// How many pinned links a stock kernel shows in every bpffs mount: the kernel's
 /// preload hook asks for exactly two iterator links (its own `maps.debug` and
@@ -151,6 +151,27 @@ impl fmt::Display for Description<'_> {
                     p.name
                 )?,
             }
+        }
+        let frozen = o
+            .maps
+            .iter()
+            .filter(|m| m.freeze == Freeze::Loaded)
+            .map(|m| m.name);
+        if frozen.clone().next().is_some() {
+            writeln!(
+                f,
+                "freeze  {} once loaded (BPF_MAP_FREEZE: no syscall writes them, the programs \
+                 still do)",
+                List(frozen)
+            )?;
+        }
+        if o.protect {
+            writeln!(
+                f,
+                "protect the guard (BPF LSM on the bpf, bpf_map and bpf_prog hooks) refuses user \
+                 space every fd of these maps, programs and links; the load fails if the BPF \
+                 LSM is not active"
+            )?;
         }
         let pins = o
             .links

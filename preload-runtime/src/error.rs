@@ -89,6 +89,13 @@ pub enum Step {
         /// The pin's name in the object's directory.
         name: &'static str,
     },
+    /// Asking the kernel for the id of a map, program or link, for the guard.
+    ReadId {
+        /// The map's or program's name (a link's program).
+        name: &'static str,
+    },
+    /// Asking the guard to refuse an fd of its own map by id, as it must once armed.
+    CheckGuard,
 }
 
 /// A failed load. Everything created before the failure has been freed.
@@ -168,6 +175,13 @@ impl fmt::Display for Step {
                  BPF_LINK_CREATE for `.struct_ops.link`)"
             ),
             Step::Pin { name } => write!(f, "pinning `{name}`"),
+            Step::ReadId { name } => write!(f, "reading the kernel's id of `{name}` for the guard"),
+            Step::CheckGuard => write!(
+                f,
+                "checking that the guard of `protect` refuses user space (EOPNOTSUPP: it does \
+                 not, the BPF LSM is not active: `bpf` is missing from /sys/kernel/security/lsm, \
+                 boot with it in `lsm=`; nothing is loaded)"
+            ),
         }
     }
 }

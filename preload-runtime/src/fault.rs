@@ -82,6 +82,16 @@ impl<B: Backend> Backend for FailNth<B> {
         self.inner.kernel_config()
     }
 
+    fn object_id(
+        &mut self,
+        kind: crate::backend::ObjectKind,
+        fd: Fd,
+        prog_type: u32,
+    ) -> Result<u32, Errno> {
+        self.tick()?;
+        self.inner.object_id(kind, fd, prog_type)
+    }
+
     fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
         self.tick()?;
         self.inner.with_vmlinux_btf(read)

@@ -15,7 +15,7 @@ use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
 use core::fmt::{self, Write as _};
 
-use crate::backend::{Backend, Fd};
+use crate::backend::{Backend, Fd, ObjectKind};
 use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
 use crate::loader::{load, Loaded};
@@ -48,6 +48,7 @@ unsafe extern "C" {
     fn bpf_preload_map_put(map: *mut c_void);
     fn bpf_preload_prog_get(fd: u32, prog_type: u32, prog: *mut *mut c_void) -> c_int;
     fn bpf_preload_prog_put(prog: *mut c_void);
+    fn bpf_preload_object_id(kind: u32, fd: u32, prog_type: u32, id: *mut u32) -> c_int;
     fn bpf_preload_struct_ops_unregister_put(map: *mut c_void);
     fn bpf_preload_read_vmlinux_btf(buf: *mut *mut c_void, size: *mut usize) -> c_int;
     fn bpf_preload_vfree(buf: *mut c_void);
@@ -144,6 +145,22 @@ impl Backend for KernelBackend {
         Ok(unsafe { bpf_preload_possible_cpus() })
     }
 
+    fn object_id(&mut self, kind: ObjectKind, fd: Fd, prog_type: u32) -> Result<u32, Errno> {
+        let kind = match kind {
+            ObjectKind::Map => PIN_MAP,
+            ObjectKind::Program => PIN_PROG,
+            ObjectKind::Link => PIN_LINK,
+        };
+        let mut id = 0;
+        // SAFETY: `fd` is one of ours and open; `id` is writable.
+        let ret = unsafe { bpf_preload_object_id(kind, fd, prog_type, &mut id) };
+        if ret < 0 {
+            Err(Errno(-ret))
+        } else {
+            Ok(id)
+        }
+    }
+
     fn kernel_config(&mut self) -> Result<KernelConfig<'_>, Errno> {
         Ok(KernelConfig {
             text: self.kconfig,
@@ -228,71 +245,12 @@ unsafe impl Sync for Slot {}
 
 static HELD: Slot = Slot(UnsafeCell::new(None));
 
-/// References on every link, program and map of `loaded`, taken while its fds are open.
-fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)> {
+/// References on every link, program and map of `loaded` and of its guard, taken while
+/// their fds are open.
+fn hold_all(loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)> {
     let mut held = Held::default();
-    let result = (|| {
-        for (link, fd) in loaded.links() {
-            let prog = &object.programs[link.program];
-            // The rule `cargo bpf-preload build` describes, too.
-            let iterator = crate::describe::stock_shows(object, link);
-            held.take(
-                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-                |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
-                bpf_preload_link_put,
-                link.pin,
-                PIN_LINK,
-                iterator,
-            )
-            .map_err(|e| (e, prog.name))?;
-        }
-        for (prog, fd) in loaded.programs() {
-            held.take(
-                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-                |ptr| unsafe { bpf_preload_prog_get(fd, prog.prog_type, ptr) },
-                bpf_preload_prog_put,
-                prog.pin,
-                PIN_PROG,
-                false,
-            )
-            .map_err(|e| (e, prog.name))?;
-        }
-        for (map, fd) in loaded.maps() {
-            held.take(
-                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-                |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
-                bpf_preload_map_put,
-                map.pin,
-                PIN_MAP,
-                false,
-            )
-            .map_err(|e| (e, map.name))?;
-        }
-        // Registrations last, so that exit drops them first.
-        for (map, fd) in loaded.struct_ops_links() {
-            held.take(
-                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-                |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
-                bpf_preload_link_put,
-                None,
-                PIN_LINK,
-                false,
-            )
-            .map_err(|e| (e, map.name))?;
-        }
-        for (map, fd) in loaded.registered_struct_ops() {
-            held.take(
-                // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-                |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
-                bpf_preload_struct_ops_unregister_put,
-                None,
-                PIN_MAP,
-                false,
-            )
-            .map_err(|e| (e, map.name))?;
-        }
-        Ok(())
-    })();
+    let result = hold_into(&mut held, loaded)
+        .and_then(|()| loaded.guard().map_or(Ok(()), |g| hold_into(&mut held, g)));
     match result {
         Ok(()) => Ok(held),
         Err(e) => {
@@ -300,6 +258,70 @@ fn hold_all(object: &Object, loaded: &Loaded<&'static str>) -> Result<Held, (Err
             Err(e)
         }
     }
+}
+
+fn hold_into(held: &mut Held, loaded: &Loaded<&'static str>) -> Result<(), (Errno, &'static str)> {
+    let object = loaded.object();
+    for (link, fd) in loaded.links() {
+        let prog = &object.programs[link.program];
+        // The rule `cargo bpf-preload build` describes, too.
+        let iterator = crate::describe::stock_shows(object, link);
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
+            bpf_preload_link_put,
+            link.pin,
+            PIN_LINK,
+            iterator,
+        )
+        .map_err(|e| (e, prog.name))?;
+    }
+    for (prog, fd) in loaded.programs() {
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_prog_get(fd, prog.prog_type, ptr) },
+            bpf_preload_prog_put,
+            prog.pin,
+            PIN_PROG,
+            false,
+        )
+        .map_err(|e| (e, prog.name))?;
+    }
+    for (map, fd) in loaded.maps() {
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
+            bpf_preload_map_put,
+            map.pin,
+            PIN_MAP,
+            false,
+        )
+        .map_err(|e| (e, map.name))?;
+    }
+    // Registrations last, so that exit drops them first.
+    for (map, fd) in loaded.struct_ops_links() {
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
+            bpf_preload_link_put,
+            None,
+            PIN_LINK,
+            false,
+        )
+        .map_err(|e| (e, map.name))?;
+    }
+    for (map, fd) in loaded.registered_struct_ops() {
+        held.take(
+            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
+            |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
+            bpf_preload_struct_ops_unregister_put,
+            None,
+            PIN_MAP,
+            false,
+        )
+        .map_err(|e| (e, map.name))?;
+    }
+    Ok(())
 }
 
 /// Module init: loads, attaches and holds `object`, and shows it in bpffs. Returns 0
@@ -314,7 +336,7 @@ pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
             return -e.errno.0;
         }
     };
-    let held = match hold_all(object, &loaded) {
+    let held = match hold_all(&loaded) {
         Ok(held) => held,
         Err((errno, name)) => {
             log(
@@ -376,11 +398,16 @@ pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
     log(
         Level::Info,
         format_args!(
-            "loaded `{}`: {} programs, {} maps, {} links",
+            "loaded `{}`: {} programs, {} maps, {} links{}",
             object.name,
             object.programs.len(),
             object.maps.len(),
-            object.links.len()
+            object.links.len(),
+            if object.protect {
+                "; protected by the guard (BPF LSM: no fd of them for user space)"
+            } else {
+                ""
+            }
         ),
     );
     0

@@ -42,6 +42,8 @@
 #![deny(missing_docs)]
 
 extern crate alloc;
+// The guard's table is made by `#[bpf_preload]`, whose expansion names this crate.
+extern crate self as bpf_preload;
 #[cfg(feature = "std")]
 extern crate std;
 
@@ -58,6 +60,7 @@ pub mod errno;
 pub mod error;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+pub mod guard;
 pub mod kconfig;
 #[cfg(feature = "kernel")]
 pub mod kernel;
@@ -67,7 +70,7 @@ pub mod table;
 #[cfg(feature = "std")]
 pub mod user;
 
-pub use backend::{Backend, Fd};
+pub use backend::{Backend, Fd, ObjectKind};
 pub use bpf_preload_macros::bpf_preload;
 pub use errno::Errno;
 pub use error::{Error, Step};

@@ -5,8 +5,9 @@
 //! `.kconfig` frozen), map-of-maps slots, programs (attach targets and externs
 //! resolved in the running kernel, extern slots written into a copy of the
 //! instructions, loaded with `fd_array` and kernel-side CO-RE), program-array slots,
-//! struct_ops registrations, links, pins. A failure at any step frees everything made
-//! so far, in reverse.
+//! struct_ops registrations, maps frozen by `freeze(...)`, links, pins, and with
+//! `protect` the guard (see [`crate::guard`]). A failure at any step frees everything
+//! made so far, in reverse.
 
 use alloc::string::String;
 use alloc::vec;
@@ -20,7 +21,7 @@ use crate::error::{Error, Step};
 use crate::kconfig;
 use crate::struct_ops::{self, Translated};
 use crate::table::{
-    Attach, ExternKind, Link, Map, Object, Program, SlotTarget, CORE_RELO_REC_SIZE,
+    Attach, ExternKind, Freeze, Link, Map, Object, Program, SlotTarget, CORE_RELO_REC_SIZE,
     FUNC_INFO_REC_SIZE, INSN_SIZE, LINE_INFO_REC_SIZE,
 };
 
@@ -57,6 +58,8 @@ pub struct Loaded<P> {
     /// The links of `.struct_ops.link` maps: (map index, link fd).
     struct_ops_links: Vec<(usize, Fd)>,
     pins: Vec<P>,
+    /// With `protect`: the guard, loaded and armed after everything else.
+    guard: Option<alloc::boxed::Box<Loaded<P>>>,
 }
 
 impl<P> Loaded<P> {
@@ -92,6 +95,11 @@ impl<P> Loaded<P> {
         self.links.get(i).copied()
     }
 
+    /// With `protect`, the guard loaded with the object.
+    pub fn guard(&self) -> Option<&Loaded<P>> {
+        self.guard.as_deref()
+    }
+
     /// The struct_ops maps registered without a link: (map, fd).
     pub fn registered_struct_ops(&self) -> impl Iterator<Item = (&'static Map, Fd)> + '_ {
         self.registered
@@ -124,7 +132,7 @@ impl<P> Loaded<P> {
         self.object.links.iter().zip(self.links.iter().copied())
     }
 
-    /// Every fd held: BTF, maps, programs, links.
+    /// Every fd held: BTF, maps, programs, links (not the guard's).
     pub fn fds(&self) -> impl Iterator<Item = Fd> + '_ {
         self.btf
             .iter()
@@ -152,6 +160,9 @@ impl<P> Loaded<P> {
 
     /// Unpins and closes everything, in the reverse order of creation.
     pub fn free<B: Backend<Pin = P> + ?Sized>(mut self, backend: &mut B) {
+        if let Some(guard) = self.guard.take() {
+            guard.free(backend);
+        }
         while let Some(pin) = self.pins.pop() {
             backend.unpin(pin);
         }
@@ -179,17 +190,20 @@ impl<P> Loaded<P> {
 
 /// Loads, attaches and pins `object`. On failure nothing is left behind.
 pub fn load<B: Backend>(object: &'static Object, backend: &mut B) -> Result<Loaded<B::Pin>, Error> {
-    let mut loaded = Loaded {
-        object,
-        btf: None,
-        maps: Vec::with_capacity(object.maps.len()),
-        programs: Vec::with_capacity(object.programs.len()),
-        links: Vec::with_capacity(object.links.len()),
-        registered: Vec::new(),
-        struct_ops_links: Vec::new(),
-        pins: Vec::new(),
-    };
-    match load_into(&mut loaded, backend) {
+    let mut loaded = Loaded::empty(object);
+    let result = load_into(&mut loaded, backend).and_then(|()| {
+        if !object.protect {
+            return Ok(());
+        }
+        // Last, so that the guard sees every id; the ids of its own objects too.
+        let guard = loaded.guard.insert(alloc::boxed::Box::new(Loaded::empty(
+            <crate::guard::Guard as crate::Preload>::OBJECT,
+        )));
+        load_into(guard, backend)?;
+        let guard = loaded.guard.as_deref().expect("just loaded");
+        crate::guard::arm(&loaded, guard, backend)
+    });
+    match result {
         Ok(()) => Ok(loaded),
         Err((step, errno, verifier_log)) => {
             loaded.free(backend);
@@ -203,7 +217,24 @@ pub fn load<B: Backend>(object: &'static Object, backend: &mut B) -> Result<Load
     }
 }
 
-type StepError = (Step, Errno, Option<String>);
+impl<P> Loaded<P> {
+    fn empty(object: &'static Object) -> Self {
+        Loaded {
+            object,
+            btf: None,
+            maps: Vec::with_capacity(object.maps.len()),
+            programs: Vec::with_capacity(object.programs.len()),
+            links: Vec::with_capacity(object.links.len()),
+            registered: Vec::new(),
+            struct_ops_links: Vec::new(),
+            pins: Vec::new(),
+            guard: None,
+        }
+    }
+}
+
+/// A failed step: what, the errno, and the end of the verifier's log if it refused.
+pub(crate) type StepError = (Step, Errno, Option<String>);
 
 fn at(step: Step) -> impl FnOnce(Errno) -> StepError {
     move |errno| (step, errno, None)
@@ -287,6 +318,13 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
         SlotTarget::Map(_) => None,
     })?;
     register_struct_ops(loaded, backend, struct_ops)?;
+    // Everything the loader writes is written: `freeze(...)` maps are final for
+    // syscalls from here on.
+    for (map, &fd) in object.maps.iter().zip(&loaded.maps) {
+        if map.freeze == Freeze::Loaded {
+            freeze(backend, map, fd)?;
+        }
+    }
 
     for link in object.links {
         let prog = &object.programs[link.program];
@@ -498,7 +536,7 @@ fn create_map<B: Backend>(
 }
 
 /// Writes a map's initial value (its section's bytes, or the Kconfig values of the
-/// running kernel) and freezes it if asked.
+/// running kernel) and freezes it if it is to be frozen now.
 fn init_map<B: Backend>(map: &Map, fd: Fd, backend: &mut B) -> Result<(), StepError> {
     let kconfig_value;
     let value = if !map.kconfig.is_empty() {
@@ -514,13 +552,18 @@ fn init_map<B: Backend>(map: &Map, fd: Fd, backend: &mut B) -> Result<(), StepEr
     if let Some(value) = value {
         update(backend, fd, 0, value).map_err(at(Step::InitMap { map: map.name }))?;
     }
-    if map.freeze {
-        let mut attr = abi::MapFreezeAttr { map_fd: fd };
-        // SAFETY: MAP_FREEZE reads no pointers.
-        unsafe { bpf(backend, abi::BPF_MAP_FREEZE, &mut attr) }
-            .map_err(at(Step::FreezeMap { map: map.name }))?;
+    if map.freeze == Freeze::Initialised {
+        freeze(backend, map, fd)?;
     }
     Ok(())
+}
+
+fn freeze<B: Backend>(backend: &mut B, map: &Map, fd: Fd) -> Result<(), StepError> {
+    let mut attr = abi::MapFreezeAttr { map_fd: fd };
+    // SAFETY: MAP_FREEZE reads no pointers.
+    unsafe { bpf(backend, abi::BPF_MAP_FREEZE, &mut attr) }
+        .map(drop)
+        .map_err(at(Step::FreezeMap { map: map.name }))
 }
 
 /// `BPF_MAP_UPDATE_ELEM` of `key` (a u32) to `value`.

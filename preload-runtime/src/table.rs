@@ -37,6 +37,10 @@ pub struct Object {
     pub links: &'static [Link],
     /// Kfuncs and kernel symbols the programs use, resolved at load time.
     pub externs: &'static [Extern],
+    /// Load the runtime's guard with the object (`protect`): a BPF LSM program that
+    /// refuses user space every fd to the object's maps, programs and links, and
+    /// every write through one it already has.
+    pub protect: bool,
 }
 
 /// One map to create.
@@ -64,9 +68,9 @@ pub struct Map {
     pub btf_value_type_id: u32,
     /// Contents of element 0 of a `.data`/`.rodata` map, written before programs load.
     pub initial_value: Option<&'static [u8]>,
-    /// Freeze after writing the initial value (`.rodata`): the verifier then treats it
-    /// as constant and user space can no longer change it.
-    pub freeze: bool,
+    /// Whether and when the loader freezes the map (`BPF_MAP_FREEZE`): no syscall can
+    /// change it afterwards, its programs still can.
+    pub freeze: Freeze,
     /// Name of the pin in the object's bpffs directory, if pinned.
     pub pin: Option<&'static str>,
     /// The inner map of a map of maps: created first as the template
@@ -112,6 +116,19 @@ pub struct StructOpsMember {
     pub kind: u32,
     /// The program a function pointer holds: index into [`Object::programs`].
     pub program: Option<usize>,
+}
+
+/// When the loader freezes a map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freeze {
+    /// Never: user space may write it.
+    Never,
+    /// Right after its initial value is written, before programs load (`.rodata`,
+    /// `.kconfig`): the verifier then treats its contents as constants.
+    Initialised,
+    /// Once everything the loader writes into it is there, slots included, before
+    /// links attach (`freeze(...)`, `freeze_all`).
+    Loaded,
 }
 
 /// One slot of a map of maps or a program array, filled by the loader.

@@ -11,7 +11,11 @@ fn main() {
     assert_eq!(map.kernel_name, "kconfig.kconfig");
     assert_eq!(map.map_type, abi::BPF_MAP_TYPE_ARRAY);
     assert_eq!((map.key_size, map.value_size, map.max_entries), (4, 4, 1));
-    assert!(map.freeze, "frozen after the loader writes it, as libbpf does");
+    assert_eq!(
+        map.freeze,
+        bpf_preload::Freeze::Initialised,
+        "frozen after the loader writes it, as libbpf does"
+    );
     assert_eq!(map.kconfig.len(), 1);
     let var = &map.kconfig[0];
     assert_eq!(

@@ -8,6 +8,7 @@ mod fixtures;
 mod kernel;
 mod module;
 mod setup;
+mod tamper;
 mod test;
 mod tools;
 mod vm;
@@ -99,6 +100,9 @@ enum Command {
         /// The libbpf side's script (tests/corpus/libbpf-load.sh).
         script: std::path::PathBuf,
     },
+    /// Print the tamper matrix (route × kernel × unprotected/protected) from the logs
+    /// of the last `vm-test --scenario tamper-open --scenario tamper-locked`.
+    TamperMatrix,
     /// Run every test tier: formatting, lints, objects up to date, host tests, and
     /// the real-kernel tests.
     Test,
@@ -112,6 +116,7 @@ fn main() -> Result<()> {
         } => demo::user_space(),
         Command::Demo { patched, .. } => demo::run(patched),
         Command::Test => test::run(),
+        Command::TamperMatrix => tamper::matrix(),
         Command::BuildModule {
             crate_dir,
             kdir,

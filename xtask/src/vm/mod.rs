@@ -131,7 +131,7 @@ fn build_probe() -> Result<PathBuf> {
 pub fn shellcheck() -> Result<usize> {
     ensure_packages(&["shellcheck"], "checking the VM scripts")?;
     let mut scripts = scripts()?;
-    for dir in ["tests/vm/demo", "kernel/test", "bench"] {
+    for dir in ["tests/vm/demo", "tests/vm/lib", "kernel/test", "bench"] {
         for entry in std::fs::read_dir(root().join(dir))? {
             let path = entry?.path();
             if path.extension().is_some_and(|e| e == "sh") {

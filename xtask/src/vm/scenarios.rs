@@ -7,11 +7,14 @@
 //! # cmdline: bpf_preload_list=bpf_preload,iterators
 //! # host-check: signer
 //! # prepare: dkms
+//! # include: lib/tamper-routes.sh
 //! ```
 //!
 //! `kernels` is required; the others are optional. A module is `[installed]
 //! permanent|unloadable|signed <crate directory>`. `host-check` and `prepare` name
-//! Rust hooks ([`host_check`], [`prepare`]) for what cannot happen inside the VM.
+//! Rust hooks ([`host_check`], [`prepare`]) for what cannot happen inside the VM;
+//! `include` puts a file of `tests/vm/` (functions several scenarios share) before
+//! the script.
 //! `prelude.sh` and `init.sh` there are the harness's own, not scenarios.
 
 use std::fs;
@@ -158,9 +161,10 @@ fn prepare(name: &str) -> Result<Prepare> {
         "modules-load" => userflow::modules_load_boot,
         "initramfs" => userflow::initramfs_boot,
         "conntrack" => distro::conntrack,
+        "insmod-time" => crate::tamper::insmod_time,
         _ => bail!(
             "no prepare hook `{name}`; there are: new-crate, dkms, modules-load, initramfs, \
-             conntrack"
+             conntrack, insmod-time"
         ),
     })
 }
@@ -194,6 +198,7 @@ impl Scenario {
             prepare: None,
         };
         let mut kernels = None;
+        let mut included = String::new();
         // The header: the first comment lines (after a `#!` line).
         for line in script
             .lines()
@@ -214,11 +219,15 @@ impl Scenario {
                 "cmdline" => scenario.cmdline = Some(value.to_string()),
                 "host-check" => scenario.host_check = Some(host_check(value)?),
                 "prepare" => scenario.prepare = Some(prepare(value)?),
+                "include" => {
+                    included.push_str(&harness_file(value)?);
+                    included.push('\n');
+                }
                 _ => {}
             }
         }
         scenario.kernels = kernels.context("the header has no `# kernels:` line")?;
-        scenario.script = script;
+        scenario.script = included + &script;
         Ok(scenario)
     }
 }

@@ -1,0 +1,255 @@
+//! `preload-probe attack ROUTE ...`: what root in user space tries against a preloaded
+//! object, one route per command, for the tamper matrix (`tests/vm/tamper-*.sh`).
+//! Each prints one line: `ok ...` if the kernel let it through, `refused STEP ERRNO`
+//! if not, and exits 0 either way: the scenario judges by what the object then does.
+//!
+//!   attack fd-by-id map|prog|link ID      *_GET_FD_BY_ID
+//!   attack map-write ID KEY HEX           by id, then BPF_MAP_UPDATE_ELEM (u32 key)
+//!   attack map-delete ID KEY              by id, then BPF_MAP_DELETE_ELEM
+//!   attack pin-write PATH KEY HEX         BPF_OBJ_GET read-write, then update
+//!   attack pin-by-id map|prog|link ID PATH  by id, then BPF_OBJ_PIN in a user mount
+//!   attack link-update LINK impostor|PROG_ID  BPF_LINK_UPDATE to another iterator
+//!   attack link-detach LINK               BPF_LINK_DETACH
+//!   attack replace-pin PATH               an impostor iterator link pinned at PATH
+//!   attack refused link|map|prog          ids whose fd the kernel refuses (EPERM)
+//!
+//! LINK is a link id, or the path of a pinned link (BPF_OBJ_GET, which no LSM hook
+//! sees for links). HEX is the value's bytes, zero-padded to the map's value size.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use bpf_preload::user::UserBackend;
+use bpf_preload::{abi, bpf_preload, load, Errno, Fd, Preload};
+
+/// An iterator of the same kind as the object's `list_maps`, printing something else.
+#[bpf_preload(obj = "../../examples/tamper_policy/bpf/impostor.bpf.o", no_attach_all)]
+struct Impostor;
+
+/// `BPF_LINK_UPDATE`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct LinkUpdateAttr {
+    link_fd: u32,
+    new_prog_fd: u32,
+    flags: u32,
+    old_prog_fd: u32,
+}
+
+/// `BPF_LINK_DETACH`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct LinkDetachAttr {
+    link_fd: u32,
+}
+
+// SAFETY: repr(C), u32s only, without padding: members of `union bpf_attr`.
+unsafe impl abi::BpfAttr for LinkUpdateAttr {}
+// SAFETY: as above.
+unsafe impl abi::BpfAttr for LinkDetachAttr {}
+
+const BPF_LINK_UPDATE: u32 = 29;
+const BPF_LINK_DETACH: u32 = 34;
+
+type Outcome = Result<String, String>;
+
+fn refused(step: &str, e: Errno) -> String {
+    format!("refused {step} {e}")
+}
+
+fn close(fd: Fd) {
+    // SAFETY: an fd we own, closed once.
+    unsafe { libc::close(fd as i32) };
+}
+
+fn get_cmd(kind: &str) -> Result<u32, String> {
+    match kind {
+        "map" => Ok(abi::BPF_MAP_GET_FD_BY_ID),
+        "prog" => Ok(abi::BPF_PROG_GET_FD_BY_ID),
+        "link" => Ok(abi::BPF_LINK_GET_FD_BY_ID),
+        other => Err(format!("unknown kind `{other}`: map, prog or link")),
+    }
+}
+
+fn number(s: &str) -> Result<u32, String> {
+    s.parse().map_err(|_| format!("not a number: `{s}`"))
+}
+
+fn by_id(b: &mut UserBackend, kind: &str, id: &str) -> Result<Fd, String> {
+    let cmd = get_cmd(kind)?;
+    let step = ["MAP", "PROG", "LINK"][["map", "prog", "link"]
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(0)];
+    b.fd_by_id(cmd, number(id)?)
+        .map_err(|e| refused(&format!("{step}_GET_FD_BY_ID"), e))
+}
+
+fn obj_get(b: &mut UserBackend, path: &str) -> Result<Fd, String> {
+    b.obj_get(Path::new(path))
+        .map_err(|e| refused("BPF_OBJ_GET", e))
+}
+
+fn link(b: &mut UserBackend, target: &str) -> Result<Fd, String> {
+    if target.starts_with('/') {
+        obj_get(b, target)
+    } else {
+        by_id(b, "link", target)
+    }
+}
+
+fn hex(s: &str) -> Result<Vec<u8>, String> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2).unwrap_or("x"), 16))
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("not hex bytes: `{s}`"))
+}
+
+fn write(b: &mut UserBackend, fd: Fd, key: &str, value: &str) -> Outcome {
+    let info: abi::MapInfo = b
+        .info_by_fd(fd)
+        .map_err(|e| refused("BPF_OBJ_GET_INFO_BY_FD", e))?;
+    let key = number(key)?;
+    let mut value = hex(value)?;
+    value.resize(info.value_size as usize, 0);
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: &key as *const u32 as u64,
+        value: value.as_ptr() as u64,
+        ..Default::default()
+    };
+    // SAFETY: the key is a u32 (the attacked maps' keys) and `value` holds value_size bytes.
+    unsafe { b.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
+        .map_err(|e| refused("BPF_MAP_UPDATE_ELEM", e))?;
+    Ok("ok: written".into())
+}
+
+fn pin(b: &mut UserBackend, fd: Fd, path: &str) -> Outcome {
+    let c_path = CString::new(Path::new(path).as_os_str().as_bytes()).map_err(|e| e.to_string())?;
+    let mut attr = abi::ObjPinAttr {
+        pathname: c_path.as_ptr() as u64,
+        bpf_fd: fd,
+        ..Default::default()
+    };
+    // SAFETY: `pathname` is a NUL-terminated string alive for the call.
+    unsafe { b.call(abi::BPF_OBJ_PIN, &mut attr) }.map_err(|e| refused("BPF_OBJ_PIN", e))?;
+    Ok(format!("ok: pinned at {path}"))
+}
+
+/// The impostor's program, loaded (and kept: the process exits soon after).
+fn impostor(b: &mut UserBackend) -> Result<Fd, String> {
+    let loaded = load(Impostor::OBJECT, b).map_err(|e| format!("loading the impostor: {e}"))?;
+    let fd = loaded
+        .program_fd("impostor")
+        .expect("the impostor's program");
+    std::mem::forget(loaded);
+    Ok(fd)
+}
+
+fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
+    match *words {
+        ["fd-by-id", kind, id] => {
+            let fd = by_id(b, kind, id)?;
+            close(fd);
+            Ok(format!("ok: got an fd of {kind} {id}"))
+        }
+        ["map-write", id, key, value] => {
+            let fd = by_id(b, "map", id)?;
+            write(b, fd, key, value)
+        }
+        ["map-delete", id, key] => {
+            let fd = by_id(b, "map", id)?;
+            let key = number(key)?;
+            let mut attr = abi::MapElemAttr {
+                map_fd: fd,
+                key: &key as *const u32 as u64,
+                ..Default::default()
+            };
+            // SAFETY: the key is a u32, the attacked maps' key size.
+            unsafe { b.call(abi::BPF_MAP_DELETE_ELEM, &mut attr) }
+                .map_err(|e| refused("BPF_MAP_DELETE_ELEM", e))?;
+            Ok("ok: deleted".into())
+        }
+        ["pin-write", path, key, value] => {
+            let fd = obj_get(b, path)?;
+            write(b, fd, key, value)
+        }
+        ["pin-by-id", kind, id, path] => {
+            let fd = by_id(b, kind, id)?;
+            pin(b, fd, path)
+        }
+        ["link-update", target, with] => {
+            let link_fd = link(b, target)?;
+            let new_prog_fd = if with == "impostor" {
+                impostor(b)?
+            } else {
+                by_id(b, "prog", with)?
+            };
+            let mut attr = LinkUpdateAttr {
+                link_fd,
+                new_prog_fd,
+                ..Default::default()
+            };
+            // SAFETY: no pointers.
+            unsafe { b.call(BPF_LINK_UPDATE, &mut attr) }
+                .map_err(|e| refused("BPF_LINK_UPDATE", e))?;
+            Ok(format!("ok: link {target} now runs {with}"))
+        }
+        ["link-detach", target] => {
+            let link_fd = link(b, target)?;
+            let mut attr = LinkDetachAttr { link_fd };
+            // SAFETY: no pointers.
+            unsafe { b.call(BPF_LINK_DETACH, &mut attr) }
+                .map_err(|e| refused("BPF_LINK_DETACH", e))?;
+            Ok(format!("ok: link {target} detached"))
+        }
+        ["replace-pin", path] => {
+            let prog_fd = impostor(b)?;
+            let mut attr = abi::LinkCreateAttr {
+                prog_fd,
+                attach_type: abi::BPF_TRACE_ITER,
+                ..Default::default()
+            };
+            // SAFETY: no pointers (no iterator parameters).
+            let link_fd = unsafe { b.call(abi::BPF_LINK_CREATE, &mut attr) }
+                .map_err(|e| refused("BPF_LINK_CREATE", e))?;
+            std::fs::remove_file(path).map_err(|e| format!("refused unlink {e}"))?;
+            pin(b, link_fd, path)
+        }
+        ["refused", kind] => {
+            let next = match kind {
+                "map" => abi::BPF_MAP_GET_NEXT_ID,
+                "prog" => abi::BPF_PROG_GET_NEXT_ID,
+                "link" => abi::BPF_LINK_GET_NEXT_ID,
+                other => return Err(format!("unknown kind `{other}`")),
+            };
+            let cmd = get_cmd(kind)?;
+            let ids = b.ids(next).map_err(|e| format!("{kind} ids: {e}"))?;
+            let refused: Vec<String> = ids
+                .into_iter()
+                .filter(|&id| match b.fd_by_id(cmd, id) {
+                    Ok(fd) => {
+                        close(fd);
+                        false
+                    }
+                    Err(e) => e == Errno::EPERM,
+                })
+                .map(|id| id.to_string())
+                .collect();
+            Ok(refused.join(" "))
+        }
+        _ => Err(format!("usage: see tests/probe/attack.rs; got {words:?}")),
+    }
+}
+
+/// Runs `attack ...`: prints its outcome; `Err` only for a usage error.
+pub fn run(b: &mut UserBackend, words: &[&str]) -> Result<bool, String> {
+    match attack(b, words) {
+        Ok(line) => println!("{line}"),
+        Err(line) if line.starts_with("refused ") => println!("{line}"),
+        Err(e) => return Err(e),
+    }
+    Ok(true)
+}

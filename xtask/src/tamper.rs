@@ -1,0 +1,144 @@
+//! The tamper matrix (issue 13): root in user space against a preloaded LSM policy
+//! and its iterators, unprotected and with `protect` + `freeze_all`, on every kernel.
+//! The scenarios are `tests/vm/tamper-*.sh`; each route prints
+//! `ROW <route> <open|locked> <cell>`, which `cargo xtask tamper-matrix` tabulates
+//! from the logs the last `vm-test` left in `target/vm/`.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{ensure, Context, Result};
+
+use crate::setup::root;
+use crate::tools::run as run_cmd;
+use crate::vm::{Kernel, Prepared};
+
+/// The bench's `insmod_time` (finit_module timed with CLOCK_MONOTONIC), static, for
+/// `tamper-cost`.
+pub fn insmod_time(_: &Kernel, work: &Path) -> Result<Prepared> {
+    std::fs::create_dir_all(work)?;
+    let out = work.join("insmod_time");
+    run_cmd(
+        Command::new("gcc")
+            .args(["-static", "-O2", "-Wall"])
+            .arg(root().join("bench/lskel/insmod_time.c"))
+            .arg("-o")
+            .arg(&out),
+    )
+    .context("building bench/lskel/insmod_time.c statically (libc6-dev)")?;
+    Ok(Prepared {
+        files: vec![(out, "bin/insmod_time".into())],
+        ..Default::default()
+    })
+}
+
+/// `cargo xtask tamper-matrix`: route × kernel × {unprotected, protected}, as markdown.
+pub fn matrix() -> Result<()> {
+    // route -> kernel -> mode -> cell
+    let mut rows: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut kernels: Vec<String> = Vec::new();
+    let dir = root().join("target/vm");
+    let mut logs: Vec<_> = fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("tamper-") && n.ends_with(".log"))
+        })
+        .collect();
+    logs.sort();
+    for log in logs {
+        let name = log.file_stem().unwrap_or_default().to_string_lossy();
+        let Some(kernel) = ["tamper-open-", "tamper-locked-"]
+            .iter()
+            .find_map(|p| name.strip_prefix(p))
+        else {
+            continue;
+        };
+        if !kernels.iter().any(|k| k == kernel) {
+            kernels.push(kernel.to_string());
+        }
+        for line in fs::read_to_string(&log)?.lines() {
+            let Some(at) = line.find("ROW ") else {
+                continue;
+            };
+            let mut words = line[at + 4..].splitn(3, ' ');
+            let (Some(route), Some(mode), Some(cell)) = (words.next(), words.next(), words.next())
+            else {
+                continue;
+            };
+            if !order.iter().any(|r| r == route) {
+                order.push(route.to_string());
+            }
+            rows.entry(route.to_string())
+                .or_default()
+                .entry(kernel.to_string())
+                .or_default()
+                .insert(mode.to_string(), cell.trim().to_string());
+        }
+    }
+    ensure!(
+        !rows.is_empty(),
+        "no tamper rows in {}: run `cargo xtask vm-test --scenario tamper-open --scenario \
+         tamper-locked` first",
+        dir.display()
+    );
+    print!("| route |");
+    for k in &kernels {
+        print!(" {k} unprotected | {k} protect+freeze |");
+    }
+    println!();
+    println!("|---|{}", "---|---|".repeat(kernels.len()));
+    for route in &order {
+        print!("| {route} |");
+        for k in &kernels {
+            for mode in ["open", "locked"] {
+                let cell = rows[route].get(k).and_then(|m| m.get(mode));
+                print!(" {} |", cell.map_or("—", |c| short(c)));
+            }
+        }
+        println!();
+    }
+    // What each cell stood for, from the first kernel that has the row.
+    println!();
+    for route in &order {
+        for mode in ["open", "locked"] {
+            if let Some(cell) = kernels
+                .iter()
+                .find_map(|k| rows[route].get(k).and_then(|m| m.get(mode)))
+            {
+                println!("- `{route}` ({mode}): {}", cell.replace('|', "/"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A cell's verdict in a word or two: what the route did to the object.
+fn short(cell: &str) -> &'static str {
+    let errno = ["EPERM", "EOPNOTSUPP", "EINVAL", "ENOENT"]
+        .into_iter()
+        .find(|e| cell.contains(e));
+    if cell.starts_with("TAMPERED") {
+        "**TAMPERED**"
+    } else if cell.starts_with("n/a") {
+        "n/a"
+    } else if cell.contains("names with a dot") {
+        "harmless (unlinked from that mount only)"
+    } else if cell.starts_with("obtained") {
+        "fd obtained"
+    } else if cell.contains("ok:") && !cell.contains("refused") {
+        "harmless"
+    } else {
+        match errno {
+            Some("EPERM") => "refused (EPERM)",
+            Some("EOPNOTSUPP") => "refused (EOPNOTSUPP)",
+            Some(_) => "refused",
+            None => "harmless",
+        }
+    }
+}
