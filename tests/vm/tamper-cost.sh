@@ -8,21 +8,29 @@
 # prepare: insmod-time
 RUNS=15
 mem() { awk '/^(Slab|VmallocUsed|Percpu):/ { s += $2 } END { print s }' /proc/meminfo; }
-one() {  # module-name
-    b=$(mem)
-    out=$(insmod_time /modules/unloadable/$1.ko 2>&1) || { fail "insmod $1: $out $(klog $1)"; exit 0; }
-    a=$(mem)
-    us=${out#*us=}; us=${us%% *}
-    echo "COST $1 $us $((a - b))"
-    insmod_time -r $1 >/dev/null || { fail "rmmod $1"; exit 0; }
+# one MODULE: a `COST <module> <us> <kB>` line in /tmp/cost. Between the two mem
+# readings nothing but insmod_time runs (no `check`, whose capture writes a file).
+one() {
+	b=$(mem)
+	out=$(insmod_time "/modules/unloadable/$1.ko" 2>&1) || {
+		fail "insmod $1: $out $(klog "$1")"
+		exit 0
+	}
+	a=$(mem)
+	us=${out#*us=}
+	us=${us%% *}
+	echo "COST $1 $us $((a - b))" >>/tmp/cost
+	check "rmmod $1" insmod_time -r "$1"
 }
-for i in $(seq $RUNS); do
-    one tamper_policy >> /tmp/cost
-    one tamper_locked >> /tmp/cost
+for _ in $(seq "$RUNS"); do
+	one tamper_policy
+	one tamper_locked
 done
 cat /tmp/cost
-median() { awk -v m="$1" -v f="$2" '$1 == "COST" && $2 == m { print $f }' /tmp/cost | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
-p=$(median tamper_policy 3); l=$(median tamper_locked 3)
-pm=$(median tamper_policy 4); lm=$(median tamper_locked 4)
+median() { awk -v m="$1" -v f="$2" '$1 == "COST" && $2 == m { print $f }' /tmp/cost | sort -n | sed -n "$(((RUNS + 1) / 2))p"; }
+p=$(median tamper_policy 3)
+l=$(median tamper_locked 3)
+pm=$(median tamper_policy 4)
+lm=$(median tamper_locked 4)
 echo "COSTLINE insmod_us $p $l mem_kb $pm $lm"
-pass "insmod → init returned, median of $RUNS: $((p / 1000)).$(( (p % 1000) / 100 )) ms unprotected, $((l / 1000)).$(( (l % 1000) / 100 )) ms with protect + freeze_all; kernel memory kept ${pm} kB vs ${lm} kB"
+pass "insmod → init returned, median of $RUNS: $((p / 1000)).$(((p % 1000) / 100)) ms unprotected, $((l / 1000)).$(((l % 1000) / 100)) ms with protect + freeze_all; kernel memory kept ${pm} kB vs ${lm} kB"

@@ -8,12 +8,12 @@
 cat /sys/kernel/security/lsm 2>/dev/null || mount -t securityfs securityfs /sys/kernel/security
 lsm=$(cat /sys/kernel/security/lsm)
 echo "lsm: $lsm"
-case ",$lsm," in *,bpf,*) fail "the BPF LSM is active: $lsm"; exit 0;; esac
-insmod /modules/tamper_locked.ko 2>/dev/null && { fail "insmod succeeded without the BPF LSM"; exit 0; }
+refute "the BPF LSM is active: $lsm" contains ",$lsm," ,bpf,
+refute "insmod succeeded without the BPF LSM" insmod /modules/tamper_locked.ko
 msg=$(klog tamper_locked)
 echo "$msg"
-echo "$msg" | grep -q 'BPF LSM is not active' || { fail "the message does not say why: $msg"; exit 0; }
-grep -q '^tamper_locked ' /proc/modules && { fail "the module stayed loaded"; exit 0; }
-left=$(preload-probe absent prog refuse_denied prog list_maps prog guard_bpf prog guard_bpf_map \
-    map exempt map refusals map protected link refuse_denied link guard_bpf) || { fail "left behind: $left"; exit 0; }
+check "the message does not say why: $msg" contains "$msg" 'BPF LSM is not active'
+refute "the module stayed loaded" grep -q '^tamper_locked ' /proc/modules
+check "left behind" preload-probe absent prog refuse_denied prog list_maps prog guard_bpf prog guard_bpf_map \
+	map exempt map refusals map protected link refuse_denied link guard_bpf
 pass "insmod refused: $msg"

@@ -5,5 +5,6 @@
 # kernels: all
 out=$(preload-probe protect-user 2>&1)
 echo "$out"
-echo "$out" | grep -q 'FAILED\|preload-probe:\|panicked' && { fail "$(echo "$out" | grep -m1 'FAILED\|preload-probe:\|panicked')"; exit 0; }
+failed=$(echo "$out" | grep -m1 'FAILED\|preload-probe:\|panicked')
+check "$failed" [ -z "$failed" ]
 pass "$(echo "$out" | tail -1 | sed 's/^ok: //')"
