@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use super::{Kernel, Prepared};
+use crate::setup::ensure_packages;
 
 /// `nf_conntrack.ko` (a module with kfuncs) of the scenario's kernel, the modules it
 /// depends on (modules.dep) and `crc32c_generic`, which libcrc32c asks the crypto API
@@ -26,6 +27,7 @@ pub fn conntrack(kernel: &Kernel, work: &Path) -> Result<Prepared> {
 
 /// `wanted` (paths in modules.dep, without `.xz`) and what they depend on.
 fn modules(kernel: &Kernel, work: &Path, wanted: &[&str]) -> Result<Prepared> {
+    ensure_packages(&["xz-utils"], "decompressing Debian's kernel modules")?;
     let dir = PathBuf::from(format!("/lib/modules/{}", kernel.release));
     let dep = fs::read_to_string(dir.join("modules.dep"))
         .with_context(|| format!("reading {}/modules.dep", dir.display()))?;
