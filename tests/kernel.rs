@@ -11,14 +11,14 @@ use bpf_preload::abi;
 use bpf_preload::btf::{self, KernelBtfId};
 use bpf_preload::fault::FailNth;
 use bpf_preload::user::{self, Mount, UserBackend};
-use bpf_preload::{load, Backend, Errno, Fd, Object, Preload};
+use bpf_preload::{load, Errno, Fd, Object, Preload};
 use counters::Counters;
 use externs::Externs;
 use iterators::Iterators;
 use map_kinds::MapKinds;
 use preload_tests::{
     assert_all_gone, btf_oracle, dir_names, id_of, kernel_tier_missing, name_of, open_fds,
-    tier_can_run, Kind,
+    tier_can_run, Kind, Recorder,
 };
 use tcp_cc::TcpCc;
 use tcp_cc_link::TcpCcLink;
@@ -573,74 +573,6 @@ fn free_leaves_nothing() {
     }
 }
 
-/// Records the id of every object the kernel creates for a load, beneath the fault
-/// injector, so the test can ask the kernel afterwards whether each is gone.
-struct Recorder {
-    inner: FailNth<UserBackend>,
-    created: Vec<(Kind, u32)>,
-}
-
-impl Recorder {
-    fn record(&mut self, kind: Kind, fd: Fd) {
-        let id = id_of(&mut self.inner.inner, kind, fd).expect("id of a new object");
-        self.created.push((kind, id));
-    }
-}
-
-impl Backend for Recorder {
-    type Pin = user::UserPin;
-
-    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
-        // SAFETY: forwarded unchanged from our caller.
-        let fd = unsafe { self.inner.bpf(cmd, attr) }?;
-        let kind = match cmd {
-            abi::BPF_BTF_LOAD => Some(Kind::Btf),
-            abi::BPF_MAP_CREATE => Some(Kind::Map),
-            abi::BPF_PROG_LOAD => Some(Kind::Prog),
-            abi::BPF_LINK_CREATE | abi::BPF_RAW_TRACEPOINT_OPEN => Some(Kind::Link),
-            _ => None,
-        };
-        if let Some(kind) = kind {
-            self.record(kind, fd);
-        }
-        Ok(fd)
-    }
-
-    fn close(&mut self, fd: Fd) {
-        self.inner.close(fd)
-    }
-
-    fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {
-        let fd = self.inner.attach_tracepoint(prog, category, name)?;
-        self.record(Kind::Link, fd);
-        Ok(fd)
-    }
-
-    fn pin(&mut self, fd: Fd, name: &'static str) -> Result<Self::Pin, Errno> {
-        self.inner.pin(fd, name)
-    }
-
-    fn unpin(&mut self, pin: Self::Pin) {
-        self.inner.unpin(pin)
-    }
-
-    fn possible_cpus(&mut self) -> Result<u32, Errno> {
-        self.inner.possible_cpus()
-    }
-
-    fn kernel_config(&mut self) -> Result<bpf_preload::kconfig::KernelConfig<'_>, Errno> {
-        self.inner.kernel_config()
-    }
-
-    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
-        self.inner.with_vmlinux_btf(read)
-    }
-
-    fn wants_verifier_log(&self) -> bool {
-        self.inner.wants_verifier_log()
-    }
-}
-
 fn failure_at_every_call_leaves_nothing() {
     for object in EXAMPLES {
         let fs = Mount::bpffs().unwrap();
@@ -654,10 +586,7 @@ fn failure_at_every_call_leaves_nothing() {
 
         for n in 1..=total {
             let fds_before = open_fds();
-            let mut backend = Recorder {
-                inner: FailNth::new(UserBackend::new(&dir), n),
-                created: Vec::new(),
-            };
+            let mut backend = Recorder::new(FailNth::new(UserBackend::new(&dir), n));
             let err = match load(object, &mut backend) {
                 Ok(_) => panic!(
                     "{}: call {n} of {total} failed, yet the load succeeded",

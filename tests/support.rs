@@ -199,3 +199,86 @@ pub fn send_over_loopback(cc: Option<&str>, bytes: usize) -> Result<String, Stri
     let end = name.iter().position(|&b| b == 0).unwrap_or(len as usize);
     Ok(String::from_utf8_lossy(&name[..end]).into_owned())
 }
+
+/// A backend that records the id of every object the kernel creates for a load,
+/// beneath the fault injector, so that a test can ask the kernel afterwards whether
+/// each is gone. Everything else is forwarded.
+pub struct Recorder {
+    /// The backend calls go to.
+    pub inner: bpf_preload::fault::FailNth<UserBackend>,
+    /// (kind, id) of each object created, in order.
+    pub created: Vec<(Kind, u32)>,
+}
+
+impl Recorder {
+    /// Records what `inner` creates.
+    pub fn new(inner: bpf_preload::fault::FailNth<UserBackend>) -> Self {
+        Recorder {
+            inner,
+            created: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, kind: Kind, fd: Fd) {
+        let id = id_of(&mut self.inner.inner, kind, fd).expect("id of a new object");
+        self.created.push((kind, id));
+    }
+}
+
+impl bpf_preload::Backend for Recorder {
+    type Pin = bpf_preload::user::UserPin;
+
+    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
+        // SAFETY: forwarded unchanged from our caller.
+        let fd = unsafe { self.inner.bpf(cmd, attr) }?;
+        let kind = match cmd {
+            abi::BPF_BTF_LOAD => Some(Kind::Btf),
+            abi::BPF_MAP_CREATE => Some(Kind::Map),
+            abi::BPF_PROG_LOAD => Some(Kind::Prog),
+            abi::BPF_LINK_CREATE | abi::BPF_RAW_TRACEPOINT_OPEN => Some(Kind::Link),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            self.record(kind, fd);
+        }
+        Ok(fd)
+    }
+
+    fn close(&mut self, fd: Fd) {
+        self.inner.close(fd)
+    }
+
+    fn attach_tracepoint(&mut self, prog: Fd, category: &str, name: &str) -> Result<Fd, Errno> {
+        let fd = self.inner.attach_tracepoint(prog, category, name)?;
+        self.record(Kind::Link, fd);
+        Ok(fd)
+    }
+
+    fn pin(&mut self, fd: Fd, name: &'static str) -> Result<Self::Pin, Errno> {
+        self.inner.pin(fd, name)
+    }
+
+    fn unpin(&mut self, pin: Self::Pin) {
+        self.inner.unpin(pin)
+    }
+
+    fn possible_cpus(&mut self) -> Result<u32, Errno> {
+        self.inner.possible_cpus()
+    }
+
+    fn kernel_config(&mut self) -> Result<bpf_preload::kconfig::KernelConfig<'_>, Errno> {
+        self.inner.kernel_config()
+    }
+
+    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        self.inner.with_vmlinux_btf(read)
+    }
+
+    fn object_id(&mut self, kind: bpf_preload::ObjectKind, fd: Fd, t: u32) -> Result<u32, Errno> {
+        self.inner.object_id(kind, fd, t)
+    }
+
+    fn wants_verifier_log(&self) -> bool {
+        self.inner.wants_verifier_log()
+    }
+}

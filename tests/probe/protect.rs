@@ -7,57 +7,10 @@
 use std::path::Path;
 
 use bpf_preload::fault::FailNth;
-use bpf_preload::user::{Mount, UserBackend, UserPin};
-use bpf_preload::{abi, load, Backend, Errno, Fd, Object, Preload};
-use preload_tests::{assert_all_gone, dir_names, id_of, open_fds, Kind};
+use bpf_preload::user::{Mount, UserBackend};
+use bpf_preload::{abi, load, Errno, Fd, Object, Preload};
+use preload_tests::{assert_all_gone, dir_names, id_of, open_fds, Kind, Recorder};
 use tamper_policy_locked::TamperLocked;
-
-/// Records the id of every object the kernel creates, beneath the fault injector.
-struct Recorder {
-    inner: FailNth<UserBackend>,
-    created: Vec<(Kind, u32)>,
-}
-
-impl Backend for Recorder {
-    type Pin = UserPin;
-
-    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
-        // SAFETY: forwarded unchanged from our caller.
-        let fd = unsafe { self.inner.bpf(cmd, attr) }?;
-        let kind = match cmd {
-            abi::BPF_BTF_LOAD => Some(Kind::Btf),
-            abi::BPF_MAP_CREATE => Some(Kind::Map),
-            abi::BPF_PROG_LOAD => Some(Kind::Prog),
-            abi::BPF_LINK_CREATE | abi::BPF_RAW_TRACEPOINT_OPEN => Some(Kind::Link),
-            _ => None,
-        };
-        if let Some(kind) = kind {
-            let id = id_of(&mut self.inner.inner, kind, fd).expect("id of a new object");
-            self.created.push((kind, id));
-        }
-        Ok(fd)
-    }
-
-    fn close(&mut self, fd: Fd) {
-        self.inner.close(fd)
-    }
-
-    fn pin(&mut self, fd: Fd, name: &'static str) -> Result<Self::Pin, Errno> {
-        self.inner.pin(fd, name)
-    }
-
-    fn unpin(&mut self, pin: Self::Pin) {
-        self.inner.unpin(pin)
-    }
-
-    fn object_id(&mut self, kind: bpf_preload::ObjectKind, fd: Fd, t: u32) -> Result<u32, Errno> {
-        self.inner.object_id(kind, fd, t)
-    }
-
-    fn wants_verifier_log(&self) -> bool {
-        true
-    }
-}
 
 fn update(b: &mut UserBackend, fd: Fd, key: u32) -> Result<u32, Errno> {
     let value = [0u8; 64];
@@ -161,10 +114,7 @@ pub fn run() -> Result<bool, String> {
     loaded.free(&mut counter);
     for n in 1..=total {
         let fds_before = open_fds();
-        let mut backend = Recorder {
-            inner: FailNth::new(UserBackend::new(&dir), n),
-            created: Vec::new(),
-        };
+        let mut backend = Recorder::new(FailNth::new(UserBackend::new(&dir), n));
         let err = match load(object, &mut backend) {
             Ok(_) => {
                 return Err(format!(

@@ -6,31 +6,18 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-
 use std::path::Path;
-use std::process::Command;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 
 use crate::setup::root;
-use crate::tools::run as run_cmd;
 use crate::vm::{Kernel, Prepared};
 
-/// The bench's `insmod_time` (finit_module timed with CLOCK_MONOTONIC), static, for
-/// `tamper-cost`.
+/// The bench's `insmod_time`, for `tamper-cost`.
 pub fn insmod_time(_: &Kernel, work: &Path) -> Result<Prepared> {
-    std::fs::create_dir_all(work)?;
-    let out = work.join("insmod_time");
-    run_cmd(
-        Command::new("gcc")
-            .args(["-static", "-O2", "-Wall"])
-            .arg(root().join("bench/lskel/insmod_time.c"))
-            .arg("-o")
-            .arg(&out),
-    )
-    .context("building bench/lskel/insmod_time.c statically (libc6-dev)")?;
+    let built = crate::bench::build_insmod_time(work)?;
     Ok(Prepared {
-        files: vec![(out, "bin/insmod_time".into())],
+        files: vec![(built, "bin/insmod_time".into())],
         ..Default::default()
     })
 }

@@ -24,6 +24,8 @@ mod peers;
 mod report;
 mod userspace;
 
+pub use module::build_insmod_time;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -178,9 +178,11 @@ fn script(objects: &[(String, Option<String>, Option<String>)], runs: usize) -> 
     s
 }
 
-pub fn in_vm(built: &[Built], runs: usize) -> Result<VmResults> {
-    let insmod_time = work().join("peers/insmod_time");
-    fs::create_dir_all(work().join("peers"))?;
+/// `bench/lskel/insmod_time` (finit_module timed with CLOCK_MONOTONIC), built
+/// statically into `dir` for a busybox initramfs.
+pub fn build_insmod_time(dir: &Path) -> Result<PathBuf> {
+    fs::create_dir_all(dir)?;
+    let insmod_time = dir.join("insmod_time");
     output(
         Command::new("gcc")
             .args(["-static", "-O2", "-Wall"])
@@ -189,6 +191,11 @@ pub fn in_vm(built: &[Built], runs: usize) -> Result<VmResults> {
             .arg(&insmod_time),
     )
     .context("building bench/lskel/insmod_time.c statically (libc6-dev)")?;
+    Ok(insmod_time)
+}
+
+pub fn in_vm(built: &[Built], runs: usize) -> Result<VmResults> {
+    let insmod_time = build_insmod_time(&work().join("peers"))?;
     let mut by_kernel: BTreeMap<String, Vec<&Built>> = BTreeMap::new();
     for b in built {
         by_kernel
