@@ -116,6 +116,10 @@ pub fn translate(
                     "it is not a function pointer in the kernel's struct",
                 ));
             }
+            // The loader writes the program's fd there as a u64.
+            if at as usize + 8 > value.len() {
+                return Err(unsupported("it lies outside the kernel's struct"));
+            }
             programs.push((program, at, index as u32));
             continue;
         }
