@@ -2,7 +2,9 @@
 //! protected object (`guard/guard.bpf.c`). On the `bpf`, `bpf_map` and `bpf_prog` hooks
 //! it refuses user space every fd of the object's maps, programs and links (by id, or
 //! from a pin with any open flags) and every write through an fd it already holds (map
-//! updates and deletes, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`).
+//! updates and deletes, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`). On the `capable` hook it
+//! refuses a forced module removal (`rmmod -f`), which would take the holding module's
+//! ftrace_ops away and let `kernel.ftrace_enabled=0` switch every trampoline off.
 //!
 //! Which objects is data: the guard's `protected` map, which [`arm`] fills with the
 //! ids of the object's and the guard's own maps, programs and links once everything
@@ -25,7 +27,7 @@ use crate::{abi, Loaded};
 #[bpf_preload(
     obj = "../guard/guard.bpf.o",
     name = "bpf_preload_guard",
-    no_pin(protected, guard_bpf, guard_bpf_map, guard_bpf_prog)
+    no_pin(protected, guard_bpf, guard_bpf_map, guard_bpf_prog, guard_capable)
 )]
 pub struct Guard;
 

@@ -1,7 +1,9 @@
 //! The kernel backend: the loader inside a module, over the generic C shim
 //! (`kernel/shim.c`, contract in `kernel/shim.h`). Load and attach with
-//! `kern_sys_bpf`, turn every fd into a kernel reference and close it before module
-//! init returns, then show the object in bpffs the way the kernel allows:
+//! `kern_sys_bpf`, hold the file behind every fd (exactly what the fd held, user
+//! references included) and close the fd before module init returns, keep ftrace on
+//! while a program runs through a trampoline, then show the object in bpffs the way
+//! the kernel allows:
 //!
 //! - seed profile (a kernel with the preload series, `kernel/patches/`): register
 //!   with the kernel, which then asks for the pins of every new bpffs instance, in
@@ -42,14 +44,19 @@ unsafe extern "C" {
     fn bpf_preload_realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
     fn bpf_preload_free(ptr: *mut c_void);
     fn bpf_preload_log(level: c_int, msg: *const c_char, len: usize);
-    fn bpf_preload_link_get(fd: u32, link: *mut *mut c_void) -> c_int;
-    fn bpf_preload_link_put(link: *mut c_void);
-    fn bpf_preload_map_get(fd: u32, map: *mut *mut c_void) -> c_int;
-    fn bpf_preload_map_put(map: *mut c_void);
-    fn bpf_preload_prog_get(fd: u32, prog_type: u32, prog: *mut *mut c_void) -> c_int;
-    fn bpf_preload_prog_put(prog: *mut c_void);
+    fn bpf_preload_hold_file(
+        kind: u32,
+        fd: u32,
+        prog_type: u32,
+        file: *mut *mut c_void,
+        object: *mut *mut c_void,
+    ) -> c_int;
+    fn bpf_preload_release_file(file: *mut c_void);
     fn bpf_preload_object_id(kind: u32, fd: u32, prog_type: u32, id: *mut u32) -> c_int;
-    fn bpf_preload_struct_ops_unregister_put(map: *mut c_void);
+    fn bpf_preload_struct_ops_unregister(fd: u32) -> c_int;
+    fn bpf_preload_struct_ops_unregister_release(file: *mut c_void);
+    fn bpf_preload_hold_ftrace() -> c_int;
+    fn bpf_preload_release_ftrace();
     fn bpf_preload_read_vmlinux_btf(buf: *mut *mut c_void, size: *mut usize) -> c_int;
     fn bpf_preload_vfree(buf: *mut c_void);
     fn bpf_preload_register() -> c_int;
@@ -125,6 +132,16 @@ impl Backend for KernelBackend {
 
     fn unpin(&mut self, _pin: Self::Pin) {}
 
+    fn unregister_struct_ops(&mut self, fd: Fd) -> Result<(), Errno> {
+        // SAFETY: `fd` is one of ours; the shim checks that it is a struct_ops map.
+        let ret = unsafe { bpf_preload_struct_ops_unregister(fd) };
+        if ret < 0 {
+            Err(Errno(-ret))
+        } else {
+            Ok(())
+        }
+    }
+
     fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
         let (mut buf, mut size) = (core::ptr::null_mut(), 0usize);
         // SAFETY: both out-pointers are writable.
@@ -170,10 +187,10 @@ impl Backend for KernelBackend {
     }
 }
 
-/// A kernel reference and how to drop it.
-struct Ref {
-    ptr: *mut c_void,
-    put: unsafe extern "C" fn(*mut c_void),
+/// A held file (what an fd holds) and how to release it.
+struct HeldFile {
+    file: *mut c_void,
+    release: unsafe extern "C" fn(*mut c_void),
 }
 
 /// One pin the object asks for: a held object and its name.
@@ -181,43 +198,57 @@ struct Pin {
     name: &'static str,
     /// `name` and a NUL, for C.
     c_name: Vec<u8>,
+    /// The map, program or link, valid while its file is held.
     object: *mut c_void,
     kind: u32,
     /// An iterator link: what a stock kernel can show.
     iterator: bool,
 }
 
-/// What the module holds between init and exit: a reference on every link, program
-/// and map, and the pins made of them.
+/// What the module holds between init and exit: the file of every link, program and
+/// map, as the fds that insmod closes held them, the pins made of them, and whether
+/// ftrace is kept on for their trampolines.
 #[derive(Default)]
 struct Held {
-    refs: Vec<Ref>,
+    files: Vec<HeldFile>,
     pins: Vec<Pin>,
+    ftrace: bool,
 }
 
 impl Held {
-    /// Takes a reference with `get` on `fd`, and notes its pin if it has one.
+    /// Holds the file behind `fd` (a `kind` object), and notes its pin if it has one.
     fn take(
         &mut self,
-        get: impl FnOnce(&mut *mut c_void) -> c_int,
-        put: unsafe extern "C" fn(*mut c_void),
-        pin: Option<&'static str>,
         kind: u32,
+        fd: Fd,
+        prog_type: u32,
+        release: unsafe extern "C" fn(*mut c_void),
+        pin: Option<&'static str>,
         iterator: bool,
     ) -> Result<(), Errno> {
-        let mut ptr = core::ptr::null_mut();
-        let ret = get(&mut ptr);
+        // Room first, so that a held file is never lost to a failed allocation.
+        self.files.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        if pin.is_some() {
+            self.pins.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        }
+        let (mut file, mut object) = (core::ptr::null_mut(), core::ptr::null_mut());
+        // SAFETY: `fd` is one of ours and open; both out-pointers are writable.
+        let ret = unsafe { bpf_preload_hold_file(kind, fd, prog_type, &mut file, &mut object) };
         if ret < 0 {
             return Err(Errno(-ret));
         }
-        self.refs.push(Ref { ptr, put });
+        self.files.push(HeldFile { file, release });
         if let Some(name) = pin {
-            let mut c_name = Vec::from(name.as_bytes());
+            let mut c_name = Vec::new();
+            c_name
+                .try_reserve_exact(name.len() + 1)
+                .map_err(|_| Errno::ENOMEM)?;
+            c_name.extend_from_slice(name.as_bytes());
             c_name.push(0);
             self.pins.push(Pin {
                 name,
                 c_name,
-                object: ptr,
+                object,
                 kind,
                 iterator,
             });
@@ -225,11 +256,15 @@ impl Held {
         Ok(())
     }
 
-    /// Drops every reference, in reverse.
-    fn put_all(self) {
-        for r in self.refs.into_iter().rev() {
-            // SAFETY: a reference we took and drop once.
-            unsafe { (r.put)(r.ptr) };
+    /// Releases every file, in reverse, then ftrace.
+    fn release_all(self) {
+        for f in self.files.into_iter().rev() {
+            // SAFETY: a file we hold and release once.
+            unsafe { (f.release)(f.file) };
+        }
+        if self.ftrace {
+            // SAFETY: held by this module (see `hold_all`).
+            unsafe { bpf_preload_release_ftrace() };
         }
     }
 }
@@ -245,16 +280,29 @@ unsafe impl Sync for Slot {}
 
 static HELD: Slot = Slot(UnsafeCell::new(None));
 
-/// References on every link, program and map of `loaded` and of its guard, taken while
-/// their fds are open.
+/// The files of every link, program and map of `loaded` and of its guard, taken while
+/// their fds are open, and ftrace kept on if a program runs through a trampoline.
 fn hold_all(loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)> {
     let mut held = Held::default();
     let result = hold_into(&mut held, loaded)
-        .and_then(|()| loaded.guard().map_or(Ok(()), |g| hold_into(&mut held, g)));
+        .and_then(|()| loaded.guard().map_or(Ok(()), |g| hold_into(&mut held, g)))
+        .and_then(|()| {
+            let guarded = loaded.guard().into_iter().chain(core::iter::once(loaded));
+            if !guarded.clone().any(|l| l.object().attaches_trampolines()) {
+                return Ok(());
+            }
+            // SAFETY: no arguments; released by `release_all` or module exit.
+            let ret = unsafe { bpf_preload_hold_ftrace() };
+            if ret < 0 {
+                return Err((Errno(-ret), "ftrace (kernel.ftrace_enabled)"));
+            }
+            held.ftrace = true;
+            Ok(())
+        });
     match result {
         Ok(()) => Ok(held),
         Err(e) => {
-            held.put_all();
+            held.release_all();
             Err(e)
         }
     }
@@ -262,64 +310,31 @@ fn hold_all(loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)
 
 fn hold_into(held: &mut Held, loaded: &Loaded<&'static str>) -> Result<(), (Errno, &'static str)> {
     let object = loaded.object();
+    let release = bpf_preload_release_file;
     for (link, fd) in loaded.links() {
         let prog = &object.programs[link.program];
         // The rule `cargo bpf-preload build` describes, too.
         let iterator = crate::describe::stock_shows(object, link);
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
-            bpf_preload_link_put,
-            link.pin,
-            PIN_LINK,
-            iterator,
-        )
-        .map_err(|e| (e, prog.name))?;
+        held.take(PIN_LINK, fd, 0, release, link.pin, iterator)
+            .map_err(|e| (e, prog.name))?;
     }
     for (prog, fd) in loaded.programs() {
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_prog_get(fd, prog.prog_type, ptr) },
-            bpf_preload_prog_put,
-            prog.pin,
-            PIN_PROG,
-            false,
-        )
-        .map_err(|e| (e, prog.name))?;
+        held.take(PIN_PROG, fd, prog.prog_type, release, prog.pin, false)
+            .map_err(|e| (e, prog.name))?;
     }
     for (map, fd) in loaded.maps() {
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
-            bpf_preload_map_put,
-            map.pin,
-            PIN_MAP,
-            false,
-        )
-        .map_err(|e| (e, map.name))?;
+        held.take(PIN_MAP, fd, 0, release, map.pin, false)
+            .map_err(|e| (e, map.name))?;
     }
     // Registrations last, so that exit drops them first.
     for (map, fd) in loaded.struct_ops_links() {
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
-            bpf_preload_link_put,
-            None,
-            PIN_LINK,
-            false,
-        )
-        .map_err(|e| (e, map.name))?;
+        held.take(PIN_LINK, fd, 0, release, None, false)
+            .map_err(|e| (e, map.name))?;
     }
     for (map, fd) in loaded.registered_struct_ops() {
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
-            bpf_preload_struct_ops_unregister_put,
-            None,
-            PIN_MAP,
-            false,
-        )
-        .map_err(|e| (e, map.name))?;
+        let unregister = bpf_preload_struct_ops_unregister_release;
+        held.take(PIN_MAP, fd, 0, unregister, None, false)
+            .map_err(|e| (e, map.name))?;
     }
     Ok(())
 }
@@ -342,15 +357,20 @@ pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
             log(
                 Level::Err,
                 format_args!(
-                    "bpf object `{}`: taking a reference on `{name}` failed: {errno}",
-                    object.name
+                    "bpf object `{}`: holding `{name}` failed: {errno}{}; nothing is loaded",
+                    object.name,
+                    if errno == Errno::EBUSY {
+                        " (ftrace is switched off: its BPF trampolines would not run)"
+                    } else {
+                        ""
+                    }
                 ),
             );
             loaded.free(&mut backend);
             return -errno.0;
         }
     };
-    // The references keep everything alive; the fds belong to insmod and must go.
+    // The held files keep everything as the fds did; the fds belong to insmod and must go.
     loaded.close_fds(&mut backend);
     let pins = held.pins.len();
     // SAFETY: module init, before registering (see `Slot`).
@@ -391,7 +411,7 @@ pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
         }
         // SAFETY: module init; registration failed, so nothing else reads the slot.
         if let Some(held) = unsafe { (*HELD.0.get()).take() } {
-            held.put_all();
+            held.release_all();
         }
         return ret;
     }
@@ -495,7 +515,7 @@ pub unsafe fn populate(dir: *mut c_void) -> c_int {
 pub fn exit() {
     // SAFETY: module exit, after unregistering (see `Slot`).
     if let Some(held) = unsafe { (*HELD.0.get()).take() } {
-        held.put_all();
+        held.release_all();
     }
 }
 

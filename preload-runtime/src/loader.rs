@@ -174,7 +174,7 @@ impl<P> Loaded<P> {
         }
         for i in self.registered.drain(..).rev() {
             // Nothing to do if it fails: the map stays registered, as the kernel says.
-            let _ = delete(backend, self.maps[i], 0);
+            let _ = backend.unregister_struct_ops(self.maps[i]);
         }
         for fd in self.programs.drain(..).rev() {
             backend.close(fd);
@@ -578,17 +578,6 @@ fn update<B: Backend>(backend: &mut B, fd: Fd, key: u32, value: &[u8]) -> Result
     // SAFETY: key and value point to key_size and value_size readable bytes (the table
     // gives 4-byte keys to every map with a value to write).
     unsafe { bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }.map(drop)
-}
-
-/// `BPF_MAP_DELETE_ELEM` of `key` (a u32).
-fn delete<B: Backend + ?Sized>(backend: &mut B, fd: Fd, key: u32) -> Result<(), Errno> {
-    let mut attr = abi::MapElemAttr {
-        map_fd: fd,
-        key: ptr(&key),
-        ..Default::default()
-    };
-    // SAFETY: key points to 4 readable bytes, the key size of every map deleted from.
-    unsafe { bpf(backend, abi::BPF_MAP_DELETE_ELEM, &mut attr) }.map(drop)
 }
 
 /// Fills the slots whose target `pick` selects with that map's or program's fd.

@@ -191,7 +191,13 @@ routes() {
 		policy_cell guard-map-write "$out"
 	fi
 
-	# Last: the module removed by force (Debian allows it).
+	# ftrace switched off, which would turn every BPF trampoline (the LSM policy's and
+	# the guard's) into a no-op without touching the object.
+	ftrace_off ftrace-off
+
+	# Last: the module removed by force (Debian allows it), then ftrace switched off:
+	# a forced removal runs the module's exit, which must let go of the ftrace_ops
+	# that lives in the module's memory.
 	before=$(count)
 	if out=$(rmmod -f "$OBJ" 2>&1); then out="rmmod -f succeeded"; else out="rmmod -f failed: $out"; fi
 	grep -q "^$OBJ " /proc/modules || out="$out, module gone"
@@ -200,4 +206,24 @@ routes() {
 	else
 		row rmmod-force "TAMPERED: $out; mkdir of tamper-denied allowed"
 	fi
+	ftrace_off rmmod-force-ftrace-off
+}
+
+# ftrace_off ROW: writes 0 to kernel.ftrace_enabled and judges the policy (and, with
+# the guard, an fd by id) while it stands; then writes 1 back.
+ftrace_off() {
+	if out=$( (echo 0 >/proc/sys/kernel/ftrace_enabled) 2>&1); then
+		out="ftrace_enabled=0 accepted"
+	else
+		out="ftrace_enabled=0 refused (${out##*: })"
+	fi
+	out="$out, now $(cat /proc/sys/kernel/ftrace_enabled)"
+	if ! refuses; then
+		row "$1" "TAMPERED: $out; mkdir of tamper-denied allowed"
+	elif [ "$MODE" = locked ] && prefixed "$(attack fd-by-id map "$data")" ok; then
+		row "$1" "TAMPERED: $out; the guard hands out an fd of the policy's data by id"
+	else
+		row "$1" "harmless: $out; mkdir still refused"
+	fi
+	echo 1 >/proc/sys/kernel/ftrace_enabled
 }
