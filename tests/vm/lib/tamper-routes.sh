@@ -191,6 +191,17 @@ routes() {
 		policy_cell guard-map-write "$out"
 	fi
 
+	# Switches that stop or bypass BPF programs without touching the object (the
+	# survey in SECURITY.md): each is set, judged, then set back.
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
+	t=/sys/kernel/tracing
+	knob tracefs-function-tracer \
+		"echo bpf_lsm_path_mkdir >$t/set_ftrace_filter && echo function >$t/current_tracer && echo 0 >$t/tracing_on" \
+		"echo nop >$t/current_tracer; echo >$t/set_ftrace_filter; echo 1 >$t/tracing_on"
+	knob tracefs-notrace "echo bpf_lsm_path_mkdir >$t/set_ftrace_notrace" "echo >$t/set_ftrace_notrace"
+	knob kprobes-disabled "echo 0 >/sys/kernel/debug/kprobes/enabled" "echo 1 >/sys/kernel/debug/kprobes/enabled"
+	knob bpf-jit-off "echo 0 >/proc/sys/net/core/bpf_jit_enable" "echo 1 >/proc/sys/net/core/bpf_jit_enable"
 	# ftrace switched off, which would turn every BPF trampoline (the LSM policy's and
 	# the guard's) into a no-op without touching the object.
 	ftrace_off ftrace-off
@@ -207,6 +218,18 @@ routes() {
 		row rmmod-force "TAMPERED: $out; mkdir of tamper-denied allowed"
 	fi
 	ftrace_off rmmod-force-ftrace-off
+}
+
+# knob ROW SET UNSET: runs the shell command SET, judges the object while it stands
+# (the policy refuses, the iterator prints its own output), then runs UNSET.
+knob() {
+	if out=$(sh -c "$2" 2>&1); then out="set"; else out="refused (${out##*: })"; fi
+	if refuses && iter_is_ours; then
+		row "$1" "harmless: $out; mkdir still refused, the iterator prints its own output"
+	else
+		row "$1" "TAMPERED: $out; the policy or the iterator changed"
+	fi
+	sh -c "$3" 2>/dev/null
 }
 
 # ftrace_off ROW: writes 0 to kernel.ftrace_enabled and judges the policy (and, with
