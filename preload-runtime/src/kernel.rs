@@ -9,11 +9,10 @@
 //! - stock profile (Debian's 6.1 and 6.12): offer two iterator links to every bpffs
 //!   mount through the kernel's own preload hook, when the object pins exactly two.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use crate::backend::{Backend, Fd, ObjectKind};
 use crate::errno::Errno;
@@ -79,12 +78,15 @@ pub enum Level {
     Info = 6,
 }
 
-/// Prints one line through printk, prefixed with the module's name by the shim.
+/// Prints one line through printk, prefixed with the module's name by the shim. The
+/// line is formatted on the stack, never allocated: logging runs where an allocation
+/// failure must not become a panic (populate, with the kernel's preload lock held).
+/// Past 512 bytes it is cut and ends in `...`.
 pub fn log(level: Level, args: fmt::Arguments<'_>) {
-    let mut line = String::new();
-    let _ = line.write_fmt(args);
-    // SAFETY: `line` is valid for `len` bytes for the call; the shim prints it with %.*s.
-    unsafe { bpf_preload_log(level as c_int, line.as_ptr().cast(), line.len()) };
+    let line = crate::line::Line::<512>::format(args);
+    let bytes = line.as_bytes();
+    // SAFETY: `bytes` is valid for `len` bytes for the call; the shim prints it with %.*s.
+    unsafe { bpf_preload_log(level as c_int, bytes.as_ptr().cast(), bytes.len()) };
 }
 
 /// bpf(2) from kernel context. A module cannot pin while it loads (it has no bpffs
@@ -542,8 +544,6 @@ macro_rules! kernel_module {
 /// The allocator and the panic handler, which only the module's own build defines.
 #[cfg(target_os = "none")]
 mod lang_items {
-    use core::fmt::{self, Write as _};
-
     use super::{bpf_preload_alloc, bpf_preload_free, bpf_preload_panic, bpf_preload_realloc};
 
     /// kmalloc, which aligns to 8 bytes, and naturally for power-of-two sizes.
@@ -590,30 +590,14 @@ mod lang_items {
     #[global_allocator]
     static ALLOCATOR: KernelAlloc = KernelAlloc;
 
-    /// A message formatted without allocating (a panic may come from a failed allocation).
-    struct FixedBuf {
-        buf: [u8; 256],
-        len: usize,
-    }
-
-    impl fmt::Write for FixedBuf {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            let n = s.len().min(self.buf.len() - self.len);
-            self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-            self.len += n;
-            Ok(())
-        }
-    }
-
     /// A Rust panic is a bug in the loader: report it and stop (see `bpf_preload_panic`).
     #[panic_handler]
     fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-        let mut msg = FixedBuf {
-            buf: [0; 256],
-            len: 0,
-        };
-        let _ = write!(msg, "Rust panic: {info}");
+        // Formatted without allocating: a panic may come from a failed allocation.
+        // The shim adds "Rust panic: " itself.
+        let msg = crate::line::Line::<256>::format(format_args!("{info}"));
+        let msg = msg.as_bytes();
         // SAFETY: `msg` is valid for `len` bytes; the shim prints it and does not return.
-        unsafe { bpf_preload_panic(msg.buf.as_ptr().cast(), msg.len) }
+        unsafe { bpf_preload_panic(msg.as_ptr().cast(), msg.len()) }
     }
 }
