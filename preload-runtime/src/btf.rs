@@ -543,25 +543,25 @@ fn load_program<B: Backend + ?Sized>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use alloc::vec::Vec;
 
     use super::*;
 
     /// Raw BTF from types (each `(name_off, info, size_or_type, extra words)`) and a
     /// string section.
-    struct Builder {
+    pub(crate) struct Builder {
         types: Vec<u8>,
         strings: Vec<u8>,
         count: u32,
     }
 
-    fn info(kind: u32, vlen: u32) -> u32 {
+    pub(crate) fn info(kind: u32, vlen: u32) -> u32 {
         (kind << 24) | vlen
     }
 
     impl Builder {
-        fn new() -> Self {
+        pub(crate) fn new() -> Self {
             Builder {
                 types: Vec::new(),
                 strings: b"\0".to_vec(),
@@ -570,7 +570,7 @@ mod tests {
         }
 
         /// Adds a name, returns its offset.
-        fn name(&mut self, name: &str) -> u32 {
+        pub(crate) fn name(&mut self, name: &str) -> u32 {
             let off = self.strings.len() as u32;
             self.strings.extend_from_slice(name.as_bytes());
             self.strings.push(0);
@@ -578,7 +578,13 @@ mod tests {
         }
 
         /// Adds a type, returns its id.
-        fn ty(&mut self, name_off: u32, info: u32, size_or_type: u32, extra: &[u32]) -> u32 {
+        pub(crate) fn ty(
+            &mut self,
+            name_off: u32,
+            info: u32,
+            size_or_type: u32,
+            extra: &[u32],
+        ) -> u32 {
             for w in [name_off, info, size_or_type].iter().chain(extra) {
                 self.types.extend_from_slice(&w.to_le_bytes());
             }
@@ -586,7 +592,7 @@ mod tests {
             self.count
         }
 
-        fn build(&self) -> Vec<u8> {
+        pub(crate) fn build(&self) -> Vec<u8> {
             let mut out = Vec::new();
             let words = [
                 u32::from(BTF_MAGIC) | (1 << 16),

@@ -173,3 +173,116 @@ pub fn translate(
         programs,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use super::*;
+    use crate::btf::tests::{info, Builder};
+    use crate::btf::BTF_KIND_INT;
+    use crate::table::{Freeze, StructOpsMember};
+
+    const MEMBERS: &[StructOpsMember] = &[
+        StructOpsMember {
+            name: "n",
+            offset: 0,
+            size: 4,
+            kind: BTF_KIND_INT,
+            program: None,
+        },
+        StructOpsMember {
+            name: "f",
+            offset: 8,
+            size: 8,
+            kind: BTF_KIND_PTR,
+            program: Some(0),
+        },
+    ];
+    const OPS: StructOps = StructOps {
+        type_name: "ops",
+        data: &[7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        members: MEMBERS,
+        register: true,
+    };
+    static MAP: Map = Map {
+        name: "ops_map",
+        kernel_name: "ops_map",
+        map_type: 26,
+        key_size: 4,
+        value_size: 16,
+        max_entries: 1,
+        map_flags: 0,
+        map_extra: 0,
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        initial_value: None,
+        freeze: Freeze::Never,
+        pin: None,
+        inner: None,
+        slots: &[],
+        kconfig: &[],
+        struct_ops: None,
+    };
+
+    /// The kernel's BTF for `struct ops { int n; void (*f)(void); }` inside
+    /// `struct bpf_struct_ops_ops` at `data_bits`, the value `value_size` bytes and
+    /// `f` at `f_bits`.
+    fn kernel_btf(value_size: u32, data_bits: u32, f_bits: u32) -> Vec<u8> {
+        let mut b = Builder::new();
+        let (n, f, ops, value, data) = (
+            b.name("n"),
+            b.name("f"),
+            b.name("ops"),
+            b.name("bpf_struct_ops_ops"),
+            b.name("data"),
+        );
+        let int = b.ty(0, info(BTF_KIND_INT, 0), 4, &[32]);
+        let proto = b.ty(0, info(BTF_KIND_FUNC_PROTO, 0), 0, &[]);
+        let ptr = b.ty(0, info(BTF_KIND_PTR, 0), proto, &[]);
+        let ops_id = b.ty(
+            ops,
+            info(BTF_KIND_STRUCT, 2),
+            16,
+            &[n, int, 0, f, ptr, f_bits],
+        );
+        b.ty(
+            value,
+            info(BTF_KIND_STRUCT, 1),
+            value_size,
+            &[data, ops_id, data_bits],
+        );
+        b.build()
+    }
+
+    fn run(data: &[u8]) -> Result<Translated, Failure> {
+        translate(&MAP, &OPS, &RawBtf::parse(data).unwrap())
+    }
+
+    #[test]
+    fn lays_out_the_kernels_struct() {
+        let t = run(&kernel_btf(24, 64, 64)).unwrap();
+        assert_eq!(t.value.len(), 24);
+        assert_eq!(&t.value[8..12], &7u32.to_le_bytes());
+        assert_eq!(t.programs, [(0, 16, 1)]);
+    }
+
+    #[test]
+    fn an_implausible_value_size_is_refused_before_allocating() {
+        let (_, errno) = run(&kernel_btf(u32::MAX, 64, 64)).unwrap_err();
+        assert_eq!(errno, Errno::E2BIG);
+    }
+
+    #[test]
+    fn offsets_outside_the_value_are_errors() {
+        // The struct inside the value, or the function pointer inside the struct, at
+        // offsets whose sum overflows or passes the end.
+        for (data_bits, f_bits) in [(u32::MAX, 64), (64, u32::MAX), (64, 8 * 20)] {
+            let (_, errno) = run(&kernel_btf(24, data_bits, f_bits)).unwrap_err();
+            assert_eq!(errno, Errno::EOPNOTSUPP, "{data_bits} {f_bits}");
+        }
+        // The int member past the end.
+        let (_, errno) = run(&kernel_btf(8, 64, 0)).unwrap_err();
+        assert_eq!(errno, Errno::EOPNOTSUPP);
+    }
+}
