@@ -3,8 +3,10 @@
 //! Layouts are those of Linux 6.1, which are prefixes of every later kernel's
 //! (up to 6.18). All structs are `#[repr(C)]`, have no implicit padding (C's
 //! holes are explicit `pad` fields) and derive a zeroed `Default`, so they can
-//! be handed to the kernel as bytes. `tests/abi_layout.rs` checks every offset
-//! and size against the system header.
+//! be handed to the kernel as bytes. C's unions are structs over private words
+//! ([`LinkCreateUnion`], [`Attr`], `LinkInfo::u`) read and written through typed
+//! accessors, so that safe code can never leave or read an uninitialised byte.
+//! `tests/abi_layout.rs` checks every offset and size against the system header.
 
 use core::mem::size_of;
 
