@@ -92,7 +92,7 @@ pub const BTF_KIND_FUNC_PROTO: u32 = 13;
 /// times smaller, and finding a type walks at most 63 others.
 const INDEX_STRIDE: usize = 64;
 
-/// Raw BTF with the place of every [`INDEX_STRIDE`]-th type indexed: enough of
+/// Raw BTF with the place of every 64th type indexed: enough of
 /// libbpf's `btf__*` to lay out a kernel struct (struct_ops values) from the kernel's
 /// own BTF. Every size and offset in it was checked by [`RawBtf::parse`], and every
 /// chain of types it follows is bounded, so malformed BTF gives errors (`None`),
@@ -266,7 +266,7 @@ impl<'a> RawBtf<'a> {
     }
 
     /// `id` with typedefs and modifiers (volatile, const, restrict, type tags) skipped;
-    /// `None` past [`MAX_CHAIN`] of them (a loop, in malformed BTF).
+    /// `None` past 32 of them (a loop, in malformed BTF).
     pub fn skip_mods(&self, mut id: u32) -> Option<(u32, BtfType<'a>)> {
         for _ in 0..MAX_CHAIN {
             let ty = self.get(id)?;
@@ -284,8 +284,8 @@ impl<'a> RawBtf<'a> {
     }
 
     /// The size of type `id` in bytes, as libbpf's `btf__resolve_size`: `None` if it
-    /// has none, if it overflows a `u32`, or past [`MAX_CHAIN`] nested arrays (each
-    /// with up to [`MAX_CHAIN`] modifiers). A loop, without recursion.
+    /// has none, if it overflows a `u32`, or past 32 nested arrays (each with up
+    /// to 32 modifiers). A loop, without recursion.
     pub fn size_of(&self, mut id: u32) -> Option<u32> {
         let mut elements: u32 = 1;
         for _ in 0..MAX_CHAIN {
