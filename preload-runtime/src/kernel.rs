@@ -11,11 +11,10 @@
 //! - stock profile (Debian's 6.1 and 6.12): offer two iterator links to every bpffs
 //!   mount through the kernel's own preload hook, when the object pins exactly two.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use crate::backend::{Backend, Fd, ObjectKind};
 use crate::errno::Errno;
@@ -86,12 +85,15 @@ pub enum Level {
     Info = 6,
 }
 
-/// Prints one line through printk, prefixed with the module's name by the shim.
+/// Prints one line through printk, prefixed with the module's name by the shim. The
+/// line is formatted on the stack, never allocated: logging runs where an allocation
+/// failure must not become a panic (populate, with the kernel's preload lock held).
+/// Past 512 bytes it is cut and ends in `...`.
 pub fn log(level: Level, args: fmt::Arguments<'_>) {
-    let mut line = String::new();
-    let _ = line.write_fmt(args);
-    // SAFETY: `line` is valid for `len` bytes for the call; the shim prints it with %.*s.
-    unsafe { bpf_preload_log(level as c_int, line.as_ptr().cast(), line.len()) };
+    let line = crate::line::Line::<512>::format(args);
+    let bytes = line.as_bytes();
+    // SAFETY: `bytes` is valid for `len` bytes for the call; the shim prints it with %.*s.
+    unsafe { bpf_preload_log(level as c_int, bytes.as_ptr().cast(), bytes.len()) };
 }
 
 /// bpf(2) from kernel context. A module cannot pin while it loads (it has no bpffs
@@ -562,8 +564,6 @@ macro_rules! kernel_module {
 /// The allocator and the panic handler, which only the module's own build defines.
 #[cfg(target_os = "none")]
 mod lang_items {
-    use core::fmt::{self, Write as _};
-
     use super::{bpf_preload_alloc, bpf_preload_free, bpf_preload_panic, bpf_preload_realloc};
 
     /// kmalloc, which aligns to 8 bytes, and naturally for power-of-two sizes.
@@ -571,20 +571,36 @@ mod lang_items {
 
     const KMALLOC_MIN_ALIGN: usize = 8;
 
-    fn kmalloc_size(layout: core::alloc::Layout) -> usize {
-        if layout.align() <= KMALLOC_MIN_ALIGN {
+    /// The largest kmalloc on the kernels supported (x86_64 with 4 KiB pages: 1024
+    /// pages on 6.1 and 6.12). Larger requests fail here, as an error for
+    /// `try_reserve`, rather than reach the page allocator, which warns (a panic
+    /// with `panic_on_warn`) before it returns NULL.
+    const KMALLOC_MAX_SIZE: usize = 4 << 20;
+
+    /// What to ask kmalloc for `layout`, or `None` if it cannot be had: a power of
+    /// two that overflows (which would wrap to a zero-size request, and kmalloc's
+    /// `ZERO_SIZE_PTR` is not NULL) or more than kmalloc gives.
+    fn kmalloc_size(layout: core::alloc::Layout) -> Option<usize> {
+        let size = if layout.align() <= KMALLOC_MIN_ALIGN {
             layout.size()
         } else {
-            layout.size().max(layout.align()).next_power_of_two()
-        }
+            layout
+                .size()
+                .max(layout.align())
+                .checked_next_power_of_two()?
+        };
+        (size <= KMALLOC_MAX_SIZE).then_some(size)
     }
 
     // SAFETY: the shim's allocator returns memory of at least the requested size, with
     // the alignment `kmalloc_size` arranges for, or NULL.
     unsafe impl core::alloc::GlobalAlloc for KernelAlloc {
         unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
-            // SAFETY: kmalloc with GFP_KERNEL, from process context.
-            unsafe { bpf_preload_alloc(kmalloc_size(layout)).cast() }
+            match kmalloc_size(layout) {
+                // SAFETY: kmalloc with GFP_KERNEL, from process context.
+                Some(size) => unsafe { bpf_preload_alloc(size).cast() },
+                None => core::ptr::null_mut(),
+            }
         }
 
         unsafe fn dealloc(&self, ptr: *mut u8, _layout: core::alloc::Layout) {
@@ -599,10 +615,11 @@ mod lang_items {
             new_size: usize,
         ) -> *mut u8 {
             let new = core::alloc::Layout::from_size_align(new_size, layout.align());
-            match new {
+            // On failure `ptr` stays allocated and unchanged, as krealloc leaves it.
+            match new.ok().and_then(kmalloc_size) {
                 // SAFETY: `ptr` came from `alloc`; krealloc keeps the kmalloc guarantees.
-                Ok(new) => unsafe { bpf_preload_realloc(ptr.cast(), kmalloc_size(new)).cast() },
-                Err(_) => core::ptr::null_mut(),
+                Some(size) => unsafe { bpf_preload_realloc(ptr.cast(), size).cast() },
+                None => core::ptr::null_mut(),
             }
         }
     }
@@ -610,30 +627,14 @@ mod lang_items {
     #[global_allocator]
     static ALLOCATOR: KernelAlloc = KernelAlloc;
 
-    /// A message formatted without allocating (a panic may come from a failed allocation).
-    struct FixedBuf {
-        buf: [u8; 256],
-        len: usize,
-    }
-
-    impl fmt::Write for FixedBuf {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            let n = s.len().min(self.buf.len() - self.len);
-            self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-            self.len += n;
-            Ok(())
-        }
-    }
-
     /// A Rust panic is a bug in the loader: report it and stop (see `bpf_preload_panic`).
     #[panic_handler]
     fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-        let mut msg = FixedBuf {
-            buf: [0; 256],
-            len: 0,
-        };
-        let _ = write!(msg, "Rust panic: {info}");
+        // Formatted without allocating: a panic may come from a failed allocation.
+        // The shim adds "Rust panic: " itself.
+        let msg = crate::line::Line::<256>::format(format_args!("{info}"));
+        let msg = msg.as_bytes();
         // SAFETY: `msg` is valid for `len` bytes; the shim prints it and does not return.
-        unsafe { bpf_preload_panic(msg.buf.as_ptr().cast(), msg.len) }
+        unsafe { bpf_preload_panic(msg.as_ptr().cast(), msg.len()) }
     }
 }
