@@ -442,9 +442,9 @@ fn expose_iterators() {
     let Some(held) = (unsafe { (*HELD.0.get()).as_ref() }) else {
         return;
     };
-    let iterators: Vec<&Pin> = held.pins.iter().filter(|p| p.iterator).collect();
+    let mut iterators = held.pins.iter().filter(|p| p.iterator);
     let mut exposed = 0;
-    if let [a, b] = iterators[..] {
+    if let (Some(a), Some(b), None) = (iterators.next(), iterators.next(), iterators.next()) {
         // SAFETY: the names are NUL-terminated (the shim copies them) and the links
         // are held until exit, which releases the hook first.
         let ret = unsafe {
