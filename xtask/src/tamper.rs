@@ -1,8 +1,8 @@
-//! The tamper matrix (issue 13): root in user space against a preloaded LSM policy
-//! and its iterators, unprotected and with `protect` + `freeze_all`, on every kernel.
-//! The scenarios are `tests/vm/tamper-*.sh`; each route prints
-//! `ROW <route> <open|locked> <cell>`, which `cargo xtask tamper-matrix` tabulates
-//! from the logs the last `vm-test` left in `target/vm/`.
+//! The tamper matrix: root in user space against a preloaded LSM policy and its
+//! iterators, unprotected, with `freeze_all` only and with `protect` + `freeze_all`, on
+//! every kernel. The scenarios are `tests/vm/tamper-{open,frozen,locked}.sh`; each route
+//! prints `ROW <route> <open|frozen|locked> <cell>`, which `cargo xtask tamper-matrix`
+//! tabulates from the logs the last `vm-test` left in `target/vm/`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -22,7 +22,14 @@ pub fn insmod_time(_: &Kernel, work: &Path) -> Result<Prepared> {
     })
 }
 
-/// `cargo xtask tamper-matrix`: route × kernel × {unprotected, protected}, as markdown.
+/// The object's three configurations: the mode its scenario prints, and a column title.
+const MODES: [(&str, &str); 3] = [
+    ("open", "unprotected"),
+    ("frozen", "freeze_all"),
+    ("locked", "protect+freeze"),
+];
+
+/// `cargo xtask tamper-matrix`: route × kernel × configuration, as markdown.
 pub fn matrix() -> Result<()> {
     // route -> kernel -> mode -> cell
     let mut rows: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>> = BTreeMap::new();
@@ -40,9 +47,9 @@ pub fn matrix() -> Result<()> {
     logs.sort();
     for log in logs {
         let name = log.file_stem().unwrap_or_default().to_string_lossy();
-        let Some(kernel) = ["tamper-open-", "tamper-locked-"]
+        let Some(kernel) = MODES
             .iter()
-            .find_map(|p| name.strip_prefix(p))
+            .find_map(|(mode, _)| name.strip_prefix(&format!("tamper-{mode}-")))
         else {
             continue;
         };
@@ -71,19 +78,21 @@ pub fn matrix() -> Result<()> {
     ensure!(
         !rows.is_empty(),
         "no tamper rows in {}: run `cargo xtask vm-test --scenario tamper-open --scenario \
-         tamper-locked` first",
+         tamper-frozen --scenario tamper-locked` first",
         dir.display()
     );
     print!("| route |");
     for k in &kernels {
-        print!(" {k} unprotected | {k} protect+freeze |");
+        for (_, title) in MODES {
+            print!(" {k} {title} |");
+        }
     }
     println!();
-    println!("|---|{}", "---|---|".repeat(kernels.len()));
+    println!("|---|{}", "---|".repeat(kernels.len() * MODES.len()));
     for route in &order {
         print!("| {route} |");
         for k in &kernels {
-            for mode in ["open", "locked"] {
+            for (mode, _) in MODES {
                 let cell = rows[route].get(k).and_then(|m| m.get(mode));
                 print!(" {} |", cell.map_or("—", |c| short(c)));
             }
@@ -93,7 +102,7 @@ pub fn matrix() -> Result<()> {
     // What each cell stood for, from the first kernel that has the row.
     println!();
     for route in &order {
-        for mode in ["open", "locked"] {
+        for (mode, _) in MODES {
             if let Some(cell) = kernels
                 .iter()
                 .find_map(|k| rows[route].get(k).and_then(|m| m.get(mode)))
@@ -107,9 +116,18 @@ pub fn matrix() -> Result<()> {
 
 /// A cell's verdict in a word or two: what the route did to the object.
 fn short(cell: &str) -> &'static str {
-    let errno = ["EPERM", "EOPNOTSUPP", "EINVAL", "ENOENT"]
+    let errno = ["EPERM", "EOPNOTSUPP", "EINVAL", "ENOENT", "EBUSY"]
         .into_iter()
-        .find(|e| cell.contains(e));
+        .find(|e| cell.contains(e))
+        .or_else(|| {
+            // What the shell says for a refused write to /proc or a module removal.
+            [
+                ("Device or resource busy", "EBUSY"),
+                ("Operation not permitted", "EPERM"),
+            ]
+            .into_iter()
+            .find_map(|(text, e)| cell.contains(text).then_some(e))
+        });
     if cell.starts_with("TAMPERED") {
         "**TAMPERED**"
     } else if cell.starts_with("n/a") {
@@ -124,6 +142,7 @@ fn short(cell: &str) -> &'static str {
         match errno {
             Some("EPERM") => "refused (EPERM)",
             Some("EOPNOTSUPP") => "refused (EOPNOTSUPP)",
+            Some("EBUSY") => "refused (EBUSY)",
             Some(_) => "refused",
             None => "harmless",
         }

@@ -1,18 +1,20 @@
 # shellcheck shell=sh
 # The routes of the tamper matrix, shared by tamper-open.sh (the object without
-# protections) and tamper-locked.sh (with `protect` and `freeze_all`), which set
-# OBJ (the module and object name), DATA (its .data map's kernel name) and MODE
-# (open|locked) and then call `routes`. Root attacks the policy of
-# examples/tamper_policy (mkdir of `tamper-denied` refused unless the uid is in
-# `exempt`, refusals counted in `refusals`) and its two iterators; every row
-# judges by what the kernel then does: the policy still refuses, the counter
-# still counts, the iterator still prints its own program's output.
+# protections), tamper-frozen.sh (`freeze_all` only) and tamper-locked.sh (with
+# `protect` and `freeze_all`), which set OBJ (the module and object name), DATA
+# (its .data map's kernel name) and MODE (open|frozen|locked) and then call
+# `routes`. Root attacks the policy of examples/tamper_policy (mkdir of
+# `tamper-denied` refused unless the uid is in `exempt`, refusals counted in
+# `refusals`) and its two iterators; every row judges by what the kernel then
+# does: the policy still refuses, the counter still counts, the iterator still
+# prints its own program's output.
 #
 # Each route prints `ROW <route> <MODE> <cell>` (`cargo xtask tamper-matrix`
 # tabulates them). A cell starts with `harmless` or `refused` when the object is
 # unaffected, and with `TAMPERED` when the route changed what it does. In open
 # mode the attack is undone after its row, so that every route starts from the
-# same object; in locked mode any TAMPERED row fails the scenario.
+# same object (frozen maps refuse the writes to undo); in locked mode any TAMPERED
+# row fails the scenario.
 
 tampered=""
 row() {
