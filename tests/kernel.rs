@@ -18,7 +18,7 @@ use iterators::Iterators;
 use map_kinds::MapKinds;
 use preload_tests::{
     assert_all_gone, btf_oracle, dir_names, id_of, kernel_tier_missing, name_of, open_fds,
-    tier_can_run, Kind, Recorder,
+    test_run, tier_can_run, Kind, Recorder,
 };
 use tcp_cc::TcpCc;
 use tcp_cc_link::TcpCcLink;
@@ -763,18 +763,10 @@ fn maps_completed_at_load_time_work() {
     };
     // SAFETY: key and value are live and of the map's sizes.
     unsafe { backend.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) }.unwrap();
-    // A socket filter runs on a packet: an Ethernet header's worth of zeros.
-    let packet = [0u8; 64];
-    let mut run = abi::ProgTestRunAttr {
-        prog_fd: loaded.program_fd("enter").unwrap(),
-        data_in: packet.as_ptr() as u64,
-        data_size_in: packet.len() as u32,
-        ..Default::default()
-    };
-    // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
-    unsafe { backend.call(abi::BPF_PROG_TEST_RUN, &mut run) }.unwrap();
+    let enter = loaded.program_fd("enter").unwrap();
     assert_eq!(
-        run.retval, 42,
+        test_run(&mut backend, enter),
+        Ok(42),
         "the tail call was taken (enter alone returns 3)"
     );
 
@@ -802,20 +794,6 @@ fn maps_completed_at_load_time_work() {
     loaded.free(&mut backend);
 }
 
-/// Runs the socket filter `prog` once on a packet of zeros; its return value.
-fn test_run(backend: &mut UserBackend, prog: Fd) -> u32 {
-    let packet = [0u8; 64];
-    let mut run = abi::ProgTestRunAttr {
-        prog_fd: prog,
-        data_in: packet.as_ptr() as u64,
-        data_size_in: packet.len() as u32,
-        ..Default::default()
-    };
-    // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
-    unsafe { backend.call(abi::BPF_PROG_TEST_RUN, &mut run) }.unwrap();
-    run.retval
-}
-
 /// The premise of the VM scenario `held-state`: a `bpf_timer` ticks on its own while
 /// its map has a user reference (here the process's fd), and goes with the map.
 fn timer_ticks_while_its_map_is_held() {
@@ -824,11 +802,8 @@ fn timer_ticks_while_its_map_is_held() {
     let mut backend = UserBackend::new(&dir);
     let loaded = load(TimerTick::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
     let ticks = loaded.map_fd("ticks").unwrap();
-    assert_eq!(
-        test_run(&mut backend, loaded.program_fd("arm").unwrap()),
-        0,
-        "arm"
-    );
+    let arm = loaded.program_fd("arm").unwrap();
+    assert_eq!(test_run(&mut backend, arm), Ok(0), "arm");
     // Ticks every 2 ms: wait for a few, through the kernel's copy of the counter.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let mut seen = 0;

@@ -117,18 +117,9 @@ fn test_run(b: &mut UserBackend, program: &str) -> Result<u32, String> {
     let prog = b
         .fd_by_id(abi::BPF_PROG_GET_FD_BY_ID, id)
         .map_err(|e| format!("program {id}: {e}"))?;
-    let packet = [0u8; 64];
-    let mut attr = abi::ProgTestRunAttr {
-        prog_fd: prog,
-        data_in: packet.as_ptr() as u64,
-        data_size_in: packet.len() as u32,
-        ..Default::default()
-    };
-    // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
-    let ran = unsafe { b.call(abi::BPF_PROG_TEST_RUN, &mut attr) };
+    let ran = preload_tests::test_run(b, prog);
     close(prog);
-    ran.map_err(|e| format!("BPF_PROG_TEST_RUN of program {id}: {e}"))?;
-    Ok(attr.retval)
+    ran.map_err(|e| format!("BPF_PROG_TEST_RUN of program {id}: {e}"))
 }
 
 fn lookup(b: &mut UserBackend, map: &str, key: &str) -> Result<Vec<u64>, String> {

@@ -286,3 +286,18 @@ impl bpf_preload::Backend for Recorder {
         self.inner.wants_verifier_log()
     }
 }
+
+/// Runs the program `prog` once with `BPF_PROG_TEST_RUN` on a 64-byte packet of zeros
+/// (an Ethernet header's worth and more, for a socket filter); what it returned.
+pub fn test_run(backend: &mut UserBackend, prog: Fd) -> Result<u32, Errno> {
+    let packet = [0u8; 64];
+    let mut attr = abi::ProgTestRunAttr {
+        prog_fd: prog,
+        data_in: packet.as_ptr() as u64,
+        data_size_in: packet.len() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
+    unsafe { backend.call(abi::BPF_PROG_TEST_RUN, &mut attr) }?;
+    Ok(attr.retval)
+}
