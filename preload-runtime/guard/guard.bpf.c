@@ -13,6 +13,15 @@
  *   bpf_map   any new fd of a protected map: by id, or from a pin with any
  *             open flags (BPF_OBJ_GET reaches this hook with its fmode)
  *   bpf_prog  any new fd of a protected program: by id or from a pin
+ *   file_receive
+ *             an fd of a protected map, program or link passed from another
+ *             process: pidfd_getfd(2) and SCM_RIGHTS both install it with
+ *             receive_fd(), which asks this hook first (6.1 and 6.12)
+ *   inode_permission
+ *             BPF_OBJ_GET of a protected link's pin, which reaches no BPF hook:
+ *             bpf_obj_do_get() checks path_permission(ACC_MODE(flags)), without
+ *             MAY_OPEN, where open(2) asks MAY_OPEN|acc_mode; so `cat` of an
+ *             iterator pin still reads while no fd of the link itself is made
  *
  * No fd at all, rather than read-only ones: a read-only map fd is enough to load
  * a program that writes the map. BPF_MAP_FREEZE stays allowed: it only takes
@@ -28,12 +37,41 @@
 #include <bpf/bpf_core_read.h>
 
 #define EPERM 1
+#define MAY_OPEN 0x20
+#define S_IFMT 00170000
+#define S_IFREG 0100000
+#define ANON_INODE_FS_MAGIC 0x09041934
+#define BPF_FS_MAGIC 0xcafe4a11
 /* Must match GUARD_MAX in preload-runtime/src/guard.rs. */
 #define GUARD_MAX 64
 
 /* Minimal CO-RE views of the kernel's structures: offsets come from its BTF. */
 #pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+struct super_block {
+	unsigned long s_magic;
+};
+
+struct inode {
+	unsigned short i_mode;
+	struct super_block *i_sb;
+	void *i_private;
+};
+
+struct qstr {
+	const unsigned char *name;
+};
+
+struct dentry {
+	struct qstr d_name;
+};
+
+struct path {
+	struct dentry *dentry;
+};
+
 struct file {
+	struct path f_path;
+	struct inode *f_inode;
 	void *private_data;
 };
 
@@ -54,8 +92,11 @@ struct bpf_map {
 	__u32 id;
 };
 
+struct bpf_prog;
+
 struct bpf_prog_aux {
 	__u32 id;
+	struct bpf_prog *prog;
 };
 
 struct bpf_prog {
@@ -64,6 +105,7 @@ struct bpf_prog {
 
 struct bpf_link {
 	__u32 id;
+	struct bpf_prog *prog;
 };
 #pragma clang attribute pop
 
@@ -216,6 +258,79 @@ int BPF_PROG(guard_bpf_prog, struct bpf_prog *prog, int ret)
 		return ret;
 	p = ids();
 	return p && listed(p, PROG, BPF_CORE_READ(prog, aux, id)) ? -EPERM : 0;
+}
+
+/*
+ * A file passed to this process (pidfd_getfd, SCM_RIGHTS): refused if it is a
+ * protected map, program or link. BPF object files are anonymous inodes named
+ * by syscall.c: "bpf-map", "bpf-prog", "bpf_link" (bpf_link_prime) and
+ * "bpf-link" (bpf_link_new_fd), with the object as private_data; no other file
+ * of the anonymous inode filesystem has these names.
+ */
+SEC("lsm/file_receive")
+int BPF_PROG(guard_file_receive, struct file *file, int ret)
+{
+	struct protected_ids *p;
+	const unsigned char *name;
+	char s[10] = {};
+	void *object;
+
+	if (ret)
+		return ret;
+	p = ids();
+	if (!p)
+		return 0;
+	if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC)
+		return 0;
+	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel_str(s, sizeof(s), name) < 0)
+		return 0;
+	if (s[0] != 'b' || s[1] != 'p' || s[2] != 'f' || (s[3] != '-' && s[3] != '_'))
+		return 0;
+	object = BPF_CORE_READ(file, private_data);
+	if (!object)
+		return 0;
+	if (s[4] == 'm' && s[5] == 'a' && s[6] == 'p' && s[7] == 0)
+		return listed(p, MAP, BPF_CORE_READ((struct bpf_map *)object, id)) ? -EPERM : 0;
+	if (s[4] == 'p' && s[5] == 'r' && s[6] == 'o' && s[7] == 'g' && s[8] == 0)
+		return listed(p, PROG, BPF_CORE_READ((struct bpf_prog *)object, aux, id)) ? -EPERM : 0;
+	if (s[4] == 'l' && s[5] == 'i' && s[6] == 'n' && s[7] == 'k' && s[8] == 0)
+		return listed(p, LINK, BPF_CORE_READ((struct bpf_link *)object, id)) ? -EPERM : 0;
+	return 0;
+}
+
+/*
+ * BPF_OBJ_GET of a pin in any bpffs mount: refused if it is a protected link
+ * (maps and programs are refused by the bpf_map and bpf_prog hooks). open(2)
+ * asks with MAY_OPEN and is let through: reading an iterator pin makes a
+ * seq_file of it, not an fd of the link. A pinned link is a regular file of
+ * bpffs whose i_private is the link; the kind is not stored in the inode
+ * (only in its i_op, a static of kernel/bpf/inode.c), so the link is
+ * recognised by its protected id and its program's aux pointing back to it.
+ */
+SEC("lsm/inode_permission")
+int BPF_PROG(guard_inode_permission, struct inode *inode, int mask, int ret)
+{
+	struct protected_ids *p;
+	struct bpf_link *link;
+	struct bpf_prog *prog;
+
+	if (ret)
+		return ret;
+	if (mask & MAY_OPEN)
+		return 0;
+	if (BPF_CORE_READ(inode, i_sb, s_magic) != BPF_FS_MAGIC)
+		return 0;
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+		return 0;
+	p = ids();
+	if (!p)
+		return 0;
+	link = BPF_CORE_READ(inode, i_private);
+	if (!link || !listed(p, LINK, BPF_CORE_READ(link, id)))
+		return 0;
+	prog = BPF_CORE_READ(link, prog);
+	return prog && BPF_CORE_READ(prog, aux, prog) == prog ? -EPERM : 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

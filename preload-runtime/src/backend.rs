@@ -84,4 +84,16 @@ pub trait Backend {
     fn wants_verifier_log(&self) -> bool {
         false
     }
+
+    /// Whether this backend's pins can outlive the holder of the object (a process,
+    /// which `kill -9` ends while its pins keep the object alive). If so, the guard of
+    /// `protect` is pinned beside the object's pins, so that it lives as long as they
+    /// do. A module holds what it pins until it is removed, and pins nothing of its own.
+    fn pins_outlive_holder(&self) -> bool {
+        false
+    }
+
+    /// Waits a little, between two looks at something the kernel frees
+    /// asynchronously (a pin's reference, dropped after an RCU grace period).
+    fn pause(&mut self) {}
 }

@@ -1,8 +1,9 @@
 //! `#[bpf_preload(protect)]`: the guard, one generic BPF LSM program loaded with a
-//! protected object (`guard/guard.bpf.c`). On the `bpf`, `bpf_map` and `bpf_prog` hooks
-//! it refuses user space every fd of the object's maps, programs and links (by id, or
-//! from a pin with any open flags) and every write through an fd it already holds (map
-//! updates and deletes, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`).
+//! protected object (`guard/guard.bpf.c`). On the `bpf`, `bpf_map`, `bpf_prog`,
+//! `file_receive` and `inode_permission` hooks it refuses user space every fd of the
+//! object's maps, programs and links (by id, from a pin with any open flags, passed
+//! by `pidfd_getfd` or `SCM_RIGHTS`) and every write through an fd it already holds
+//! (map updates and deletes, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`).
 //!
 //! Which objects is data: the guard's `protected` map, which [`arm`] fills with the
 //! ids of the object's and the guard's own maps, programs and links once everything
@@ -21,11 +22,20 @@ use crate::error::Step;
 use crate::loader::{bpf, StepError};
 use crate::{abi, Loaded};
 
-/// The guard's own table. Nothing of it is pinned: the object's holder holds it.
+/// The guard's own table. Nothing of it is pinned by the table: the object's holder
+/// holds it, and a process pins its links beside the object's pins (see
+/// `loader::pin_guard`).
 #[bpf_preload(
     obj = "../guard/guard.bpf.o",
     name = "bpf_preload_guard",
-    no_pin(protected, guard_bpf, guard_bpf_map, guard_bpf_prog)
+    no_pin(
+        protected,
+        guard_bpf,
+        guard_bpf_map,
+        guard_bpf_prog,
+        guard_file_receive,
+        guard_inode_permission
+    )
 )]
 pub struct Guard;
 

@@ -41,6 +41,33 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
     }
 }
 
+/// `preload-probe protect-hold DIR`: loads the locked object with `protect`, pins in
+/// DIR (a directory in a bpffs mount that outlives this process), prints `ready` with
+/// this process's id and the fds it holds (`name=fd`), then holds them until killed:
+/// the target of `kill -9` and of `pidfd_getfd` in tests/vm/tamper-user.sh.
+pub fn hold(dir: &str) -> Result<bool, String> {
+    let object: &'static Object = TamperLocked::OBJECT;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+    let mut b = UserBackend::new(dir);
+    let loaded = load(object, &mut b).map_err(|e| format!("load: {e}"))?;
+    let mut line = format!("ready pid={}", std::process::id());
+    for (map, fd) in loaded.maps() {
+        line += &format!(" map:{}={fd}", map.name);
+    }
+    for (prog, fd) in loaded.programs() {
+        line += &format!(" prog:{}={fd}", prog.name);
+    }
+    for (link, fd) in loaded.links() {
+        line += &format!(" link:{}={fd}", object.programs[link.program].name);
+    }
+    println!("{line}");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
 pub fn run() -> Result<bool, String> {
     let object: &'static Object = TamperLocked::OBJECT;
     let fs = Mount::bpffs().map_err(|e| format!("bpffs: {e}"))?;

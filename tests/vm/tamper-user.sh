@@ -2,9 +2,91 @@
 # backend and checks that the guard refuses the process its own fds' writes and
 # every new fd, that free leaves nothing, and that a failure at each call of the
 # load (the guard's included) leaves nothing behind (tests/probe/protect.rs).
+# Then a process holding the object (`preload-probe protect-hold`, pins in
+# /sys/fs/bpf/held) is attacked: its fds copied with pidfd_getfd(2), one of them
+# used by a program of root's; then it is killed with SIGKILL, and the object its
+# pins keep is attacked again (rows `ROW <route> user <cell>`, judged by what the
+# object then does).
 # kernels: all
+# include: lib/tamper-routes.sh
+# shellcheck disable=SC2034 # MODE is read by row in lib/tamper-routes.sh
+MODE=user
 out=$(preload-probe protect-user 2>&1)
 echo "$out"
 failed=$(echo "$out" | grep -m1 'FAILED\|preload-probe:\|panicked')
 check "$failed" [ -z "$failed" ]
-pass "$(echo "$out" | tail -1 | sed 's/^ok: //')"
+protect_user=$(echo "$out" | tail -1 | sed 's/^ok: //')
+
+check "mount bpffs" mount -t bpf bpf /sys/fs/bpf
+held=/sys/fs/bpf/held
+preload-probe protect-hold "$held" >/tmp/hold.out 2>&1 &
+holder=$!
+tries=0
+until grep -q '^ready' /tmp/hold.out; do
+	tries=$((tries + 1))
+	[ "$tries" -gt 600 ] && stop "protect-hold never got ready: $(cat /tmp/hold.out)"
+	sleep 0.1
+done
+ready=$(grep '^ready' /tmp/hold.out)
+echo "$ready"
+# The fd the holder has of map, prog or link $1 (`map:exempt`).
+fd_of() { echo "$ready" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+echo "pins: $(ls "$held")"
+held_iter() { cat "$held/maps_tamper" 2>&1; }
+held_is_ours() { held_iter | head -1 | grep -q '^tamper_policy list_maps: '; }
+check "the held object's iterator prints its own output: $(held_iter | head -2)" held_is_ours
+check "the held object's policy refuses" refuses
+
+# Its fds copied into this process (the guard's file_receive hook).
+out=$(attack getfd-write "$holder" "$(fd_of map:exempt)" 0 01)
+policy_cell getfd-map-write "$out"
+for what in prog:refuse_denied link:refuse_denied link:list_maps; do
+	out=$(attack getfd "$holder" "$(fd_of "$what")")
+	case "$out" in
+	ok*) row "getfd-${what%%:*}" "obtained: $out" ;;
+	*) row "getfd-${what%%:*}" "refused: $out" ;;
+	esac
+done
+
+# The holder killed: its pins keep the object, and the guard pinned beside them.
+kill -9 "$holder"
+wait "$holder" 2>/dev/null
+data=$(held_iter | sed -n 's/^map \([0-9]*\) tamper_l.data$/\1/p' | head -1)
+list_prog=$(sed -n 's/^prog \([0-9]*\) list_maps$/\1/p' "$held/progs_tamper" | head -1)
+echo "after kill -9: pins $(ls "$held"); .data is map $data"
+if held_is_ours && refuses; then
+	row killed-holder "harmless: SIGKILL of the loading process; mkdir still refused, iterator its own"
+else
+	row killed-holder "TAMPERED: the object changed when its loading process was killed"
+fi
+out=$(attack map-write "$data" 0 "$(hexof nothing)")
+policy_cell killed-map-update-by-id "$out"
+out=$(attack pin-write "$held/data" 0 "$(hexof nothing)")
+policy_cell killed-map-write-via-pin "$out"
+for route in link-update link-update-race; do
+	if [ "$route" = link-update ]; then
+		out=$(attack link-update "$held/maps_tamper" impostor)
+	else
+		out=$(attack link-update-race "$held/maps_tamper" 3000)
+	fi
+	if held_is_ours; then
+		row "killed-$route" "harmless: $out; the iterator prints its own output"
+	else
+		row "killed-$route" "TAMPERED: $out; the iterator now prints: $(held_iter | head -1)"
+		attack link-update "$held/maps_tamper" "$list_prog" >/dev/null
+	fi
+done
+out=$(attack map-write "$(held_iter | sed -n 's/^map \([0-9]*\) protected$/\1/p' | head -1)" 0 00)
+policy_cell killed-guard-map-write "$out"
+
+# Everything goes with the pins (dropped after an RCU grace period).
+rm -f "$held"/*
+tries=0
+while refuses; do
+	tries=$((tries + 1))
+	[ "$tries" -gt 100 ] && stop "the policy still refuses 10 s after its pins were removed"
+	sleep 0.1
+done
+# shellcheck disable=SC2154 # tampered: set by row in lib/tamper-routes.sh
+check "routes that changed the held object:$tampered" [ -z "$tampered" ]
+pass "$protect_user; the held object's routes refused or harmless, before and after kill -9"

@@ -1,7 +1,7 @@
 //! The tamper matrix (issue 13): root in user space against a preloaded LSM policy
 //! and its iterators, unprotected and with `protect` + `freeze_all`, on every kernel.
 //! The scenarios are `tests/vm/tamper-*.sh`; each route prints
-//! `ROW <route> <open|locked> <cell>`, which `cargo xtask tamper-matrix` tabulates
+//! `ROW <route> <open|locked|user> <cell>`, which `cargo xtask tamper-matrix` tabulates
 //! from the logs the last `vm-test` left in `target/vm/`.
 
 use std::collections::BTreeMap;
@@ -40,7 +40,7 @@ pub fn matrix() -> Result<()> {
     logs.sort();
     for log in logs {
         let name = log.file_stem().unwrap_or_default().to_string_lossy();
-        let Some(kernel) = ["tamper-open-", "tamper-locked-"]
+        let Some(kernel) = ["tamper-open-", "tamper-locked-", "tamper-user-"]
             .iter()
             .find_map(|p| name.strip_prefix(p))
         else {
@@ -74,16 +74,28 @@ pub fn matrix() -> Result<()> {
          tamper-locked` first",
         dir.display()
     );
+    // `user`: tamper-user's rows, the object held by a process (protect + freeze_all).
+    let modes: Vec<&str> = ["open", "locked", "user"]
+        .into_iter()
+        .filter(|m| rows.values().flat_map(|r| r.values()).any(|c| c.contains_key(*m)))
+        .collect();
     print!("| route |");
     for k in &kernels {
-        print!(" {k} unprotected | {k} protect+freeze |");
+        for mode in &modes {
+            let title = match *mode {
+                "open" => "unprotected",
+                "locked" => "protect+freeze",
+                _ => "process-held, protect+freeze",
+            };
+            print!(" {k} {title} |");
+        }
     }
     println!();
-    println!("|---|{}", "---|---|".repeat(kernels.len()));
+    println!("|---|{}", "---|".repeat(kernels.len() * modes.len()));
     for route in &order {
         print!("| {route} |");
         for k in &kernels {
-            for mode in ["open", "locked"] {
+            for &mode in &modes {
                 let cell = rows[route].get(k).and_then(|m| m.get(mode));
                 print!(" {} |", cell.map_or("—", |c| short(c)));
             }
@@ -93,7 +105,7 @@ pub fn matrix() -> Result<()> {
     // What each cell stood for, from the first kernel that has the row.
     println!();
     for route in &order {
-        for mode in ["open", "locked"] {
+        for &mode in &modes {
             if let Some(cell) = kernels
                 .iter()
                 .find_map(|k| rows[route].get(k).and_then(|m| m.get(mode)))
