@@ -175,7 +175,11 @@ fn getfd(pid: &str, fd: &str) -> Result<Fd, String> {
 }
 
 fn last_errno() -> Errno {
-    Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+    Errno(
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO),
+    )
 }
 
 /// One instruction: opcode, dst and src registers, offset, immediate.
@@ -210,14 +214,14 @@ fn writer(b: &mut UserBackend, map_fd: Fd, key: u32, value: &[u8]) -> Result<Fd,
         prog.push(insn(0x72, FP, 0, value_at + i as i16, byte as i32));
     }
     prog.extend([
-        insn(0xbf, R2, FP, 0, 0),             // r2 = fp
-        insn(0x07, R2, 0, 0, -4),             // r2 += -4
-        insn(0xbf, R3, FP, 0, 0),             // r3 = fp
+        insn(0xbf, R2, FP, 0, 0),              // r2 = fp
+        insn(0x07, R2, 0, 0, -4),              // r2 += -4
+        insn(0xbf, R3, FP, 0, 0),              // r3 = fp
         insn(0x07, R3, 0, 0, value_at as i32), // r3 += value_at
-        insn(0xb7, R4, 0, 0, 0),              // r4 = BPF_ANY
-        insn(0x85, 0, 0, 0, 2),               // call bpf_map_update_elem
-        insn(0xb7, R0, 0, 0, 0),              // r0 = 0
-        insn(0x95, 0, 0, 0, 0),               // exit
+        insn(0xb7, R4, 0, 0, 0),               // r4 = BPF_ANY
+        insn(0x85, 0, 0, 0, 2),                // call bpf_map_update_elem
+        insn(0xb7, R0, 0, 0, 0),               // r0 = 0
+        insn(0x95, 0, 0, 0, 0),                // exit
     ]);
     let insns: Vec<u8> = prog.concat();
     let license = c"GPL";

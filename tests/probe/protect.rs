@@ -8,7 +8,7 @@ use std::path::Path;
 
 use bpf_preload::fault::FailNth;
 use bpf_preload::user::{Mount, UserBackend};
-use bpf_preload::{abi, load, Errno, Fd, Object, Preload};
+use bpf_preload::{abi, bpf_preload, load, Errno, Fd, Object, Preload};
 use preload_tests::{assert_all_gone, dir_names, id_of, open_fds, Kind, Recorder};
 use tamper_policy_locked::TamperLocked;
 
@@ -66,6 +66,61 @@ pub fn hold(dir: &str) -> Result<bool, String> {
     loop {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     }
+}
+
+/// The TCP congestion control of examples/tcp_cc, with `protect`.
+#[bpf_preload(
+    obj = "../../examples/tcp_cc/bpf/tcp_cc.bpf.o",
+    name = "tcp_cc_locked",
+    protect
+)]
+struct TcpCcLocked;
+
+const CC: &str = "preload_reno";
+const CC_AVAILABLE: &str = "/proc/sys/net/ipv4/tcp_available_congestion_control";
+
+/// Fails each call of a load of `object` in turn (pins in `dir`): every failure must
+/// report the injected errno and leave no pin, fd or object behind, and `after`
+/// must hold. Returns how many calls a load makes.
+fn fail_each_call(
+    object: &'static Object,
+    dir: &Path,
+    after: impl Fn() -> Result<(), String>,
+) -> Result<usize, String> {
+    let mut counter = FailNth::new(UserBackend::new(dir), 0);
+    let loaded = load(object, &mut counter).map_err(|e| format!("counting load: {e}"))?;
+    let total = counter.calls();
+    loaded.free(&mut counter);
+    for n in 1..=total {
+        let fds_before = open_fds();
+        let mut backend = Recorder::new(FailNth::new(UserBackend::new(dir), n));
+        let err = match load(object, &mut backend) {
+            Ok(_) => {
+                return Err(format!(
+                    "{}: call {n} of {total} failed, yet the load succeeded",
+                    object.name
+                ))
+            }
+            Err(e) => e,
+        };
+        let context = format!(
+            "{}: failing call {n} of {total} ({})",
+            object.name, err.step
+        );
+        if err.errno != Errno::EINTR {
+            return Err(format!(
+                "{context}: reported {}, not the injected EINTR",
+                err.errno
+            ));
+        }
+        if !dir_names(dir).is_empty() || open_fds() != fds_before {
+            return Err(format!("{context}: pins or fds left"));
+        }
+        let created = std::mem::take(&mut backend.created);
+        assert_all_gone(&mut backend.inner.inner, &created, &context);
+        after().map_err(|e| format!("{context}: {e}"))?;
+    }
+    Ok(total)
 }
 
 pub fn run() -> Result<bool, String> {
@@ -135,37 +190,49 @@ pub fn run() -> Result<bool, String> {
     )?;
 
     // A failure at each call of the load, the guard's and its check included.
-    let mut counter = FailNth::new(UserBackend::new(&dir), 0);
-    let loaded = load(object, &mut counter).map_err(|e| format!("counting load: {e}"))?;
-    let total = counter.calls();
-    loaded.free(&mut counter);
-    for n in 1..=total {
-        let fds_before = open_fds();
-        let mut backend = Recorder::new(FailNth::new(UserBackend::new(&dir), n));
-        let err = match load(object, &mut backend) {
-            Ok(_) => {
-                return Err(format!(
-                    "call {n} of {total} failed, yet the load succeeded"
-                ))
-            }
-            Err(e) => e,
-        };
-        let context = format!("failing call {n} of {total} ({})", err.step);
-        if err.errno != Errno::EINTR {
-            return Err(format!(
-                "{context}: reported {}, not the injected EINTR",
-                err.errno
-            ));
-        }
-        if !dir_names(&dir).is_empty() || open_fds() != fds_before {
-            return Err(format!("{context}: pins or fds left"));
-        }
-        let created = std::mem::take(&mut backend.created);
-        assert_all_gone(&mut backend.inner.inner, &created, &context);
-    }
+    let total = fail_each_call(object, &dir, || Ok(()))?;
     check(
         total > 20,
         &format!("a failure at each of the {total} calls of a protect load left nothing behind"),
     )?;
+
+    // A protected struct_ops registration: unregistered by BPF_MAP_DELETE_ELEM, which
+    // the guard refuses while it runs; the guard must be gone first, whatever call
+    // failed and however the guard was held (pinned: the struct_ops map is pinned).
+    if Path::new(CC_AVAILABLE).exists() {
+        let registered = || {
+            std::fs::read_to_string(CC_AVAILABLE)
+                .unwrap_or_default()
+                .split_whitespace()
+                .any(|cc| cc == CC)
+        };
+        let object: &'static Object = TcpCcLocked::OBJECT;
+        let cc_dir = fs.path().join(object.name);
+        std::fs::create_dir_all(&cc_dir).map_err(|e| e.to_string())?;
+        let mut b = UserBackend::new(&cc_dir);
+        let loaded = load(object, &mut b).map_err(|e| format!("load tcp_cc: {e}"))?;
+        check(
+            registered(),
+            &format!(
+                "{CC} registered, with protect ({} pins)",
+                loaded.pins().len()
+            ),
+        )?;
+        loaded.free(&mut b);
+        check(!registered(), &format!("{CC} unregistered by free"))?;
+        let total = fail_each_call(object, &cc_dir, || {
+            if registered() {
+                Err(format!("{CC} still registered"))
+            } else {
+                Ok(())
+            }
+        })?;
+        check(
+            true,
+            &format!(
+                "a failure at each of the {total} calls of a protected struct_ops load left it unregistered"
+            ),
+        )?;
+    }
     Ok(true)
 }

@@ -77,7 +77,11 @@ pub fn matrix() -> Result<()> {
     // `user`: tamper-user's rows, the object held by a process (protect + freeze_all).
     let modes: Vec<&str> = ["open", "locked", "user"]
         .into_iter()
-        .filter(|m| rows.values().flat_map(|r| r.values()).any(|c| c.contains_key(*m)))
+        .filter(|m| {
+            rows.values()
+                .flat_map(|r| r.values())
+                .any(|c| c.contains_key(*m))
+        })
         .collect();
     print!("| route |");
     for k in &kernels {
