@@ -289,4 +289,8 @@ impl bpf_preload::Backend for Recorder {
     fn pause(&mut self) {
         self.inner.pause()
     }
+
+    fn holder(&self) -> u32 {
+        self.inner.holder()
+    }
 }

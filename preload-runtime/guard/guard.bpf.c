@@ -22,6 +22,11 @@
  *             bpf_obj_do_get() checks path_permission(ACC_MODE(flags)), without
  *             MAY_OPEN, where open(2) asks MAY_OPEN|acc_mode; so `cat` of an
  *             iterator pin still reads while no fd of the link itself is made
+ *   ptrace_access_check
+ *             with a holding process (the user backend): attaching to it, which
+ *             is how ptrace(2), pidfd_getfd(2), process_vm_writev(2) and
+ *             /proc/PID/mem reach its fds and memory (PTRACE_MODE_ATTACH); reading
+ *             (/proc/PID/fd, ps) stays allowed
  *
  * No fd at all, rather than read-only ones: a read-only map fd is enough to load
  * a program that writes the map. BPF_MAP_FREEZE stays allowed: it only takes
@@ -42,6 +47,7 @@
 #define S_IFREG 0100000
 #define ANON_INODE_FS_MAGIC 0x09041934
 #define BPF_FS_MAGIC 0xcafe4a11
+#define PTRACE_MODE_ATTACH 0x02
 /* Must match GUARD_MAX in preload-runtime/src/guard.rs. */
 #define GUARD_MAX 64
 
@@ -86,6 +92,7 @@ struct files_struct {
 
 struct task_struct {
 	struct files_struct *files;
+	int tgid;
 };
 
 struct bpf_map {
@@ -114,7 +121,8 @@ struct protected_ids {
 	__u32 maps;
 	__u32 progs;
 	__u32 links;
-	__u32 reserved;
+	/* The process holding the object (user backend), 0 for a module. */
+	__u32 holder;
 	__u32 map_ids[GUARD_MAX];
 	__u32 prog_ids[GUARD_MAX];
 	__u32 link_ids[GUARD_MAX];
@@ -331,6 +339,26 @@ int BPF_PROG(guard_inode_permission, struct inode *inode, int mask, int ret)
 		return 0;
 	prog = BPF_CORE_READ(link, prog);
 	return prog && BPF_CORE_READ(prog, aux, prog) == prog ? -EPERM : 0;
+}
+
+/*
+ * Attaching to the holding process, from any other: refused. Its fds are the
+ * object, and a process that could run code in it (ptrace) could load a
+ * program of its own with them. Only PTRACE_MODE_ATTACH: reads stay allowed.
+ */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(guard_ptrace, struct task_struct *child, unsigned int mode, int ret)
+{
+	struct protected_ids *p;
+
+	if (ret)
+		return ret;
+	if (!(mode & PTRACE_MODE_ATTACH))
+		return 0;
+	p = ids();
+	if (!p || !p->holder || BPF_CORE_READ(child, tgid) != p->holder)
+		return 0;
+	return bpf_get_current_pid_tgid() >> 32 == p->holder ? 0 : -EPERM;
 }
 
 char LICENSE[] SEC("license") = "GPL";

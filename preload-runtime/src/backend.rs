@@ -93,6 +93,13 @@ pub trait Backend {
         false
     }
 
+    /// The id of the process that holds the object (its fds) for as long as it runs,
+    /// which the guard of `protect` keeps other processes from attaching to
+    /// (ptrace, `pidfd_getfd`, `/proc/PID/mem`); 0 for none (a module: insmod exits).
+    fn holder(&self) -> u32 {
+        0
+    }
+
     /// Waits a little, between two looks at something the kernel frees
     /// asynchronously (a pin's reference, dropped after an RCU grace period).
     fn pause(&mut self) {}

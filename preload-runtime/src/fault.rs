@@ -108,4 +108,8 @@ impl<B: Backend> Backend for FailNth<B> {
     fn pause(&mut self) {
         self.inner.pause()
     }
+
+    fn holder(&self) -> u32 {
+        self.inner.holder()
+    }
 }

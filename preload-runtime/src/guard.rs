@@ -3,7 +3,9 @@
 //! `file_receive` and `inode_permission` hooks it refuses user space every fd of the
 //! object's maps, programs and links (by id, from a pin with any open flags, passed
 //! by `pidfd_getfd` or `SCM_RIGHTS`) and every write through an fd it already holds
-//! (map updates and deletes, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`).
+//! (map updates and deletes, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`); on
+//! `ptrace_access_check`, every attach to the process holding the object (user
+//! backend), whose fds are the object.
 //!
 //! Which objects is data: the guard's `protected` map, which [`arm`] fills with the
 //! ids of the object's and the guard's own maps, programs and links once everything
@@ -34,7 +36,8 @@ use crate::{abi, Loaded};
         guard_bpf_map,
         guard_bpf_prog,
         guard_file_receive,
-        guard_inode_permission
+        guard_inode_permission,
+        guard_ptrace
     )
 )]
 pub struct Guard;
@@ -48,7 +51,8 @@ struct Protected {
     maps: u32,
     progs: u32,
     links: u32,
-    reserved: u32,
+    /// The process holding the object (`Backend::holder`), 0 for none.
+    holder: u32,
     map_ids: [u32; GUARD_MAX],
     prog_ids: [u32; GUARD_MAX],
     link_ids: [u32; GUARD_MAX],
@@ -114,7 +118,7 @@ pub(crate) fn arm<B: Backend>(
         maps: 0,
         progs: 0,
         links: 0,
-        reserved: 0,
+        holder: backend.holder(),
         map_ids: [0; GUARD_MAX],
         prog_ids: [0; GUARD_MAX],
         link_ids: [0; GUARD_MAX],

@@ -319,6 +319,10 @@ impl Backend for UserBackend {
         true
     }
 
+    fn holder(&self) -> u32 {
+        std::process::id()
+    }
+
     fn pause(&mut self) {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }

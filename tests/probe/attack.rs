@@ -15,6 +15,10 @@
 //!   attack getfd PID FD                   pidfd_getfd(2) of another process's fd
 //!   attack getfd-write PID FD KEY HEX     pidfd_getfd of a map fd, then a program of
 //!                                         ours writes the map (BPF_PSEUDO_MAP_FD)
+//!   attack ptrace PID                     PTRACE_SEIZE (then detach)
+//!   attack scm SOCK NAME [KEY HEX]        ask protect-hold's socket for its fd NAME
+//!                                         (SCM_RIGHTS); with KEY HEX, a program of
+//!                                         ours then writes that map
 //!   attack link-update-race LINK MS       BPF_LINK_UPDATE of an fd number that a
 //!                                         second thread dup2s between LINK and a
 //!                                         link of ours, for MS milliseconds
@@ -153,6 +157,52 @@ fn impostor(b: &mut UserBackend) -> Result<Fd, String> {
         .expect("the impostor's program");
     std::mem::forget(loaded);
     Ok(fd)
+}
+
+/// The fd named `name` from `preload-probe protect-hold`'s socket, by SCM_RIGHTS.
+fn scm(sock: &str, name: &str) -> Result<Fd, String> {
+    use std::io::Write as _;
+    use std::os::fd::AsRawFd as _;
+    let mut stream =
+        std::os::unix::net::UnixStream::connect(sock).map_err(|e| format!("{sock}: {e}"))?;
+    stream
+        .write_all(format!("{name}\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: CMSG_SPACE is a size computation.
+    let space = unsafe { libc::CMSG_SPACE(core::mem::size_of::<i32>() as u32) } as usize;
+    let mut control = vec![0u8; space];
+    // SAFETY: msghdr is plain data; zero is a valid value for every field.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: every pointer in `msg` is alive and of the size given beside it.
+    let got = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, 0) };
+    if got < 0 {
+        return Err(format!("recvmsg: {}", last_errno()));
+    }
+    // SAFETY: `msg` was filled by recvmsg; CMSG_FIRSTHDR checks msg_controllen.
+    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+    if cmsg.is_null() {
+        let truncated = msg.msg_flags & libc::MSG_CTRUNC != 0;
+        return Err(format!(
+            "refused SCM_RIGHTS: no fd received{}",
+            if truncated {
+                " (MSG_CTRUNC: the kernel dropped it)"
+            } else {
+                ""
+            }
+        ));
+    }
+    // SAFETY: a non-null cmsg from recvmsg, holding one i32 for SCM_RIGHTS.
+    let fd = unsafe { core::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>()) };
+    Ok(fd as Fd)
 }
 
 /// `pidfd_getfd(2)`: a copy of fd `fd` of process `pid`.
@@ -374,6 +424,26 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
         }
         ["getfd-write", pid, fd, key, value] => {
             let map = getfd(pid, fd)?;
+            write_by_program(b, map, key, value)
+        }
+        ["ptrace", pid] => {
+            let pid = number(pid)? as libc::pid_t;
+            // SAFETY: PTRACE_SEIZE and PTRACE_DETACH take no pointers here.
+            let ret = unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0usize, 0usize) };
+            if ret != 0 {
+                return Err(refused("PTRACE_SEIZE", last_errno()));
+            }
+            // SAFETY: as above.
+            unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, 0usize, 0usize) };
+            Ok(format!("ok: attached to process {pid} (and detached)"))
+        }
+        ["scm", sock, name] => {
+            let fd = scm(sock, name)?;
+            close(fd);
+            Ok(format!("ok: received {name} by SCM_RIGHTS"))
+        }
+        ["scm", sock, name, key, value] => {
+            let map = scm(sock, name)?;
             write_by_program(b, map, key, value)
         }
         ["link-update-race", target, ms] => {

@@ -41,11 +41,12 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
     }
 }
 
-/// `preload-probe protect-hold DIR`: loads the locked object with `protect`, pins in
-/// DIR (a directory in a bpffs mount that outlives this process), prints `ready` with
-/// this process's id and the fds it holds (`name=fd`), then holds them until killed:
-/// the target of `kill -9` and of `pidfd_getfd` in tests/vm/tamper-user.sh.
-pub fn hold(dir: &str) -> Result<bool, String> {
+/// `preload-probe protect-hold DIR SOCK`: loads the locked object with `protect`, pins
+/// in DIR (a directory in a bpffs mount that outlives this process), prints `ready`
+/// with this process's id and the fds it holds (`map:exempt=5`), then holds them until
+/// killed, handing any of them to whoever asks on the unix socket SOCK: the target of
+/// `pidfd_getfd`, `SCM_RIGHTS` and `kill -9` in tests/vm/tamper-user.sh.
+pub fn hold(dir: &str, sock: &str) -> Result<bool, String> {
     let object: &'static Object = TamperLocked::OBJECT;
     std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
     let mut b = UserBackend::new(dir);
@@ -60,11 +61,60 @@ pub fn hold(dir: &str) -> Result<bool, String> {
     for (link, fd) in loaded.links() {
         line += &format!(" link:{}={fd}", object.programs[link.program].name);
     }
+    // A holder that hands its fds to whoever asks, as a buggy or tricked one might:
+    // the name (`map:exempt`) on a line, the fd back with SCM_RIGHTS.
+    let listener =
+        std::os::unix::net::UnixListener::bind(sock).map_err(|e| format!("{sock}: {e}"))?;
     println!("{line}");
-    use std::io::Write as _;
+    use std::io::{BufRead as _, Write as _};
     let _ = std::io::stdout().flush();
-    loop {
-        std::thread::sleep(std::time::Duration::from_secs(3600));
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let mut name = String::new();
+        if std::io::BufReader::new(&stream)
+            .read_line(&mut name)
+            .is_err()
+        {
+            continue;
+        }
+        let wanted = name.trim();
+        let fd = line
+            .split(' ')
+            .find_map(|w| w.strip_prefix(wanted)?.strip_prefix('='))
+            .and_then(|fd| fd.parse::<i32>().ok());
+        if let Some(fd) = fd {
+            send_fd(&stream, fd);
+        }
+    }
+    Ok(true)
+}
+
+/// Sends `fd` over `stream` with SCM_RIGHTS, with one byte of data.
+fn send_fd(stream: &std::os::unix::net::UnixStream, fd: i32) {
+    use std::os::fd::AsRawFd as _;
+    let mut byte = [b'f'];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: CMSG_SPACE is a size computation.
+    let space = unsafe { libc::CMSG_SPACE(core::mem::size_of::<i32>() as u32) } as usize;
+    let mut control = vec![0u8; space];
+    // SAFETY: msghdr is plain data; zero is a valid value for every field.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: `msg` has a control buffer of CMSG_SPACE(4) bytes, so CMSG_FIRSTHDR is
+    // non-null and its data holds one i32; every pointer outlives the sendmsg.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(core::mem::size_of::<i32>() as u32) as usize;
+        core::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>(), fd);
+        libc::sendmsg(stream.as_raw_fd(), &msg, 0);
     }
 }
 

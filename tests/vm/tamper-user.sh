@@ -19,7 +19,7 @@ protect_user=$(echo "$out" | tail -1 | sed 's/^ok: //')
 
 check "mount bpffs" mount -t bpf bpf /sys/fs/bpf
 held=/sys/fs/bpf/held
-preload-probe protect-hold "$held" >/tmp/hold.out 2>&1 &
+preload-probe protect-hold "$held" /tmp/hold.sock >/tmp/hold.out 2>&1 &
 holder=$!
 tries=0
 until grep -q '^ready' /tmp/hold.out; do
@@ -37,16 +37,38 @@ held_is_ours() { held_iter | head -1 | grep -q '^tamper_policy list_maps: '; }
 check "the held object's iterator prints its own output: $(held_iter | head -2)" held_is_ours
 check "the held object's policy refuses" refuses
 
-# Its fds copied into this process (the guard's file_receive hook).
+# Its fds copied into this process: by pidfd_getfd (the guard refuses attaching
+# to the holder: ptrace_access_check), and handed out by the holder itself with
+# SCM_RIGHTS (file_receive); a map's fd so obtained, used by a program of root's.
 out=$(attack getfd-write "$holder" "$(fd_of map:exempt)" 0 01)
 policy_cell getfd-map-write "$out"
+out=$(attack scm /tmp/hold.sock map:exempt 0 01)
+policy_cell scm-map-write "$out"
 for what in prog:refuse_denied link:refuse_denied link:list_maps; do
-	out=$(attack getfd "$holder" "$(fd_of "$what")")
-	case "$out" in
-	ok*) row "getfd-${what%%:*}" "obtained: $out" ;;
-	*) row "getfd-${what%%:*}" "refused: $out" ;;
-	esac
+	for via in getfd scm; do
+		if [ $via = getfd ]; then
+			out=$(attack getfd "$holder" "$(fd_of "$what")")
+		else
+			out=$(attack scm /tmp/hold.sock "$what")
+		fi
+		case "$out" in
+		ok*) row "$via-${what%%:*}-${what#*:}" "obtained: $out" ;;
+		*) row "$via-${what%%:*}-${what#*:}" "refused: $out" ;;
+		esac
+	done
 done
+out=$(attack ptrace "$holder")
+case "$out" in
+ok*) row ptrace-holder "obtained: $out" ;;
+*) row ptrace-holder "refused: $out" ;;
+esac
+# Opening /proc/PID/mem asks for PTRACE_MODE_ATTACH (reading address 0 then fails
+# anyway: only whether it opens counts).
+_said=$(dd if="/proc/$holder/mem" of=/dev/null bs=1 count=1 2>&1)
+case "$_said" in
+*"can't open"*) row proc-mem-holder "refused: $(echo "$_said" | head -1)" ;;
+*) row proc-mem-holder "obtained: /proc/$holder/mem opened ($(echo "$_said" | head -1))" ;;
+esac
 
 # The holder killed: its pins keep the object, and the guard pinned beside them.
 kill -9 "$holder"

@@ -141,6 +141,7 @@ fn short(cell: &str) -> &'static str {
             Some("EPERM") => "refused (EPERM)",
             Some("EOPNOTSUPP") => "refused (EOPNOTSUPP)",
             Some(_) => "refused",
+            None if cell.starts_with("refused") => "refused",
             None => "harmless",
         }
     }
