@@ -27,6 +27,11 @@
  *             is how ptrace(2), pidfd_getfd(2), process_vm_writev(2) and
  *             /proc/PID/mem reach its fds and memory (PTRACE_MODE_ATTACH); reading
  *             (/proc/PID/fd, ps) stays allowed
+ *   inode_unlink, inode_rename
+ *             with a holding process: removing or renaming a pin of a protected
+ *             link (the object's or the guard's own) by any other process, so
+ *             that once the holder is dead its pins go all together (with the
+ *             bpffs mount) or not at all: the guard as long as the object
  *
  * No fd at all, rather than read-only ones: a read-only map fd is enough to load
  * a program that writes the map. BPF_MAP_FREEZE stays allowed: it only takes
@@ -69,6 +74,7 @@ struct qstr {
 
 struct dentry {
 	struct qstr d_name;
+	struct inode *d_inode;
 };
 
 struct path {
@@ -93,6 +99,8 @@ struct files_struct {
 struct task_struct {
 	struct files_struct *files;
 	int tgid;
+	unsigned long long start_time;
+	struct task_struct *group_leader;
 };
 
 struct bpf_map {
@@ -126,6 +134,13 @@ struct protected_ids {
 	__u32 map_ids[GUARD_MAX];
 	__u32 prog_ids[GUARD_MAX];
 	__u32 link_ids[GUARD_MAX];
+	/*
+	 * The holder's start time (task_struct.start_time of its group leader), which
+	 * the guard writes itself at the holder's first bpf(2) call once armed (the
+	 * loader's check): with the pid it tells the holder from a later process
+	 * given the same pid.
+	 */
+	__u64 holder_start;
 };
 
 struct {
@@ -159,6 +174,16 @@ static __always_inline int listed(struct protected_ids *p, enum kind kind, __u32
 			return 1;
 	}
 	return 0;
+}
+
+/* Whether the caller is the process holding the object (never, for a module). */
+static __always_inline int is_holder(struct protected_ids *p)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!p->holder || bpf_get_current_pid_tgid() >> 32 != p->holder)
+		return 0;
+	return BPF_CORE_READ(task, group_leader, start_time) == p->holder_start;
 }
 
 /* The u32 at @offset of the syscall's attr (kernel memory by now). */
@@ -216,6 +241,12 @@ int BPF_PROG(guard_bpf, int cmd, union bpf_attr *attr, unsigned int size, int re
 	p = ids();
 	if (!p)
 		return 0;
+	/* The holder's first call once armed (the loader's check) names it. */
+	if (p->holder && !p->holder_start && bpf_get_current_pid_tgid() >> 32 == p->holder) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		p->holder_start = BPF_CORE_READ(task, group_leader, start_time);
+	}
 	switch (cmd) {
 	case BPF_MAP_GET_FD_BY_ID:
 		refuse = listed(p, MAP, attr_u32(attr, offsetof(union bpf_attr, map_id)));
@@ -316,29 +347,64 @@ int BPF_PROG(guard_file_receive, struct file *file, int ret)
  * (only in its i_op, a static of kernel/bpf/inode.c), so the link is
  * recognised by its protected id and its program's aux pointing back to it.
  */
-SEC("lsm/inode_permission")
-int BPF_PROG(guard_inode_permission, struct inode *inode, int mask, int ret)
+static __always_inline int pinned_link_listed(struct protected_ids *p, struct inode *inode)
 {
-	struct protected_ids *p;
 	struct bpf_link *link;
 	struct bpf_prog *prog;
 
-	if (ret)
-		return ret;
-	if (mask & MAY_OPEN)
-		return 0;
-	if (BPF_CORE_READ(inode, i_sb, s_magic) != BPF_FS_MAGIC)
+	if (!inode || BPF_CORE_READ(inode, i_sb, s_magic) != BPF_FS_MAGIC)
 		return 0;
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
-		return 0;
-	p = ids();
-	if (!p)
 		return 0;
 	link = BPF_CORE_READ(inode, i_private);
 	if (!link || !listed(p, LINK, BPF_CORE_READ(link, id)))
 		return 0;
 	prog = BPF_CORE_READ(link, prog);
-	return prog && BPF_CORE_READ(prog, aux, prog) == prog ? -EPERM : 0;
+	return prog && BPF_CORE_READ(prog, aux, prog) == prog;
+}
+
+SEC("lsm/inode_permission")
+int BPF_PROG(guard_inode_permission, struct inode *inode, int mask, int ret)
+{
+	struct protected_ids *p;
+
+	if (ret)
+		return ret;
+	if (mask & MAY_OPEN)
+		return 0;
+	p = ids();
+	return p && pinned_link_listed(p, inode) ? -EPERM : 0;
+}
+
+/*
+ * With a holding process, its protected link pins (the guard's among them) are
+ * removed by it alone: once it is dead they go together, with their mount.
+ * A module holds its object itself: its pins are only names, as before.
+ */
+static __always_inline int pin_kept(struct dentry *dentry)
+{
+	struct protected_ids *p = ids();
+
+	if (!p || !p->holder || is_holder(p))
+		return 0;
+	return pinned_link_listed(p, BPF_CORE_READ(dentry, d_inode));
+}
+
+SEC("lsm/inode_unlink")
+int BPF_PROG(guard_unlink, struct inode *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return pin_kept(dentry) ? -EPERM : 0;
+}
+
+SEC("lsm/inode_rename")
+int BPF_PROG(guard_rename, struct inode *old_dir, struct dentry *old_dentry,
+	     struct inode *new_dir, struct dentry *new_dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return pin_kept(old_dentry) || pin_kept(new_dentry) ? -EPERM : 0;
 }
 
 /*
@@ -358,7 +424,7 @@ int BPF_PROG(guard_ptrace, struct task_struct *child, unsigned int mode, int ret
 	p = ids();
 	if (!p || !p->holder || BPF_CORE_READ(child, tgid) != p->holder)
 		return 0;
-	return bpf_get_current_pid_tgid() >> 32 == p->holder ? 0 : -EPERM;
+	return is_holder(p) ? 0 : -EPERM;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -5,7 +5,9 @@
 //! by `pidfd_getfd` or `SCM_RIGHTS`) and every write through an fd it already holds
 //! (map updates and deletes, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`); on
 //! `ptrace_access_check`, every attach to the process holding the object (user
-//! backend), whose fds are the object.
+//! backend), whose fds are the object; on `inode_unlink` and `inode_rename`, the
+//! removal of that object's link pins (the guard's own among them) by anyone but the
+//! holder, so that once it is dead they go all together or not at all.
 //!
 //! Which objects is data: the guard's `protected` map, which [`arm`] fills with the
 //! ids of the object's and the guard's own maps, programs and links once everything
@@ -37,7 +39,9 @@ use crate::{abi, Loaded};
         guard_bpf_prog,
         guard_file_receive,
         guard_inode_permission,
-        guard_ptrace
+        guard_ptrace,
+        guard_unlink,
+        guard_rename
     )
 )]
 pub struct Guard;
@@ -56,6 +60,8 @@ struct Protected {
     map_ids: [u32; GUARD_MAX],
     prog_ids: [u32; GUARD_MAX],
     link_ids: [u32; GUARD_MAX],
+    /// The holder's start time, which the guard writes itself (0 from the loader).
+    holder_start: u64,
 }
 
 const PROTECTED: &str = "protected";
@@ -122,6 +128,7 @@ pub(crate) fn arm<B: Backend>(
         map_ids: [0; GUARD_MAX],
         prog_ids: [0; GUARD_MAX],
         link_ids: [0; GUARD_MAX],
+        holder_start: 0,
     };
     collect(loaded, backend, &mut value)?;
     let own = value.maps as usize

@@ -128,6 +128,8 @@ fn short(cell: &str) -> &'static str {
         .find(|e| cell.contains(e));
     if cell.starts_with("TAMPERED") {
         "**TAMPERED**"
+    } else if cell.starts_with("residual") {
+        "residual (SECURITY.md)"
     } else if cell.starts_with("n/a") {
         "n/a"
     } else if cell.contains("names with a dot") {
