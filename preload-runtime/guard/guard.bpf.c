@@ -424,6 +424,9 @@ int BPF_PROG(guard_ptrace, struct task_struct *child, unsigned int mode, int ret
 	p = ids();
 	if (!p || !p->holder || BPF_CORE_READ(child, tgid) != p->holder)
 		return 0;
+	/* A later process given the holder's pid is not the holder. */
+	if (p->holder_start && BPF_CORE_READ(child, group_leader, start_time) != p->holder_start)
+		return 0;
 	return is_holder(p) ? 0 : -EPERM;
 }
 
