@@ -51,7 +51,8 @@ pub fn hold(dir: &str, sock: &str) -> Result<bool, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
     let mut b = UserBackend::new(dir);
     let loaded = load(object, &mut b).map_err(|e| format!("load: {e}"))?;
-    let mut line = format!("ready pid={}", std::process::id());
+    // stdin too: a file that is not the object's, the control of the socket's rows.
+    let mut line = format!("ready pid={} file:stdin=0", std::process::id());
     for (map, fd) in loaded.maps() {
         line += &format!(" map:{}={fd}", map.name);
     }

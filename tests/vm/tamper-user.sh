@@ -44,6 +44,12 @@ out=$(attack getfd-write "$holder" "$(fd_of map:exempt)" 0 01)
 policy_cell getfd-map-write "$out"
 out=$(attack scm /tmp/hold.sock map:exempt 0 01)
 policy_cell scm-map-write "$out"
+# The control: a file that is not the object's passes.
+out=$(attack scm /tmp/hold.sock file:stdin)
+case "$out" in
+ok*) row scm-plain-file "harmless: control, $out" ;;
+*) stop "SCM_RIGHTS of the holder's stdin failed, so the scm rows show nothing: $out" ;;
+esac
 for what in prog:refuse_denied link:refuse_denied link:list_maps; do
 	for via in getfd scm; do
 		if [ $via = getfd ]; then
@@ -64,10 +70,10 @@ ok*) row ptrace-holder "obtained: $out" ;;
 esac
 # Opening /proc/PID/mem asks for PTRACE_MODE_ATTACH (reading address 0 then fails
 # anyway: only whether it opens counts).
-_said=$(dd if="/proc/$holder/mem" of=/dev/null bs=1 count=1 2>&1)
-case "$_said" in
-*"can't open"*) row proc-mem-holder "refused: $(echo "$_said" | head -1)" ;;
-*) row proc-mem-holder "obtained: /proc/$holder/mem opened ($(echo "$_said" | head -1))" ;;
+dd_said=$(dd if="/proc/$holder/mem" of=/dev/null bs=1 count=1 2>&1)
+case "$dd_said" in
+*"can't open"*) row proc-mem-holder "refused: $(echo "$dd_said" | head -1)" ;;
+*) row proc-mem-holder "obtained: /proc/$holder/mem opened ($(echo "$dd_said" | head -1))" ;;
 esac
 
 # The holder killed: its pins keep the object, and the guard pinned beside them.
@@ -103,10 +109,10 @@ policy_cell killed-guard-map-write "$out"
 
 # Its pins removed by root: the link pins (the object's and the guard's) stay,
 # so the guard goes only with the object.
-_said=$(rm -f "$held"/* 2>&1)
+rm_said=$(rm -f "$held"/* 2>&1)
 left=$(cd "$held" && printf '%s ' *)
 if held_is_ours && refuses; then
-	row killed-unlink-pins "harmless: rm left $left($(echo "$_said" | head -1)); mkdir still refused, iterator its own"
+	row killed-unlink-pins "harmless: rm left $left($(echo "$rm_said" | head -1)); mkdir still refused, iterator its own"
 else
 	row killed-unlink-pins "TAMPERED: rm left $left; the object changed"
 fi
