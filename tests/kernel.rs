@@ -22,6 +22,7 @@ use preload_tests::{
 };
 use tcp_cc::TcpCc;
 use tcp_cc_link::TcpCcLink;
+use timer_tick::TimerTick;
 
 /// The counters object with every map it can freeze frozen once loaded.
 #[bpf_preload::bpf_preload(
@@ -53,7 +54,7 @@ const EXAMPLES: [&Object; 8] = [
 
 fn main() {
     let args = Args::parse(std::env::args().skip(1));
-    let scenarios: [(&str, fn()); 9] = [
+    let scenarios: [(&str, fn()); 10] = [
         (
             "attach_targets_found_like_the_kernels_btf_says",
             attach_targets_found_like_the_kernels_btf_says,
@@ -74,6 +75,10 @@ fn main() {
         (
             "maps_completed_at_load_time_work",
             maps_completed_at_load_time_work,
+        ),
+        (
+            "timer_ticks_while_its_map_is_held",
+            timer_ticks_while_its_map_is_held,
         ),
         (
             "struct_ops_congestion_control_carries_traffic",
@@ -795,6 +800,52 @@ fn maps_completed_at_load_time_work() {
     unsafe { libc::munmap(page, 4096) };
     assert_eq!((seen, calls), (7, 1), "inner_value, tail_calls");
     loaded.free(&mut backend);
+}
+
+/// Runs the socket filter `prog` once on a packet of zeros; its return value.
+fn test_run(backend: &mut UserBackend, prog: Fd) -> u32 {
+    let packet = [0u8; 64];
+    let mut run = abi::ProgTestRunAttr {
+        prog_fd: prog,
+        data_in: packet.as_ptr() as u64,
+        data_size_in: packet.len() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
+    unsafe { backend.call(abi::BPF_PROG_TEST_RUN, &mut run) }.unwrap();
+    run.retval
+}
+
+/// The premise of the VM scenario `held-state`: a `bpf_timer` ticks on its own while
+/// its map has a user reference (here the process's fd), and goes with the map.
+fn timer_ticks_while_its_map_is_held() {
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, TimerTick::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(TimerTick::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let ticks = loaded.map_fd("ticks").unwrap();
+    assert_eq!(
+        test_run(&mut backend, loaded.program_fd("arm").unwrap()),
+        0,
+        "arm"
+    );
+    // Ticks every 2 ms: wait for a few, through the kernel's copy of the counter.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = 0;
+    while seen < 5 && std::time::Instant::now() < deadline {
+        seen = lookup::<u64>(&mut backend, ticks, 0).unwrap();
+        std::thread::yield_now();
+    }
+    assert!(seen >= 5, "the timer ticked {seen} times in 10 s");
+    let ids: Vec<(Kind, u32)> = ["ticker", "ticks"]
+        .iter()
+        .map(|m| {
+            let fd = loaded.map_fd(m).unwrap();
+            (Kind::Map, id_of(&mut backend, Kind::Map, fd).unwrap())
+        })
+        .collect();
+    loaded.free(&mut backend);
+    assert_all_gone(&mut backend, &ids, "timer_tick after free");
 }
 
 fn available_congestion_controls() -> String {

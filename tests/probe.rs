@@ -4,6 +4,10 @@
 //!   preload-probe find prog|map|link NAME     ids of objects with that name (exit 1 if none)
 //!   preload-probe absent prog|map|link NAME…  wait up to 10 s until none exists (exit 1 if some do)
 //!   preload-probe lookup MAP KEY             the value at KEY (a number, or `self` for our tgid)
+//!   preload-probe grows MAP KEY N            wait up to 10 s until the (first u64 of the)
+//!                                            value at KEY has grown by N; print both values.
+//!                                            Each look opens and closes a map fd, so a map
+//!                                            held only through such fds loses its timers.
 //!   preload-probe getppid N MAP              call getppid(2) N times, then `lookup MAP self`
 //!   preload-probe iter PROG                  what the iterator link of program PROG prints
 //!   preload-probe attack ROUTE …             one tamper route (see probe/attack.rs)
@@ -216,6 +220,19 @@ fn run(args: &[String]) -> Result<bool, String> {
             println!("{}", words.join(" "));
             Ok(true)
         }
+        ["grows", map, key, n] => {
+            let n: u64 = n.parse().map_err(|_| format!("bad count `{n}`"))?;
+            let first = lookup(&mut b, map, key)?[0];
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let now = lookup(&mut b, map, key)?[0];
+                if now >= first + n || Instant::now() > deadline {
+                    println!("{first} {now}");
+                    return Ok(now >= first + n);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
         ["getppid", n, map] => {
             let n: u64 = n.parse().map_err(|_| format!("bad count `{n}`"))?;
             for _ in 0..n {
@@ -247,7 +264,7 @@ fn run(args: &[String]) -> Result<bool, String> {
             Ok(true)
         }
         _ => Err(
-            "usage: preload-probe find|absent|lookup|getppid|iter|run|tcp … (see the source)"
+            "usage: preload-probe find|absent|lookup|grows|getppid|iter|run|tcp … (see the source)"
                 .into(),
         ),
     }

@@ -262,6 +262,10 @@ impl bpf_preload::Backend for Recorder {
         self.inner.unpin(pin)
     }
 
+    fn unregister_struct_ops(&mut self, fd: Fd) -> Result<(), Errno> {
+        self.inner.unregister_struct_ops(fd)
+    }
+
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         self.inner.possible_cpus()
     }

@@ -32,6 +32,11 @@
  *             link (the object's or the guard's own) by any other process, so
  *             that once the holder is dead its pins go all together (with the
  *             bpffs mount) or not at all: the guard as long as the object
+ *   capable   CAP_SYS_MODULE for a forced delete_module (rmmod -f), machine-wide
+ *             while armed: a forced removal runs the holding module's exit,
+ *             which must release the permanent ftrace_ops (it lives in the
+ *             module's memory), after which kernel.ftrace_enabled=0 would
+ *             switch every BPF trampoline off, this guard's included
  *
  * No fd at all, rather than read-only ones: a read-only map fd is enough to load
  * a program that writes the map. BPF_MAP_FREEZE stays allowed: it only takes
@@ -122,7 +127,21 @@ struct bpf_link {
 	__u32 id;
 	struct bpf_prog *prog;
 };
+
+struct pt_regs {
+	unsigned long cx;
+	unsigned long si;
+	unsigned long orig_ax;
+};
 #pragma clang attribute pop
+
+#define CAP_SYS_MODULE 16
+/* delete_module(2): its number and where its flags are, for 64-bit and ia32 callers. */
+#define NR_DELETE_MODULE_64 176
+#define NR_DELETE_MODULE_IA32 129
+#define X32_SYSCALL_BIT 0x40000000
+/* O_TRUNC, which rmmod -f passes to ask for a forced removal. */
+#define O_TRUNC 01000
 
 /* The ids the loader protects; its layout is `Protected` in guard.rs. */
 struct protected_ids {
@@ -428,6 +447,36 @@ int BPF_PROG(guard_ptrace, struct task_struct *child, unsigned int mode, int ret
 	if (p->holder_start && BPF_CORE_READ(child, group_leader, start_time) != p->holder_start)
 		return 0;
 	return is_holder(p) ? 0 : -EPERM;
+}
+
+/*
+ * delete_module() asks capable(CAP_SYS_MODULE) first, from the caller's task:
+ * the syscall's number and flags are in its user registers. Number 129 is
+ * delete_module for an ia32 caller (flags in ecx) and rt_sigqueueinfo for a
+ * 64-bit one, which never asks for CAP_SYS_MODULE.
+ */
+SEC("lsm/capable")
+int BPF_PROG(guard_capable, const void *cred, const void *ns, int cap, unsigned int opts,
+	     int ret)
+{
+	struct protected_ids *p;
+	struct pt_regs *regs;
+	unsigned long nr, flags;
+
+	if (ret || cap != CAP_SYS_MODULE)
+		return ret;
+	p = ids();
+	if (!p || !p->maps)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	nr = BPF_CORE_READ(regs, orig_ax) & ~(unsigned long)X32_SYSCALL_BIT;
+	if (nr == NR_DELETE_MODULE_64)
+		flags = BPF_CORE_READ(regs, si);
+	else if (nr == NR_DELETE_MODULE_IA32)
+		flags = BPF_CORE_READ(regs, cx);
+	else
+		return 0;
+	return flags & O_TRUNC ? -EPERM : 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

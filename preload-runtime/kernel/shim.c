@@ -29,7 +29,9 @@
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/ftrace.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
@@ -106,50 +108,64 @@ void bpf_preload_log(int level, const char *msg, size_t len)
 	}
 }
 
-int bpf_preload_link_get(u32 fd, void **link)
+int bpf_preload_hold_file(u32 kind, u32 fd, u32 prog_type, void **file, void **object)
 {
-	struct bpf_link *l = bpf_link_get_from_fd(fd);
+	struct file *f = fget(fd);
+	void *obj = NULL;
 
-	if (IS_ERR(l))
-		return PTR_ERR(l);
-	*link = l;
+	if (!f)
+		return -EBADF;
+	/*
+	 * The type check of the kernel's own fd lookups, so that @object is what
+	 * @kind says. The fd is looked up twice: if it changed in between (insmod
+	 * is single-threaded, so only a bug could do that), the two disagree.
+	 */
+	switch (kind) {
+	case BPF_PRELOAD_PIN_MAP: {
+		struct bpf_map *m = bpf_map_get(fd);
+
+		if (!IS_ERR(m)) {
+			obj = m;
+			bpf_map_put(m);
+		}
+		break;
+	}
+	case BPF_PRELOAD_PIN_PROG: {
+		struct bpf_prog *p = bpf_prog_get_type_dev(fd, prog_type, false);
+
+		if (!IS_ERR(p)) {
+			obj = p;
+			bpf_prog_put(p);
+		}
+		break;
+	}
+	case BPF_PRELOAD_PIN_LINK: {
+		struct bpf_link *l = bpf_link_get_from_fd(fd);
+
+		if (!IS_ERR(l)) {
+			obj = l;
+			bpf_link_put(l);
+		}
+		break;
+	}
+	}
+	if (!obj || obj != f->private_data) {
+		fput(f);
+		return -EBADF;
+	}
+	*file = f;
+	*object = obj;
 	return 0;
 }
 
-void bpf_preload_link_put(void *link)
+void bpf_preload_release_file(void *file)
 {
-	bpf_link_put(link);
-}
-
-int bpf_preload_map_get(u32 fd, void **map)
-{
-	/* A reference on the map (not a user reference): enough to keep it alive. */
-	struct bpf_map *m = bpf_map_get(fd);
-
-	if (IS_ERR(m))
-		return PTR_ERR(m);
-	*map = m;
-	return 0;
-}
-
-void bpf_preload_map_put(void *map)
-{
-	bpf_map_put(map);
-}
-
-int bpf_preload_prog_get(u32 fd, u32 prog_type, void **prog)
-{
-	struct bpf_prog *p = bpf_prog_get_type_dev(fd, prog_type, false);
-
-	if (IS_ERR(p))
-		return PTR_ERR(p);
-	*prog = p;
-	return 0;
-}
-
-void bpf_preload_prog_put(void *prog)
-{
-	bpf_prog_put(prog);
+	/*
+	 * The last reference's release (detaching a link, emptying a program array)
+	 * runs when this task returns to user space: from module exit, right after
+	 * rmmod returns.
+	 */
+	fput(file);
 }
 
 int bpf_preload_object_id(u32 kind, u32 fd, u32 prog_type, u32 *id)
@@ -187,19 +203,109 @@ int bpf_preload_object_id(u32 kind, u32 fd, u32 prog_type, u32 *id)
 	return -EINVAL;
 }
 
-void bpf_preload_struct_ops_unregister_put(void *map)
+/*
+ * As map_delete_elem() in kernel/bpf/syscall.c calls it for struct_ops maps:
+ * directly, in sleepable context, but without the bpf(2) LSM hook, which the
+ * guard of `protect` uses to refuse user space (and which cannot tell module
+ * init from user space on 6.1). The registered map holds a reference on itself,
+ * which this drops; the caller's reference keeps it alive.
+ */
+static int struct_ops_unregister(struct bpf_map *m)
 {
-	struct bpf_map *m = map;
 	u32 zero = 0;
 
-	/*
-	 * As map_delete_elem() in kernel/bpf/syscall.c calls it for struct_ops maps:
-	 * directly, in sleepable context. The registered map holds a reference on
-	 * itself, which this drops; ours keeps it alive until the put below.
-	 */
-	m->ops->map_delete_elem(m, &zero);
-	bpf_map_put(m);
+	if (m->map_type != BPF_MAP_TYPE_STRUCT_OPS)
+		return -EINVAL;
+	return m->ops->map_delete_elem(m, &zero);
 }
+
+int bpf_preload_struct_ops_unregister(u32 fd)
+{
+	struct bpf_map *m = bpf_map_get(fd);
+	int err;
+
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	err = struct_ops_unregister(m);
+	bpf_map_put(m);
+	return err;
+}
+
+void bpf_preload_struct_ops_unregister_release(void *file)
+{
+	struct file *f = file;
+
+	/* Held by bpf_preload_hold_file() as a map: private_data is the map. */
+	struct_ops_unregister(f->private_data);
+	fput(f);
+}
+
+/*
+ * While the module holds a program that runs through a BPF trampoline (lsm,
+ * fentry, fexit, fmod_ret), it keeps ftrace switched on: on x86 trampolines are
+ * ftrace direct calls, and kernel.ftrace_enabled=0 would turn every one of them
+ * into a no-op, switching the policy off without touching it. A registered
+ * ftrace_ops with FTRACE_OPS_FL_PERMANENT (what livepatch uses for the same
+ * reason) makes that sysctl fail with EBUSY, and its registration fails with
+ * EBUSY while ftrace is already off, so the load fails rather than look active.
+ * The ops traces one function of this module that is never called, so it costs
+ * nothing at run time (an empty filter would trace every function).
+ */
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS
+static noinline void bpf_preload_ftrace_anchor(void)
+{
+	/* Keeps the compiler from merging or dropping this empty function. */
+	barrier();
+}
+
+static void notrace bpf_preload_ftrace_nop(unsigned long ip, unsigned long parent_ip,
+					   struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+}
+
+static struct ftrace_ops ftrace_hold = {
+	.func = bpf_preload_ftrace_nop,
+	.flags = FTRACE_OPS_FL_PERMANENT,
+};
+static bool ftrace_held;
+
+int bpf_preload_hold_ftrace(void)
+{
+	int err;
+
+	if (ftrace_held)
+		return 0;
+	err = ftrace_set_filter_ip(&ftrace_hold, (unsigned long)bpf_preload_ftrace_anchor, 0, 0);
+	if (err)
+		return err;
+	err = register_ftrace_function(&ftrace_hold);
+	if (err) {
+		ftrace_free_filter(&ftrace_hold);
+		return err;
+	}
+	ftrace_held = true;
+	return 0;
+}
+
+void bpf_preload_release_ftrace(void)
+{
+	if (!ftrace_held)
+		return;
+	unregister_ftrace_function(&ftrace_hold);
+	ftrace_free_filter(&ftrace_hold);
+	ftrace_held = false;
+}
+#else
+/* Trampolines are not ftrace direct calls here: the sysctl cannot touch them. */
+int bpf_preload_hold_ftrace(void)
+{
+	return 0;
+}
+
+void bpf_preload_release_ftrace(void)
+{
+}
+#endif
 
 int bpf_preload_read_vmlinux_btf(void **buf, size_t *size)
 {
@@ -471,8 +577,13 @@ static void __exit bpf_preload_shim_exit(void)
 #ifdef BPF_PRELOAD_UNLOADABLE
 	bpf_preload_rust_exit();
 #else
-	pr_warn("forced removal: its BPF programs stay attached and held until shutdown\n");
+	pr_warn("forced removal: its BPF programs stay attached and held until shutdown, but kernel.ftrace_enabled=0 can now switch off their trampolines\n");
 #endif
+	/*
+	 * The ops lives in this module's memory, which the kernel frees after exit:
+	 * it must go, even from a forced removal that leaves the programs attached.
+	 */
+	bpf_preload_release_ftrace();
 }
 module_exit(bpf_preload_shim_exit);
 

@@ -44,13 +44,15 @@ u32 bpf_preload_possible_cpus(void);
 /* printk(level "<module name>: %.*s\n"); level: 3 err, 4 warning, 6 info. */
 void bpf_preload_log(int level, const char *msg, size_t len);
 
-/* Kernel references from fds; the put functions drop them. */
-int bpf_preload_link_get(u32 fd, void **link);
-void bpf_preload_link_put(void *link);
-int bpf_preload_map_get(u32 fd, void **map);
-void bpf_preload_map_put(void *map);
-int bpf_preload_prog_get(u32 fd, u32 prog_type, void **prog);
-void bpf_preload_prog_put(void *prog);
+/*
+ * Holds the file behind @fd, the map, program (of @prog_type) or link @kind says
+ * (one of BPF_PRELOAD_PIN_*), exactly as the fd holds it: for a map that includes
+ * its user reference, so program arrays keep their slots and bpf_timers keep
+ * running once the fd is closed. *object is the map, program or link, valid while
+ * the file is held; bpf_preload_release_file() drops the file.
+ */
+int bpf_preload_hold_file(u32 kind, u32 fd, u32 prog_type, void **file, void **object);
+void bpf_preload_release_file(void *file);
 /*
  * The kernel's id of the map, program (of @prog_type) or link behind @fd; @kind is
  * one of BPF_PRELOAD_PIN_*. For the guard of `protect`, which lists the ids.
@@ -58,10 +60,22 @@ void bpf_preload_prog_put(void *prog);
 int bpf_preload_object_id(u32 kind, u32 fd, u32 prog_type, u32 *id);
 
 /*
- * Unregisters a struct_ops map registered without a link (what BPF_MAP_DELETE_ELEM
- * of key 0 does), then drops the reference from bpf_preload_map_get().
+ * Unregisters a struct_ops map registered without a link, as BPF_MAP_DELETE_ELEM of
+ * key 0 does but without the bpf(2) LSM hook (which the guard of `protect` uses to
+ * refuse user space): by fd, for a failed load; and for a file held with
+ * bpf_preload_hold_file(), which it then releases.
  */
-void bpf_preload_struct_ops_unregister_put(void *map);
+int bpf_preload_struct_ops_unregister(u32 fd);
+void bpf_preload_struct_ops_unregister_release(void *file);
+
+/*
+ * Keeps kernel.ftrace_enabled on while the module holds programs that run
+ * through BPF trampolines (a permanent ftrace_ops: the sysctl then fails with
+ * EBUSY). -EBUSY if ftrace is already off. Released at module exit, also by
+ * rmmod -f, since the ops is in the module's memory.
+ */
+int bpf_preload_hold_ftrace(void);
+void bpf_preload_release_ftrace(void);
 
 /*
  * The running kernel's BTF, /sys/kernel/btf/vmlinux as module init's task sees it,
@@ -75,7 +89,7 @@ void bpf_preload_vfree(void *buf);
  * kernel's bpf_preload_ops hook. -EBUSY if another module owns the hook, -EOPNOTSUPP
  * if the kernel has no such hook (the seed profile replaces it). The shim copies the names (NUL-terminated, at most 15
  * bytes); it takes no reference of its own: Rust holds each link (from
- * bpf_preload_link_get) until after bpf_preload_unexpose(), and bpffs takes its own
+ * bpf_preload_hold_file) until after bpf_preload_unexpose(), and bpffs takes its own
  * reference when it pins a link into a mount (bpf_link_inc in populate_bpffs).
  */
 int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *link1);
@@ -98,7 +112,7 @@ void bpf_preload_unregister(void);
 #define BPF_PRELOAD_PIN_MAP 2
 #define BPF_PRELOAD_PIN_LINK 3
 /*
- * bpf_obj_do_pin_kernel(): pins @object (a reference from bpf_preload_*_get)
+ * bpf_obj_do_pin_kernel(): pins @object (held with bpf_preload_hold_file)
  * as @name (NUL-terminated) in @dir; the pin takes its own reference.
  * -EOPNOTSUPP on a stock kernel.
  */

@@ -3,10 +3,11 @@
 //! Layouts are those of Linux 6.1, which are prefixes of every later kernel's
 //! (up to 6.18). All structs are `#[repr(C)]`, have no implicit padding (C's
 //! holes are explicit `pad` fields) and derive a zeroed `Default`, so they can
-//! be handed to the kernel as bytes. `tests/abi_layout.rs` checks every offset
-//! and size against the system header.
+//! be handed to the kernel as bytes. C's unions are structs over private words
+//! ([`LinkCreateUnion`], [`Attr`], `LinkInfo::u`) read and written through typed
+//! accessors, so that safe code can never leave or read an uninitialised byte.
+//! `tests/abi_layout.rs` checks every offset and size against the system header.
 
-use core::fmt;
 use core::mem::size_of;
 
 // ---------------------------------------------------------------------------
@@ -368,16 +369,18 @@ pub struct LinkCreateAttr {
     pub u: LinkCreateUnion,
 }
 
-/// The attach-type specific union of `link_create`, sized as in 6.1
-/// (32 bytes, the size of its `kprobe_multi` member).
+/// The attach-type specific union of `link_create`, sized as in 6.1 (32 bytes, the
+/// size of its `kprobe_multi` member).
+///
+/// Not a Rust `union`: one with public fields can be built from safe code with a
+/// 4-byte variant and 28 uninitialised bytes, which a `Debug` impl or bpf(2) (which
+/// reads every byte) would then read. Its words are private and always initialised;
+/// it is written through [`LinkCreateAttr`]'s setters, which zero the rest, and read
+/// through the getters below.
 #[repr(C)]
-#[derive(Clone, Copy)]
-pub union LinkCreateUnion {
-    /// The whole union; what `Default` zeroes.
-    pub raw: [u64; 4],
-    pub target_btf_id: u32,
-    pub iter: LinkCreateIter,
-    pub perf_event: LinkCreatePerfEvent,
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkCreateUnion {
+    raw: [u64; 4],
 }
 
 /// `link_create.{iter_info, iter_info_len}`.
@@ -397,19 +400,37 @@ pub struct LinkCreatePerfEvent {
     pub bpf_cookie: u64,
 }
 
-impl Default for LinkCreateUnion {
-    fn default() -> Self {
+impl LinkCreateUnion {
+    /// All zero, as `Default`.
+    pub const fn zeroed() -> Self {
         Self { raw: [0; 4] }
     }
-}
 
-impl fmt::Debug for LinkCreateUnion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: every variant is plain integers, `raw` covers the union and
-        // all constructors start from a zeroed `raw`.
-        f.debug_tuple("LinkCreateUnion")
-            .field(unsafe { &self.raw })
-            .finish()
+    /// The union's words, as the kernel reads them.
+    pub const fn raw(&self) -> [u64; 4] {
+        self.raw
+    }
+
+    /// The union as `target_btf_id`.
+    pub fn target_btf_id(&self) -> u32 {
+        read_union(&self.raw)
+    }
+
+    /// The union as `iter_info`/`iter_info_len`.
+    pub fn iter(&self) -> LinkCreateIter {
+        read_union(&self.raw)
+    }
+
+    /// The union as `perf_event`.
+    pub fn perf_event(&self) -> LinkCreatePerfEvent {
+        read_union(&self.raw)
+    }
+
+    /// `v` at the front of a zeroed union.
+    fn with<T: Pod>(v: T) -> Self {
+        let mut u = Self::zeroed();
+        write_union(&mut u.raw, v);
+        u
     }
 }
 
@@ -417,25 +438,22 @@ impl LinkCreateAttr {
     /// Sets `target_btf_id` (fentry/fexit/fmod_ret/lsm/ext), zeroing the rest
     /// of the union.
     pub fn set_target_btf_id(&mut self, id: u32) {
-        self.u = LinkCreateUnion::default();
-        self.u.target_btf_id = id;
+        self.u = LinkCreateUnion::with(id);
     }
 
     /// Sets `iter_info`/`iter_info_len` (`BPF_TRACE_ITER`), zeroing the rest of
     /// the union.
     pub fn set_iter_info(&mut self, iter_info: u64, iter_info_len: u32) {
-        self.u = LinkCreateUnion::default();
-        self.u.iter = LinkCreateIter {
+        self.u = LinkCreateUnion::with(LinkCreateIter {
             iter_info,
             iter_info_len,
             pad: 0,
-        };
+        });
     }
 
     /// Sets `perf_event.bpf_cookie`, zeroing the rest of the union.
     pub fn set_perf_event_cookie(&mut self, bpf_cookie: u64) {
-        self.u = LinkCreateUnion::default();
-        self.u.perf_event = LinkCreatePerfEvent { bpf_cookie };
+        self.u = LinkCreateUnion::with(LinkCreatePerfEvent { bpf_cookie });
     }
 }
 
@@ -508,65 +526,79 @@ unsafe impl BpfAttr for InfoByFdAttr {}
 unsafe impl BpfAttr for ProgTestRunAttr {}
 
 /// Any of the attr structs above, in one zero-initialised buffer as large as
-/// the largest of them.
+/// the largest of them (C's `union bpf_attr`, cut to what this crate uses).
+///
+/// Not a Rust `union`, for the reason given at [`LinkCreateUnion`]: it is built
+/// only zeroed or from one attr struct (the rest stays zero) and read as its words,
+/// so every byte of it is always initialised.
 #[repr(C)]
-#[derive(Clone, Copy)]
-pub union Attr {
-    /// The whole union; what `Default` zeroes.
-    pub raw: [u64; size_of::<ProgLoadAttr>() / 8],
-    pub map_create: MapCreateAttr,
-    pub map_elem: MapElemAttr,
-    pub map_freeze: MapFreezeAttr,
-    pub prog_load: ProgLoadAttr,
-    pub obj_pin: ObjPinAttr,
-    pub btf_load: BtfLoadAttr,
-    pub raw_tracepoint_open: RawTracepointOpenAttr,
-    pub link_create: LinkCreateAttr,
-    pub get_fd_by_id: GetFdByIdAttr,
-    pub info_by_fd: InfoByFdAttr,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attr {
+    raw: [u64; ATTR_WORDS],
 }
+
+/// The size of [`Attr`] in `u64`s: that of the largest attr struct.
+const ATTR_WORDS: usize = size_of::<ProgLoadAttr>() / 8;
 
 impl Default for Attr {
     fn default() -> Self {
-        Self {
-            raw: [0; size_of::<ProgLoadAttr>() / 8],
-        }
+        Self::zeroed()
     }
 }
 
-impl fmt::Debug for Attr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: every variant is plain integers and `raw` covers the union.
-        f.debug_tuple("Attr").field(unsafe { &self.raw }).finish()
+impl Attr {
+    /// All zero.
+    pub const fn zeroed() -> Self {
+        Self {
+            raw: [0; ATTR_WORDS],
+        }
+    }
+
+    /// The words, as the kernel reads them.
+    pub const fn raw(&self) -> &[u64; ATTR_WORDS] {
+        &self.raw
+    }
+
+    /// `attr` at the front, the rest zero.
+    fn with<A: BpfAttr>(attr: A) -> Self {
+        const {
+            assert!(size_of::<A>() <= size_of::<Self>());
+            assert!(core::mem::align_of::<A>() <= core::mem::align_of::<Self>());
+        };
+        let mut out = Self::zeroed();
+        // SAFETY: in bounds and aligned (asserted above); `A: BpfAttr` has no
+        // implicit padding, so the bytes written are all initialised, as are the
+        // zeroed ones after them.
+        unsafe { out.raw.as_mut_ptr().cast::<A>().write(attr) };
+        out
     }
 }
 
 macro_rules! attr_from {
-    ($($field:ident: $ty:ty),* $(,)?) => {$(
+    ($($ty:ty),* $(,)?) => {$(
         impl From<$ty> for Attr {
             fn from(v: $ty) -> Self {
-                let mut a = Self::default();
-                a.$field = v;
-                a
+                Self::with(v)
             }
         }
     )*};
 }
 
 attr_from! {
-    map_create: MapCreateAttr,
-    map_elem: MapElemAttr,
-    map_freeze: MapFreezeAttr,
-    prog_load: ProgLoadAttr,
-    obj_pin: ObjPinAttr,
-    btf_load: BtfLoadAttr,
-    raw_tracepoint_open: RawTracepointOpenAttr,
-    link_create: LinkCreateAttr,
-    get_fd_by_id: GetFdByIdAttr,
-    info_by_fd: InfoByFdAttr,
+    MapCreateAttr,
+    MapElemAttr,
+    MapFreezeAttr,
+    ProgLoadAttr,
+    ObjPinAttr,
+    BtfLoadAttr,
+    RawTracepointOpenAttr,
+    LinkCreateAttr,
+    GetFdByIdAttr,
+    InfoByFdAttr,
 }
 
-// SAFETY: repr(C) union of padding-free prefixes, fully covered by `raw`.
+// SAFETY: repr(C), one array of integers (no padding); each attr struct it is made
+// from is a prefix of `union bpf_attr`, and the zeroes after it are the rest.
 unsafe impl BpfAttr for Attr {}
 
 // ---------------------------------------------------------------------------
@@ -724,8 +756,16 @@ unsafe impl Pod for LinkInfoTracing {}
 unsafe impl Pod for LinkInfoIter {}
 // SAFETY: as for `ProgInfo`: u8, u8, i16, i32, in that order.
 unsafe impl Pod for BpfInsn {}
+// SAFETY: as for `ProgInfo`: u64, u32, u32.
+unsafe impl Pod for LinkCreateIter {}
+// SAFETY: as for `ProgInfo`: one u64.
+unsafe impl Pod for LinkCreatePerfEvent {}
+// SAFETY: an integer: any bit pattern is a value, and it has no padding.
+unsafe impl Pod for u32 {}
+// SAFETY: as for `u32`.
+unsafe impl Pod for u64 {}
 
-/// Reads a `T` from the front of a link info union.
+/// Reads a `T` from the front of a union's words (link info, link create).
 fn read_union<T: Pod>(u: &[u64; 4]) -> T {
     const { assert!(size_of::<T>() <= size_of::<[u64; 4]>()) };
     // SAFETY: in bounds (asserted) and `u` is 8-aligned, as much as any integer
@@ -733,7 +773,7 @@ fn read_union<T: Pod>(u: &[u64; 4]) -> T {
     unsafe { u.as_ptr().cast::<T>().read() }
 }
 
-/// Writes a `T` over the front of a link info union.
+/// Writes a `T` over the front of a union's words (link info, link create).
 fn write_union<T: Pod>(u: &mut [u64; 4], v: T) {
     const { assert!(size_of::<T>() <= size_of::<[u64; 4]>()) };
     // SAFETY: in bounds and aligned, as in `read_union`; the union's words stay

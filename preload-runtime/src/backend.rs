@@ -46,6 +46,21 @@ pub trait Backend {
     /// Removes a pin made by [`Backend::pin`].
     fn unpin(&mut self, pin: Self::Pin);
 
+    /// Unregisters a struct_ops map registered without a link (`fd` is the map's), as
+    /// `BPF_MAP_DELETE_ELEM` of key 0 does. A module does it without that syscall: on
+    /// a failed load the guard of `protect` is still attached (a module's closed fds
+    /// are released only when insmod returns) and would refuse it.
+    fn unregister_struct_ops(&mut self, fd: Fd) -> Result<(), Errno> {
+        let key = 0u32;
+        let mut attr = abi::MapElemAttr {
+            map_fd: fd,
+            key: &key as *const u32 as u64,
+            ..Default::default()
+        };
+        // SAFETY: `key` is 4 readable bytes, a struct_ops map's key size.
+        unsafe { crate::loader::bpf(self, abi::BPF_MAP_DELETE_ELEM, &mut attr) }.map(drop)
+    }
+
     /// The number of possible CPUs, for perf event arrays sized by them.
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         Err(Errno::EOPNOTSUPP)

@@ -173,6 +173,13 @@ impl fmt::Display for Description<'_> {
                  LSM is not active"
             )?;
         }
+        if o.attaches_trampolines() || o.protect {
+            writeln!(
+                f,
+                "ftrace  kept on while held: kernel.ftrace_enabled=0 is refused (EBUSY), since \
+                 it would switch off every BPF trampoline; the load fails if ftrace is off"
+            )?;
+        }
         let pins = o
             .links
             .iter()

@@ -72,6 +72,11 @@ impl<B: Backend> Backend for FailNth<B> {
         self.inner.unpin(pin)
     }
 
+    /// Cleanup, like `close`: not a call that fails on purpose.
+    fn unregister_struct_ops(&mut self, fd: Fd) -> Result<(), Errno> {
+        self.inner.unregister_struct_ops(fd)
+    }
+
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         self.tick()?;
         self.inner.possible_cpus()

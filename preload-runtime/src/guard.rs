@@ -7,7 +7,9 @@
 //! `ptrace_access_check`, every attach to the process holding the object (user
 //! backend), whose fds are the object; on `inode_unlink` and `inode_rename`, the
 //! removal of that object's link pins (the guard's own among them) by anyone but the
-//! holder, so that once it is dead they go all together or not at all.
+//! holder, so that once it is dead they go all together or not at all; on `capable`,
+//! a forced module removal (`rmmod -f`), which would take the holding module's
+//! ftrace_ops away and let `kernel.ftrace_enabled=0` switch every trampoline off.
 //!
 //! Which objects is data: the guard's `protected` map, which [`arm`] fills with the
 //! ids of the object's and the guard's own maps, programs and links once everything
@@ -16,8 +18,9 @@
 //! active (`bpf` missing from `lsm=`), the programs attach but never run, and the load
 //! fails ([`Step::CheckGuard`]) rather than leave an object that only looks protected.
 //!
-//! The guard cannot tell the loader from anyone else: once armed, the loading process
-//! cannot write the object's maps either (a module makes no such call after this).
+//! In bpf(2) the guard does not tell the loader from anyone else: once armed, the
+//! loading process cannot write the object's maps either (a module makes no such call
+//! after this). Only the ptrace and pin hooks know a holding process (`holder`).
 
 use crate::backend::{Backend, Fd, ObjectKind};
 use crate::bpf_preload;
@@ -41,7 +44,8 @@ use crate::{abi, Loaded};
         guard_inode_permission,
         guard_ptrace,
         guard_unlink,
-        guard_rename
+        guard_rename,
+        guard_capable
     )
 )]
 pub struct Guard;

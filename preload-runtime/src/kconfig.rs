@@ -85,28 +85,38 @@ fn set_num(var: &KconfigVar, out: &mut [u8], value: u64) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `out` is `bytes`, if it is as long.
+fn set_bytes(out: &mut [u8], bytes: &[u8]) -> Result<(), Errno> {
+    if out.len() != bytes.len() {
+        return Err(Errno::EINVAL);
+    }
+    out.copy_from_slice(bytes);
+    Ok(())
+}
+
+/// `out`'s first byte is `byte` (a `bool` or `char` slot), if it has one.
+fn set_first(out: &mut [u8], byte: u8) -> Result<(), Errno> {
+    *out.first_mut().ok_or(Errno::EINVAL)? = byte;
+    Ok(())
+}
+
 /// Writes one extern's value into `out`, its slot in the map value.
 fn set(var: &KconfigVar, out: &mut [u8], value: &str) -> Result<(), Errno> {
     match value.as_bytes().first() {
         Some(&c @ (b'y' | b'n' | b'm')) => match var.kind {
             KconfigKind::Bool if c == b'm' => Err(Errno::EINVAL),
-            KconfigKind::Bool => {
-                out[0] = u8::from(c == b'y');
-                Ok(())
-            }
+            // The slot's size is the table's: one that does not fit the kind is an
+            // error, not an index out of bounds.
+            KconfigKind::Bool => set_first(out, u8::from(c == b'y')),
             KconfigKind::Tristate => {
                 let v: u32 = match c {
                     b'y' => 1,
                     b'm' => 2,
                     _ => 0,
                 };
-                out.copy_from_slice(&v.to_le_bytes());
-                Ok(())
+                set_bytes(out, &v.to_le_bytes())
             }
-            KconfigKind::Char => {
-                out[0] = c;
-                Ok(())
-            }
+            KconfigKind::Char => set_first(out, c),
             _ => Err(Errno::EINVAL),
         },
         Some(b'"') => {
@@ -142,8 +152,9 @@ pub fn fill(
 ) -> Result<(), (&'static str, Errno)> {
     for var in vars {
         let start = var.offset as usize;
-        let out = value
-            .get_mut(start..start + var.size as usize)
+        let out = start
+            .checked_add(var.size as usize)
+            .and_then(|end| value.get_mut(start..end))
             .ok_or((var.name, Errno::EINVAL))?;
         let result = match var.name {
             "LINUX_KERNEL_VERSION" => set_num(var, out, u64::from(config.version)),
@@ -332,6 +343,40 @@ mod tests {
             fill(&missing, &config, &mut value),
             Err(("CONFIG_GONE", Errno::ESRCH))
         );
+    }
+
+    /// Slots that do not fit their kind, or that lie outside the value, are errors:
+    /// nothing indexes out of bounds.
+    #[test]
+    fn slots_that_do_not_fit_are_errors() {
+        let config = KernelConfig {
+            text: "CONFIG_BPF=y\nCONFIG_MOD=m\nCONFIG_HZ=250\nCONFIG_S=\"s\"\n",
+            version: 0x060100,
+        };
+        let mut value = [0u8; 8];
+        let cases = [
+            var("CONFIG_BPF", KconfigKind::Bool, 0, 0, false),
+            var("CONFIG_BPF", KconfigKind::Char, 0, 0, false),
+            var("CONFIG_MOD", KconfigKind::Tristate, 0, 2, false),
+            var("CONFIG_HZ", KconfigKind::Int { signed: false }, 0, 0, false),
+            var("CONFIG_HZ", KconfigKind::Int { signed: false }, 6, 4, false),
+            var(
+                "CONFIG_HZ",
+                KconfigKind::Int { signed: false },
+                u32::MAX,
+                u32::MAX,
+                false,
+            ),
+        ];
+        for v in cases {
+            assert!(
+                fill(core::slice::from_ref(&v), &config, &mut value).is_err(),
+                "{v:?}"
+            );
+        }
+        // An empty string slot: nothing to write, not even the NUL.
+        let empty = var("CONFIG_S", KconfigKind::CharArray, 0, 0, false);
+        assert_eq!(fill(&[empty], &config, &mut value), Ok(()));
     }
 
     #[test]

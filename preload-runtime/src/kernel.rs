@@ -1,7 +1,9 @@
 //! The kernel backend: the loader inside a module, over the generic C shim
 //! (`kernel/shim.c`, contract in `kernel/shim.h`). Load and attach with
-//! `kern_sys_bpf`, turn every fd into a kernel reference and close it before module
-//! init returns, then show the object in bpffs the way the kernel allows:
+//! `kern_sys_bpf`, hold the file behind every fd (exactly what the fd held, user
+//! references included) and close the fd before module init returns, keep ftrace on
+//! while a program runs through a trampoline, then show the object in bpffs the way
+//! the kernel allows:
 //!
 //! - seed profile (a kernel with the preload series, `kernel/patches/`): register
 //!   with the kernel, which then asks for the pins of every new bpffs instance, in
@@ -9,11 +11,10 @@
 //! - stock profile (Debian's 6.1 and 6.12): offer two iterator links to every bpffs
 //!   mount through the kernel's own preload hook, when the object pins exactly two.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use crate::backend::{Backend, Fd, ObjectKind};
 use crate::errno::Errno;
@@ -42,14 +43,19 @@ unsafe extern "C" {
     fn bpf_preload_realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
     fn bpf_preload_free(ptr: *mut c_void);
     fn bpf_preload_log(level: c_int, msg: *const c_char, len: usize);
-    fn bpf_preload_link_get(fd: u32, link: *mut *mut c_void) -> c_int;
-    fn bpf_preload_link_put(link: *mut c_void);
-    fn bpf_preload_map_get(fd: u32, map: *mut *mut c_void) -> c_int;
-    fn bpf_preload_map_put(map: *mut c_void);
-    fn bpf_preload_prog_get(fd: u32, prog_type: u32, prog: *mut *mut c_void) -> c_int;
-    fn bpf_preload_prog_put(prog: *mut c_void);
+    fn bpf_preload_hold_file(
+        kind: u32,
+        fd: u32,
+        prog_type: u32,
+        file: *mut *mut c_void,
+        object: *mut *mut c_void,
+    ) -> c_int;
+    fn bpf_preload_release_file(file: *mut c_void);
     fn bpf_preload_object_id(kind: u32, fd: u32, prog_type: u32, id: *mut u32) -> c_int;
-    fn bpf_preload_struct_ops_unregister_put(map: *mut c_void);
+    fn bpf_preload_struct_ops_unregister(fd: u32) -> c_int;
+    fn bpf_preload_struct_ops_unregister_release(file: *mut c_void);
+    fn bpf_preload_hold_ftrace() -> c_int;
+    fn bpf_preload_release_ftrace();
     fn bpf_preload_read_vmlinux_btf(buf: *mut *mut c_void, size: *mut usize) -> c_int;
     fn bpf_preload_vfree(buf: *mut c_void);
     fn bpf_preload_register() -> c_int;
@@ -79,12 +85,15 @@ pub enum Level {
     Info = 6,
 }
 
-/// Prints one line through printk, prefixed with the module's name by the shim.
+/// Prints one line through printk, prefixed with the module's name by the shim. The
+/// line is formatted on the stack, never allocated: logging runs where an allocation
+/// failure must not become a panic (populate, with the kernel's preload lock held).
+/// Past 512 bytes it is cut and ends in `...`.
 pub fn log(level: Level, args: fmt::Arguments<'_>) {
-    let mut line = String::new();
-    let _ = line.write_fmt(args);
-    // SAFETY: `line` is valid for `len` bytes for the call; the shim prints it with %.*s.
-    unsafe { bpf_preload_log(level as c_int, line.as_ptr().cast(), line.len()) };
+    let line = crate::line::Line::<512>::format(args);
+    let bytes = line.as_bytes();
+    // SAFETY: `bytes` is valid for `len` bytes for the call; the shim prints it with %.*s.
+    unsafe { bpf_preload_log(level as c_int, bytes.as_ptr().cast(), bytes.len()) };
 }
 
 /// bpf(2) from kernel context. A module cannot pin while it loads (it has no bpffs
@@ -124,6 +133,16 @@ impl Backend for KernelBackend {
     }
 
     fn unpin(&mut self, _pin: Self::Pin) {}
+
+    fn unregister_struct_ops(&mut self, fd: Fd) -> Result<(), Errno> {
+        // SAFETY: `fd` is one of ours; the shim checks that it is a struct_ops map.
+        let ret = unsafe { bpf_preload_struct_ops_unregister(fd) };
+        if ret < 0 {
+            Err(Errno(-ret))
+        } else {
+            Ok(())
+        }
+    }
 
     fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
         let (mut buf, mut size) = (core::ptr::null_mut(), 0usize);
@@ -170,10 +189,10 @@ impl Backend for KernelBackend {
     }
 }
 
-/// A kernel reference and how to drop it.
-struct Ref {
-    ptr: *mut c_void,
-    put: unsafe extern "C" fn(*mut c_void),
+/// A held file (what an fd holds) and how to release it.
+struct HeldFile {
+    file: *mut c_void,
+    release: unsafe extern "C" fn(*mut c_void),
 }
 
 /// One pin the object asks for: a held object and its name.
@@ -181,43 +200,57 @@ struct Pin {
     name: &'static str,
     /// `name` and a NUL, for C.
     c_name: Vec<u8>,
+    /// The map, program or link, valid while its file is held.
     object: *mut c_void,
     kind: u32,
     /// An iterator link: what a stock kernel can show.
     iterator: bool,
 }
 
-/// What the module holds between init and exit: a reference on every link, program
-/// and map, and the pins made of them.
+/// What the module holds between init and exit: the file of every link, program and
+/// map, as the fds that insmod closes held them, the pins made of them, and whether
+/// ftrace is kept on for their trampolines.
 #[derive(Default)]
 struct Held {
-    refs: Vec<Ref>,
+    files: Vec<HeldFile>,
     pins: Vec<Pin>,
+    ftrace: bool,
 }
 
 impl Held {
-    /// Takes a reference with `get` on `fd`, and notes its pin if it has one.
+    /// Holds the file behind `fd` (a `kind` object), and notes its pin if it has one.
     fn take(
         &mut self,
-        get: impl FnOnce(&mut *mut c_void) -> c_int,
-        put: unsafe extern "C" fn(*mut c_void),
-        pin: Option<&'static str>,
         kind: u32,
+        fd: Fd,
+        prog_type: u32,
+        release: unsafe extern "C" fn(*mut c_void),
+        pin: Option<&'static str>,
         iterator: bool,
     ) -> Result<(), Errno> {
-        let mut ptr = core::ptr::null_mut();
-        let ret = get(&mut ptr);
+        // Room first, so that a held file is never lost to a failed allocation.
+        self.files.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        if pin.is_some() {
+            self.pins.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        }
+        let (mut file, mut object) = (core::ptr::null_mut(), core::ptr::null_mut());
+        // SAFETY: `fd` is one of ours and open; both out-pointers are writable.
+        let ret = unsafe { bpf_preload_hold_file(kind, fd, prog_type, &mut file, &mut object) };
         if ret < 0 {
             return Err(Errno(-ret));
         }
-        self.refs.push(Ref { ptr, put });
+        self.files.push(HeldFile { file, release });
         if let Some(name) = pin {
-            let mut c_name = Vec::from(name.as_bytes());
+            let mut c_name = Vec::new();
+            c_name
+                .try_reserve_exact(name.len() + 1)
+                .map_err(|_| Errno::ENOMEM)?;
+            c_name.extend_from_slice(name.as_bytes());
             c_name.push(0);
             self.pins.push(Pin {
                 name,
                 c_name,
-                object: ptr,
+                object,
                 kind,
                 iterator,
             });
@@ -225,11 +258,15 @@ impl Held {
         Ok(())
     }
 
-    /// Drops every reference, in reverse.
-    fn put_all(self) {
-        for r in self.refs.into_iter().rev() {
-            // SAFETY: a reference we took and drop once.
-            unsafe { (r.put)(r.ptr) };
+    /// Releases every file, in reverse, then ftrace.
+    fn release_all(self) {
+        for f in self.files.into_iter().rev() {
+            // SAFETY: a file we hold and release once.
+            unsafe { (f.release)(f.file) };
+        }
+        if self.ftrace {
+            // SAFETY: held by this module (see `hold_all`).
+            unsafe { bpf_preload_release_ftrace() };
         }
     }
 }
@@ -245,16 +282,29 @@ unsafe impl Sync for Slot {}
 
 static HELD: Slot = Slot(UnsafeCell::new(None));
 
-/// References on every link, program and map of `loaded` and of its guard, taken while
-/// their fds are open.
+/// The files of every link, program and map of `loaded` and of its guard, taken while
+/// their fds are open, and ftrace kept on if a program runs through a trampoline.
 fn hold_all(loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)> {
     let mut held = Held::default();
     let result = hold_into(&mut held, loaded)
-        .and_then(|()| loaded.guard().map_or(Ok(()), |g| hold_into(&mut held, g)));
+        .and_then(|()| loaded.guard().map_or(Ok(()), |g| hold_into(&mut held, g)))
+        .and_then(|()| {
+            let guarded = loaded.guard().into_iter().chain(core::iter::once(loaded));
+            if !guarded.clone().any(|l| l.object().attaches_trampolines()) {
+                return Ok(());
+            }
+            // SAFETY: no arguments; released by `release_all` or module exit.
+            let ret = unsafe { bpf_preload_hold_ftrace() };
+            if ret < 0 {
+                return Err((Errno(-ret), "ftrace (kernel.ftrace_enabled)"));
+            }
+            held.ftrace = true;
+            Ok(())
+        });
     match result {
         Ok(()) => Ok(held),
         Err(e) => {
-            held.put_all();
+            held.release_all();
             Err(e)
         }
     }
@@ -262,64 +312,31 @@ fn hold_all(loaded: &Loaded<&'static str>) -> Result<Held, (Errno, &'static str)
 
 fn hold_into(held: &mut Held, loaded: &Loaded<&'static str>) -> Result<(), (Errno, &'static str)> {
     let object = loaded.object();
+    let release = bpf_preload_release_file;
     for (link, fd) in loaded.links() {
         let prog = &object.programs[link.program];
         // The rule `cargo bpf-preload build` describes, too.
         let iterator = crate::describe::stock_shows(object, link);
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
-            bpf_preload_link_put,
-            link.pin,
-            PIN_LINK,
-            iterator,
-        )
-        .map_err(|e| (e, prog.name))?;
+        held.take(PIN_LINK, fd, 0, release, link.pin, iterator)
+            .map_err(|e| (e, prog.name))?;
     }
     for (prog, fd) in loaded.programs() {
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_prog_get(fd, prog.prog_type, ptr) },
-            bpf_preload_prog_put,
-            prog.pin,
-            PIN_PROG,
-            false,
-        )
-        .map_err(|e| (e, prog.name))?;
+        held.take(PIN_PROG, fd, prog.prog_type, release, prog.pin, false)
+            .map_err(|e| (e, prog.name))?;
     }
     for (map, fd) in loaded.maps() {
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
-            bpf_preload_map_put,
-            map.pin,
-            PIN_MAP,
-            false,
-        )
-        .map_err(|e| (e, map.name))?;
+        held.take(PIN_MAP, fd, 0, release, map.pin, false)
+            .map_err(|e| (e, map.name))?;
     }
     // Registrations last, so that exit drops them first.
     for (map, fd) in loaded.struct_ops_links() {
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_link_get(fd, ptr) },
-            bpf_preload_link_put,
-            None,
-            PIN_LINK,
-            false,
-        )
-        .map_err(|e| (e, map.name))?;
+        held.take(PIN_LINK, fd, 0, release, None, false)
+            .map_err(|e| (e, map.name))?;
     }
     for (map, fd) in loaded.registered_struct_ops() {
-        held.take(
-            // SAFETY: `fd` is one of ours and open; `ptr` is writable.
-            |ptr| unsafe { bpf_preload_map_get(fd, ptr) },
-            bpf_preload_struct_ops_unregister_put,
-            None,
-            PIN_MAP,
-            false,
-        )
-        .map_err(|e| (e, map.name))?;
+        let unregister = bpf_preload_struct_ops_unregister_release;
+        held.take(PIN_MAP, fd, 0, unregister, None, false)
+            .map_err(|e| (e, map.name))?;
     }
     Ok(())
 }
@@ -342,15 +359,20 @@ pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
             log(
                 Level::Err,
                 format_args!(
-                    "bpf object `{}`: taking a reference on `{name}` failed: {errno}",
-                    object.name
+                    "bpf object `{}`: holding `{name}` failed: {errno}{}; nothing is loaded",
+                    object.name,
+                    if errno == Errno::EBUSY {
+                        " (ftrace is switched off: its BPF trampolines would not run)"
+                    } else {
+                        ""
+                    }
                 ),
             );
             loaded.free(&mut backend);
             return -errno.0;
         }
     };
-    // The references keep everything alive; the fds belong to insmod and must go.
+    // The held files keep everything as the fds did; the fds belong to insmod and must go.
     loaded.close_fds(&mut backend);
     let pins = held.pins.len();
     // SAFETY: module init, before registering (see `Slot`).
@@ -391,7 +413,7 @@ pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
         }
         // SAFETY: module init; registration failed, so nothing else reads the slot.
         if let Some(held) = unsafe { (*HELD.0.get()).take() } {
-            held.put_all();
+            held.release_all();
         }
         return ret;
     }
@@ -420,9 +442,9 @@ fn expose_iterators() {
     let Some(held) = (unsafe { (*HELD.0.get()).as_ref() }) else {
         return;
     };
-    let iterators: Vec<&Pin> = held.pins.iter().filter(|p| p.iterator).collect();
+    let mut iterators = held.pins.iter().filter(|p| p.iterator);
     let mut exposed = 0;
-    if let [a, b] = iterators[..] {
+    if let (Some(a), Some(b), None) = (iterators.next(), iterators.next(), iterators.next()) {
         // SAFETY: the names are NUL-terminated (the shim copies them) and the links
         // are held until exit, which releases the hook first.
         let ret = unsafe {
@@ -495,7 +517,7 @@ pub unsafe fn populate(dir: *mut c_void) -> c_int {
 pub fn exit() {
     // SAFETY: module exit, after unregistering (see `Slot`).
     if let Some(held) = unsafe { (*HELD.0.get()).take() } {
-        held.put_all();
+        held.release_all();
     }
 }
 
@@ -542,8 +564,6 @@ macro_rules! kernel_module {
 /// The allocator and the panic handler, which only the module's own build defines.
 #[cfg(target_os = "none")]
 mod lang_items {
-    use core::fmt::{self, Write as _};
-
     use super::{bpf_preload_alloc, bpf_preload_free, bpf_preload_panic, bpf_preload_realloc};
 
     /// kmalloc, which aligns to 8 bytes, and naturally for power-of-two sizes.
@@ -551,20 +571,36 @@ mod lang_items {
 
     const KMALLOC_MIN_ALIGN: usize = 8;
 
-    fn kmalloc_size(layout: core::alloc::Layout) -> usize {
-        if layout.align() <= KMALLOC_MIN_ALIGN {
+    /// The largest kmalloc on the kernels supported (x86_64 with 4 KiB pages: 1024
+    /// pages on 6.1 and 6.12). Larger requests fail here, as an error for
+    /// `try_reserve`, rather than reach the page allocator, which warns (a panic
+    /// with `panic_on_warn`) before it returns NULL.
+    const KMALLOC_MAX_SIZE: usize = 4 << 20;
+
+    /// What to ask kmalloc for `layout`, or `None` if it cannot be had: a power of
+    /// two that overflows (which would wrap to a zero-size request, and kmalloc's
+    /// `ZERO_SIZE_PTR` is not NULL) or more than kmalloc gives.
+    fn kmalloc_size(layout: core::alloc::Layout) -> Option<usize> {
+        let size = if layout.align() <= KMALLOC_MIN_ALIGN {
             layout.size()
         } else {
-            layout.size().max(layout.align()).next_power_of_two()
-        }
+            layout
+                .size()
+                .max(layout.align())
+                .checked_next_power_of_two()?
+        };
+        (size <= KMALLOC_MAX_SIZE).then_some(size)
     }
 
     // SAFETY: the shim's allocator returns memory of at least the requested size, with
     // the alignment `kmalloc_size` arranges for, or NULL.
     unsafe impl core::alloc::GlobalAlloc for KernelAlloc {
         unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
-            // SAFETY: kmalloc with GFP_KERNEL, from process context.
-            unsafe { bpf_preload_alloc(kmalloc_size(layout)).cast() }
+            match kmalloc_size(layout) {
+                // SAFETY: kmalloc with GFP_KERNEL, from process context.
+                Some(size) => unsafe { bpf_preload_alloc(size).cast() },
+                None => core::ptr::null_mut(),
+            }
         }
 
         unsafe fn dealloc(&self, ptr: *mut u8, _layout: core::alloc::Layout) {
@@ -579,10 +615,11 @@ mod lang_items {
             new_size: usize,
         ) -> *mut u8 {
             let new = core::alloc::Layout::from_size_align(new_size, layout.align());
-            match new {
+            // On failure `ptr` stays allocated and unchanged, as krealloc leaves it.
+            match new.ok().and_then(kmalloc_size) {
                 // SAFETY: `ptr` came from `alloc`; krealloc keeps the kmalloc guarantees.
-                Ok(new) => unsafe { bpf_preload_realloc(ptr.cast(), kmalloc_size(new)).cast() },
-                Err(_) => core::ptr::null_mut(),
+                Some(size) => unsafe { bpf_preload_realloc(ptr.cast(), size).cast() },
+                None => core::ptr::null_mut(),
             }
         }
     }
@@ -590,30 +627,14 @@ mod lang_items {
     #[global_allocator]
     static ALLOCATOR: KernelAlloc = KernelAlloc;
 
-    /// A message formatted without allocating (a panic may come from a failed allocation).
-    struct FixedBuf {
-        buf: [u8; 256],
-        len: usize,
-    }
-
-    impl fmt::Write for FixedBuf {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            let n = s.len().min(self.buf.len() - self.len);
-            self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-            self.len += n;
-            Ok(())
-        }
-    }
-
     /// A Rust panic is a bug in the loader: report it and stop (see `bpf_preload_panic`).
     #[panic_handler]
     fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-        let mut msg = FixedBuf {
-            buf: [0; 256],
-            len: 0,
-        };
-        let _ = write!(msg, "Rust panic: {info}");
+        // Formatted without allocating: a panic may come from a failed allocation.
+        // The shim adds "Rust panic: " itself.
+        let msg = crate::line::Line::<256>::format(format_args!("{info}"));
+        let msg = msg.as_bytes();
         // SAFETY: `msg` is valid for `len` bytes; the shim prints it and does not return.
-        unsafe { bpf_preload_panic(msg.buf.as_ptr().cast(), msg.len) }
+        unsafe { bpf_preload_panic(msg.as_ptr().cast(), msg.len()) }
     }
 }

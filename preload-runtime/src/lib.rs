@@ -64,6 +64,14 @@ pub mod guard;
 pub mod kconfig;
 #[cfg(feature = "kernel")]
 pub mod kernel;
+#[cfg_attr(
+    not(feature = "kernel"),
+    allow(
+        dead_code,
+        reason = "only the kernel backend prints; tested on the host"
+    )
+)]
+mod line;
 pub mod loader;
 pub mod struct_ops;
 pub mod table;

@@ -192,7 +192,7 @@ impl<P> Loaded<P> {
         }
         for i in self.registered.drain(..).rev() {
             // Nothing to do if it fails: the map stays registered, as the kernel says.
-            let _ = delete(backend, self.maps[i], 0);
+            let _ = backend.unregister_struct_ops(self.maps[i]);
         }
         for fd in self.programs.drain(..).rev() {
             backend.close(fd);
@@ -239,6 +239,8 @@ fn pin_guard<B: Backend>(guard: &mut Loaded<B::Pin>, backend: &mut B) -> Result<
     let object = guard.object;
     for (link, &fd) in object.links.iter().zip(&guard.links) {
         let name = object.programs[link.program].name;
+        // Room first, so that a pin made is always recorded (and undone on failure).
+        reserve(&mut guard.pins).map_err(at(Step::Pin { name }))?;
         let pin = backend.pin(fd, name).map_err(at(Step::Pin { name }))?;
         guard.pins.push(pin);
     }
@@ -300,6 +302,13 @@ pub(crate) type StepError = (Step, Errno, Option<String>);
 
 fn at(step: Step) -> impl FnOnce(Errno) -> StepError {
     move |errno| (step, errno, None)
+}
+
+/// Room for one more element of `v`, or `ENOMEM`: taken before the step whose result
+/// the element records, so that a failed allocation is an error before anything is
+/// made rather than an abort (a panic, in a module) after.
+fn reserve<T>(v: &mut Vec<T>) -> Result<(), Errno> {
+    v.try_reserve(1).map_err(|_| Errno::ENOMEM)
 }
 
 /// A kernel object name: at most 15 bytes and a NUL.
@@ -439,6 +448,8 @@ fn load_into<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result
                 .filter_map(|(p, &fd)| Some((p.pin?, fd))),
         );
     for (name, fd) in pins {
+        // Room first, so that a pin made is always recorded (and undone on failure).
+        reserve(&mut loaded.pins).map_err(at(Step::Pin { name }))?;
         let pin = backend.pin(fd, name).map_err(at(Step::Pin { name }))?;
         loaded.pins.push(pin);
     }
@@ -531,6 +542,9 @@ fn register_struct_ops<B: Backend>(
         }
         let step = Step::RegisterStructOps { map: map.name };
         let fd = loaded.maps[i];
+        // Room first: a registration made is always recorded, and undone on failure.
+        reserve(&mut loaded.registered).map_err(at(step))?;
+        reserve(&mut loaded.struct_ops_links).map_err(at(step))?;
         update(backend, fd, 0, &t.value).map_err(at(step))?;
         if map.map_flags & abi::BPF_F_LINK == 0 {
             loaded.registered.push(i);
@@ -642,17 +656,6 @@ fn update<B: Backend>(backend: &mut B, fd: Fd, key: u32, value: &[u8]) -> Result
     unsafe { bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }.map(drop)
 }
 
-/// `BPF_MAP_DELETE_ELEM` of `key` (a u32).
-fn delete<B: Backend + ?Sized>(backend: &mut B, fd: Fd, key: u32) -> Result<(), Errno> {
-    let mut attr = abi::MapElemAttr {
-        map_fd: fd,
-        key: ptr(&key),
-        ..Default::default()
-    };
-    // SAFETY: key points to 4 readable bytes, the key size of every map deleted from.
-    unsafe { bpf(backend, abi::BPF_MAP_DELETE_ELEM, &mut attr) }.map(drop)
-}
-
 /// Fills the slots whose target `pick` selects with that map's or program's fd.
 fn fill_slots<B: Backend>(
     loaded: &Loaded<B::Pin>,
@@ -721,8 +724,16 @@ fn resolve_externs<B: Backend>(
 /// A copy of `prog`'s instructions with its extern slots written, as libbpf's
 /// `bpf_object__relocate_data` writes them. `slot` gives a module BTF fd's index in
 /// `fd_array`.
-fn with_externs(prog: &Program, externs: &[Resolved], mut slot: impl FnMut(Fd) -> i16) -> Vec<u8> {
-    let mut insns = prog.insns.to_vec();
+fn with_externs(
+    prog: &Program,
+    externs: &[Resolved],
+    mut slot: impl FnMut(Fd) -> i16,
+) -> Result<Vec<u8>, Errno> {
+    let mut insns = Vec::new();
+    insns
+        .try_reserve_exact(prog.insns.len())
+        .map_err(|_| Errno::ENOMEM)?;
+    insns.extend_from_slice(prog.insns);
     for u in prog.externs {
         let at = u.insn as usize * INSN_SIZE;
         let Some(insn) = insns.get_mut(at..at + 2 * INSN_SIZE) else {
@@ -770,7 +781,7 @@ fn with_externs(prog: &Program, externs: &[Resolved], mut slot: impl FnMut(Fd) -
             }
         }
     }
-    insns
+    Ok(insns)
 }
 
 /// Loads every program, resolving attach targets and externs with `finder`, which it
@@ -803,7 +814,16 @@ fn load_programs_with<B: Backend>(
     // Instructions name maps by index, and kfuncs of modules by the index of their
     // module's BTF (`insn.off`, never 0, which means vmlinux); the kernel resolves
     // both through this.
-    let mut fd_array: Vec<i32> = loaded.maps.iter().map(|&fd| fd as i32).collect();
+    // Every map, a placeholder and each module BTF at most: reserved at once, so the
+    // pushes below never allocate.
+    let mut fd_array: Vec<i32> = Vec::new();
+    fd_array
+        .try_reserve_exact(loaded.maps.len() + 1 + externs.len())
+        .map_err(|_| {
+            let program = object.programs.first().map_or(object.name, |p| p.name);
+            (Step::LoadProgram { program }, Errno::ENOMEM, None)
+        })?;
+    fd_array.extend(loaded.maps.iter().map(|&fd| fd as i32));
     let module_btf = externs.iter().filter_map(|r| match r {
         Resolved::Btf(id) => id.btf_obj_fd.map(|fd| fd as i32),
         _ => None,
@@ -844,7 +864,10 @@ fn load_programs_with<B: Backend>(
                 btf_obj_fd: None,
             },
         };
-        let patched = (!prog.externs.is_empty()).then(|| with_externs(prog, &externs, slot));
+        let patched = (!prog.externs.is_empty())
+            .then(|| with_externs(prog, &externs, slot))
+            .transpose()
+            .map_err(at(Step::LoadProgram { program: prog.name }))?;
         let insns = patched.as_deref().unwrap_or(prog.insns);
         let mut attr = abi::ProgLoadAttr {
             prog_type: prog.prog_type,

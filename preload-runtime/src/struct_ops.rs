@@ -3,7 +3,6 @@
 //! libbpf's `bpf_map__init_kern_struct_ops` does. The kernel's BTF says the layout:
 //! the map's value is `struct bpf_struct_ops_<T>`, whose `data` member is the `T`.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::btf::{RawBtf, BTF_KIND_FUNC_PROTO, BTF_KIND_PTR, BTF_KIND_STRUCT};
@@ -28,6 +27,11 @@ pub struct Translated {
     pub programs: Vec<(usize, u32, u32)>,
 }
 
+/// The largest kernel struct_ops value accepted (the kernel's own are a few hundred
+/// bytes to a few KiB): a size read from the kernel's BTF beyond this is an error, not
+/// an allocation.
+const MAX_VALUE_SIZE: usize = 1 << 20;
+
 /// Why a struct_ops value cannot be translated.
 pub type Failure = (Step, Errno);
 
@@ -46,19 +50,23 @@ pub fn translate(
     ops: &StructOps,
     btf: &RawBtf<'_>,
 ) -> Result<Translated, Failure> {
-    let mut value_name = alloc::string::String::from(VALUE_PREFIX);
-    value_name.push_str(ops.type_name);
     let not_found = |reason| (fail(map, None, reason), Errno::ENOENT);
-    let value_type_id = btf.find(&value_name, BTF_KIND_STRUCT).ok_or(not_found(
-        "the running kernel has no struct bpf_struct_ops_<type>: it does not offer this \
+    let malformed = (
+        fail(map, None, "the kernel's BTF is malformed"),
+        Errno::EINVAL,
+    );
+    let value_type_id = btf
+        .find_prefixed(VALUE_PREFIX, ops.type_name, BTF_KIND_STRUCT)
+        .ok_or(not_found(
+            "the running kernel has no struct bpf_struct_ops_<type>: it does not offer this \
          struct_ops type (or it is in a module, which bpf-preload does not search)",
-    ))?;
+        ))?;
     let type_id = btf.find(ops.type_name, BTF_KIND_STRUCT).ok_or(not_found(
         "the running kernel's BTF lacks the struct itself",
     ))?;
     let (vtype, ty) = match (btf.get(value_type_id), btf.get(type_id)) {
         (Some(v), Some(t)) => (v, t),
-        _ => return Err(not_found("the kernel's BTF is malformed")),
+        _ => return Err(malformed),
     };
     let data_member = btf.members(&vtype).find(|m| m.type_id == type_id).ok_or((
         fail(
@@ -69,14 +77,33 @@ pub fn translate(
         Errno::EINVAL,
     ))?;
     let data_off = data_member.bit_offset / 8;
-    let mut value = vec![0u8; btf.struct_size(&vtype) as usize];
+    // The size comes from the kernel: bounded before it is allocated, and allocated
+    // fallibly (module init must fail, not panic, when memory is short).
+    let size = btf.struct_size(&vtype) as usize;
+    if size > MAX_VALUE_SIZE {
+        return Err((
+            fail(
+                map,
+                None,
+                "the kernel's struct bpf_struct_ops_<type> is implausibly large",
+            ),
+            Errno::E2BIG,
+        ));
+    }
+    let out_of_memory = (fail(map, None, "out of memory"), Errno::ENOMEM);
+    let mut value = Vec::new();
+    value.try_reserve_exact(size).map_err(|_| out_of_memory)?;
+    value.resize(size, 0);
     let mut programs = Vec::new();
+    programs
+        .try_reserve_exact(ops.members.iter().filter(|m| m.program.is_some()).count())
+        .map_err(|_| out_of_memory)?;
 
     for m in ops.members {
         let unsupported = |reason| (fail(map, Some(m.name), reason), Errno::EOPNOTSUPP);
-        let bytes = ops
-            .data
-            .get(m.offset as usize..(m.offset + m.size) as usize)
+        let bytes = (m.offset as usize)
+            .checked_add(m.size as usize)
+            .and_then(|end| ops.data.get(m.offset as usize..end))
             .unwrap_or(&[]);
         let Some((index, kern)) = btf
             .members(&ty)
@@ -102,7 +129,9 @@ pub fn translate(
                 "it is of another kind of type in the kernel's struct",
             ));
         }
-        let at = data_off + kern.bit_offset / 8;
+        let Some(at) = data_off.checked_add(kern.bit_offset / 8) else {
+            return Err(unsupported("it lies outside the kernel's struct"));
+        };
         if kern_ty.kind == BTF_KIND_PTR {
             let Some(program) = m.program else {
                 continue;
@@ -120,15 +149,21 @@ pub fn translate(
             if at as usize + 8 > value.len() {
                 return Err(unsupported("it lies outside the kernel's struct"));
             }
+            // Within the capacity reserved above: one per member with a program.
             programs.push((program, at, index as u32));
             continue;
         }
         if btf.size_of(kern.type_id) != Some(m.size) {
             return Err(unsupported("its size differs in the kernel's struct"));
         }
-        let Some(dst) = value.get_mut(at as usize..(at + m.size) as usize) else {
+        // Saturated: past any slice, so `get_mut` refuses it.
+        let end = (at as usize).saturating_add(m.size as usize);
+        let Some(dst) = value.get_mut(at as usize..end) else {
             return Err(unsupported("it lies outside the kernel's struct"));
         };
+        if bytes.len() != dst.len() {
+            return Err(unsupported("the object's value is shorter than the member"));
+        }
         dst.copy_from_slice(bytes);
     }
     Ok(Translated {
@@ -137,4 +172,117 @@ pub fn translate(
         value,
         programs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use super::*;
+    use crate::btf::tests::{info, Builder};
+    use crate::btf::BTF_KIND_INT;
+    use crate::table::{Freeze, StructOpsMember};
+
+    const MEMBERS: &[StructOpsMember] = &[
+        StructOpsMember {
+            name: "n",
+            offset: 0,
+            size: 4,
+            kind: BTF_KIND_INT,
+            program: None,
+        },
+        StructOpsMember {
+            name: "f",
+            offset: 8,
+            size: 8,
+            kind: BTF_KIND_PTR,
+            program: Some(0),
+        },
+    ];
+    const OPS: StructOps = StructOps {
+        type_name: "ops",
+        data: &[7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        members: MEMBERS,
+        register: true,
+    };
+    static MAP: Map = Map {
+        name: "ops_map",
+        kernel_name: "ops_map",
+        map_type: 26,
+        key_size: 4,
+        value_size: 16,
+        max_entries: 1,
+        map_flags: 0,
+        map_extra: 0,
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        initial_value: None,
+        freeze: Freeze::Never,
+        pin: None,
+        inner: None,
+        slots: &[],
+        kconfig: &[],
+        struct_ops: None,
+    };
+
+    /// The kernel's BTF for `struct ops { int n; void (*f)(void); }` inside
+    /// `struct bpf_struct_ops_ops` at `data_bits`, the value `value_size` bytes and
+    /// `f` at `f_bits`.
+    fn kernel_btf(value_size: u32, data_bits: u32, f_bits: u32) -> Vec<u8> {
+        let mut b = Builder::new();
+        let (n, f, ops, value, data) = (
+            b.name("n"),
+            b.name("f"),
+            b.name("ops"),
+            b.name("bpf_struct_ops_ops"),
+            b.name("data"),
+        );
+        let int = b.ty(0, info(BTF_KIND_INT, 0), 4, &[32]);
+        let proto = b.ty(0, info(BTF_KIND_FUNC_PROTO, 0), 0, &[]);
+        let ptr = b.ty(0, info(BTF_KIND_PTR, 0), proto, &[]);
+        let ops_id = b.ty(
+            ops,
+            info(BTF_KIND_STRUCT, 2),
+            16,
+            &[n, int, 0, f, ptr, f_bits],
+        );
+        b.ty(
+            value,
+            info(BTF_KIND_STRUCT, 1),
+            value_size,
+            &[data, ops_id, data_bits],
+        );
+        b.build()
+    }
+
+    fn run(data: &[u8]) -> Result<Translated, Failure> {
+        translate(&MAP, &OPS, &RawBtf::parse(data).unwrap())
+    }
+
+    #[test]
+    fn lays_out_the_kernels_struct() {
+        let t = run(&kernel_btf(24, 64, 64)).unwrap();
+        assert_eq!(t.value.len(), 24);
+        assert_eq!(&t.value[8..12], &7u32.to_le_bytes());
+        assert_eq!(t.programs, [(0, 16, 1)]);
+    }
+
+    #[test]
+    fn an_implausible_value_size_is_refused_before_allocating() {
+        let (_, errno) = run(&kernel_btf(u32::MAX, 64, 64)).unwrap_err();
+        assert_eq!(errno, Errno::E2BIG);
+    }
+
+    #[test]
+    fn offsets_outside_the_value_are_errors() {
+        // The struct inside the value, or the function pointer inside the struct, at
+        // offsets whose sum overflows or passes the end.
+        for (data_bits, f_bits) in [(u32::MAX, 64), (64, u32::MAX), (64, 8 * 20)] {
+            let (_, errno) = run(&kernel_btf(24, data_bits, f_bits)).unwrap_err();
+            assert_eq!(errno, Errno::EOPNOTSUPP, "{data_bits} {f_bits}");
+        }
+        // The int member past the end.
+        let (_, errno) = run(&kernel_btf(8, 64, 0)).unwrap_err();
+        assert_eq!(errno, Errno::EOPNOTSUPP);
+    }
 }

@@ -289,6 +289,31 @@ impl Object {
     pub fn link_of(&self, program: usize) -> Option<&Link> {
         self.links.iter().find(|l| l.program == program)
     }
+
+    /// Whether a link of the object attaches a program through a BPF trampoline,
+    /// which `kernel.ftrace_enabled=0` would switch off (see [`Program::uses_trampoline`]).
+    pub fn attaches_trampolines(&self) -> bool {
+        self.links
+            .iter()
+            .any(|l| self.programs[l.program].uses_trampoline())
+    }
+}
+
+impl Program {
+    /// Whether the program runs through a BPF trampoline once attached: LSM programs
+    /// and fentry, fexit and fmod_ret. On x86 a trampoline is an ftrace direct call.
+    /// (struct_ops trampolines are called through function pointers, not ftrace, and
+    /// freplace patches a BPF program, not kernel text.)
+    pub fn uses_trampoline(&self) -> bool {
+        self.prog_type == crate::abi::BPF_PROG_TYPE_LSM
+            || (self.prog_type == crate::abi::BPF_PROG_TYPE_TRACING
+                && matches!(
+                    self.expected_attach_type,
+                    crate::abi::BPF_TRACE_FENTRY
+                        | crate::abi::BPF_TRACE_FEXIT
+                        | crate::abi::BPF_MODIFY_RETURN
+                ))
+    }
 }
 
 impl Program {

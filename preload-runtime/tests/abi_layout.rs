@@ -158,17 +158,51 @@ fn layouts() -> Vec<Layout> {
             pad => Pad,
         }),
         // 6.1's link_create union is sized by kprobe_multi, which ends with `cookies`.
-        layout!(LinkCreateAttr, "union bpf_attr", None, Size::Prefix("link_create.kprobe_multi.cookies"), {
-            prog_fd => M("link_create.prog_fd"),
-            target_fd => M("link_create.target_fd"),
-            attach_type => M("link_create.attach_type"),
-            flags => M("link_create.flags"),
-            u => Off("link_create.target_btf_id"),
-            u.target_btf_id => M("link_create.target_btf_id"),
-            u.iter.iter_info => M("link_create.iter_info"),
-            u.iter.iter_info_len => M("link_create.iter_info_len"),
-            u.perf_event.bpf_cookie => M("link_create.perf_event.bpf_cookie"),
-        }),
+        {
+            let mut l = layout!(LinkCreateAttr, "union bpf_attr", None, Size::Prefix("link_create.kprobe_multi.cookies"), {
+                prog_fd => M("link_create.prog_fd"),
+                target_fd => M("link_create.target_fd"),
+                attach_type => M("link_create.attach_type"),
+                flags => M("link_create.flags"),
+                u => Off("link_create.target_btf_id"),
+            });
+            // The union's words are private (see `LinkCreateUnion`): its variants are
+            // where its getters read them, at the front of `u`.
+            let u = offset_of!(LinkCreateAttr, u);
+            let member = |rust, c, off, size| Field {
+                rust,
+                c: M(c),
+                off: u + off,
+                size,
+            };
+            l.fields.extend([
+                member(
+                    "u.target_btf_id",
+                    "link_create.target_btf_id",
+                    0,
+                    size_of::<u32>(),
+                ),
+                member(
+                    "u.iter.iter_info",
+                    "link_create.iter_info",
+                    offset_of!(LinkCreateIter, iter_info),
+                    size_of::<u64>(),
+                ),
+                member(
+                    "u.iter.iter_info_len",
+                    "link_create.iter_info_len",
+                    offset_of!(LinkCreateIter, iter_info_len),
+                    size_of::<u32>(),
+                ),
+                member(
+                    "u.perf_event.bpf_cookie",
+                    "link_create.perf_event.bpf_cookie",
+                    offset_of!(LinkCreatePerfEvent, bpf_cookie),
+                    size_of::<u64>(),
+                ),
+            ]);
+            l
+        },
         layout!(LinkCreateIter, "union bpf_attr", Some("link_create.iter_info"), Size::Prefix("link_create.iter_info_len"), {
             iter_info => M("link_create.iter_info"),
             iter_info_len => M("link_create.iter_info_len"),
@@ -777,14 +811,17 @@ fn abi_matches_linux_uapi_header() {
 fn link_setters_touch_only_their_variant() {
     let mut a = LinkCreateAttr::default();
     a.set_iter_info(0x1122_3344_5566_7788, 8);
+    assert_eq!(a.u.iter().iter_info, 0x1122_3344_5566_7788);
+    assert_eq!(a.u.iter().iter_info_len, 8);
     a.set_target_btf_id(42);
-    // SAFETY: plain integers; `raw` covers the union.
-    let raw = unsafe { a.u.raw };
+    let raw = a.u.raw();
     assert_eq!(raw[1..], [0, 0, 0]);
-    // SAFETY: as above.
-    let id = unsafe { a.u.target_btf_id };
-    assert_eq!(id, 42);
+    assert_eq!(a.u.target_btf_id(), 42);
     assert_eq!(raw[0] as u32 | (raw[0] >> 32) as u32, 42);
+    a.set_perf_event_cookie(u64::MAX);
+    assert_eq!(a.u.perf_event().bpf_cookie, u64::MAX);
+    assert_eq!(a.u.raw()[1..], [0, 0, 0]);
+    assert_eq!(LinkCreateUnion::default(), LinkCreateUnion::zeroed());
 
     let mut info = LinkInfo::default();
     info.set_raw_tracepoint(LinkInfoRawTracepoint {
@@ -796,8 +833,28 @@ fn link_setters_touch_only_their_variant() {
     assert_eq!(info.iter().target_name, 7);
 
     let attr = Attr::from(MapFreezeAttr { map_fd: 9 });
-    // SAFETY: as above.
-    let raw = unsafe { attr.raw };
+    let raw = attr.raw();
     assert_eq!(raw[0] as u32 | (raw[0] >> 32) as u32, 9);
     assert!(raw[1..].iter().all(|&w| w == 0));
+    assert_eq!(Attr::default(), Attr::zeroed());
+}
+
+/// The unions' `Debug` prints their words, every one initialised, whatever was set:
+/// safe code cannot make it read uninitialised bytes (the unions cannot be built
+/// field by field; see `tests/compile_fail/abi_union_*.rs`).
+#[test]
+fn unions_format_only_initialised_words() {
+    let mut a = LinkCreateAttr::default();
+    a.set_target_btf_id(7);
+    let text = format!("{a:?}");
+    assert!(text.contains("raw: [7, 0, 0, 0]"), "{text}");
+    let attr = Attr::from(a);
+    let text = format!("{attr:?}");
+    assert!(text.starts_with("Attr { raw: ["), "{text}");
+    // Every byte of an attr is what bpf(2) reads: the setter zeroed the rest.
+    let bytes: [u8; size_of::<Attr>()] =
+        // SAFETY: `Attr` is 144 bytes of integers, all initialised.
+        unsafe { std::mem::transmute(attr) };
+    assert_eq!(bytes[16], 7);
+    assert!(bytes[20..].iter().all(|&b| b == 0));
 }

@@ -203,7 +203,24 @@ routes() {
 		policy_cell guard-map-write "$out"
 	fi
 
-	# Last: the module removed by force (Debian allows it).
+	# Switches that stop or bypass BPF programs without touching the object (the
+	# survey in SECURITY.md): each is set, judged, then set back.
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
+	t=/sys/kernel/tracing
+	knob tracefs-function-tracer \
+		"echo bpf_lsm_path_mkdir >$t/set_ftrace_filter && echo function >$t/current_tracer && echo 0 >$t/tracing_on" \
+		"echo nop >$t/current_tracer; echo >$t/set_ftrace_filter; echo 1 >$t/tracing_on"
+	knob tracefs-notrace "echo bpf_lsm_path_mkdir >$t/set_ftrace_notrace" "echo >$t/set_ftrace_notrace"
+	knob kprobes-disabled "echo 0 >/sys/kernel/debug/kprobes/enabled" "echo 1 >/sys/kernel/debug/kprobes/enabled"
+	knob bpf-jit-off "echo 0 >/proc/sys/net/core/bpf_jit_enable" "echo 1 >/proc/sys/net/core/bpf_jit_enable"
+	# ftrace switched off, which would turn every BPF trampoline (the LSM policy's and
+	# the guard's) into a no-op without touching the object.
+	ftrace_off ftrace-off
+
+	# Last: the module removed by force (Debian allows it), then ftrace switched off:
+	# a forced removal runs the module's exit, which must let go of the ftrace_ops
+	# that lives in the module's memory.
 	before=$(count)
 	if out=$(rmmod -f "$OBJ" 2>&1); then out="rmmod -f succeeded"; else out="rmmod -f failed: $out"; fi
 	grep -q "^$OBJ " /proc/modules || out="$out, module gone"
@@ -212,4 +229,36 @@ routes() {
 	else
 		row rmmod-force "TAMPERED: $out; mkdir of tamper-denied allowed"
 	fi
+	ftrace_off rmmod-force-ftrace-off
+}
+
+# knob ROW SET UNSET: runs the shell command SET, judges the object while it stands
+# (the policy refuses, the iterator prints its own output), then runs UNSET.
+knob() {
+	if out=$(sh -c "$2" 2>&1); then out="set"; else out="refused (${out##*: })"; fi
+	if refuses && iter_is_ours; then
+		row "$1" "harmless: $out; mkdir still refused, the iterator prints its own output"
+	else
+		row "$1" "TAMPERED: $out; the policy or the iterator changed"
+	fi
+	sh -c "$3" 2>/dev/null
+}
+
+# ftrace_off ROW: writes 0 to kernel.ftrace_enabled and judges the policy (and, with
+# the guard, an fd by id) while it stands; then writes 1 back.
+ftrace_off() {
+	if out=$( (echo 0 >/proc/sys/kernel/ftrace_enabled) 2>&1); then
+		out="ftrace_enabled=0 accepted"
+	else
+		out="ftrace_enabled=0 refused (${out##*: })"
+	fi
+	out="$out, now $(cat /proc/sys/kernel/ftrace_enabled)"
+	if ! refuses; then
+		row "$1" "TAMPERED: $out; mkdir of tamper-denied allowed"
+	elif [ "$MODE" = locked ] && prefixed "$(attack fd-by-id map "$data")" ok; then
+		row "$1" "TAMPERED: $out; the guard hands out an fd of the policy's data by id"
+	else
+		row "$1" "harmless: $out; mkdir still refused"
+	fi
+	echo 1 >/proc/sys/kernel/ftrace_enabled
 }
