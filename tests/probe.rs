@@ -12,6 +12,9 @@
 //!   preload-probe iter PROG                  what the iterator link of program PROG prints
 //!   preload-probe attack ROUTE …             one tamper route (see probe/attack.rs)
 //!   preload-probe protect-user               `protect` from user space (probe/protect.rs)
+//!   preload-probe protect-hold DIR SOCK      load it with `protect`, pinned in DIR, print
+//!                                            `ready` and the fds held, hold until killed,
+//!                                            handing them out on the unix socket SOCK
 //!   preload-probe run PROG                   BPF_PROG_TEST_RUN of program PROG on a 64-byte
 //!                                            packet of zeros; print its return value
 //!   preload-probe tcp CC|default BYTES       send BYTES over loopback TCP with congestion
@@ -236,6 +239,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         }
         ["attack", ref rest @ ..] => attack::run(&mut b, rest),
         ["protect-user"] => protect::run(),
+        ["protect-hold", dir, sock] => protect::hold(dir, sock),
         ["iter", program] => {
             print!("{}", read_iterator(&mut b, program)?);
             Ok(true)

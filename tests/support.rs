@@ -285,6 +285,18 @@ impl bpf_preload::Backend for Recorder {
     fn wants_verifier_log(&self) -> bool {
         self.inner.wants_verifier_log()
     }
+
+    fn pins_outlive_holder(&self) -> bool {
+        self.inner.pins_outlive_holder()
+    }
+
+    fn pause(&mut self) {
+        self.inner.pause()
+    }
+
+    fn holder(&self) -> u32 {
+        self.inner.holder()
+    }
 }
 
 /// Runs the program `prog` once with `BPF_PROG_TEST_RUN` on a 64-byte packet of zeros

@@ -99,4 +99,23 @@ pub trait Backend {
     fn wants_verifier_log(&self) -> bool {
         false
     }
+
+    /// Whether this backend's pins can outlive the holder of the object (a process,
+    /// which `kill -9` ends while its pins keep the object alive). If so, the guard of
+    /// `protect` is pinned beside the object's pins, so that it lives as long as they
+    /// do. A module holds what it pins until it is removed, and pins nothing of its own.
+    fn pins_outlive_holder(&self) -> bool {
+        false
+    }
+
+    /// The id of the process that holds the object (its fds) for as long as it runs,
+    /// which the guard of `protect` keeps other processes from attaching to
+    /// (ptrace, `pidfd_getfd`, `/proc/PID/mem`); 0 for none (a module: insmod exits).
+    fn holder(&self) -> u32 {
+        0
+    }
+
+    /// Waits a little, between two looks at something the kernel frees
+    /// asynchronously (a pin's reference, dropped after an RCU grace period).
+    fn pause(&mut self) {}
 }

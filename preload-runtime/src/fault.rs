@@ -105,4 +105,16 @@ impl<B: Backend> Backend for FailNth<B> {
     fn wants_verifier_log(&self) -> bool {
         self.inner.wants_verifier_log()
     }
+
+    fn pins_outlive_holder(&self) -> bool {
+        self.inner.pins_outlive_holder()
+    }
+
+    fn pause(&mut self) {
+        self.inner.pause()
+    }
+
+    fn holder(&self) -> u32 {
+        self.inner.holder()
+    }
 }

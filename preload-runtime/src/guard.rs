@@ -1,9 +1,14 @@
 //! `#[bpf_preload(protect)]`: the guard, one generic BPF LSM program loaded with a
-//! protected object (`guard/guard.bpf.c`). On the `bpf`, `bpf_map` and `bpf_prog` hooks
-//! it refuses user space every fd of the object's maps, programs and links (by id, or
-//! from a pin with any open flags) and every write through an fd it already holds (map
-//! updates and deletes, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`). On the `capable` hook it
-//! refuses a forced module removal (`rmmod -f`), which would take the holding module's
+//! protected object (`guard/guard.bpf.c`). On the `bpf`, `bpf_map`, `bpf_prog`,
+//! `file_receive` and `inode_permission` hooks it refuses user space every fd of the
+//! object's maps, programs and links (by id, from a pin with any open flags, passed
+//! by `pidfd_getfd` or `SCM_RIGHTS`) and every write through an fd it already holds
+//! (map updates and deletes, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`); on
+//! `ptrace_access_check`, every attach to the process holding the object (user
+//! backend), whose fds are the object; on `inode_unlink` and `inode_rename`, the
+//! removal of that object's link pins (the guard's own among them) by anyone but the
+//! holder, so that once it is dead they go all together or not at all; on `capable`,
+//! a forced module removal (`rmmod -f`), which would take the holding module's
 //! ftrace_ops away and let `kernel.ftrace_enabled=0` switch every trampoline off.
 //!
 //! Which objects is data: the guard's `protected` map, which [`arm`] fills with the
@@ -13,8 +18,9 @@
 //! active (`bpf` missing from `lsm=`), the programs attach but never run, and the load
 //! fails ([`Step::CheckGuard`]) rather than leave an object that only looks protected.
 //!
-//! The guard cannot tell the loader from anyone else: once armed, the loading process
-//! cannot write the object's maps either (a module makes no such call after this).
+//! In bpf(2) the guard does not tell the loader from anyone else: once armed, the
+//! loading process cannot write the object's maps either (a module makes no such call
+//! after this). Only the ptrace and pin hooks know a holding process (`holder`).
 
 use crate::backend::{Backend, Fd, ObjectKind};
 use crate::bpf_preload;
@@ -23,11 +29,24 @@ use crate::error::Step;
 use crate::loader::{bpf, StepError};
 use crate::{abi, Loaded};
 
-/// The guard's own table. Nothing of it is pinned: the object's holder holds it.
+/// The guard's own table. Nothing of it is pinned by the table: the object's holder
+/// holds it, and a process pins its links beside the object's pins (see
+/// `loader::pin_guard`).
 #[bpf_preload(
     obj = "../guard/guard.bpf.o",
     name = "bpf_preload_guard",
-    no_pin(protected, guard_bpf, guard_bpf_map, guard_bpf_prog, guard_capable)
+    no_pin(
+        protected,
+        guard_bpf,
+        guard_bpf_map,
+        guard_bpf_prog,
+        guard_file_receive,
+        guard_inode_permission,
+        guard_ptrace,
+        guard_unlink,
+        guard_rename,
+        guard_capable
+    )
 )]
 pub struct Guard;
 
@@ -40,10 +59,13 @@ struct Protected {
     maps: u32,
     progs: u32,
     links: u32,
-    reserved: u32,
+    /// The process holding the object (`Backend::holder`), 0 for none.
+    holder: u32,
     map_ids: [u32; GUARD_MAX],
     prog_ids: [u32; GUARD_MAX],
     link_ids: [u32; GUARD_MAX],
+    /// The holder's start time, which the guard writes itself (0 from the loader).
+    holder_start: u64,
 }
 
 const PROTECTED: &str = "protected";
@@ -106,10 +128,11 @@ pub(crate) fn arm<B: Backend>(
         maps: 0,
         progs: 0,
         links: 0,
-        reserved: 0,
+        holder: backend.holder(),
         map_ids: [0; GUARD_MAX],
         prog_ids: [0; GUARD_MAX],
         link_ids: [0; GUARD_MAX],
+        holder_start: 0,
     };
     collect(loaded, backend, &mut value)?;
     let own = value.maps as usize

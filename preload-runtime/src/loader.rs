@@ -159,9 +159,27 @@ impl<P> Loaded<P> {
     }
 
     /// Unpins and closes everything, in the reverse order of creation.
+    ///
+    /// The guard goes first: once armed it refuses this holder too, and the
+    /// struct_ops registrations are undone with `BPF_MAP_DELETE_ELEM`. Closing the
+    /// last fd of a link detaches it before close(2) returns, but a pin's reference
+    /// is dropped after an RCU grace period (bpffs frees its inodes with
+    /// `free_inode`), and 6.12 defers that `bpf_link_put` to a workqueue: a pinned
+    /// guard is waited for until its programs are gone.
     pub fn free<B: Backend<Pin = P> + ?Sized>(mut self, backend: &mut B) {
         if let Some(guard) = self.guard.take() {
+            let pinned = !guard.pins.is_empty();
+            let mut ids: Vec<u32> = Vec::new();
+            if pinned {
+                for (prog, fd) in guard.programs() {
+                    let kind = crate::backend::ObjectKind::Program;
+                    if let Ok(id) = backend.object_id(kind, fd, prog.prog_type) {
+                        ids.push(id);
+                    }
+                }
+            }
             guard.free(backend);
+            wait_gone(backend, &ids);
         }
         while let Some(pin) = self.pins.pop() {
             backend.unpin(pin);
@@ -188,6 +206,47 @@ impl<P> Loaded<P> {
     }
 }
 
+/// How many times [`wait_gone`] looks, [`Backend::pause`] apart (about 10 s in a
+/// process).
+const WAIT_GONE_TRIES: usize = 10_000;
+
+/// Waits until no program with these ids exists any more (a program's id is
+/// released only after every link of it has detached it), or gives up.
+fn wait_gone<B: Backend + ?Sized>(backend: &mut B, ids: &[u32]) {
+    for &id in ids {
+        for _ in 0..WAIT_GONE_TRIES {
+            let mut attr = abi::GetFdByIdAttr {
+                id,
+                ..Default::default()
+            };
+            // SAFETY: no pointers.
+            match unsafe { bpf(backend, abi::BPF_PROG_GET_FD_BY_ID, &mut attr) } {
+                Err(Errno::ENOENT) => break,
+                // Still attached (the guard refuses its own ids), or not yet freed.
+                Ok(fd) => backend.close(fd),
+                Err(_) => {}
+            }
+            backend.pause();
+        }
+    }
+}
+
+/// With a backend whose pins outlive the holder, pins the guard's links beside the
+/// object's pins (if it has any), so that `kill -9` of the holder leaves the guard
+/// attached for as long as the object's pins keep the object: its links hold its
+/// programs, which hold its map. Named after their programs (`guard_bpf`, ...).
+fn pin_guard<B: Backend>(guard: &mut Loaded<B::Pin>, backend: &mut B) -> Result<(), StepError> {
+    let object = guard.object;
+    for (link, &fd) in object.links.iter().zip(&guard.links) {
+        let name = object.programs[link.program].name;
+        // Room first, so that a pin made is always recorded (and undone on failure).
+        reserve(&mut guard.pins).map_err(at(Step::Pin { name }))?;
+        let pin = backend.pin(fd, name).map_err(at(Step::Pin { name }))?;
+        guard.pins.push(pin);
+    }
+    Ok(())
+}
+
 /// Loads, attaches and pins `object`. On failure nothing is left behind.
 pub fn load<B: Backend>(object: &'static Object, backend: &mut B) -> Result<Loaded<B::Pin>, Error> {
     let mut loaded = Loaded::empty(object);
@@ -201,7 +260,12 @@ pub fn load<B: Backend>(object: &'static Object, backend: &mut B) -> Result<Load
         )));
         load_into(guard, backend)?;
         let guard = loaded.guard.as_deref().expect("just loaded");
-        crate::guard::arm(&loaded, guard, backend)
+        crate::guard::arm(&loaded, guard, backend)?;
+        if backend.pins_outlive_holder() && !loaded.pins.is_empty() {
+            let guard = loaded.guard.as_deref_mut().expect("just loaded");
+            pin_guard(guard, backend)?;
+        }
+        Ok(())
     });
     match result {
         Ok(()) => Ok(loaded),

@@ -313,6 +313,19 @@ impl Backend for UserBackend {
     fn wants_verifier_log(&self) -> bool {
         true
     }
+
+    /// A process dies with its fds, not with its pins.
+    fn pins_outlive_holder(&self) -> bool {
+        true
+    }
+
+    fn holder(&self) -> u32 {
+        std::process::id()
+    }
+
+    fn pause(&mut self) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 /// Moves this process into a mount namespace of its own, with every mount private,

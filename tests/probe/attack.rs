@@ -12,6 +12,16 @@
 //!   attack link-detach LINK               BPF_LINK_DETACH
 //!   attack replace-pin PATH               an impostor iterator link pinned at PATH
 //!   attack refused link|map|prog          ids whose fd the kernel refuses (EPERM)
+//!   attack getfd PID FD                   pidfd_getfd(2) of another process's fd
+//!   attack getfd-write PID FD KEY HEX     pidfd_getfd of a map fd, then a program of
+//!                                         ours writes the map (BPF_PSEUDO_MAP_FD)
+//!   attack ptrace PID                     PTRACE_SEIZE (then detach)
+//!   attack scm SOCK NAME [KEY HEX]        ask protect-hold's socket for its fd NAME
+//!                                         (SCM_RIGHTS); with KEY HEX, a program of
+//!                                         ours then writes that map
+//!   attack link-update-race LINK MS       BPF_LINK_UPDATE of an fd number that a
+//!                                         second thread dup2s between LINK and a
+//!                                         link of ours, for MS milliseconds
 //!
 //! LINK is a link id, or the path of a pinned link (BPF_OBJ_GET, which no LSM hook
 //! sees for links). HEX is the value's bytes, zero-padded to the map's value size.
@@ -50,6 +60,7 @@ unsafe impl abi::BpfAttr for LinkUpdateAttr {}
 unsafe impl abi::BpfAttr for LinkDetachAttr {}
 
 const BPF_LINK_UPDATE: u32 = 29;
+const BPF_PROG_TYPE_SOCKET_FILTER: u32 = 1;
 const BPF_LINK_DETACH: u32 = 34;
 
 type Outcome = Result<String, String>;
@@ -148,6 +159,194 @@ fn impostor(b: &mut UserBackend) -> Result<Fd, String> {
     Ok(fd)
 }
 
+/// The fd named `name` from `preload-probe protect-hold`'s socket, by SCM_RIGHTS.
+fn scm(sock: &str, name: &str) -> Result<Fd, String> {
+    use std::io::Write as _;
+    use std::os::fd::AsRawFd as _;
+    let mut stream =
+        std::os::unix::net::UnixStream::connect(sock).map_err(|e| format!("{sock}: {e}"))?;
+    stream
+        .write_all(format!("{name}\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: CMSG_SPACE is a size computation.
+    let space = unsafe { libc::CMSG_SPACE(core::mem::size_of::<i32>() as u32) } as usize;
+    let mut control = vec![0u8; space];
+    // SAFETY: msghdr is plain data; zero is a valid value for every field.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: every pointer in `msg` is alive and of the size given beside it.
+    let got = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, 0) };
+    if got < 0 {
+        return Err(format!("recvmsg: {}", last_errno()));
+    }
+    // SAFETY: `msg` was filled by recvmsg; CMSG_FIRSTHDR checks msg_controllen.
+    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+    if cmsg.is_null() {
+        let truncated = msg.msg_flags & libc::MSG_CTRUNC != 0;
+        return Err(format!(
+            "refused SCM_RIGHTS: no fd received{}",
+            if truncated {
+                " (MSG_CTRUNC: the kernel dropped it)"
+            } else {
+                ""
+            }
+        ));
+    }
+    // SAFETY: a non-null cmsg from recvmsg, holding one i32 for SCM_RIGHTS.
+    let fd = unsafe { core::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>()) };
+    Ok(fd as Fd)
+}
+
+/// `pidfd_getfd(2)`: a copy of fd `fd` of process `pid`.
+fn getfd(pid: &str, fd: &str) -> Result<Fd, String> {
+    let pid = number(pid)?;
+    let fd = number(fd)?;
+    // SAFETY: plain syscalls with integer arguments.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if pidfd < 0 {
+        return Err(refused("pidfd_open", last_errno()));
+    }
+    // SAFETY: as above.
+    let got = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd as i32, fd as i32, 0) };
+    let errno = last_errno();
+    close(pidfd as Fd);
+    if got < 0 {
+        return Err(refused("pidfd_getfd", errno));
+    }
+    Ok(got as Fd)
+}
+
+fn last_errno() -> Errno {
+    Errno(
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO),
+    )
+}
+
+/// One instruction: opcode, dst and src registers, offset, immediate.
+fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out[0] = code;
+    out[1] = (src << 4) | dst;
+    out[2..4].copy_from_slice(&off.to_le_bytes());
+    out[4..8].copy_from_slice(&imm.to_le_bytes());
+    out
+}
+
+/// A socket filter of ours that writes `value` at the u32 `key` of the map `map_fd`
+/// (named in its instructions by fd, as any loader may), then returns 0.
+fn writer(b: &mut UserBackend, map_fd: Fd, key: u32, value: &[u8]) -> Result<Fd, String> {
+    const R0: u8 = 0;
+    const R1: u8 = 1;
+    const R2: u8 = 2;
+    const R3: u8 = 3;
+    const R4: u8 = 4;
+    const FP: u8 = 10;
+    let value_at = -8 - (value.len().div_ceil(8) * 8) as i16;
+    let mut prog: Vec<[u8; 8]> = vec![
+        // r1 = map (BPF_LD_IMM64, src BPF_PSEUDO_MAP_FD)
+        insn(0x18, R1, 1, 0, map_fd as i32),
+        [0; 8],
+        // *(u32 *)(fp - 4) = key
+        insn(0x62, FP, 0, -4, key as i32),
+    ];
+    for (i, &byte) in value.iter().enumerate() {
+        // *(u8 *)(fp + value_at + i) = byte
+        prog.push(insn(0x72, FP, 0, value_at + i as i16, byte as i32));
+    }
+    prog.extend([
+        insn(0xbf, R2, FP, 0, 0),              // r2 = fp
+        insn(0x07, R2, 0, 0, -4),              // r2 += -4
+        insn(0xbf, R3, FP, 0, 0),              // r3 = fp
+        insn(0x07, R3, 0, 0, value_at as i32), // r3 += value_at
+        insn(0xb7, R4, 0, 0, 0),               // r4 = BPF_ANY
+        insn(0x85, 0, 0, 0, 2),                // call bpf_map_update_elem
+        insn(0xb7, R0, 0, 0, 0),               // r0 = 0
+        insn(0x95, 0, 0, 0, 0),                // exit
+    ]);
+    let insns: Vec<u8> = prog.concat();
+    let license = c"GPL";
+    let mut attr = abi::ProgLoadAttr {
+        prog_type: BPF_PROG_TYPE_SOCKET_FILTER,
+        insn_cnt: (insns.len() / 8) as u32,
+        insns: insns.as_ptr() as u64,
+        license: license.as_ptr() as u64,
+        ..Default::default()
+    };
+    // SAFETY: `insns` and `license` are alive for the call; no log buffer.
+    unsafe { b.call(abi::BPF_PROG_LOAD, &mut attr) }.map_err(|e| refused("BPF_PROG_LOAD", e))
+}
+
+/// `writer`, run once.
+fn write_by_program(b: &mut UserBackend, map_fd: Fd, key: &str, value: &str) -> Outcome {
+    let info: abi::MapInfo = b
+        .info_by_fd(map_fd)
+        .map_err(|e| refused("BPF_OBJ_GET_INFO_BY_FD", e))?;
+    let mut value = hex(value)?;
+    value.resize(info.value_size as usize, 0);
+    let prog = writer(b, map_fd, number(key)?, &value)?;
+    let packet = [0u8; 64];
+    let mut attr = abi::ProgTestRunAttr {
+        prog_fd: prog,
+        data_in: packet.as_ptr() as u64,
+        data_size_in: packet.len() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
+    let ran = unsafe { b.call(abi::BPF_PROG_TEST_RUN, &mut attr) };
+    close(prog);
+    ran.map_err(|e| refused("BPF_PROG_TEST_RUN", e))?;
+    Ok("ok: written by a program of ours".into())
+}
+
+/// `BPF_LINK_UPDATE` of fd number `slot` to `prog`, in a loop, while another thread
+/// makes `slot` a copy of `victim` and of `decoy` by turns: the guard reads the fd
+/// table in the `bpf` hook, the syscall again after it.
+fn race(slot: Fd, victim: Fd, decoy: Fd, prog: Fd, ms: u64) -> (u64, u64) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flipper = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: dup2 onto a number we own.
+                unsafe {
+                    libc::dup2(victim as i32, slot as i32);
+                    libc::dup2(decoy as i32, slot as i32);
+                }
+            }
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    let (mut tries, mut updated) = (0, 0);
+    while std::time::Instant::now() < deadline {
+        let mut attr = LinkUpdateAttr {
+            link_fd: slot,
+            new_prog_fd: prog,
+            ..Default::default()
+        };
+        let attr_len = core::mem::size_of::<LinkUpdateAttr>() as u32;
+        // SAFETY: a LINK_UPDATE attr without pointers, alive for the call.
+        let ret = unsafe { libc::syscall(libc::SYS_bpf, BPF_LINK_UPDATE, &mut attr, attr_len) };
+        tries += 1;
+        if ret == 0 {
+            updated += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = flipper.join();
+    (tries, updated)
+}
+
 fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
     match *words {
         ["fd-by-id", kind, id] => {
@@ -217,6 +416,61 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
                 .map_err(|e| refused("BPF_LINK_CREATE", e))?;
             std::fs::remove_file(path).map_err(|e| format!("refused unlink {e}"))?;
             pin(b, link_fd, path)
+        }
+        ["getfd", pid, fd] => {
+            let got = getfd(pid, fd)?;
+            close(got);
+            Ok(format!("ok: got a copy of fd {fd} of process {pid}"))
+        }
+        ["getfd-write", pid, fd, key, value] => {
+            let map = getfd(pid, fd)?;
+            write_by_program(b, map, key, value)
+        }
+        ["ptrace", pid] => {
+            let pid = number(pid)? as libc::pid_t;
+            // SAFETY: PTRACE_SEIZE and PTRACE_DETACH take no pointers here.
+            let ret = unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0usize, 0usize) };
+            if ret != 0 {
+                return Err(refused("PTRACE_SEIZE", last_errno()));
+            }
+            // SAFETY: as above.
+            unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, 0usize, 0usize) };
+            Ok(format!("ok: attached to process {pid} (and detached)"))
+        }
+        ["scm", sock, name] => {
+            let fd = scm(sock, name)?;
+            close(fd);
+            Ok(format!("ok: received {name} by SCM_RIGHTS"))
+        }
+        ["scm", sock, name, key, value] => {
+            let map = scm(sock, name)?;
+            write_by_program(b, map, key, value)
+        }
+        ["link-update-race", target, ms] => {
+            let victim = link(b, target)?;
+            let prog = impostor(b)?;
+            let mut attr = abi::LinkCreateAttr {
+                prog_fd: prog,
+                attach_type: abi::BPF_TRACE_ITER,
+                ..Default::default()
+            };
+            // SAFETY: no pointers (no iterator parameters).
+            let decoy = unsafe { b.call(abi::BPF_LINK_CREATE, &mut attr) }
+                .map_err(|e| refused("BPF_LINK_CREATE", e))?;
+            // SAFETY: dup of an fd we own.
+            let slot = unsafe { libc::dup(decoy as i32) };
+            if slot < 0 {
+                return Err(format!("dup: {}", last_errno()));
+            }
+            let (tries, updated) = race(slot as Fd, victim, decoy, prog, number(ms)? as u64);
+            if updated == 0 {
+                return Err(format!(
+                    "refused BPF_LINK_UPDATE: none of {tries} raced updates passed"
+                ));
+            }
+            Ok(format!(
+                "ok: {updated} of {tries} updates of the raced fd number passed (of our link or the object's)"
+            ))
         }
         ["refused", kind] => {
             let next = match kind {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use bpf_preload::fault::FailNth;
 use bpf_preload::user::{Mount, UserBackend};
-use bpf_preload::{abi, load, Errno, Fd, Object, Preload};
+use bpf_preload::{abi, bpf_preload, load, Errno, Fd, Object, Preload};
 use preload_tests::{assert_all_gone, dir_names, id_of, open_fds, Kind, Recorder};
 use tamper_policy_locked::TamperLocked;
 
@@ -39,6 +39,139 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
     } else {
         Err(format!("FAILED: {what}"))
     }
+}
+
+/// `preload-probe protect-hold DIR SOCK`: loads the locked object with `protect`, pins
+/// in DIR (a directory in a bpffs mount that outlives this process), prints `ready`
+/// with this process's id and the fds it holds (`map:exempt=5`), then holds them until
+/// killed, handing any of them to whoever asks on the unix socket SOCK: the target of
+/// `pidfd_getfd`, `SCM_RIGHTS` and `kill -9` in tests/vm/tamper-user.sh.
+pub fn hold(dir: &str, sock: &str) -> Result<bool, String> {
+    let object: &'static Object = TamperLocked::OBJECT;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+    let mut b = UserBackend::new(dir);
+    let loaded = load(object, &mut b).map_err(|e| format!("load: {e}"))?;
+    // stdin too: a file that is not the object's, the control of the socket's rows.
+    let mut line = format!("ready pid={} file:stdin=0", std::process::id());
+    for (map, fd) in loaded.maps() {
+        line += &format!(" map:{}={fd}", map.name);
+    }
+    for (prog, fd) in loaded.programs() {
+        line += &format!(" prog:{}={fd}", prog.name);
+    }
+    for (link, fd) in loaded.links() {
+        line += &format!(" link:{}={fd}", object.programs[link.program].name);
+    }
+    // A holder that hands its fds to whoever asks, as a buggy or tricked one might:
+    // the name (`map:exempt`) on a line, the fd back with SCM_RIGHTS.
+    let listener =
+        std::os::unix::net::UnixListener::bind(sock).map_err(|e| format!("{sock}: {e}"))?;
+    println!("{line}");
+    use std::io::{BufRead as _, Write as _};
+    let _ = std::io::stdout().flush();
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let mut name = String::new();
+        if std::io::BufReader::new(&stream)
+            .read_line(&mut name)
+            .is_err()
+        {
+            continue;
+        }
+        let wanted = name.trim();
+        let fd = line
+            .split(' ')
+            .find_map(|w| w.strip_prefix(wanted)?.strip_prefix('='))
+            .and_then(|fd| fd.parse::<i32>().ok());
+        if let Some(fd) = fd {
+            send_fd(&stream, fd);
+        }
+    }
+    Ok(true)
+}
+
+/// Sends `fd` over `stream` with SCM_RIGHTS, with one byte of data.
+fn send_fd(stream: &std::os::unix::net::UnixStream, fd: i32) {
+    use std::os::fd::AsRawFd as _;
+    let mut byte = [b'f'];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: CMSG_SPACE is a size computation.
+    let space = unsafe { libc::CMSG_SPACE(core::mem::size_of::<i32>() as u32) } as usize;
+    let mut control = vec![0u8; space];
+    // SAFETY: msghdr is plain data; zero is a valid value for every field.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: `msg` has a control buffer of CMSG_SPACE(4) bytes, so CMSG_FIRSTHDR is
+    // non-null and its data holds one i32; every pointer outlives the sendmsg.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(core::mem::size_of::<i32>() as u32) as usize;
+        core::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>(), fd);
+        libc::sendmsg(stream.as_raw_fd(), &msg, 0);
+    }
+}
+
+/// The TCP congestion control of examples/tcp_cc, with `protect`.
+#[bpf_preload(
+    obj = "../../examples/tcp_cc/bpf/tcp_cc.bpf.o",
+    name = "tcp_cc_locked",
+    protect
+)]
+struct TcpCcLocked;
+
+const CC: &str = "preload_reno";
+const CC_AVAILABLE: &str = "/proc/sys/net/ipv4/tcp_available_congestion_control";
+
+/// Fails each call of a load of `object` in turn (pins in `dir`): every failure must
+/// report the injected errno and leave no pin, fd or object behind, and `after`
+/// must hold. Returns how many calls a load makes.
+fn fail_each_call(
+    object: &'static Object,
+    dir: &Path,
+    after: impl Fn() -> Result<(), String>,
+) -> Result<usize, String> {
+    let mut counter = FailNth::new(UserBackend::new(dir), 0);
+    let loaded = load(object, &mut counter).map_err(|e| format!("counting load: {e}"))?;
+    let total = counter.calls();
+    loaded.free(&mut counter);
+    for n in 1..=total {
+        let fds_before = open_fds();
+        let mut backend = Recorder::new(FailNth::new(UserBackend::new(dir), n));
+        let err = match load(object, &mut backend) {
+            Ok(_) => {
+                return Err(format!(
+                    "{}: call {n} of {total} failed, yet the load succeeded",
+                    object.name
+                ))
+            }
+            Err(e) => e,
+        };
+        let context = format!(
+            "{}: failing call {n} of {total} ({})",
+            object.name, err.step
+        );
+        if err.errno != Errno::EINTR {
+            return Err(format!(
+                "{context}: reported {}, not the injected EINTR",
+                err.errno
+            ));
+        }
+        if !dir_names(dir).is_empty() || open_fds() != fds_before {
+            return Err(format!("{context}: pins or fds left"));
+        }
+        let created = std::mem::take(&mut backend.created);
+        assert_all_gone(&mut backend.inner.inner, &created, &context);
+        after().map_err(|e| format!("{context}: {e}"))?;
+    }
+    Ok(total)
 }
 
 pub fn run() -> Result<bool, String> {
@@ -108,37 +241,49 @@ pub fn run() -> Result<bool, String> {
     )?;
 
     // A failure at each call of the load, the guard's and its check included.
-    let mut counter = FailNth::new(UserBackend::new(&dir), 0);
-    let loaded = load(object, &mut counter).map_err(|e| format!("counting load: {e}"))?;
-    let total = counter.calls();
-    loaded.free(&mut counter);
-    for n in 1..=total {
-        let fds_before = open_fds();
-        let mut backend = Recorder::new(FailNth::new(UserBackend::new(&dir), n));
-        let err = match load(object, &mut backend) {
-            Ok(_) => {
-                return Err(format!(
-                    "call {n} of {total} failed, yet the load succeeded"
-                ))
-            }
-            Err(e) => e,
-        };
-        let context = format!("failing call {n} of {total} ({})", err.step);
-        if err.errno != Errno::EINTR {
-            return Err(format!(
-                "{context}: reported {}, not the injected EINTR",
-                err.errno
-            ));
-        }
-        if !dir_names(&dir).is_empty() || open_fds() != fds_before {
-            return Err(format!("{context}: pins or fds left"));
-        }
-        let created = std::mem::take(&mut backend.created);
-        assert_all_gone(&mut backend.inner.inner, &created, &context);
-    }
+    let total = fail_each_call(object, &dir, || Ok(()))?;
     check(
         total > 20,
         &format!("a failure at each of the {total} calls of a protect load left nothing behind"),
     )?;
+
+    // A protected struct_ops registration: unregistered by BPF_MAP_DELETE_ELEM, which
+    // the guard refuses while it runs; the guard must be gone first, whatever call
+    // failed and however the guard was held (pinned: the struct_ops map is pinned).
+    if Path::new(CC_AVAILABLE).exists() {
+        let registered = || {
+            std::fs::read_to_string(CC_AVAILABLE)
+                .unwrap_or_default()
+                .split_whitespace()
+                .any(|cc| cc == CC)
+        };
+        let object: &'static Object = TcpCcLocked::OBJECT;
+        let cc_dir = fs.path().join(object.name);
+        std::fs::create_dir_all(&cc_dir).map_err(|e| e.to_string())?;
+        let mut b = UserBackend::new(&cc_dir);
+        let loaded = load(object, &mut b).map_err(|e| format!("load tcp_cc: {e}"))?;
+        check(
+            registered(),
+            &format!(
+                "{CC} registered, with protect ({} pins)",
+                loaded.pins().len()
+            ),
+        )?;
+        loaded.free(&mut b);
+        check(!registered(), &format!("{CC} unregistered by free"))?;
+        let total = fail_each_call(object, &cc_dir, || {
+            if registered() {
+                Err(format!("{CC} still registered"))
+            } else {
+                Ok(())
+            }
+        })?;
+        check(
+            true,
+            &format!(
+                "a failure at each of the {total} calls of a protected struct_ops load left it unregistered"
+            ),
+        )?;
+    }
     Ok(true)
 }

@@ -1,7 +1,8 @@
 //! The tamper matrix: root in user space against a preloaded LSM policy and its
 //! iterators, unprotected, with `freeze_all` only and with `protect` + `freeze_all`, on
-//! every kernel. The scenarios are `tests/vm/tamper-{open,frozen,locked}.sh`; each route
-//! prints `ROW <route> <open|frozen|locked> <cell>`, which `cargo xtask tamper-matrix`
+//! every kernel, and held by a process. The scenarios are
+//! `tests/vm/tamper-{open,frozen,locked,user}.sh`; each route prints
+//! `ROW <route> <open|frozen|locked|user> <cell>`, which `cargo xtask tamper-matrix`
 //! tabulates from the logs the last `vm-test` left in `target/vm/`.
 
 use std::collections::BTreeMap;
@@ -22,11 +23,13 @@ pub fn insmod_time(_: &Kernel, work: &Path) -> Result<Prepared> {
     })
 }
 
-/// The object's three configurations: the mode its scenario prints, and a column title.
-const MODES: [(&str, &str); 3] = [
+/// The object's configurations: the mode its scenario prints, and a column title.
+/// `user` is tamper-user's: the object held by a process, with protect + freeze_all.
+const MODES: [(&str, &str); 4] = [
     ("open", "unprotected"),
     ("frozen", "freeze_all"),
     ("locked", "protect+freeze"),
+    ("user", "process-held, protect+freeze"),
 ];
 
 /// `cargo xtask tamper-matrix`: route × kernel × configuration, as markdown.
@@ -81,18 +84,27 @@ pub fn matrix() -> Result<()> {
          tamper-frozen --scenario tamper-locked` first",
         dir.display()
     );
+    // Only the configurations some log has rows of.
+    let modes: Vec<(&str, &str)> = MODES
+        .into_iter()
+        .filter(|(m, _)| {
+            rows.values()
+                .flat_map(|r| r.values())
+                .any(|c| c.contains_key(*m))
+        })
+        .collect();
     print!("| route |");
     for k in &kernels {
-        for (_, title) in MODES {
+        for (_, title) in &modes {
             print!(" {k} {title} |");
         }
     }
     println!();
-    println!("|---|{}", "---|".repeat(kernels.len() * MODES.len()));
+    println!("|---|{}", "---|".repeat(kernels.len() * modes.len()));
     for route in &order {
         print!("| {route} |");
         for k in &kernels {
-            for (mode, _) in MODES {
+            for &(mode, _) in &modes {
                 let cell = rows[route].get(k).and_then(|m| m.get(mode));
                 print!(" {} |", cell.map_or("—", |c| short(c)));
             }
@@ -102,7 +114,7 @@ pub fn matrix() -> Result<()> {
     // What each cell stood for, from the first kernel that has the row.
     println!();
     for route in &order {
-        for (mode, _) in MODES {
+        for &(mode, _) in &modes {
             if let Some(cell) = kernels
                 .iter()
                 .find_map(|k| rows[route].get(k).and_then(|m| m.get(mode)))
@@ -130,6 +142,8 @@ fn short(cell: &str) -> &'static str {
         });
     if cell.starts_with("TAMPERED") {
         "**TAMPERED**"
+    } else if cell.starts_with("residual") {
+        "residual (SECURITY.md)"
     } else if cell.starts_with("n/a") {
         "n/a"
     } else if cell.contains("names with a dot") {

@@ -145,13 +145,25 @@ routes() {
 		fi
 	fi
 
-	# An iterator link given another program, through its pin (no LSM hook sees a
-	# link's BPF_OBJ_GET) and by id.
+	# An iterator link given another program, through an fd from its pin
+	# (BPF_OBJ_GET, which only inode_permission sees for a link).
 	out=$(attack link-update "$(pins /sys/fs/bpf "$OBJ")/maps.tamper" impostor)
 	if iter_is_ours; then
 		row link-update "harmless: $out; the iterator prints its own output"
 	else
 		row link-update "TAMPERED: $out; the iterator now prints: $(iter maps.tamper | head -1)"
+		attack link-update "$(pins /sys/fs/bpf "$OBJ")/maps.tamper" "$list_prog" >/dev/null
+	fi
+
+	# The same through a race: a thread updates fd number N while another dup2s
+	# the pin's link and a link of the attacker's onto N by turns, so that the
+	# guard's bpf hook may read the attacker's link where the syscall then finds
+	# the object's. It needs an fd of the object's link to begin with.
+	out=$(attack link-update-race "$(pins /sys/fs/bpf "$OBJ")/maps.tamper" 3000)
+	if iter_is_ours; then
+		row link-update-race "harmless: $out; the iterator prints its own output"
+	else
+		row link-update-race "TAMPERED: $out; the iterator now prints: $(iter maps.tamper | head -1)"
 		attack link-update "$(pins /sys/fs/bpf "$OBJ")/maps.tamper" "$list_prog" >/dev/null
 	fi
 
