@@ -1,6 +1,6 @@
 # A TCP congestion control (a struct_ops map) from a module: chosen by a connection and
 # as the default; rmmod of the unloadable module unregisters it and leaves nothing.
-# The patched kernel is built without networking.
+# The patched kernel preloads it from its list instead (seed-struct-ops.sh).
 # kernels: stock
 # modules: permanent examples/tcp_cc, unloadable examples/tcp_cc
 cc=preload_reno
