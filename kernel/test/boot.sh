@@ -119,4 +119,13 @@ expect new-map-id sh -c "! grep -Eq '^ *$map_id preload_test ' /tmp/maps2"
 rmmod preload_fail
 cat /mnt/b/maps.debug > /tmp/maps3
 expect failed-pins-released sh -c "! grep -q ' preload_fail ' /tmp/maps3"
+# An instance that goes away first: its directory is forgotten with it, so the
+# rmmod that follows touches nothing of it (a kernel oops would fail the test).
 umount /mnt/b
+expect rmmod-after-umount rmmod preload_test
+i=0
+while grep -q ' preload_test ' /sys/fs/bpf/maps.debug && [ $i -lt 10 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+expect rmmod-after-umount-released sh -c "! grep -q ' preload_test ' /sys/fs/bpf/maps.debug"
