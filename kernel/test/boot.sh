@@ -2,9 +2,11 @@
 # VM harness of `cargo xtask vm-test` (tests/vm/init.sh, after tests/vm/prelude.sh).
 # Booted with bpf_preload_list=bpf_preload,preload_test,preload_fail,preload_missing
 # and the test modules in /lib/modules: checks what the kernel did at boot, what
-# a fresh bpffs mount shows, and that the kernel's own mount holds the objects
-# when user space has dropped everything. Every check runs, each with its own
-# verdict (`pass CHECK` or `fail CHECK`).
+# a fresh bpffs mount shows, that a module registers under its own name only,
+# and that rmmod takes the object's pins out of every bpffs instance (the
+# kernel's own included), so that its map and program are gone and a reload
+# makes one copy. Every check runs, each with its own verdict (`pass CHECK` or
+# `fail CHECK`).
 
 # expect CHECK COMMAND...: the verdict of one check, without stopping at a failure.
 expect() {
@@ -56,23 +58,74 @@ fi
 dmesg | grep preload_unlisted
 expect unlisted-logged sh -c "dmesg | grep -q 'preload_unlisted is not on the preload list'"
 
-echo "--- user space drops everything: pins, mounts, the module, the module files"
-rm /sys/fs/bpf/preload_test/counts /sys/fs/bpf/preload_test/counts.again /sys/fs/bpf/preload_test/prog
-rmdir /sys/fs/bpf/preload_test
-umount /sys/fs/bpf
+echo "--- objects that register under another listed name"
+for m in preload_thief preload_anon; do
+	if insmod "/lib/modules/$(uname -r)/extra/$m.ko"; then
+		fail "$m-refused"
+		rmmod $m
+	else
+		pass "$m-refused"
+	fi
+done
+dmesg | grep -E "preload_(thief|anon)|cannot register"
+expect thief-logged sh -c "dmesg | grep -q 'bpf_preload: module preload_thief cannot register preload_missing: a module registers under its own name only'"
+expect anon-logged sh -c "dmesg | grep -q 'bpf_preload: cannot register preload_missing: its preload method is not in the kernel image'"
+
+echo "--- rmmod takes the object's pins out of every bpffs instance, the kernel's own included"
+# Ids of the map and program, from the kernel's map and program iterators.
+map_id=$(awk '$2 == "preload_test" { print $1 }' /tmp/maps1)
+prog_id=$(awk '$2 == "preload_test" { print $1 }' /tmp/progs1)
+echo "preload_test: map id $map_id, prog id $prog_id"
+expect ids-known test -n "$map_id" -a -n "$prog_id"
+mkdir -p /mnt/a /mnt/b
+mount -t bpf bpf /mnt/a
+# A directory renamed by user space goes too, and one already partly emptied.
+mv /mnt/a/preload_test /mnt/a/moved
+rm /sys/fs/bpf/preload_test/counts.again
+ls -lR /mnt/a
 rmmod preload_test
-rm -rf /lib/modules
-mkdir -p /mnt/bpf
-mount -t bpf bpf /mnt/bpf
-ls -l /mnt/bpf
-tee /tmp/maps2 </mnt/bpf/maps.debug
-tee /tmp/progs2 </mnt/bpf/progs.debug
-expect map-held-by-kernel-mount has /tmp/maps2 " preload_test "
-expect prog-held-by-kernel-mount has /tmp/progs2 " preload_test "
-expect not-reloaded test ! -e /mnt/bpf/preload_test
+ls -lR /sys/fs/bpf /mnt/a
+expect rmmod-dir-gone test ! -e /sys/fs/bpf/preload_test
+expect rmmod-moved-dir-gone test ! -e /mnt/a/moved
+# The pins drop their references after an RCU grace period: wait for the ids to go.
+# Reading the iterator pins of an existing mount does not load the module again.
+gone() { # the object's ids are in neither iterator's output
+	tr -s ' ' </sys/fs/bpf/maps.debug | grep -q "^ *$map_id preload_test " && return 1
+	tr -s ' ' </sys/fs/bpf/progs.debug | grep -q "^ *$prog_id preload_test " && return 1
+	return 0
+}
+i=0
+while ! gone && [ $i -lt 10 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+cat /sys/fs/bpf/maps.debug /sys/fs/bpf/progs.debug
+expect rmmod-released-map-and-prog gone
+expect rmmod-nothing-named-preload_test sh -c "! grep -q ' preload_test ' /sys/fs/bpf/maps.debug && ! grep -q ' preload_test ' /sys/fs/bpf/progs.debug"
+umount /mnt/a
+
+echo "--- a new mount loads the module again: one copy of the object"
+mount -t bpf bpf /mnt/b
+ls -lR /mnt/b
+expect reloaded test -f /mnt/b/preload_test/counts -a -f /mnt/b/preload_test/prog
+tee /tmp/maps2 </mnt/b/maps.debug
+tee /tmp/progs2 </mnt/b/progs.debug
+expect one-map-copy test "$(grep -c ' preload_test ' /tmp/maps2)" = 1
+expect one-prog-copy test "$(grep -c ' preload_test ' /tmp/progs2)" = 1
+expect new-map-id sh -c "! grep -Eq '^ *$map_id preload_test ' /tmp/maps2"
+
 # The pins of every failed preload() of preload_fail (one per instance) were
 # removed with their references: once its module lets go, its map is gone.
 rmmod preload_fail
-cat /mnt/bpf/maps.debug > /tmp/maps3
+cat /mnt/b/maps.debug > /tmp/maps3
 expect failed-pins-released sh -c "! grep -q ' preload_fail ' /tmp/maps3"
-umount /mnt/bpf
+# An instance that goes away first: its directory is forgotten with it, so the
+# rmmod that follows touches nothing of it (a kernel oops would fail the test).
+umount /mnt/b
+expect rmmod-after-umount rmmod preload_test
+i=0
+while grep -q ' preload_test ' /sys/fs/bpf/maps.debug && [ $i -lt 10 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+expect rmmod-after-umount-released sh -c "! grep -q ' preload_test ' /sys/fs/bpf/maps.debug"

@@ -2,10 +2,13 @@
 /*
  * A preloaded object for testing the kernel side of the series, without the
  * Rust runtime: it creates an array map and loads a program, registers with
- * bpf_preload_set_ops() and pins them into the directory it is given. Built under three
+ * bpf_preload_set_ops() and pins them into the directory it is given. Built under five
  * names (see Kbuild): preload_test works, preload_fail fails in preload()
- * after its first pin (the kernel must remove its directory), and
- * preload_unlisted is not on the preload list (the kernel must refuse it).
+ * after its first pin (the kernel must remove its directory),
+ * preload_unlisted is not on the preload list (the kernel must refuse it),
+ * and preload_thief and preload_anon try to register under the name of
+ * another object on the list, preload_anon also claiming to be built in
+ * (owner NULL): the kernel must refuse both.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,6 +19,14 @@
 #include <linux/fdtable.h>
 #include <linux/module.h>
 #include <linux/string.h>
+
+/* The name and owner it registers with: its own, unless a test says otherwise. */
+#ifndef PRELOAD_TEST_NAME
+#define PRELOAD_TEST_NAME KBUILD_MODNAME
+#endif
+#ifndef PRELOAD_TEST_OWNER
+#define PRELOAD_TEST_OWNER THIS_MODULE
+#endif
 
 /* Exported, but declared in no header. */
 int kern_sys_bpf(int cmd, union bpf_attr *attr, unsigned int size);
@@ -93,7 +104,7 @@ static int __init preload_test_init(void)
 		goto out_map;
 	}
 
-	err = bpf_preload_set_ops(KBUILD_MODNAME, THIS_MODULE, &ops);
+	err = bpf_preload_set_ops(PRELOAD_TEST_NAME, PRELOAD_TEST_OWNER, &ops);
 	if (err) {
 		pr_err("bpf_preload_set_ops: %d\n", err);
 		goto out_prog;
@@ -111,7 +122,7 @@ module_init(preload_test_init);
 
 static void __exit preload_test_exit(void)
 {
-	bpf_preload_set_ops(KBUILD_MODNAME, THIS_MODULE, NULL);
+	bpf_preload_set_ops(PRELOAD_TEST_NAME, PRELOAD_TEST_OWNER, NULL);
 	bpf_prog_put(prog);
 	bpf_map_put(map);
 	pr_info("unregistered\n");

@@ -43,6 +43,7 @@
 #if __has_include(<linux/bpf_preload.h>)
 #define BPF_PRELOAD_SEED
 #include <linux/bpf_preload.h>
+#include <linux/btf.h>		/* btf_vmlinux_raw_data(), from the same series */
 #endif
 
 #include "shim.h"
@@ -307,17 +308,51 @@ void bpf_preload_release_ftrace(void)
 }
 #endif
 
+#ifdef BPF_PRELOAD_SEED
+/*
+ * The seed series exports the kernel's BTF: a module that the kernel loads at boot
+ * from its preload list runs before user space has mounted /sys. Copied, so that
+ * the buffer is the caller's to vfree() as the one read from sysfs is. -ENOENT if
+ * the kernel has no BTF.
+ */
+static int copy_exported_btf(void **buf, size_t *size)
+{
+	size_t len;
+	const void *raw = btf_vmlinux_raw_data(&len);
+	void *data;
+
+	if (!raw || !len)
+		return -ENOENT;
+	if (len >= INT_MAX)
+		return -EINVAL;
+	data = vmalloc(len);
+	if (!data)
+		return -ENOMEM;
+	memcpy(data, raw, len);
+	*buf = data;
+	*size = len;
+	return 0;
+}
+#endif
+
 int bpf_preload_read_vmlinux_btf(void **buf, size_t *size)
 {
-	/*
-	 * A plain read, not kernel_read_file(): its LSM hooks are for firmware, modules
-	 * and policies, and IPE warns about any other use.
-	 */
-	struct file *file = filp_open("/sys/kernel/btf/vmlinux", O_RDONLY, 0);
+	struct file *file;
 	loff_t pos = 0, len;
 	ssize_t n;
 	void *data;
 
+#ifdef BPF_PRELOAD_SEED
+	int err = copy_exported_btf(buf, size);
+
+	if (err != -ENOENT)
+		return err;
+#endif
+	/*
+	 * A plain read, not kernel_read_file(): its LSM hooks are for firmware, modules
+	 * and policies, and IPE warns about any other use.
+	 */
+	file = filp_open("/sys/kernel/btf/vmlinux", O_RDONLY, 0);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	len = i_size_read(file_inode(file));

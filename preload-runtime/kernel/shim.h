@@ -78,8 +78,11 @@ int bpf_preload_hold_ftrace(void);
 void bpf_preload_release_ftrace(void);
 
 /*
- * The running kernel's BTF, /sys/kernel/btf/vmlinux as module init's task sees it,
- * in a vmalloc buffer for bpf_preload_vfree(); *size its length.
+ * The running kernel's BTF, in a vmalloc buffer for bpf_preload_vfree(); *size its
+ * length. On the seed kernel, a copy of what the series exports
+ * (btf_vmlinux_raw_data(): no sysfs needed, so it works in a module the kernel loads
+ * at boot, before /sys is mounted); otherwise /sys/kernel/btf/vmlinux as module
+ * init's task sees it.
  */
 int bpf_preload_read_vmlinux_btf(void **buf, size_t *size);
 void bpf_preload_vfree(void *buf);

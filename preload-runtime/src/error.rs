@@ -152,8 +152,8 @@ impl fmt::Display for Step {
             Step::Attach { program } => write!(f, "attaching program `{program}`"),
             Step::ReadKernelBtf => write!(
                 f,
-                "reading the running kernel's BTF (/sys/kernel/btf/vmlinux) for its struct_ops \
-                 layouts"
+                "reading the running kernel's BTF (/sys/kernel/btf/vmlinux, or \
+                 btf_vmlinux_raw_data() on the patched kernel) for its struct_ops layouts"
             ),
             Step::TranslateStructOps {
                 map,

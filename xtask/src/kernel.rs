@@ -437,7 +437,13 @@ fn boot_test(kernel: &Kernel) -> Result<usize> {
     })?;
     let (key, cert) = keys(kernel)?;
     let mut files = Vec::new();
-    for name in ["preload_test", "preload_fail", "preload_unlisted"] {
+    for name in [
+        "preload_test",
+        "preload_fail",
+        "preload_unlisted",
+        "preload_thief",
+        "preload_anon",
+    ] {
         let ko = modules.join(format!("{name}.ko"));
         command(
             Command::new(kernel.kdir.join("scripts/sign-file"))

@@ -44,7 +44,7 @@ impl Kernel {
     /// names of the iterators example's, which the scenarios look up by name.
     pub fn default_cmdline(&self) -> &'static str {
         if self.is_seed() {
-            "bpf_preload_list=iterators,mkdir_guard,getppid_count,verifier_reject"
+            "bpf_preload_list=iterators,mkdir_guard,getppid_count,verifier_reject,tcp_cc"
         } else {
             ""
         }
