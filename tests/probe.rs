@@ -12,6 +12,7 @@
 //!   preload-probe iter PROG                  what the iterator link of program PROG prints
 //!   preload-probe attack ROUTE …             one tamper route (see probe/attack.rs)
 //!   preload-probe protect-user               `protect` from user space (probe/protect.rs)
+//!   preload-probe protect-user-struct-ops    the same for a struct_ops registration
 //!   preload-probe protect-hold DIR SOCK      load it with `protect`, pinned in DIR, print
 //!                                            `ready` and the fds held, hold until killed,
 //!                                            handing them out on the unix socket SOCK
@@ -239,6 +240,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         }
         ["attack", ref rest @ ..] => attack::run(&mut b, rest),
         ["protect-user"] => protect::run(),
+        ["protect-user-struct-ops"] => protect::run_struct_ops(),
         ["protect-hold", dir, sock] => protect::hold(dir, sock),
         ["iter", program] => {
             print!("{}", read_iterator(&mut b, program)?);

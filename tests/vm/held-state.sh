@@ -3,10 +3,11 @@
 # once insmod has returned and exited, while other processes open and close fds of
 # the maps, and with no bpffs mounted. (The kernel empties a program array and
 # cancels a map's timers when the map's last user reference goes.) rmmod of the
-# unloadable modules leaves nothing. Socket filters need networking, which the
-# patched kernel is built without.
-# kernels: stock
+# unloadable modules leaves nothing. On the patched kernel, the kernel's own bpffs
+# mount stays: only user mounts come and go.
+# kernels: all
 # modules: unloadable examples/map_kinds, unloadable examples/timer_tick
+# cmdline: bpf_preload_list=map_kinds,timer_tick
 load /modules/unloadable/map_kinds.ko
 load /modules/unloadable/timer_tick.ko
 # insmod is gone: the modules are the only holders.
@@ -16,7 +17,7 @@ check "test run of arm" preload-probe run arm
 check "arming the timer failed with errno $OUT (EPERM: ticker has no user reference)" [ "$OUT" = 0 ]
 check "the timer does not tick" preload-probe grows ticks 0 20
 ticked=$OUT
-# Every bpffs mount gone (none holds anything of a stock kernel's module).
+# A user bpffs mount gone (on a stock kernel none holds anything of a module).
 mount -t bpf bpf /sys/fs/bpf && umount /sys/fs/bpf
 check "test run of enter after umount" preload-probe run enter
 check "the tail call fell through after umount: enter returned $OUT" [ "$OUT" = 42 ]
