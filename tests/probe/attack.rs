@@ -294,15 +294,7 @@ fn write_by_program(b: &mut UserBackend, map_fd: Fd, key: &str, value: &str) -> 
     let mut value = hex(value)?;
     value.resize(info.value_size as usize, 0);
     let prog = writer(b, map_fd, number(key)?, &value)?;
-    let packet = [0u8; 64];
-    let mut attr = abi::ProgTestRunAttr {
-        prog_fd: prog,
-        data_in: packet.as_ptr() as u64,
-        data_size_in: packet.len() as u32,
-        ..Default::default()
-    };
-    // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
-    let ran = unsafe { b.call(abi::BPF_PROG_TEST_RUN, &mut attr) };
+    let ran = preload_tests::test_run(b, prog);
     close(prog);
     ran.map_err(|e| refused("BPF_PROG_TEST_RUN", e))?;
     Ok("ok: written by a program of ours".into())
