@@ -134,8 +134,8 @@ fn short(cell: &str) -> &'static str {
         .or_else(|| {
             // What the shell says for a refused write to /proc or a module removal.
             [
-                ("Device or resource busy", "EBUSY"),
-                ("Operation not permitted", "EPERM"),
+                ("refused (Device or resource busy)", "EBUSY"),
+                ("rmmod -f failed: rmmod: can't unload module", "EPERM"),
             ]
             .into_iter()
             .find_map(|(text, e)| cell.contains(text).then_some(e))
@@ -158,6 +158,7 @@ fn short(cell: &str) -> &'static str {
             Some("EOPNOTSUPP") => "refused (EOPNOTSUPP)",
             Some("EBUSY") => "refused (EBUSY)",
             Some(_) => "refused",
+            None if cell.starts_with("refused") => "refused",
             None => "harmless",
         }
     }
