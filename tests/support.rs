@@ -313,3 +313,22 @@ pub fn test_run(backend: &mut UserBackend, prog: Fd) -> Result<u32, Errno> {
     unsafe { backend.call(abi::BPF_PROG_TEST_RUN, &mut attr) }?;
     Ok(attr.retval)
 }
+
+/// Calls `f` with a `msghdr` for one byte of data (`byte`) and a control buffer with
+/// room for one fd of `SCM_RIGHTS`: what sendmsg(2) and recvmsg(2) of one fd need.
+pub fn with_scm_msghdr<R>(byte: &mut [u8; 1], f: impl FnOnce(&mut libc::msghdr) -> R) -> R {
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: CMSG_SPACE is a size computation.
+    let space = unsafe { libc::CMSG_SPACE(core::mem::size_of::<i32>() as u32) } as usize;
+    let mut control = vec![0u8; space];
+    // SAFETY: msghdr is plain data; zero is a valid value for every field.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    f(&mut msg)
+}

@@ -169,40 +169,29 @@ fn scm(sock: &str, name: &str) -> Result<Fd, String> {
         .write_all(format!("{name}\n").as_bytes())
         .map_err(|e| e.to_string())?;
     let mut byte = [0u8; 1];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: CMSG_SPACE is a size computation.
-    let space = unsafe { libc::CMSG_SPACE(core::mem::size_of::<i32>() as u32) } as usize;
-    let mut control = vec![0u8; space];
-    // SAFETY: msghdr is plain data; zero is a valid value for every field.
-    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = space;
-    // SAFETY: every pointer in `msg` is alive and of the size given beside it.
-    let got = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, 0) };
-    if got < 0 {
-        return Err(format!("recvmsg: {}", last_errno()));
-    }
-    // SAFETY: `msg` was filled by recvmsg; CMSG_FIRSTHDR checks msg_controllen.
-    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
-    if cmsg.is_null() {
-        let truncated = msg.msg_flags & libc::MSG_CTRUNC != 0;
-        return Err(format!(
-            "refused SCM_RIGHTS: no fd received{}",
-            if truncated {
-                " (MSG_CTRUNC: the kernel dropped it)"
-            } else {
-                ""
-            }
-        ));
-    }
-    // SAFETY: a non-null cmsg from recvmsg, holding one i32 for SCM_RIGHTS.
-    let fd = unsafe { core::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>()) };
-    Ok(fd as Fd)
+    preload_tests::with_scm_msghdr(&mut byte, |msg| {
+        // SAFETY: every pointer in `msg` is alive and of the size given beside it.
+        let got = unsafe { libc::recvmsg(stream.as_raw_fd(), msg, 0) };
+        if got < 0 {
+            return Err(format!("recvmsg: {}", last_errno()));
+        }
+        // SAFETY: `msg` was filled by recvmsg; CMSG_FIRSTHDR checks msg_controllen.
+        let cmsg = unsafe { libc::CMSG_FIRSTHDR(msg) };
+        if cmsg.is_null() {
+            let truncated = msg.msg_flags & libc::MSG_CTRUNC != 0;
+            return Err(format!(
+                "refused SCM_RIGHTS: no fd received{}",
+                if truncated {
+                    " (MSG_CTRUNC: the kernel dropped it)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        // SAFETY: a non-null cmsg from recvmsg, holding one i32 for SCM_RIGHTS.
+        let fd = unsafe { core::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>()) };
+        Ok(fd as Fd)
+    })
 }
 
 /// `pidfd_getfd(2)`: a copy of fd `fd` of process `pid`.

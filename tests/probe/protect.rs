@@ -94,29 +94,18 @@ pub fn hold(dir: &str, sock: &str) -> Result<bool, String> {
 fn send_fd(stream: &std::os::unix::net::UnixStream, fd: i32) {
     use std::os::fd::AsRawFd as _;
     let mut byte = [b'f'];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: CMSG_SPACE is a size computation.
-    let space = unsafe { libc::CMSG_SPACE(core::mem::size_of::<i32>() as u32) } as usize;
-    let mut control = vec![0u8; space];
-    // SAFETY: msghdr is plain data; zero is a valid value for every field.
-    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = space;
-    // SAFETY: `msg` has a control buffer of CMSG_SPACE(4) bytes, so CMSG_FIRSTHDR is
-    // non-null and its data holds one i32; every pointer outlives the sendmsg.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(core::mem::size_of::<i32>() as u32) as usize;
-        core::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>(), fd);
-        libc::sendmsg(stream.as_raw_fd(), &msg, 0);
-    }
+    preload_tests::with_scm_msghdr(&mut byte, |msg| {
+        // SAFETY: `msg` has a control buffer of CMSG_SPACE(4) bytes, so CMSG_FIRSTHDR is
+        // non-null and its data holds one i32; every pointer outlives the sendmsg.
+        unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(core::mem::size_of::<i32>() as u32) as usize;
+            core::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>(), fd);
+            libc::sendmsg(stream.as_raw_fd(), msg, 0);
+        }
+    });
 }
 
 /// The TCP congestion control of examples/tcp_cc, with `protect`.
