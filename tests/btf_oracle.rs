@@ -4,7 +4,7 @@
 //!
 //! [`TargetFinder`]: bpf_preload::btf::TargetFinder
 
-use bpf_preload::btf::{KernelBtfId, TargetFinder};
+use bpf_preload::testing::{KernelBtfId, TargetFinder};
 use bpf_preload::{Backend, Errno};
 
 const BTF_MAGIC: u16 = 0xeb9f;

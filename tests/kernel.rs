@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use bpf_preload::abi;
-use bpf_preload::btf::{self, KernelBtfId};
-use bpf_preload::fault::FailNth;
+use bpf_preload::testing::FailNth;
+use bpf_preload::testing::{KernelBtfId, TargetFinder};
 use bpf_preload::user::{self, Mount, UserBackend};
 use bpf_preload::{load, Errno, Fd, Object, Preload};
 use counters::Counters;
@@ -225,7 +225,7 @@ fn attach_targets_found_like_the_kernels_btf_says() {
     assert_eq!(missing, Err(Errno::ENOENT));
 
     // One finder for a whole load: asked twice, it answers the same.
-    let mut finder = btf::TargetFinder::new(&mut backend, "bpf_lsm_path_mkdir".len()).unwrap();
+    let mut finder = TargetFinder::new(&mut backend, "bpf_lsm_path_mkdir".len()).unwrap();
     let first = finder.find(&mut backend, "bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC);
     let again = finder.find(&mut backend, "bpf_lsm_path_mkdir", abi::BTF_KIND_FUNC);
     let expected =
@@ -259,7 +259,8 @@ fn create_array_map(backend: &mut UserBackend, name: &str) -> Fd {
         ..Default::default()
     };
     // SAFETY: MAP_CREATE reads no pointers.
-    unsafe { backend.call(abi::BPF_MAP_CREATE, &mut attr) }.expect("create the test's map")
+    unsafe { bpf_preload::testing::bpf(backend, abi::BPF_MAP_CREATE, &mut attr) }
+        .expect("create the test's map")
 }
 
 fn lookup<V: Default>(backend: &mut UserBackend, fd: Fd, key: u32) -> Result<V, Errno> {
@@ -271,7 +272,7 @@ fn lookup<V: Default>(backend: &mut UserBackend, fd: Fd, key: u32) -> Result<V, 
         ..Default::default()
     };
     // SAFETY: key and value are live and of the map's key and value sizes.
-    unsafe { backend.call(abi::BPF_MAP_LOOKUP_ELEM, &mut attr) }?;
+    unsafe { bpf_preload::testing::bpf(backend, abi::BPF_MAP_LOOKUP_ELEM, &mut attr) }?;
     Ok(value)
 }
 
@@ -387,7 +388,8 @@ fn counters_count_and_match_the_table() {
         ..Default::default()
     };
     // SAFETY: key and value are live u32s, the map's sizes.
-    let update = unsafe { backend.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) };
+    let update =
+        unsafe { bpf_preload::testing::bpf(&mut backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) };
     assert_eq!(update, Err(Errno::EPERM), "update of frozen .rodata");
 
     // Every pinned object is what the table says.
@@ -427,7 +429,7 @@ fn counters_count_and_match_the_table() {
         let fd = backend.obj_get(&pin(name)).unwrap();
         let link_info: abi::LinkInfo = backend.info_by_fd(fd).unwrap();
         let prog_fd = backend
-            .fd_by_id(abi::BPF_PROG_GET_FD_BY_ID, link_info.prog_id)
+            .fd_by_id(bpf_preload::ObjectKind::Program, link_info.prog_id)
             .unwrap();
         let info: abi::ProgInfo = backend.info_by_fd(prog_fd).unwrap();
         assert_eq!(info.type_, prog.prog_type, "program `{}` type", prog.name);
@@ -495,7 +497,8 @@ fn frozen_maps_refuse_syscalls_while_programs_write() {
             ..Default::default()
         };
         // SAFETY: key is a live u32, value 24 live bytes (at least each map's value).
-        let update = unsafe { backend.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) };
+        let update =
+            unsafe { bpf_preload::testing::bpf(&mut backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) };
         assert_eq!(update, Err(Errno::EPERM), "update of frozen {name}");
         // Delete takes nothing after the key (the kernel checks the rest is zero).
         let mut attr = abi::MapElemAttr {
@@ -504,7 +507,8 @@ fn frozen_maps_refuse_syscalls_while_programs_write() {
             ..Default::default()
         };
         // SAFETY: the key is a live u32.
-        let delete = unsafe { backend.call(abi::BPF_MAP_DELETE_ELEM, &mut attr) };
+        let delete =
+            unsafe { bpf_preload::testing::bpf(&mut backend, abi::BPF_MAP_DELETE_ELEM, &mut attr) };
         assert_eq!(delete, Err(Errno::EPERM), "delete from frozen {name}");
     }
     // The refused calls changed nothing: the count goes on from where it was.
@@ -762,7 +766,8 @@ fn maps_completed_at_load_time_work() {
         ..Default::default()
     };
     // SAFETY: key and value are live and of the map's sizes.
-    unsafe { backend.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) }.unwrap();
+    unsafe { bpf_preload::testing::bpf(&mut backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
+        .unwrap();
     let enter = loaded.program_fd("enter").unwrap();
     assert_eq!(
         test_run(&mut backend, enter),
@@ -848,8 +853,12 @@ fn struct_ops_congestion_control_carries_traffic() {
         let window_acks = lookup::<u64>(&mut backend, events, 1);
         let map_id = id_of(&mut backend, Kind::Map, loaded.map_fd(cc).unwrap()).unwrap();
         let links: Vec<u32> = loaded
-            .struct_ops_links()
-            .map(|(_, fd)| id_of(&mut backend, Kind::Link, fd).unwrap())
+            .parts()
+            .filter_map(|part| match part {
+                bpf_preload::Part::StructOpsLink(_, fd) => Some(fd),
+                _ => None,
+            })
+            .map(|fd| id_of(&mut backend, Kind::Link, fd).unwrap())
             .collect();
         loaded.free(&mut backend);
 

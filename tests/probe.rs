@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use bpf_preload::abi;
 use bpf_preload::user::UserBackend;
-use bpf_preload::{Errno, Fd};
+use bpf_preload::{Errno, Fd, ObjectKind};
 use preload_tests::name_of;
 
 #[path = "probe/attack.rs"]
@@ -44,9 +44,9 @@ fn close(fd: Fd) {
 /// Ids and names of every object of a kind; a link is named after its program.
 fn objects(b: &mut UserBackend, kind: &str) -> Result<Vec<(u32, String)>, String> {
     let (next, get) = match kind {
-        "prog" => (abi::BPF_PROG_GET_NEXT_ID, abi::BPF_PROG_GET_FD_BY_ID),
-        "map" => (abi::BPF_MAP_GET_NEXT_ID, abi::BPF_MAP_GET_FD_BY_ID),
-        "link" => (abi::BPF_LINK_GET_NEXT_ID, abi::BPF_LINK_GET_FD_BY_ID),
+        "prog" => (ObjectKind::Program, ObjectKind::Program),
+        "map" => (ObjectKind::Map, ObjectKind::Map),
+        "link" => (ObjectKind::Link, ObjectKind::Link),
         other => return Err(format!("unknown kind `{other}`: prog, map or link")),
     };
     let mut out = Vec::new();
@@ -59,7 +59,7 @@ fn objects(b: &mut UserBackend, kind: &str) -> Result<Vec<(u32, String)>, String
             "prog" => b.info_by_fd::<abi::ProgInfo>(fd).map(|i| name_of(&i.name)),
             "map" => b.info_by_fd::<abi::MapInfo>(fd).map(|i| name_of(&i.name)),
             _ => b.info_by_fd::<abi::LinkInfo>(fd).and_then(|link| {
-                let prog = b.fd_by_id(abi::BPF_PROG_GET_FD_BY_ID, link.prog_id)?;
+                let prog = b.fd_by_id(ObjectKind::Program, link.prog_id)?;
                 let info = b.info_by_fd::<abi::ProgInfo>(prog);
                 close(prog);
                 info.map(|i| name_of(&i.name))
@@ -94,14 +94,14 @@ fn read_iterator(b: &mut UserBackend, program: &str) -> Result<String, String> {
         .find(|(_, n)| n == program)
         .ok_or_else(|| format!("no link of a program named `{program}`"))?;
     let link = b
-        .fd_by_id(abi::BPF_LINK_GET_FD_BY_ID, id)
+        .fd_by_id(ObjectKind::Link, id)
         .map_err(|e| format!("link {id}: {e}"))?;
     let mut attr = IterCreateAttr {
         link_fd: link,
         flags: 0,
     };
     // SAFETY: no pointers.
-    let iter = unsafe { b.call(BPF_ITER_CREATE, &mut attr) };
+    let iter = unsafe { bpf_preload::testing::bpf(b, BPF_ITER_CREATE, &mut attr) };
     close(link);
     let iter = iter.map_err(|e| format!("BPF_ITER_CREATE of link {id}: {e}"))?;
     // SAFETY: a fresh fd we own; the File closes it.
@@ -119,7 +119,7 @@ fn test_run(b: &mut UserBackend, program: &str) -> Result<u32, String> {
         .find(|(_, n)| n == program)
         .ok_or_else(|| format!("no program named `{program}`"))?;
     let prog = b
-        .fd_by_id(abi::BPF_PROG_GET_FD_BY_ID, id)
+        .fd_by_id(ObjectKind::Program, id)
         .map_err(|e| format!("program {id}: {e}"))?;
     let ran = preload_tests::test_run(b, prog);
     close(prog);
@@ -135,7 +135,7 @@ fn lookup(b: &mut UserBackend, map: &str, key: &str) -> Result<Vec<u64>, String>
             .into_iter()
             .find(|(_, name)| name == map)
             .ok_or_else(|| format!("no map named `{map}`"))?;
-        b.fd_by_id(abi::BPF_MAP_GET_FD_BY_ID, id)
+        b.fd_by_id(ObjectKind::Map, id)
             .map_err(|e| format!("map {id}: {e}"))?
     };
     let value = lookup_fd(b, fd, key);
@@ -160,7 +160,7 @@ fn lookup_fd(b: &mut UserBackend, fd: Fd, key: &str) -> Result<Vec<u64>, String>
         ..Default::default()
     };
     // SAFETY: the key is a u32 (all our maps' keys) and `value` holds value_size bytes.
-    let found = unsafe { b.call(abi::BPF_MAP_LOOKUP_ELEM, &mut attr) };
+    let found = unsafe { bpf_preload::testing::bpf(b, abi::BPF_MAP_LOOKUP_ELEM, &mut attr) };
     match found {
         Ok(_) => Ok(value),
         Err(Errno::ENOENT) => Ok(vec![0; value.len()]),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bpf_preload::abi;
 use bpf_preload::user::UserBackend;
-use bpf_preload::{Errno, Fd};
+use bpf_preload::{sys, Errno, Fd, ObjectKind};
 
 pub mod btf_oracle;
 
@@ -20,12 +20,26 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn get_next_id(self) -> u32 {
-        match self {
-            Kind::Btf => abi::BPF_BTF_GET_NEXT_ID,
-            Kind::Map => abi::BPF_MAP_GET_NEXT_ID,
-            Kind::Prog => abi::BPF_PROG_GET_NEXT_ID,
-            Kind::Link => abi::BPF_LINK_GET_NEXT_ID,
+    /// The ids of every object of this kind, in order.
+    fn ids(self, backend: &mut UserBackend) -> Result<Vec<u32>, Errno> {
+        let kind = match self {
+            Kind::Btf => None,
+            Kind::Map => Some(ObjectKind::Map),
+            Kind::Prog => Some(ObjectKind::Program),
+            Kind::Link => Some(ObjectKind::Link),
+        };
+        let (mut ids, mut id) = (Vec::new(), 0);
+        loop {
+            let next = match kind {
+                Some(kind) => sys::next_id(backend, kind, id),
+                None => sys::btf_next_id(backend, id),
+            };
+            match next {
+                Ok(next) => ids.push(next),
+                Err(Errno::ENOENT) => return Ok(ids),
+                Err(e) => return Err(e),
+            }
+            id = *ids.last().expect("just pushed");
         }
     }
 }
@@ -59,8 +73,8 @@ pub fn id_of(backend: &mut UserBackend, kind: Kind, fd: Fd) -> Result<u32, Errno
 /// opened: an fd by id takes a user reference, and opening a program array while it
 /// is torn down can leak it (its deferred clear is queued once but counted twice).
 pub fn exists(backend: &mut UserBackend, kind: Kind, id: u32) -> bool {
-    let ids = backend
-        .ids(kind.get_next_id())
+    let ids = kind
+        .ids(backend)
         .unwrap_or_else(|e| panic!("{kind:?}: GET_NEXT_ID: {e}"));
     ids.contains(&id)
 }
@@ -205,14 +219,14 @@ pub fn send_over_loopback(cc: Option<&str>, bytes: usize) -> Result<String, Stri
 /// each is gone. Everything else is forwarded.
 pub struct Recorder {
     /// The backend calls go to.
-    pub inner: bpf_preload::fault::FailNth<UserBackend>,
+    pub inner: bpf_preload::testing::FailNth<UserBackend>,
     /// (kind, id) of each object created, in order.
     pub created: Vec<(Kind, u32)>,
 }
 
 impl Recorder {
     /// Records what `inner` creates.
-    pub fn new(inner: bpf_preload::fault::FailNth<UserBackend>) -> Self {
+    pub fn new(inner: bpf_preload::testing::FailNth<UserBackend>) -> Self {
         Recorder {
             inner,
             created: Vec::new(),
@@ -262,15 +276,15 @@ impl bpf_preload::Backend for Recorder {
         self.inner.unpin(pin)
     }
 
-    fn unregister_struct_ops(&mut self, fd: Fd) -> Result<(), Errno> {
-        self.inner.unregister_struct_ops(fd)
+    fn unregister_struct_ops(&mut self, map: &bpf_preload::sys::MapFd) -> Result<(), Errno> {
+        self.inner.unregister_struct_ops(map)
     }
 
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         self.inner.possible_cpus()
     }
 
-    fn kernel_config(&mut self) -> Result<bpf_preload::kconfig::KernelConfig<'_>, Errno> {
+    fn kernel_config(&mut self) -> Result<bpf_preload::KernelConfig<'_>, Errno> {
         self.inner.kernel_config()
     }
 
@@ -310,7 +324,7 @@ pub fn test_run(backend: &mut UserBackend, prog: Fd) -> Result<u32, Errno> {
         ..Default::default()
     };
     // SAFETY: `packet` is readable for data_size_in bytes; no output buffers.
-    unsafe { backend.call(abi::BPF_PROG_TEST_RUN, &mut attr) }?;
+    unsafe { bpf_preload::testing::bpf(backend, abi::BPF_PROG_TEST_RUN, &mut attr) }?;
     Ok(attr.retval)
 }
 

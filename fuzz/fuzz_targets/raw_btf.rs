@@ -4,7 +4,7 @@
 //! and a hang (`-timeout`) a stuck `insmod`.
 #![no_main]
 
-use bpf_preload::btf::{RawBtf, BTF_KIND_STRUCT};
+use bpf_preload::testing::{RawBtf, BTF_KIND_STRUCT};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

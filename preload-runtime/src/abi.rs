@@ -58,6 +58,8 @@ pub const BPF_PSEUDO_KFUNC_CALL: u8 = 2;
 pub const BPF_PSEUDO_BTF_ID: u8 = 3;
 /// The opcode of `call` (`BPF_JMP | BPF_CALL`).
 pub const BPF_JMP_CALL: u8 = 0x85;
+/// The opcode of `ld_imm64` (`BPF_LD | BPF_IMM | BPF_DW`), two instructions long.
+pub const BPF_LD_IMM64: u8 = 0x18;
 
 /// `ProgLoadAttr::prog_flags`: the program may sleep.
 pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
@@ -74,6 +76,18 @@ pub const BPF_ANY: u64 = 0;
 pub const BTF_KIND_FUNC: u32 = 12;
 /// `<linux/btf.h>` kind of a typedef.
 pub const BTF_KIND_TYPEDEF: u32 = 8;
+/// `BTF_KIND_INT`.
+pub const BTF_KIND_INT: u32 = 1;
+/// `BTF_KIND_PTR`.
+pub const BTF_KIND_PTR: u32 = 2;
+/// `BTF_KIND_ARRAY`.
+pub const BTF_KIND_ARRAY: u32 = 3;
+/// `BTF_KIND_STRUCT`.
+pub const BTF_KIND_STRUCT: u32 = 4;
+/// `BTF_KIND_FUNC_PROTO`.
+pub const BTF_KIND_FUNC_PROTO: u32 = 13;
+/// `BTF_KIND_VAR`: a typed kernel variable (`__ksym`).
+pub const BTF_KIND_VAR: u32 = 14;
 
 /// Length of map and program names, NUL included.
 pub const BPF_OBJ_NAME_LEN: usize = 16;

@@ -1,9 +1,9 @@
 //! What the loader needs from the place it runs in. The loader is generic over this
 //! trait, so the code that runs in the kernel is the code tested from user space.
 
-use crate::abi;
 use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
+use crate::sys::{self, MapFd};
 
 /// A file descriptor returned by bpf(2) or perf_event_open(2).
 pub type Fd = u32;
@@ -40,25 +40,24 @@ pub trait Backend {
         Err(Errno::EOPNOTSUPP)
     }
 
+    /// Whether `load` pins what the table pins. A module pins later instead, into
+    /// each bpffs instance the kernel creates, from what it holds.
+    fn pins_at_load(&self) -> bool {
+        true
+    }
+
     /// Pins `fd` as `name` in the object's bpffs directory.
     fn pin(&mut self, fd: Fd, name: &'static str) -> Result<Self::Pin, Errno>;
 
     /// Removes a pin made by [`Backend::pin`].
     fn unpin(&mut self, pin: Self::Pin);
 
-    /// Unregisters a struct_ops map registered without a link (`fd` is the map's), as
+    /// Unregisters a struct_ops map registered without a link, as
     /// `BPF_MAP_DELETE_ELEM` of key 0 does. A module does it without that syscall: on
     /// a failed load the guard of `protect` is still attached (a module's closed fds
     /// are released only when insmod returns) and would refuse it.
-    fn unregister_struct_ops(&mut self, fd: Fd) -> Result<(), Errno> {
-        let key = 0u32;
-        let mut attr = abi::MapElemAttr {
-            map_fd: fd,
-            key: &key as *const u32 as u64,
-            ..Default::default()
-        };
-        // SAFETY: `key` is 4 readable bytes, a struct_ops map's key size.
-        unsafe { crate::loader::bpf(self, abi::BPF_MAP_DELETE_ELEM, &mut attr) }.map(drop)
+    fn unregister_struct_ops(&mut self, map: &MapFd) -> Result<(), Errno> {
+        sys::map_delete(self, map, &0u32.to_ne_bytes())
     }
 
     /// The number of possible CPUs, for perf event arrays sized by them.
@@ -77,15 +76,7 @@ pub trait Backend {
     /// id; a module cannot make that call and asks the object itself.
     fn object_id(&mut self, kind: ObjectKind, fd: Fd, prog_type: u32) -> Result<u32, Errno> {
         let _ = (kind, prog_type);
-        let mut info = [0u32; 2];
-        let mut attr = abi::InfoByFdAttr {
-            bpf_fd: fd,
-            info_len: core::mem::size_of_val(&info) as u32,
-            info: info.as_mut_ptr() as u64,
-        };
-        // SAFETY: `info` is writable for `info_len` bytes.
-        unsafe { crate::loader::bpf(self, abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
-        Ok(info[1])
+        sys::obj_id(self, fd)
     }
 
     /// Calls `read` with the running kernel's BTF (`/sys/kernel/btf/vmlinux`), which

@@ -111,6 +111,43 @@ pub struct Error {
     pub verifier_log: Option<String>,
 }
 
+/// A step that failed, before [`Error`] names its object: what every step of the
+/// load returns.
+#[derive(Debug)]
+pub(crate) struct Failed {
+    pub(crate) step: Step,
+    pub(crate) errno: Errno,
+    pub(crate) verifier_log: Option<String>,
+}
+
+impl Step {
+    /// This step, failed with `errno`.
+    pub(crate) fn failed(self, errno: Errno) -> Failed {
+        Failed {
+            step: self,
+            errno,
+            verifier_log: None,
+        }
+    }
+}
+
+/// `step` failed with the errno given: for `map_err`.
+pub(crate) fn at(step: Step) -> impl FnOnce(Errno) -> Failed {
+    move |errno| step.failed(errno)
+}
+
+impl Failed {
+    /// The error of loading `object`.
+    pub(crate) fn of(self, object: &'static str) -> Error {
+        Error {
+            object,
+            step: self.step,
+            errno: self.errno,
+            verifier_log: self.verifier_log,
+        }
+    }
+}
+
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

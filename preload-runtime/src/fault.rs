@@ -63,6 +63,10 @@ impl<B: Backend> Backend for FailNth<B> {
         self.inner.attach_tracepoint(prog, category, name)
     }
 
+    fn pins_at_load(&self) -> bool {
+        self.inner.pins_at_load()
+    }
+
     fn pin(&mut self, fd: Fd, name: &'static str) -> Result<Self::Pin, Errno> {
         self.tick()?;
         self.inner.pin(fd, name)
@@ -73,8 +77,8 @@ impl<B: Backend> Backend for FailNth<B> {
     }
 
     /// Cleanup, like `close`: not a call that fails on purpose.
-    fn unregister_struct_ops(&mut self, fd: Fd) -> Result<(), Errno> {
-        self.inner.unregister_struct_ops(fd)
+    fn unregister_struct_ops(&mut self, map: &crate::sys::MapFd) -> Result<(), Errno> {
+        self.inner.unregister_struct_ops(map)
     }
 
     fn possible_cpus(&mut self) -> Result<u32, Errno> {

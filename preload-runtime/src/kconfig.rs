@@ -30,6 +30,7 @@ impl KernelConfig<'_> {
 
 /// `KERNEL_VERSION(a, b, c)` from a release such as `6.1.0-57-amd64`, as libbpf's
 /// `get_kernel_version` reads `uname -r`.
+#[cfg(any(feature = "std", test))]
 pub fn version_of_release(release: &str) -> Option<u32> {
     let mut parts = release.split(['.', '-', '+']);
     let mut next = || parts.next()?.parse::<u32>().ok();
@@ -175,12 +176,6 @@ pub fn fill(
         result.map_err(|e| (var.name, e))?;
     }
     Ok(())
-}
-
-/// Whether `object` reads any Kconfig value, so that a backend reads the
-/// configuration only when it must.
-pub fn needed(object: &Object) -> bool {
-    object.maps.iter().any(|m| !m.kconfig.is_empty())
 }
 
 const fn line_is(text: &[u8], at: usize, name: &[u8]) -> bool {

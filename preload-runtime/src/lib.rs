@@ -53,15 +53,14 @@ extern crate std;
 )]
 pub mod abi;
 mod assert;
-pub mod backend;
-pub mod btf;
+mod backend;
+mod btf;
 pub mod describe;
-pub mod errno;
-pub mod error;
-#[cfg(feature = "fault-injection")]
-pub mod fault;
-pub mod guard;
-pub mod kconfig;
+mod errno;
+mod error;
+#[cfg(feature = "testing")]
+mod fault;
+mod kconfig;
 #[cfg(feature = "kernel")]
 pub mod kernel;
 #[cfg_attr(
@@ -72,9 +71,10 @@ pub mod kernel;
     )
 )]
 mod line;
-pub mod loader;
-pub mod struct_ops;
-pub mod table;
+mod load;
+mod loaded;
+pub mod sys;
+mod table;
 #[cfg(feature = "std")]
 pub mod user;
 
@@ -82,11 +82,38 @@ pub use backend::{Backend, Fd, ObjectKind};
 pub use bpf_preload_macros::bpf_preload;
 pub use errno::Errno;
 pub use error::{Error, Step};
-pub use loader::{load, Loaded};
+pub use kconfig::KernelConfig;
+pub use load::load;
+pub use loaded::{Loaded, Part};
 pub use table::*;
 
-/// What `#[bpf_preload]` expands to refers to; not an API.
+/// What tests, oracles and fuzzers check beneath the public API: fault injection, the
+/// raw BTF reader and the kernel-BTF finder.
+#[cfg(feature = "testing")]
+pub mod testing {
+    pub use crate::btf::*;
+    pub use crate::fault::FailNth;
+    pub use crate::load::finder::{KernelBtfId, TargetFinder};
+
+    /// Runs any bpf(2) command with any attr, outside the typed layer: for tests that
+    /// make the calls an attacker would, and check what the kernel refuses.
+    ///
+    /// # Safety
+    /// Every pointer in `attr` must be valid for what `cmd` does with it.
+    pub unsafe fn bpf<B: crate::Backend + ?Sized, A: crate::abi::BpfAttr>(
+        backend: &mut B,
+        cmd: u32,
+        attr: &mut A,
+    ) -> Result<u32, crate::Errno> {
+        // SAFETY: forwarded to the caller.
+        unsafe { crate::sys::call(backend, cmd, attr) }
+    }
+}
+
+/// What `#[bpf_preload]` and `kernel_module!` expand to refers to; not an API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::assert::user_space_attach_only;
+    pub use crate::kconfig::filter as kconfig_filter;
+    pub use crate::load::Guard;
 }

@@ -8,11 +8,11 @@ use std::string::String;
 use std::vec::Vec;
 use std::{format, fs};
 
-use crate::abi::{self, BpfAttr, Pod};
-use crate::backend::{Backend, Fd};
+use crate::abi::{self, Pod};
+use crate::backend::{Backend, Fd, ObjectKind};
 use crate::errno::Errno;
 use crate::kconfig::{self, KernelConfig};
-use crate::loader;
+use crate::sys;
 
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 
@@ -55,63 +55,34 @@ impl UserBackend {
         core::mem::take(&mut self.notices)
     }
 
-    /// Runs `cmd` with a typed attr.
-    ///
-    /// # Safety
-    /// Every pointer in `attr` must be valid for what `cmd` does with it.
-    pub unsafe fn call<A: BpfAttr>(&mut self, cmd: u32, attr: &mut A) -> Result<u32, Errno> {
-        // SAFETY: forwarded to the caller.
-        unsafe { loader::bpf(self, cmd, attr) }
-    }
-
     /// `BPF_OBJ_GET_INFO_BY_FD` into `T` (`ProgInfo`, `MapInfo`, `LinkInfo`).
     pub fn info_by_fd<T: Pod>(&mut self, fd: Fd) -> Result<T, Errno> {
-        let mut info = T::default();
-        let mut attr = abi::InfoByFdAttr {
-            bpf_fd: fd,
-            info_len: core::mem::size_of::<T>() as u32,
-            info: &mut info as *mut T as u64,
-        };
-        // SAFETY: `info` is writable for `info_len` bytes; `T: Pod`, so any bytes the
-        // kernel writes are a valid `T`.
-        unsafe { self.call(abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
-        Ok(info)
+        sys::obj_info(self, fd)
     }
 
-    /// `BPF_{PROG,MAP,LINK,BTF}_GET_FD_BY_ID`: an fd for the object with this id.
-    pub fn fd_by_id(&mut self, cmd: u32, id: u32) -> Result<Fd, Errno> {
-        let mut attr = abi::GetFdByIdAttr {
-            id,
-            ..Default::default()
-        };
-        // SAFETY: no pointers.
-        unsafe { self.call(cmd, &mut attr) }
+    /// `BPF_{PROG,MAP,LINK}_GET_FD_BY_ID`: an fd for the object with this id.
+    pub fn fd_by_id(&mut self, kind: ObjectKind, id: u32) -> Result<Fd, Errno> {
+        sys::fd_by_id(self, kind, id)
     }
 
     /// `BPF_{PROG,MAP,LINK}_GET_NEXT_ID`: the ids of every such object, in order.
-    pub fn ids(&mut self, next_id_cmd: u32) -> Result<Vec<u32>, Errno> {
+    pub fn ids(&mut self, kind: ObjectKind) -> Result<Vec<u32>, Errno> {
         let mut ids = Vec::new();
-        let mut attr = abi::GetFdByIdAttr::default();
+        let mut id = 0;
         loop {
-            // SAFETY: no pointers.
-            match unsafe { self.call(next_id_cmd, &mut attr) } {
-                Ok(_) => ids.push(attr.next_id),
+            match sys::next_id(self, kind, id) {
+                Ok(next) => ids.push(next),
                 Err(Errno::ENOENT) => return Ok(ids),
                 Err(e) => return Err(e),
             }
-            attr.id = attr.next_id;
+            id = *ids.last().expect("just pushed");
         }
     }
 
     /// `BPF_OBJ_GET`: an fd for a pinned object.
     pub fn obj_get(&mut self, path: &Path) -> Result<Fd, Errno> {
         let path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
-        let mut attr = abi::ObjPinAttr {
-            pathname: path.as_ptr() as u64,
-            ..Default::default()
-        };
-        // SAFETY: `pathname` is a NUL-terminated string alive for the call.
-        unsafe { self.call(abi::BPF_OBJ_GET, &mut attr) }
+        sys::obj_get(self, &path)
     }
 
     fn tracepoint_id(category: &str, name: &str) -> Result<u64, Errno> {
@@ -268,14 +239,7 @@ impl Backend for UserBackend {
         if pfd < 0 {
             return Err(last_errno());
         }
-        let mut link = abi::LinkCreateAttr {
-            prog_fd: prog,
-            target_fd: pfd as u32,
-            attach_type: abi::BPF_PERF_EVENT,
-            ..Default::default()
-        };
-        // SAFETY: no pointers.
-        let result = unsafe { self.call(abi::BPF_LINK_CREATE, &mut link) };
+        let result = sys::link_create(self, prog, pfd as u32, abi::BPF_PERF_EVENT);
         // The link holds its own reference to the perf event.
         self.close(pfd as Fd);
         result
@@ -292,13 +256,7 @@ impl Backend for UserBackend {
         }
         let path = self.dir.join(&file);
         let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
-        let mut attr = abi::ObjPinAttr {
-            pathname: c_path.as_ptr() as u64,
-            bpf_fd: fd,
-            ..Default::default()
-        };
-        // SAFETY: `pathname` is a NUL-terminated string alive for the call.
-        unsafe { self.call(abi::BPF_OBJ_PIN, &mut attr) }?;
+        sys::obj_pin(self, fd, &c_path)?;
         Ok(UserPin {
             requested: name,
             path,

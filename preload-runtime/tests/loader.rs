@@ -520,8 +520,8 @@ fn externs_are_written_as_the_running_kernel_resolves_them() {
                     "{context}: only weak externs may be missing"
                 );
                 let kind = match ext.kind {
-                    bpf_preload::ExternKind::Kfunc => bpf_preload::btf::BTF_KIND_FUNC,
-                    bpf_preload::ExternKind::Ksym => bpf_preload::btf::BTF_KIND_VAR,
+                    bpf_preload::ExternKind::Kfunc => bpf_preload::abi::BTF_KIND_FUNC,
+                    bpf_preload::ExternKind::Ksym => bpf_preload::abi::BTF_KIND_VAR,
                     bpf_preload::ExternKind::KsymAddress => 0,
                 };
                 let (id, address) = resolved(&fake, ext.name, kind);
@@ -654,7 +654,7 @@ fn attach_targets_in_modules_are_given_with_their_btf() {
     };
     assert_eq!(
         *attach_btf_id,
-        resolved(&fake, target, bpf_preload::btf::BTF_KIND_FUNC).0
+        resolved(&fake, target, bpf_preload::abi::BTF_KIND_FUNC).0
     );
     assert_eq!(attach_btf_obj.as_deref(), Some("some_module"));
     l.free(&mut fake);

@@ -31,7 +31,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use bpf_preload::user::UserBackend;
-use bpf_preload::{abi, bpf_preload, load, Errno, Fd, Preload};
+use bpf_preload::{abi, bpf_preload, load, Errno, Fd, ObjectKind, Preload};
 
 /// An iterator of the same kind as the object's `list_maps`, printing something else.
 #[bpf_preload(obj = "../../examples/tamper_policy/bpf/impostor.bpf.o", no_attach_all)]
@@ -74,11 +74,11 @@ fn close(fd: Fd) {
     unsafe { libc::close(fd as i32) };
 }
 
-fn get_cmd(kind: &str) -> Result<u32, String> {
+fn get_cmd(kind: &str) -> Result<ObjectKind, String> {
     match kind {
-        "map" => Ok(abi::BPF_MAP_GET_FD_BY_ID),
-        "prog" => Ok(abi::BPF_PROG_GET_FD_BY_ID),
-        "link" => Ok(abi::BPF_LINK_GET_FD_BY_ID),
+        "map" => Ok(ObjectKind::Map),
+        "prog" => Ok(ObjectKind::Program),
+        "link" => Ok(ObjectKind::Link),
         other => Err(format!("unknown kind `{other}`: map, prog or link")),
     }
 }
@@ -132,7 +132,7 @@ fn write(b: &mut UserBackend, fd: Fd, key: &str, value: &str) -> Outcome {
         ..Default::default()
     };
     // SAFETY: the key is a u32 (the attacked maps' keys) and `value` holds value_size bytes.
-    unsafe { b.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
+    unsafe { bpf_preload::testing::bpf(b, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
         .map_err(|e| refused("BPF_MAP_UPDATE_ELEM", e))?;
     Ok("ok: written".into())
 }
@@ -145,7 +145,8 @@ fn pin(b: &mut UserBackend, fd: Fd, path: &str) -> Outcome {
         ..Default::default()
     };
     // SAFETY: `pathname` is a NUL-terminated string alive for the call.
-    unsafe { b.call(abi::BPF_OBJ_PIN, &mut attr) }.map_err(|e| refused("BPF_OBJ_PIN", e))?;
+    unsafe { bpf_preload::testing::bpf(b, abi::BPF_OBJ_PIN, &mut attr) }
+        .map_err(|e| refused("BPF_OBJ_PIN", e))?;
     Ok(format!("ok: pinned at {path}"))
 }
 
@@ -272,7 +273,8 @@ fn writer(b: &mut UserBackend, map_fd: Fd, key: u32, value: &[u8]) -> Result<Fd,
         ..Default::default()
     };
     // SAFETY: `insns` and `license` are alive for the call; no log buffer.
-    unsafe { b.call(abi::BPF_PROG_LOAD, &mut attr) }.map_err(|e| refused("BPF_PROG_LOAD", e))
+    unsafe { bpf_preload::testing::bpf(b, abi::BPF_PROG_LOAD, &mut attr) }
+        .map_err(|e| refused("BPF_PROG_LOAD", e))
 }
 
 /// `writer`, run once.
@@ -348,7 +350,7 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
                 ..Default::default()
             };
             // SAFETY: the key is a u32, the attacked maps' key size.
-            unsafe { b.call(abi::BPF_MAP_DELETE_ELEM, &mut attr) }
+            unsafe { bpf_preload::testing::bpf(b, abi::BPF_MAP_DELETE_ELEM, &mut attr) }
                 .map_err(|e| refused("BPF_MAP_DELETE_ELEM", e))?;
             Ok("ok: deleted".into())
         }
@@ -373,7 +375,7 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
                 ..Default::default()
             };
             // SAFETY: no pointers.
-            unsafe { b.call(BPF_LINK_UPDATE, &mut attr) }
+            unsafe { bpf_preload::testing::bpf(b, BPF_LINK_UPDATE, &mut attr) }
                 .map_err(|e| refused("BPF_LINK_UPDATE", e))?;
             Ok(format!("ok: link {target} now runs {with}"))
         }
@@ -381,7 +383,7 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
             let link_fd = link(b, target)?;
             let mut attr = LinkDetachAttr { link_fd };
             // SAFETY: no pointers.
-            unsafe { b.call(BPF_LINK_DETACH, &mut attr) }
+            unsafe { bpf_preload::testing::bpf(b, BPF_LINK_DETACH, &mut attr) }
                 .map_err(|e| refused("BPF_LINK_DETACH", e))?;
             Ok(format!("ok: link {target} detached"))
         }
@@ -393,7 +395,7 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
                 ..Default::default()
             };
             // SAFETY: no pointers (no iterator parameters).
-            let link_fd = unsafe { b.call(abi::BPF_LINK_CREATE, &mut attr) }
+            let link_fd = unsafe { bpf_preload::testing::bpf(b, abi::BPF_LINK_CREATE, &mut attr) }
                 .map_err(|e| refused("BPF_LINK_CREATE", e))?;
             std::fs::remove_file(path).map_err(|e| format!("refused unlink {e}"))?;
             pin(b, link_fd, path)
@@ -436,7 +438,7 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
                 ..Default::default()
             };
             // SAFETY: no pointers (no iterator parameters).
-            let decoy = unsafe { b.call(abi::BPF_LINK_CREATE, &mut attr) }
+            let decoy = unsafe { bpf_preload::testing::bpf(b, abi::BPF_LINK_CREATE, &mut attr) }
                 .map_err(|e| refused("BPF_LINK_CREATE", e))?;
             // SAFETY: dup of an fd we own.
             let slot = unsafe { libc::dup(decoy as i32) };
@@ -454,13 +456,8 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
             ))
         }
         ["refused", kind] => {
-            let next = match kind {
-                "map" => abi::BPF_MAP_GET_NEXT_ID,
-                "prog" => abi::BPF_PROG_GET_NEXT_ID,
-                "link" => abi::BPF_LINK_GET_NEXT_ID,
-                other => return Err(format!("unknown kind `{other}`")),
-            };
             let cmd = get_cmd(kind)?;
+            let next = cmd;
             let ids = b.ids(next).map_err(|e| format!("{kind} ids: {e}"))?;
             let refused: Vec<String> = ids
                 .into_iter()

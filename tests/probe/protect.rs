@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use bpf_preload::fault::FailNth;
+use bpf_preload::testing::FailNth;
 use bpf_preload::user::{Mount, UserBackend};
-use bpf_preload::{abi, bpf_preload, load, Errno, Fd, Object, Preload};
+use bpf_preload::{abi, bpf_preload, load, Errno, Fd, Object, ObjectKind, Preload};
 use preload_tests::{assert_all_gone, dir_names, id_of, open_fds, Kind, Recorder};
 use tamper_policy_locked::TamperLocked;
 
@@ -21,7 +21,7 @@ fn update(b: &mut UserBackend, fd: Fd, key: u32) -> Result<u32, Errno> {
         ..Default::default()
     };
     // SAFETY: a u32 key and 64 bytes, at least the attacked maps' value sizes.
-    unsafe { b.call(abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
+    unsafe { bpf_preload::testing::bpf(b, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
 }
 
 fn mkdir_refused(dir: &Path) -> bool {
@@ -193,7 +193,7 @@ pub fn run() -> Result<bool, String> {
         "an update through the loader's own fd of `exempt` is refused (EPERM)",
     )?;
     check(
-        b.fd_by_id(abi::BPF_MAP_GET_FD_BY_ID, exempt_id) == Err(Errno::EPERM),
+        b.fd_by_id(ObjectKind::Map, exempt_id) == Err(Errno::EPERM),
         "BPF_MAP_GET_FD_BY_ID of `exempt` is refused",
     )?;
     check(
@@ -203,7 +203,7 @@ pub fn run() -> Result<bool, String> {
     let prog = loaded.program_fd("refuse_denied").expect("loaded");
     let prog_id = id_of(&mut b, Kind::Prog, prog).map_err(|e| e.to_string())?;
     check(
-        b.fd_by_id(abi::BPF_PROG_GET_FD_BY_ID, prog_id) == Err(Errno::EPERM),
+        b.fd_by_id(ObjectKind::Program, prog_id) == Err(Errno::EPERM),
         "BPF_PROG_GET_FD_BY_ID of `refuse_denied` is refused",
     )?;
     check(mkdir_refused(&scratch), "the policy still refuses")?;

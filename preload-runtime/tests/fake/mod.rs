@@ -21,7 +21,7 @@ use std::ffi::CStr;
 use std::fmt::Write as _;
 
 use bpf_preload::abi::{self, BpfAttr};
-use bpf_preload::kconfig::KernelConfig;
+use bpf_preload::KernelConfig;
 use bpf_preload::{Backend, Errno, Fd};
 
 /// A kernel object's id in the fake.

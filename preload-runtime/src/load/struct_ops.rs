@@ -5,35 +5,36 @@
 
 use alloc::vec::Vec;
 
+use crate::abi;
+use crate::backend::Backend;
 use crate::btf::{RawBtf, BTF_KIND_FUNC_PROTO, BTF_KIND_PTR, BTF_KIND_STRUCT};
 use crate::errno::Errno;
-use crate::error::Step;
-use crate::table::{Map, StructOps};
+use crate::error::{at, Failed, Step};
+use crate::loaded::{Loaded, Registration};
+use crate::sys;
+use crate::table::{Map, Object, StructOps};
 
 /// The prefix of the kernel's value type for a struct_ops type.
 const VALUE_PREFIX: &str = "bpf_struct_ops_";
 
 /// A struct_ops map's value in the running kernel's layout.
 #[derive(Debug)]
-pub struct Translated {
+pub(crate) struct Translated {
     /// `struct bpf_struct_ops_<T>` in vmlinux: the map's `btf_vmlinux_value_type_id`.
-    pub value_type_id: u32,
+    pub(crate) value_type_id: u32,
     /// `struct <T>` in vmlinux: its programs' `attach_btf_id`.
-    pub type_id: u32,
+    pub(crate) type_id: u32,
     /// The map's value, function pointers still 0.
-    pub value: Vec<u8>,
+    pub(crate) value: Vec<u8>,
     /// Function pointers: (program, byte offset in `value` of its fd, the kernel
     /// member's index, the programs' `expected_attach_type`).
-    pub programs: Vec<(usize, u32, u32)>,
+    pub(crate) programs: Vec<(usize, u32, u32)>,
 }
 
 /// The largest kernel struct_ops value accepted (the kernel's own are a few hundred
 /// bytes to a few KiB): a size read from the kernel's BTF beyond this is an error, not
 /// an allocation.
 const MAX_VALUE_SIZE: usize = 1 << 20;
-
-/// Why a struct_ops value cannot be translated.
-pub type Failure = (Step, Errno);
 
 fn fail(map: &'static Map, member: Option<&'static str>, reason: &'static str) -> Step {
     Step::TranslateStructOps {
@@ -45,16 +46,13 @@ fn fail(map: &'static Map, member: Option<&'static str>, reason: &'static str) -
 
 /// Lays out `ops`, the value of struct_ops map `map`, as the kernel whose BTF is
 /// `btf` has its struct.
-pub fn translate(
+fn translate_map(
     map: &'static Map,
     ops: &StructOps,
     btf: &RawBtf<'_>,
-) -> Result<Translated, Failure> {
-    let not_found = |reason| (fail(map, None, reason), Errno::ENOENT);
-    let malformed = (
-        fail(map, None, "the kernel's BTF is malformed"),
-        Errno::EINVAL,
-    );
+) -> Result<Translated, Failed> {
+    let not_found = |reason| fail(map, None, reason).failed(Errno::ENOENT);
+    let malformed = || fail(map, None, "the kernel's BTF is malformed").failed(Errno::EINVAL);
     let value_type_id = btf
         .find_prefixed(VALUE_PREFIX, ops.type_name, BTF_KIND_STRUCT)
         .ok_or(not_found(
@@ -66,41 +64,42 @@ pub fn translate(
     ))?;
     let (vtype, ty) = match (btf.get(value_type_id), btf.get(type_id)) {
         (Some(v), Some(t)) => (v, t),
-        _ => return Err(malformed),
+        _ => return Err(malformed()),
     };
-    let data_member = btf.members(&vtype).find(|m| m.type_id == type_id).ok_or((
-        fail(
-            map,
-            None,
-            "struct bpf_struct_ops_<type> holds no member of the type",
-        ),
-        Errno::EINVAL,
-    ))?;
+    let data_member = btf
+        .members(&vtype)
+        .find(|m| m.type_id == type_id)
+        .ok_or_else(|| {
+            fail(
+                map,
+                None,
+                "struct bpf_struct_ops_<type> holds no member of the type",
+            )
+            .failed(Errno::EINVAL)
+        })?;
     let data_off = data_member.bit_offset / 8;
     // The size comes from the kernel: bounded before it is allocated, and allocated
     // fallibly (module init must fail, not panic, when memory is short).
     let size = btf.struct_size(&vtype) as usize;
     if size > MAX_VALUE_SIZE {
-        return Err((
-            fail(
-                map,
-                None,
-                "the kernel's struct bpf_struct_ops_<type> is implausibly large",
-            ),
-            Errno::E2BIG,
-        ));
+        return Err(fail(
+            map,
+            None,
+            "the kernel's struct bpf_struct_ops_<type> is implausibly large",
+        )
+        .failed(Errno::E2BIG));
     }
-    let out_of_memory = (fail(map, None, "out of memory"), Errno::ENOMEM);
+    let out_of_memory = |_| fail(map, None, "out of memory").failed(Errno::ENOMEM);
     let mut value = Vec::new();
-    value.try_reserve_exact(size).map_err(|_| out_of_memory)?;
+    value.try_reserve_exact(size).map_err(out_of_memory)?;
     value.resize(size, 0);
     let mut programs = Vec::new();
     programs
         .try_reserve_exact(ops.members.iter().filter(|m| m.program.is_some()).count())
-        .map_err(|_| out_of_memory)?;
+        .map_err(out_of_memory)?;
 
     for m in ops.members {
-        let unsupported = |reason| (fail(map, Some(m.name), reason), Errno::EOPNOTSUPP);
+        let unsupported = |reason| fail(map, Some(m.name), reason).failed(Errno::EOPNOTSUPP);
         let bytes = (m.offset as usize)
             .checked_add(m.size as usize)
             .and_then(|end| ops.data.get(m.offset as usize..end))
@@ -174,13 +173,114 @@ pub fn translate(
     })
 }
 
+/// Every struct_ops map's value in the running kernel's layout (parallel to the maps).
+pub(super) fn translate<B: Backend>(
+    object: &'static Object,
+    backend: &mut B,
+) -> Result<Vec<Option<Translated>>, Failed> {
+    let mut out: Vec<Option<Translated>> = Vec::new();
+    out.try_reserve_exact(object.maps.len())
+        .map_err(|_| Step::ReadKernelBtf.failed(Errno::ENOMEM))?;
+    out.extend(object.maps.iter().map(|_| None));
+    if object.maps.iter().all(|m| m.struct_ops.is_none()) {
+        return Ok(out);
+    }
+    let mut result = Ok(());
+    backend
+        .with_vmlinux_btf(&mut |raw| {
+            result = RawBtf::parse(raw)
+                .map_err(at(Step::ReadKernelBtf))
+                .and_then(|btf| {
+                    for (map, slot) in object.maps.iter().zip(out.iter_mut()) {
+                        if let Some(ops) = map.struct_ops {
+                            *slot = Some(translate_map(map, ops, &btf)?);
+                        }
+                    }
+                    Ok(())
+                });
+        })
+        .map_err(at(Step::ReadKernelBtf))?;
+    result?;
+    Ok(out)
+}
+
+/// The attach target of every struct_ops program (parallel to the programs): the
+/// kernel struct's id and the member's index, as `attach_btf_id` and
+/// `expected_attach_type`. A program may serve several maps, for the same member only.
+pub(super) fn targets(
+    object: &'static Object,
+    struct_ops: &[Option<Translated>],
+) -> Result<Vec<Option<(u32, u32)>>, Failed> {
+    let mut targets = Vec::new();
+    targets
+        .try_reserve_exact(object.programs.len())
+        .map_err(|_| Step::ReadKernelBtf.failed(Errno::ENOMEM))?;
+    targets.resize(object.programs.len(), None);
+    for (map, ops) in object.maps.iter().zip(struct_ops) {
+        for &(program, _, member) in ops.iter().flat_map(|t| &t.programs) {
+            let target = (ops.as_ref().map_or(0, |t| t.type_id), member);
+            match targets[program] {
+                Some(other) if other != target => {
+                    let step = Step::TranslateStructOps {
+                        map: map.name,
+                        member: None,
+                        reason: "one of its programs also serves another struct_ops type or \
+                                 member, and a program is loaded for one member only",
+                    };
+                    return Err(step.failed(Errno::EINVAL));
+                }
+                _ => targets[program] = Some(target),
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// Registers every struct_ops map that asks for it, with its programs' fds in its
+/// value: `BPF_MAP_UPDATE_ELEM`, which registers it (or, for `.struct_ops.link`,
+/// readies it for the `BPF_LINK_CREATE` that does).
+pub(super) fn register<B: Backend>(
+    loaded: &mut Loaded<B::Pin>,
+    struct_ops: Vec<Option<Translated>>,
+    backend: &mut B,
+) -> Result<(), Failed> {
+    for (i, translated) in struct_ops.into_iter().enumerate() {
+        let (map, map_fd) = loaded.maps[i];
+        let (Some(mut t), Some(ops)) = (translated, map.struct_ops) else {
+            continue;
+        };
+        if !ops.register {
+            continue;
+        }
+        for &(program, at, _) in &t.programs {
+            let fd = u64::from(loaded.programs[program].1);
+            t.value[at as usize..at as usize + 8].copy_from_slice(&fd.to_ne_bytes());
+        }
+        let step = Step::RegisterStructOps { map: map.name };
+        // Room first: a registration made is always recorded, and undone on failure.
+        (loaded.registrations.try_reserve(1)).map_err(|_| step.failed(Errno::ENOMEM))?;
+        sys::map_update(backend, &map_fd, &0u32.to_ne_bytes(), &t.value).map_err(at(step))?;
+        let link = if map.map_flags & abi::BPF_F_LINK == 0 {
+            None
+        } else {
+            // `link_create.map_fd` shares the place of `prog_fd`.
+            let link = sys::link_create(backend, map_fd.fd, 0, abi::BPF_STRUCT_OPS);
+            Some(link.map_err(at(step))?)
+        };
+        loaded
+            .registrations
+            .push(Registration { map, map_fd, link });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use alloc::vec::Vec;
 
     use super::*;
+    use crate::abi::BTF_KIND_INT;
     use crate::btf::tests::{info, Builder};
-    use crate::btf::BTF_KIND_INT;
     use crate::table::{Freeze, StructOpsMember};
 
     const MEMBERS: &[StructOpsMember] = &[
@@ -255,8 +355,8 @@ mod tests {
         b.build()
     }
 
-    fn run(data: &[u8]) -> Result<Translated, Failure> {
-        translate(&MAP, &OPS, &RawBtf::parse(data).unwrap())
+    fn run(data: &[u8]) -> Result<Translated, Failed> {
+        translate_map(&MAP, &OPS, &RawBtf::parse(data).unwrap())
     }
 
     #[test]
@@ -269,7 +369,7 @@ mod tests {
 
     #[test]
     fn an_implausible_value_size_is_refused_before_allocating() {
-        let (_, errno) = run(&kernel_btf(u32::MAX, 64, 64)).unwrap_err();
+        let errno = run(&kernel_btf(u32::MAX, 64, 64)).unwrap_err().errno;
         assert_eq!(errno, Errno::E2BIG);
     }
 
@@ -278,11 +378,11 @@ mod tests {
         // The struct inside the value, or the function pointer inside the struct, at
         // offsets whose sum overflows or passes the end.
         for (data_bits, f_bits) in [(u32::MAX, 64), (64, u32::MAX), (64, 8 * 20)] {
-            let (_, errno) = run(&kernel_btf(24, data_bits, f_bits)).unwrap_err();
+            let errno = run(&kernel_btf(24, data_bits, f_bits)).unwrap_err().errno;
             assert_eq!(errno, Errno::EOPNOTSUPP, "{data_bits} {f_bits}");
         }
         // The int member past the end.
-        let (_, errno) = run(&kernel_btf(8, 64, 0)).unwrap_err();
+        let errno = run(&kernel_btf(8, 64, 0)).unwrap_err().errno;
         assert_eq!(errno, Errno::EOPNOTSUPP);
     }
 }

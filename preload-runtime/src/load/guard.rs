@@ -22,18 +22,21 @@
 //! loading process cannot write the object's maps either (a module makes no such call
 //! after this). Only the ptrace and pin hooks know a holding process (`holder`).
 
-use crate::backend::{Backend, Fd, ObjectKind};
+use alloc::boxed::Box;
+
+use crate::backend::{Backend, ObjectKind};
 use crate::bpf_preload;
 use crate::errno::Errno;
-use crate::error::Step;
-use crate::loader::{bpf, StepError};
-use crate::{abi, Loaded};
+use crate::error::{at, Failed, Step};
+use crate::loaded::{Loaded, Part};
+use crate::sys;
+use crate::table::Preload;
 
 /// The guard's own table. Nothing of it is pinned by the table: the object's holder
 /// holds it, and a process pins its links beside the object's pins (see
-/// `loader::pin_guard`).
+/// `pins::pin_guard`).
 #[bpf_preload(
-    obj = "../guard/guard.bpf.o",
+    obj = "../../guard/guard.bpf.o",
     name = "bpf_preload_guard",
     no_pin(
         protected,
@@ -54,7 +57,6 @@ pub struct Guard;
 pub const GUARD_MAX: usize = 64;
 
 /// The value of the guard's `protected` map (`struct protected_ids`).
-#[repr(C)]
 struct Protected {
     maps: u32,
     progs: u32,
@@ -70,6 +72,25 @@ struct Protected {
 
 const PROTECTED: &str = "protected";
 
+/// The size of `struct protected_ids`: four counts, three lists, the start time.
+const PROTECTED_SIZE: usize = 16 + 3 * 4 * GUARD_MAX + 8;
+
+impl Protected {
+    /// The value as the guard's map holds it, field by field in C's layout (no
+    /// padding: every field is at a multiple of its size).
+    fn to_bytes(&self) -> [u8; PROTECTED_SIZE] {
+        let words = [self.maps, self.progs, self.links, self.holder];
+        let lists = [&self.map_ids, &self.prog_ids, &self.link_ids];
+        let u32s = words.iter().chain(lists.into_iter().flatten());
+        let mut out = [0; PROTECTED_SIZE];
+        for (at, v) in out.chunks_exact_mut(4).zip(u32s) {
+            at.copy_from_slice(&v.to_ne_bytes());
+        }
+        out[PROTECTED_SIZE - 8..].copy_from_slice(&self.holder_start.to_ne_bytes());
+        out
+    }
+}
+
 fn push(list: &mut [u32; GUARD_MAX], n: &mut u32, id: u32) -> Result<(), Errno> {
     // More objects than the guard's list holds: refuse rather than leave some out.
     *list.get_mut(*n as usize).ok_or(Errno::E2BIG)? = id;
@@ -82,48 +103,54 @@ fn collect<B: Backend>(
     loaded: &Loaded<B::Pin>,
     backend: &mut B,
     value: &mut Protected,
-) -> Result<(), StepError> {
-    let object = loaded.object();
-    let id = |backend: &mut B, kind, fd, prog_type, name| {
-        backend
-            .object_id(kind, fd, prog_type)
-            .map_err(|e| (Step::ReadId { name }, e, None))
-    };
-    for map in object.maps {
-        let fd = loaded.map_fd(map.name).expect("every map is loaded");
-        let map_id = id(backend, ObjectKind::Map, fd, 0, map.name)?;
-        push(&mut value.map_ids, &mut value.maps, map_id)
-            .map_err(|e| (Step::ReadId { name: map.name }, e, None))?;
+) -> Result<(), Failed> {
+    for part in loaded.parts() {
+        let (name, prog_type) = match part {
+            Part::Map(map, _) => (map.name, 0),
+            Part::Program(prog, _) => (prog.name, prog.prog_type),
+            Part::Link(link, _) => (loaded.object().programs[link.program].name, 0),
+            Part::StructOpsLink(map, _) => (map.name, 0),
+            // The map's id, given as a map.
+            Part::Registered(..) => continue,
+        };
+        let step = Step::ReadId { name };
+        let id = (backend.object_id(part.kind(), part.fd(), prog_type)).map_err(at(step))?;
+        let (list, n) = match part.kind() {
+            ObjectKind::Map => (&mut value.map_ids, &mut value.maps),
+            ObjectKind::Program => (&mut value.prog_ids, &mut value.progs),
+            ObjectKind::Link => (&mut value.link_ids, &mut value.links),
+        };
+        push(list, n, id).map_err(at(step))?;
     }
-    for prog in object.programs {
-        let fd = loaded
-            .program_fd(prog.name)
-            .expect("every program is loaded");
-        let prog_id = id(backend, ObjectKind::Program, fd, prog.prog_type, prog.name)?;
-        push(&mut value.prog_ids, &mut value.progs, prog_id)
-            .map_err(|e| (Step::ReadId { name: prog.name }, e, None))?;
+    Ok(())
+}
+
+/// Loads, arms and (with a backend whose pins outlive the holder) pins the guard of
+/// a `protect` object, last, so that it sees every id of the object; the ids of its
+/// own objects too.
+pub(super) fn load<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result<(), Failed> {
+    if !loaded.object().protect {
+        return Ok(());
     }
-    for link in object.links {
-        let name = object.programs[link.program].name;
-        let fd = loaded.link_fd(name).expect("every link is loaded");
-        let link_id = id(backend, ObjectKind::Link, fd, 0, name)?;
-        push(&mut value.link_ids, &mut value.links, link_id)
-            .map_err(|e| (Step::ReadId { name }, e, None))?;
-    }
-    for (map, fd) in loaded.struct_ops_links() {
-        let link_id = id(backend, ObjectKind::Link, fd, 0, map.name)?;
-        push(&mut value.link_ids, &mut value.links, link_id)
-            .map_err(|e| (Step::ReadId { name: map.name }, e, None))?;
+    let guard = loaded
+        .guard
+        .insert(Box::new(Loaded::new(<Guard as Preload>::OBJECT)));
+    super::run(guard, backend)?;
+    let guard = loaded.guard.as_deref().expect("just loaded");
+    arm(loaded, guard, backend)?;
+    if backend.pins_outlive_holder() && !loaded.pins.is_empty() {
+        let guard = loaded.guard.as_deref_mut().expect("just loaded");
+        super::pins::pin_guard(guard, backend)?;
     }
     Ok(())
 }
 
 /// Arms `guard` (loaded and attached) for `loaded` and itself; see the module's docs.
-pub(crate) fn arm<B: Backend>(
+fn arm<B: Backend>(
     loaded: &Loaded<B::Pin>,
     guard: &Loaded<B::Pin>,
     backend: &mut B,
-) -> Result<(), StepError> {
+) -> Result<(), Failed> {
     let mut value = Protected {
         maps: 0,
         progs: 0,
@@ -143,35 +170,22 @@ pub(crate) fn arm<B: Backend>(
             .position(|m| m.name == PROTECTED)
             .expect("the guard has its map");
     collect(guard, backend, &mut value)?;
-    let fd: Fd = guard.map_fd(PROTECTED).expect("the guard has its map");
-    let key = 0u32;
-    let mut attr = abi::MapElemAttr {
-        map_fd: fd,
-        key: &key as *const u32 as u64,
-        value: &value as *const Protected as u64,
-        flags: abi::BPF_ANY,
-        ..Default::default()
-    };
-    // SAFETY: key and value are live and of the map's key and value sizes.
-    unsafe { bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
-        .map_err(|e| (Step::InitMap { map: PROTECTED }, e, None))?;
-    let mut attr = abi::MapFreezeAttr { map_fd: fd };
-    // SAFETY: MAP_FREEZE reads no pointers.
-    unsafe { bpf(backend, abi::BPF_MAP_FREEZE, &mut attr) }
-        .map_err(|e| (Step::FreezeMap { map: PROTECTED }, e, None))?;
+    let (_, map) = *(guard.maps.iter())
+        .find(|(m, _)| m.name == PROTECTED)
+        .expect("the guard has its map");
+    let bytes = value.to_bytes();
+    sys::map_update(backend, &map, &0u32.to_ne_bytes(), &bytes)
+        .map_err(at(Step::InitMap { map: PROTECTED }))?;
+    // Frozen here, not by the table: it is written only now, after everything loaded.
+    sys::map_freeze(backend, map.fd).map_err(at(Step::FreezeMap { map: PROTECTED }))?;
 
     // The guard's own map by id: refused if and only if the guard runs.
-    let mut attr = abi::GetFdByIdAttr {
-        id: value.map_ids[own],
-        ..Default::default()
-    };
-    // SAFETY: no pointers.
-    match unsafe { bpf(backend, abi::BPF_MAP_GET_FD_BY_ID, &mut attr) } {
+    match sys::fd_by_id(backend, ObjectKind::Map, value.map_ids[own]) {
         Err(Errno::EPERM) => Ok(()),
         Ok(fd) => {
             backend.close(fd);
-            Err((Step::CheckGuard, Errno::EOPNOTSUPP, None))
+            Err(Step::CheckGuard.failed(Errno::EOPNOTSUPP))
         }
-        Err(e) => Err((Step::CheckGuard, e, None)),
+        Err(e) => Err(Step::CheckGuard.failed(e)),
     }
 }

@@ -1,0 +1,164 @@
+//! Steps on maps: create each (its inner map first, as the template of a map of
+//! maps), write its initial value, fill the slots of maps of maps and program arrays,
+//! and freeze what the table says to freeze, when it says.
+
+use alloc::vec;
+
+use super::struct_ops::Translated;
+use crate::abi;
+use crate::backend::{Backend, Fd};
+use crate::errno::Errno;
+use crate::error::{at, Failed, Step};
+use crate::kconfig;
+use crate::loaded::Loaded;
+use crate::sys::{self, MapFd, MapSpec};
+use crate::table::{Freeze, Map, SlotTarget};
+
+/// Creates every map (parallel to `struct_ops`, each struct_ops map's value laid out
+/// for the running kernel), writes its initial value and freezes it if it is frozen
+/// once initialised.
+pub(super) fn create<B: Backend>(
+    loaded: &mut Loaded<B::Pin>,
+    struct_ops: &[Option<Translated>],
+    backend: &mut B,
+) -> Result<(), Failed> {
+    let object = loaded.object();
+    if let Some(first) = object.maps.first() {
+        (loaded.maps.try_reserve_exact(object.maps.len()))
+            .map_err(|_| Step::CreateMap { map: first.name }.failed(Errno::ENOMEM))?;
+    }
+    for (map, ops) in object.maps.iter().zip(struct_ops) {
+        let fd = create_one(map, ops.as_ref(), loaded.btf, backend)?;
+        loaded.maps.push((map, fd));
+        initialise(map, &fd, backend)?;
+        freeze_if_due(map, fd.fd, Freeze::Initialised, backend)?;
+    }
+    Ok(())
+}
+
+/// `BPF_MAP_CREATE` of `map`, with its inner map as the template of a map of maps
+/// (created first, closed once the outer map exists). A struct_ops map takes its
+/// value's size and type from the kernel (`struct_ops`).
+fn create_one<B: Backend>(
+    map: &Map,
+    struct_ops: Option<&Translated>,
+    btf: Option<Fd>,
+    backend: &mut B,
+) -> Result<MapFd, Failed> {
+    let step = Step::CreateMap { map: map.name };
+    let has_btf = map.btf_key_type_id != 0 || map.btf_value_type_id != 0 || struct_ops.is_some();
+    let mut max_entries = map.max_entries;
+    if max_entries == 0 && map.map_type == abi::BPF_MAP_TYPE_PERF_EVENT_ARRAY {
+        max_entries = backend
+            .possible_cpus()
+            .map_err(at(Step::CountCpus { map: map.name }))?;
+    }
+    let inner = match map.inner {
+        Some(inner) => Some(create_one(inner, None, btf, backend)?),
+        None => None,
+    };
+    let mut spec = MapSpec {
+        map_type: map.map_type,
+        key_size: map.key_size,
+        value_size: map.value_size,
+        max_entries,
+        map_flags: map.map_flags,
+        inner_map_fd: inner.map(|m| m.fd),
+        name: map.kernel_name,
+        btf: btf
+            .filter(|_| has_btf)
+            .map(|fd| (fd, map.btf_key_type_id, map.btf_value_type_id)),
+        btf_vmlinux_value_type_id: 0,
+        map_extra: map.map_extra,
+    };
+    if let Some(t) = struct_ops {
+        spec.value_size = t.value.len() as u32;
+        spec.btf_vmlinux_value_type_id = t.value_type_id;
+    }
+    let result = sys::map_create(backend, &spec).map_err(at(step));
+    if let Some(inner) = inner {
+        // The outer map keeps what it needs of its template.
+        backend.close(inner.fd);
+    }
+    result
+}
+
+/// Writes a map's initial value: its section's bytes, or the Kconfig values of the
+/// running kernel.
+fn initialise<B: Backend>(map: &Map, fd: &MapFd, backend: &mut B) -> Result<(), Failed> {
+    let kconfig_value;
+    let value = if !map.kconfig.is_empty() {
+        let config = backend.kernel_config().map_err(at(Step::ReadKconfig))?;
+        let mut value = vec![0u8; map.value_size as usize];
+        kconfig::fill(map.kconfig, &config, &mut value)
+            .map_err(|(name, errno)| Step::SetKconfig { name }.failed(errno))?;
+        kconfig_value = value;
+        Some(&kconfig_value[..])
+    } else {
+        map.initial_value
+    };
+    if let Some(value) = value {
+        sys::map_update(backend, fd, &0u32.to_ne_bytes(), value)
+            .map_err(at(Step::InitMap { map: map.name }))?;
+    }
+    Ok(())
+}
+
+/// Freezes `map` if `now` is when the table says it is frozen: the one place that
+/// decides (the guard freezes its own map once armed).
+fn freeze_if_due<B: Backend>(
+    map: &Map,
+    fd: Fd,
+    now: Freeze,
+    backend: &mut B,
+) -> Result<(), Failed> {
+    if map.freeze != now || now == Freeze::Never {
+        return Ok(());
+    }
+    sys::map_freeze(backend, fd).map_err(at(Step::FreezeMap { map: map.name }))
+}
+
+/// Freezes every map that is frozen at `now`.
+pub(super) fn freeze<B: Backend>(
+    loaded: &Loaded<B::Pin>,
+    now: Freeze,
+    backend: &mut B,
+) -> Result<(), Failed> {
+    for &(map, fd) in &loaded.maps {
+        freeze_if_due(map, fd.fd, now, backend)?;
+    }
+    Ok(())
+}
+
+/// Which slots [`fill_slots`] fills.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Holding {
+    /// Those of maps of maps.
+    Maps,
+    /// Those of program arrays.
+    Programs,
+}
+
+/// Fills the slots that hold maps, or programs, with their fds.
+pub(super) fn fill_slots<B: Backend>(
+    loaded: &Loaded<B::Pin>,
+    holding: Holding,
+    backend: &mut B,
+) -> Result<(), Failed> {
+    for (map, fd) in &loaded.maps {
+        for slot in map.slots {
+            let held = match (slot.target, holding) {
+                (SlotTarget::Map(i), Holding::Maps) => loaded.maps[i].1.fd,
+                (SlotTarget::Program(i), Holding::Programs) => loaded.programs[i].1,
+                _ => continue,
+            };
+            let step = Step::FillSlot {
+                map: map.name,
+                index: slot.index,
+            };
+            sys::map_update(backend, fd, &slot.index.to_ne_bytes(), &held.to_ne_bytes())
+                .map_err(at(step))?;
+        }
+    }
+    Ok(())
+}

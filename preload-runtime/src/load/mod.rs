@@ -1,0 +1,56 @@
+//! The generic loader: one code path for every object and every backend, a flat list
+//! of steps (see [`run`]), each in a module of its own, and the rollback in one place
+//! ([`load`]): a failed step leaves what was made in [`Loaded`], which frees it.
+
+mod btf;
+mod externs;
+pub(crate) mod finder;
+mod guard;
+mod links;
+mod maps;
+mod pins;
+mod programs;
+mod struct_ops;
+
+use crate::backend::Backend;
+use crate::error::{Error, Failed};
+use crate::loaded::Loaded;
+use crate::table::{Freeze, Object};
+
+pub use guard::Guard;
+
+/// Loads, attaches and pins `object`. On failure nothing is left behind.
+pub fn load<B: Backend>(object: &'static Object, backend: &mut B) -> Result<Loaded<B::Pin>, Error> {
+    let mut loaded = Loaded::new(object);
+    match run(&mut loaded, backend).and_then(|()| guard::load(&mut loaded, backend)) {
+        Ok(()) => Ok(loaded),
+        Err(failed) => {
+            loaded.free(backend);
+            Err(failed.of(object.name))
+        }
+    }
+}
+
+/// The steps, in order, as libbpf's `bpf_object__load` takes them. Each records what
+/// it makes in `loaded` as soon as it is made.
+fn run<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result<(), Failed> {
+    btf::load(loaded, backend)?;
+    // struct_ops values laid out as the running kernel's BTF says.
+    let struct_ops = struct_ops::translate(loaded.object(), backend)?;
+    // Created, then initialised from the object or the kernel's configuration, and
+    // `.rodata` and `.kconfig` frozen, one map at a time.
+    maps::create(loaded, &struct_ops, backend)?;
+    // Maps of maps hold maps that now all exist.
+    maps::fill_slots(loaded, maps::Holding::Maps, backend)?;
+    // Attach targets and externs resolved in the running kernel, extern slots written
+    // into a copy of the instructions, loaded with `fd_array` and kernel-side CO-RE.
+    programs::load(loaded, &struct_ops, backend)?;
+    // Program arrays hold programs that now all exist.
+    maps::fill_slots(loaded, maps::Holding::Programs, backend)?;
+    struct_ops::register(loaded, struct_ops, backend)?;
+    // Everything the loader writes is written: `freeze(...)` maps are final for
+    // syscalls from here on.
+    maps::freeze(loaded, Freeze::Loaded, backend)?;
+    links::attach(loaded, backend)?;
+    pins::pin(loaded, backend)
+}

@@ -1,0 +1,188 @@
+//! Step: load every program, its attach target and externs resolved in the running
+//! kernel, with `fd_array` naming maps and module BTF, and kernel-side CO-RE.
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::externs::{self, Resolved};
+use super::finder::{KernelBtfId, TargetFinder};
+use super::struct_ops::{self, Translated};
+use crate::backend::{Backend, Fd};
+use crate::errno::Errno;
+use crate::error::{at, Failed, Step};
+use crate::loaded::Loaded;
+use crate::sys::{self, ProgSpec, Records};
+use crate::table::{CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE};
+
+/// Loads every program. Attach targets and externs are looked up in the running
+/// kernel by one finder, which holds the module BTF fds it found until every program
+/// is loaded.
+pub(super) fn load<B: Backend>(
+    loaded: &mut Loaded<B::Pin>,
+    struct_ops: &[Option<Translated>],
+    backend: &mut B,
+) -> Result<(), Failed> {
+    let object = loaded.object();
+    let names = object
+        .programs
+        .iter()
+        .filter_map(|p| p.attach_btf.map(|t| t.name))
+        .chain(object.externs.iter().map(|e| e.name));
+    let mut finder = match names.map(str::len).max() {
+        None => None,
+        Some(longest) => {
+            let step = match object
+                .programs
+                .iter()
+                .find_map(|p| Some((p.name, p.attach_btf?)))
+            {
+                Some((program, target)) => Step::FindAttachTarget {
+                    program,
+                    target: target.name,
+                },
+                None => Step::ResolveExtern {
+                    name: object.externs[0].name,
+                },
+            };
+            Some(TargetFinder::new(backend, longest).map_err(at(step))?)
+        }
+    };
+    let targets = struct_ops::targets(object, struct_ops)?;
+    let result = load_with(loaded, backend, finder.as_mut(), &targets);
+    if let Some(finder) = finder {
+        // Loaded programs hold their own references to module BTF.
+        finder.close(backend);
+    }
+    result
+}
+
+fn load_with<B: Backend>(
+    loaded: &mut Loaded<B::Pin>,
+    backend: &mut B,
+    mut finder: Option<&mut TargetFinder<'static>>,
+    struct_ops_targets: &[Option<(u32, u32)>],
+) -> Result<(), Failed> {
+    let object = loaded.object();
+    let externs = match finder.as_deref_mut() {
+        Some(finder) if !object.externs.is_empty() => externs::resolve(object, backend, finder)?,
+        _ => Vec::new(),
+    };
+    let out_of_memory = || {
+        let program = object.programs.first().map_or(object.name, |p| p.name);
+        Step::LoadProgram { program }.failed(Errno::ENOMEM)
+    };
+    (loaded.programs.try_reserve_exact(object.programs.len())).map_err(|_| out_of_memory())?;
+    // Instructions name maps by index, and kfuncs of modules by the index of their
+    // module's BTF (`insn.off`, never 0, which means vmlinux); the kernel resolves
+    // both through this.
+    // Every map, a placeholder and each module BTF at most: reserved at once, so the
+    // pushes below never allocate.
+    let maps = loaded.maps.len();
+    let mut fd_array: Vec<i32> = Vec::new();
+    (fd_array.try_reserve_exact(maps + 1 + externs.len())).map_err(|_| out_of_memory())?;
+    fd_array.extend(loaded.maps.iter().map(|(_, m)| m.fd as i32));
+    let module_btf = externs.iter().filter_map(|r| match r {
+        Resolved::Btf(id) => id.btf_obj_fd.map(|fd| fd as i32),
+        _ => None,
+    });
+    for fd in module_btf {
+        if fd_array.is_empty() {
+            fd_array.push(-1);
+        }
+        if !fd_array[maps..].contains(&fd) {
+            fd_array.push(fd);
+        }
+    }
+    let slot = |fd: Fd| {
+        fd_array
+            .iter()
+            .rposition(|&f| f == fd as i32)
+            .map_or(0, |i| i as i16)
+    };
+    for (prog, struct_ops) in object.programs.iter().zip(struct_ops_targets) {
+        let step = Step::LoadProgram { program: prog.name };
+        let mut expected_attach_type = prog.expected_attach_type;
+        let attach = match (prog.attach_btf, finder.as_deref_mut(), *struct_ops) {
+            // A struct_ops program implements a member of a kernel struct.
+            (_, _, Some((id, member))) => {
+                expected_attach_type = member;
+                KernelBtfId {
+                    id,
+                    btf_obj_fd: None,
+                }
+            }
+            (Some(target), Some(finder), None) => finder
+                .find(backend, target.name, target.kind)
+                .map_err(at(Step::FindAttachTarget {
+                    program: prog.name,
+                    target: target.name,
+                }))?,
+            _ => KernelBtfId {
+                id: 0,
+                btf_obj_fd: None,
+            },
+        };
+        let patched = (!prog.externs.is_empty())
+            .then(|| externs::patch(prog, &externs, slot))
+            .transpose()
+            .map_err(at(step))?;
+        let btf = loaded.btf;
+        let records = |bytes: &'static [u8], rec_size| {
+            (btf.is_some() && !bytes.is_empty()).then_some(Records { bytes, rec_size })
+        };
+        let spec = || ProgSpec {
+            prog_type: prog.prog_type,
+            insns: patched.as_deref().unwrap_or(prog.insns),
+            license: Some(prog.license),
+            prog_flags: prog.prog_flags,
+            name: prog.name,
+            expected_attach_type,
+            btf_fd: btf,
+            func_info: records(prog.func_info, FUNC_INFO_REC_SIZE),
+            line_info: records(prog.line_info, LINE_INFO_REC_SIZE),
+            core_relos: records(prog.core_relos, CORE_RELO_REC_SIZE),
+            attach_btf_id: attach.id,
+            attach_btf_obj_fd: attach.btf_obj_fd,
+            fd_array: &fd_array,
+            log: None,
+        };
+        match sys::prog_load(backend, spec()) {
+            Ok(fd) => loaded.programs.push((prog, fd)),
+            Err(errno) => {
+                let mut failed = step.failed(errno);
+                failed.verifier_log = verifier_log(backend, spec());
+                return Err(failed);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Repeats a rejected `BPF_PROG_LOAD` with a log buffer, when the backend wants it,
+/// and returns the end of the verifier's log.
+fn verifier_log<B: Backend + ?Sized>(backend: &mut B, spec: ProgSpec<'_>) -> Option<String> {
+    const LOG_SIZE: usize = 1 << 20;
+    const TAIL_LINES: usize = 24;
+    if !backend.wants_verifier_log() {
+        return None;
+    }
+    let mut log = vec![0u8; LOG_SIZE];
+    let spec = ProgSpec {
+        log: Some(&mut log),
+        ..spec
+    };
+    if let Ok(fd) = sys::prog_load(backend, spec) {
+        // Accepted the second time (a transient failure): not ours to keep.
+        backend.close(fd);
+        return None;
+    }
+    let len = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    let text = String::from_utf8_lossy(&log[..len]);
+    let text = text.trim_end();
+    let start = text
+        .rmatch_indices('\n')
+        .nth(TAIL_LINES - 1)
+        .map_or(0, |(i, _)| i + 1);
+    (!text.is_empty()).then(|| String::from(&text[start..]))
+}
