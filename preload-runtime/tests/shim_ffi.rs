@@ -129,3 +129,20 @@ fn every_entry_point_matches_the_header() {
         );
     }
 }
+
+#[test]
+fn every_constant_matches_the_header() {
+    let defines: BTreeMap<&str, &str> = (HEADER.lines())
+        .filter_map(|l| l.strip_prefix("#define BPF_PRELOAD_"))
+        .filter_map(|l| l.split_once(' '))
+        .collect();
+    let consts: Vec<(&str, &str)> = (FFI.lines())
+        .filter_map(|l| l.trim().strip_prefix("pub(crate) const "))
+        .filter_map(|l| l.split_once(": u32 = "))
+        .map(|(name, value)| (name, value.trim_end_matches(';')))
+        .collect();
+    assert_eq!(consts.len(), 3, "PIN_PROG, PIN_MAP, PIN_LINK: {consts:?}");
+    for (name, value) in consts {
+        assert_eq!(defines.get(name), Some(&value), "{name}: ffi.rs against shim.h");
+    }
+}
