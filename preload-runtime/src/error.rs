@@ -113,7 +113,7 @@ pub struct Error {
 
 /// A step that failed, before [`Error`] names its object: what every step of the
 /// load returns.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Failed {
     pub(crate) step: Step,
     pub(crate) errno: Errno,

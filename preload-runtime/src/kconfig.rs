@@ -6,6 +6,7 @@
 //! `/boot/config-$(uname -r)`).
 
 use crate::errno::Errno;
+use crate::error::{Failed, Step};
 use crate::table::{KconfigKind, KconfigVar, Object};
 
 /// What the loader needs to know of the kernel for `.kconfig` externs.
@@ -150,13 +151,14 @@ pub fn fill(
     vars: &[KconfigVar],
     config: &KernelConfig<'_>,
     value: &mut [u8],
-) -> Result<(), (&'static str, Errno)> {
+) -> Result<(), Failed> {
     for var in vars {
+        let failed = |errno| Step::SetKconfig { name: var.name }.failed(errno);
         let start = var.offset as usize;
         let out = start
             .checked_add(var.size as usize)
             .and_then(|end| value.get_mut(start..end))
-            .ok_or((var.name, Errno::EINVAL))?;
+            .ok_or_else(|| failed(Errno::EINVAL))?;
         let result = match var.name {
             "LINUX_KERNEL_VERSION" => set_num(var, out, u64::from(config.version)),
             // Every kernel the loader supports (6.1 and later) has BPF cookies.
@@ -173,7 +175,7 @@ pub fn fill(
                 None => Err(Errno::ESRCH),
             },
         };
-        result.map_err(|e| (var.name, e))?;
+        result.map_err(failed)?;
     }
     Ok(())
 }
@@ -320,7 +322,7 @@ mod tests {
         let bool_m = [var("CONFIG_MOD", KconfigKind::Bool, 0, 1, false)];
         assert_eq!(
             fill(&bool_m, &config, &mut value),
-            Err(("CONFIG_MOD", Errno::EINVAL))
+            Err(Step::SetKconfig { name: "CONFIG_MOD" }.failed(Errno::EINVAL))
         );
         let too_big = [var(
             "CONFIG_BIG",
@@ -331,12 +333,15 @@ mod tests {
         )];
         assert_eq!(
             fill(&too_big, &config, &mut value),
-            Err(("CONFIG_BIG", Errno::ERANGE))
+            Err(Step::SetKconfig { name: "CONFIG_BIG" }.failed(Errno::ERANGE))
         );
         let missing = [var("CONFIG_GONE", KconfigKind::Bool, 0, 1, false)];
         assert_eq!(
             fill(&missing, &config, &mut value),
-            Err(("CONFIG_GONE", Errno::ESRCH))
+            Err(Step::SetKconfig {
+                name: "CONFIG_GONE"
+            }
+            .failed(Errno::ESRCH))
         );
     }
 

@@ -143,6 +143,10 @@ fn every_constant_matches_the_header() {
         .collect();
     assert_eq!(consts.len(), 3, "PIN_PROG, PIN_MAP, PIN_LINK: {consts:?}");
     for (name, value) in consts {
-        assert_eq!(defines.get(name), Some(&value), "{name}: ffi.rs against shim.h");
+        assert_eq!(
+            defines.get(name),
+            Some(&value),
+            "{name}: ffi.rs against shim.h"
+        );
     }
 }

@@ -39,8 +39,11 @@ pub(super) struct Held {
     ftrace: bool,
 }
 
-/// A failure to hold something: the errno and the name of what it was.
-pub(super) type HoldError = (Errno, &'static str);
+/// A failure to hold something: what it was and the errno.
+pub(super) struct HoldError {
+    pub(super) name: &'static str,
+    pub(super) errno: Errno,
+}
 
 impl Held {
     /// The files of everything `loaded` and its guard made, taken while their fds are
@@ -60,7 +63,10 @@ impl Held {
                 // SAFETY: no arguments; released by `release_all`.
                 let ret = unsafe { ffi::bpf_preload_hold_ftrace() };
                 if ret < 0 {
-                    return Err((Errno(-ret), "ftrace (kernel.ftrace_enabled)"));
+                    return Err(HoldError {
+                        name: "ftrace (kernel.ftrace_enabled)",
+                        errno: Errno(-ret),
+                    });
                 }
                 held.ftrace = true;
                 Ok(())
@@ -91,7 +97,7 @@ impl Held {
                 Part::Link(link, _) => (PIN_LINK, 0, release, object.programs[link.program].name),
             };
             self.take(kind, part.fd(), prog_type, release)
-                .map_err(|e| (e, name))?;
+                .map_err(|errno| HoldError { name, errno })?;
         }
         for (name, part) in loaded.wanted_pins() {
             let iterator = match part {
@@ -99,7 +105,8 @@ impl Held {
                 Part::Link(link, _) => crate::describe::stock_shows(object, link),
                 _ => false,
             };
-            self.note_pin(name, part, iterator).map_err(|e| (e, name))?;
+            self.note_pin(name, part, iterator)
+                .map_err(|errno| HoldError { name, errno })?;
         }
         Ok(())
     }

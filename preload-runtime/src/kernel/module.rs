@@ -7,7 +7,7 @@ use core::ffi::{c_int, c_void};
 
 use super::backend::{log, KernelBackend, Level};
 use super::ffi;
-use super::hold::Held;
+use super::hold::{Held, HoldError};
 use crate::errno::Errno;
 use crate::load::load;
 use crate::table::Object;
@@ -37,7 +37,7 @@ pub fn init(object: &'static Object, kconfig: &'static str) -> c_int {
     };
     let held = match Held::take_all(&loaded) {
         Ok(held) => held,
-        Err((errno, name)) => {
+        Err(HoldError { name, errno }) => {
             log(
                 Level::Err,
                 format_args!(

@@ -90,8 +90,7 @@ fn initialise<B: Backend>(map: &Map, fd: &MapFd, backend: &mut B) -> Result<(), 
     let value = if !map.kconfig.is_empty() {
         let config = backend.kernel_config().map_err(at(Step::ReadKconfig))?;
         let mut value = vec![0u8; map.value_size as usize];
-        kconfig::fill(map.kconfig, &config, &mut value)
-            .map_err(|(name, errno)| Step::SetKconfig { name }.failed(errno))?;
+        kconfig::fill(map.kconfig, &config, &mut value)?;
         kconfig_value = value;
         Some(&kconfig_value[..])
     } else {
