@@ -116,9 +116,6 @@ struct PerfEventAttr {
     rest: [u64; 11],
 }
 
-const PERF_TYPE_TRACEPOINT: u32 = 2;
-const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
-
 /// The running kernel's release, as `uname -r` prints it.
 fn release() -> Result<String, Errno> {
     // SAFETY: `utsname` is plain bytes; uname fills it.
@@ -218,7 +215,7 @@ impl Backend for UserBackend {
             ))
         })?;
         let attr = PerfEventAttr {
-            type_: PERF_TYPE_TRACEPOINT,
+            type_: abi::PERF_TYPE_TRACEPOINT,
             size: core::mem::size_of::<PerfEventAttr>() as u32,
             config: id,
             sample_period: 1,
@@ -233,7 +230,7 @@ impl Backend for UserBackend {
                 -1,
                 0,
                 -1,
-                PERF_FLAG_FD_CLOEXEC,
+                abi::PERF_FLAG_FD_CLOEXEC as libc::c_ulong,
             )
         };
         if pfd < 0 {

@@ -3,36 +3,20 @@
 
 use alloc::vec::Vec;
 
+use crate::abi::{
+    btf_info_kflag, btf_info_kind, btf_info_vlen, btf_type_extra_len, BTF_HEADER_LEN as HEADER_LEN,
+    BTF_KIND_CONST, BTF_KIND_DATASEC, BTF_KIND_ENUM, BTF_KIND_ENUM64, BTF_KIND_FLOAT, BTF_KIND_INT,
+    BTF_KIND_RESTRICT, BTF_KIND_TYPEDEF, BTF_KIND_TYPE_TAG, BTF_KIND_UNION, BTF_KIND_VOLATILE,
+    BTF_MAGIC, BTF_TYPE_LEN as TYPE_LEN,
+};
 pub use crate::abi::{
     BTF_KIND_ARRAY, BTF_KIND_FUNC, BTF_KIND_FUNC_PROTO, BTF_KIND_PTR, BTF_KIND_STRUCT, BTF_KIND_VAR,
 };
 use crate::errno::Errno;
 
-const BTF_MAGIC: u16 = 0xeb9f;
-const HEADER_LEN: usize = 24;
-const TYPE_LEN: usize = 12;
-
 fn u32_at(data: &[u8], at: usize) -> Option<u32> {
     let bytes = data.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-/// Bytes that follow the 12-byte `struct btf_type` for a type of this kind. `vlen` is
-/// 16 bits, so none of these overflow; checked all the same, as every size read.
-fn extra_len(kind: u32, vlen: usize) -> Option<usize> {
-    match kind {
-        // INT, VAR, DECL_TAG
-        1 | 14 | 17 => Some(4),
-        // ARRAY
-        3 => Some(12),
-        // STRUCT, UNION, DATASEC, ENUM64
-        4 | 5 | 15 | 19 => vlen.checked_mul(12),
-        // ENUM, FUNC_PROTO
-        6 | 13 => vlen.checked_mul(8),
-        // PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG
-        2 | 7 | 8 | 9 | 10 | 11 | 12 | 16 | 18 => Some(0),
-        _ => None,
-    }
 }
 
 /// The type and string sections of little-endian raw BTF, `EINVAL` if malformed.
@@ -115,14 +99,14 @@ pub struct BtfMember {
 /// inside `types` and is of a kind this reader knows.
 fn type_at(types: &[u8], at: usize) -> Option<(BtfType<'_>, usize)> {
     let info = u32_at(types, at.checked_add(4)?)?;
-    let (kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
+    let (kind, vlen) = (btf_info_kind(info), btf_info_vlen(info));
     let start = at.checked_add(TYPE_LEN)?;
-    let end = start.checked_add(extra_len(kind, vlen)?)?;
+    let end = start.checked_add(btf_type_extra_len(kind, vlen)?)?;
     let ty = BtfType {
         name_off: u32_at(types, at)?,
         kind,
-        vlen,
-        kind_flag: info >> 31 == 1,
+        vlen: usize::from(vlen),
+        kind_flag: btf_info_kflag(info),
         size_or_type: u32_at(types, at.checked_add(8)?)?,
         extra: types.get(start..end)?,
     };
@@ -221,7 +205,7 @@ impl<'a> RawBtf<'a> {
     /// The members of a struct or union (none for other kinds).
     pub fn members(&self, ty: &BtfType<'a>) -> impl Iterator<Item = BtfMember> + 'a {
         let (extra, kind_flag) = (ty.extra, ty.kind_flag);
-        let is_composite = matches!(ty.kind, 4 | 5);
+        let is_composite = matches!(ty.kind, BTF_KIND_STRUCT | BTF_KIND_UNION);
         // `extra` is exactly vlen members long (`type_at`): `chunks_exact` reads no
         // further, whatever vlen says.
         extra
@@ -253,7 +237,8 @@ impl<'a> RawBtf<'a> {
         for _ in 0..MAX_CHAIN {
             let ty = self.get(id)?;
             match ty.kind {
-                8 | 9 | 10 | 11 | 18 => id = ty.size_or_type,
+                BTF_KIND_TYPEDEF | BTF_KIND_VOLATILE | BTF_KIND_CONST | BTF_KIND_RESTRICT
+                | BTF_KIND_TYPE_TAG => id = ty.size_or_type,
                 _ => return Some((id, ty)),
             }
         }
@@ -278,8 +263,10 @@ impl<'a> RawBtf<'a> {
                     elements = elements.checked_mul(u32_at(ty.extra, 8)?)?;
                     id = u32_at(ty.extra, 0)?;
                 }
-                // INT, STRUCT, UNION, ENUM, DATASEC, FLOAT, ENUM64
-                1 | 4 | 5 | 6 | 15 | 16 | 19 => return elements.checked_mul(ty.size_or_type),
+                BTF_KIND_INT | BTF_KIND_STRUCT | BTF_KIND_UNION | BTF_KIND_ENUM
+                | BTF_KIND_DATASEC | BTF_KIND_FLOAT | BTF_KIND_ENUM64 => {
+                    return elements.checked_mul(ty.size_or_type);
+                }
                 _ => return None,
             }
         }

@@ -178,17 +178,21 @@ fn load_program<B: Backend + ?Sized>(
     map: Fd,
     value_size: u32,
 ) -> Result<Fd, Errno> {
-    const LD_IMM64: u8 = 0x18;
-    const LDX_W: u8 = 0x61;
-    const LDX_DW: u8 = 0x79;
-    const ST_DW: u8 = 0x7a;
-    const ADD64_IMM: u8 = 0x07;
-    const JEQ_IMM: u8 = 0x15;
-    const MOV64_IMM: u8 = 0xb7;
-    const MOV64_REG: u8 = 0xbf;
-    const CALL: u8 = 0x85;
-    const STX_DW: u8 = 0x7b;
-    const EXIT: u8 = 0x95;
+    use abi::{
+        BPF_ADD, BPF_ALU64, BPF_DW, BPF_JEQ, BPF_JMP, BPF_K, BPF_LDX, BPF_MEM, BPF_MOV, BPF_ST,
+        BPF_STX, BPF_W, BPF_X,
+    };
+    const LD_IMM64: u8 = abi::BPF_LD_IMM64;
+    const LDX_W: u8 = BPF_LDX | BPF_MEM | BPF_W;
+    const LDX_DW: u8 = BPF_LDX | BPF_MEM | BPF_DW;
+    const ST_DW: u8 = BPF_ST | BPF_MEM | BPF_DW;
+    const ADD64_IMM: u8 = BPF_ALU64 | BPF_ADD | BPF_K;
+    const JEQ_IMM: u8 = BPF_JMP | BPF_JEQ | BPF_K;
+    const MOV64_IMM: u8 = BPF_ALU64 | BPF_MOV | BPF_K;
+    const MOV64_REG: u8 = BPF_ALU64 | BPF_MOV | BPF_X;
+    const CALL: u8 = abi::BPF_JMP_CALL;
+    const STX_DW: u8 = BPF_STX | BPF_MEM | BPF_DW;
+    const EXIT: u8 = abi::BPF_JMP_EXIT;
 
     // The whole value is the name's size: the helper wants a NUL at its end, and
     // reads the name up to its first NUL.

@@ -634,7 +634,7 @@ impl Fake {
             let off = i16::from_le_bytes([insn[2], insn[3]]);
             let imm = i32::from_le_bytes(insn[4..8].try_into().unwrap());
             let what = format!("PROG_LOAD {name}: insn {i}");
-            if code == 0x18 {
+            if code == abi::BPF_LD_IMM64 {
                 let imm2 = i32::from_le_bytes(insns[i * 8 + 12..i * 8 + 16].try_into().unwrap());
                 match src {
                     abi::BPF_PSEUDO_MAP_IDX | abi::BPF_PSEUDO_MAP_IDX_VALUE => {
