@@ -4,33 +4,16 @@
 //!
 //! [`TargetFinder`]: bpf_preload::btf::TargetFinder
 
+use bpf_preload::abi::{
+    btf_info_kind, btf_info_vlen, btf_type_extra_len, BTF_HEADER_LEN as HEADER_LEN, BTF_MAGIC,
+    BTF_TYPE_LEN as TYPE_LEN,
+};
 use bpf_preload::testing::{KernelBtfId, TargetFinder};
 use bpf_preload::{Backend, Errno};
-
-const BTF_MAGIC: u16 = 0xeb9f;
-const HEADER_LEN: usize = 24;
-const TYPE_LEN: usize = 12;
 
 fn u32_at(data: &[u8], at: usize) -> Option<u32> {
     let bytes = data.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-/// Bytes that follow the 12-byte `struct btf_type` for a type of this kind.
-fn extra_len(kind: u32, vlen: usize) -> Option<usize> {
-    Some(match kind {
-        // INT, VAR, DECL_TAG
-        1 | 14 | 17 => 4,
-        // ARRAY
-        3 => 12,
-        // STRUCT, UNION, DATASEC, ENUM64
-        4 | 5 | 15 | 19 => vlen * 12,
-        // ENUM, FUNC_PROTO
-        6 | 13 => vlen * 8,
-        // PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG
-        2 | 7 | 8 | 9 | 10 | 11 | 12 | 16 | 18 => 0,
-        _ => return None,
-    })
 }
 
 /// The id of the first type of `kind` named `name` in little-endian BTF `data`.
@@ -64,11 +47,11 @@ pub fn find_type_id(data: &[u8], name: &str, kind: u32) -> Result<u32, Errno> {
     while at < types.len() {
         let name_off = u32_at(types, at).ok_or(bad)? as usize;
         let info = u32_at(types, at + 4).ok_or(bad)?;
-        let (this_kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
+        let (this_kind, vlen) = (btf_info_kind(info), btf_info_vlen(info));
         if this_kind == kind && name_matches(name_off) {
             return Ok(id);
         }
-        at += TYPE_LEN + extra_len(this_kind, vlen).ok_or(bad)?;
+        at += TYPE_LEN + btf_type_extra_len(this_kind, vlen).ok_or(bad)?;
         id += 1;
     }
     Err(Errno::ENOENT)

@@ -84,8 +84,6 @@ struct IterCreateAttr {
 // SAFETY: repr(C), two u32s without padding: the `iter_create` member of `union bpf_attr`.
 unsafe impl abi::BpfAttr for IterCreateAttr {}
 
-const BPF_ITER_CREATE: u32 = 33;
-
 /// Reads an iterator through its link (found by its program's name): no pin needed,
 /// which a module on a stock kernel cannot make.
 fn read_iterator(b: &mut UserBackend, program: &str) -> Result<String, String> {
@@ -101,7 +99,7 @@ fn read_iterator(b: &mut UserBackend, program: &str) -> Result<String, String> {
         flags: 0,
     };
     // SAFETY: no pointers.
-    let iter = unsafe { bpf_preload::testing::bpf(b, BPF_ITER_CREATE, &mut attr) };
+    let iter = unsafe { bpf_preload::testing::bpf(b, abi::BPF_ITER_CREATE, &mut attr) };
     close(link);
     let iter = iter.map_err(|e| format!("BPF_ITER_CREATE of link {id}: {e}"))?;
     // SAFETY: a fresh fd we own; the File closes it.

@@ -8,10 +8,9 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::ItemStruct;
 
-use crate::model::{
-    kinds, AttachModel, ExternKind, KconfigKind, MapModel, Model, SlotTarget, MAP_TYPES,
-};
+use crate::model::{kinds, AttachModel, ExternKind, KconfigKind, MapModel, Model, SlotTarget};
 use crate::validate::Plan;
+use bpf_preload_uapi::MapType;
 
 fn bytes(data: &[u8]) -> Literal {
     Literal::byte_string(data)
@@ -48,8 +47,8 @@ fn map(
 ) -> TokenStream {
     let map_name = &m.name;
     // `model::read` accepted only these types.
-    let map_type = MAP_TYPES.get(m.map_type as usize).unwrap_or(&"UNSPEC");
-    let map_type = abi(&format!("BPF_MAP_TYPE_{map_type}"));
+    let map_type = MapType::from_u32(m.map_type).unwrap_or(MapType::Unspec);
+    let map_type = abi(map_type.name());
     let (key_size, value_size) = (m.key_size, m.value_size);
     let (map_flags, map_extra) = (m.map_flags, m.map_extra);
     let freeze = match (m.freeze, frozen_once_loaded) {
@@ -233,14 +232,14 @@ pub fn expand(
     let programs = plan.programs.iter().map(|&i| {
         let p = &model.programs[i];
         let (prog_name, section) = (&p.name, &p.section);
-        let prog_type = abi(&format!("BPF_PROG_TYPE_{}", p.kind.prog_type));
+        let prog_type = abi(p.kind.prog_type.name());
         let attach_type = match p.kind.expected_attach_type {
-            Some(t) => abi(&format!("BPF_{t}")),
+            Some(t) => abi(t.name()),
             None => quote!(0),
         };
         let attach_btf = match &p.kind.attach_btf {
             Some((target, kind)) => {
-                let kind = abi(kind);
+                let kind = abi(kind.name());
                 quote!(::core::option::Option::Some(::bpf_preload::BtfTarget {
                     name: #target,
                     kind: #kind,

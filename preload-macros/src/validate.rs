@@ -10,6 +10,7 @@ use syn::{Ident, LitStr};
 use crate::model::names::{self, pin_name_problem};
 use crate::model::{Attach, AttachModel, Model};
 use crate::parse::{closest, Args};
+use bpf_preload_uapi::{MapType, BPF_F_RDONLY};
 
 /// Longest kernel object name, without the NUL.
 const OBJ_NAME_MAX: usize = 15;
@@ -553,44 +554,33 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
 
 /// Why `BPF_MAP_FREEZE` makes no sense for a map, if it makes none.
 fn freeze_problem(m: &crate::model::MapModel) -> Option<String> {
-    const BPF_F_RDONLY: u32 = 1 << 3;
+    use bpf_preload_uapi::MapType::*;
     let kind = crate::model::kinds::map_type_name(m.map_type);
-    let why = match map_type_of(m.map_type) {
+    let why = match MapType::from_u32(m.map_type) {
         _ if m.freeze => format!(
             "the loader already freezes `{}` before programs load (the verifier reads its \
              contents as constants)",
             m.name
         ),
-        Some("RINGBUF" | "USER_RINGBUF" | "PERF_EVENT_ARRAY") => format!(
+        Some(Ringbuf | UserRingbuf | PerfEventArray) => format!(
             "a {kind} is a channel to user space, which must map it writable or install \
              perf event fds in it once the object runs; a frozen one cannot be used"
         ),
         Some(
-            "SOCKMAP"
-            | "SOCKHASH"
-            | "XSKMAP"
-            | "DEVMAP"
-            | "DEVMAP_HASH"
-            | "CPUMAP"
-            | "REUSEPORT_SOCKARRAY"
-            | "CGROUP_ARRAY",
+            Sockmap | Sockhash | Xskmap | Devmap | DevmapHash | Cpumap | ReuseportSockarray
+            | CgroupArray,
         ) => format!(
             "a {kind} holds sockets, devices or cgroups that user space inserts once the \
              object runs, and the loader writes nothing into it"
         ),
-        Some("STRUCT_OPS") => format!("the kernel refuses to freeze a {kind}"),
-        Some("QUEUE" | "STACK" | "BLOOM_FILTER" | "STACK_TRACE") => format!(
+        Some(StructOps) => format!("the kernel refuses to freeze a {kind}"),
+        Some(Queue | Stack | BloomFilter | StackTrace) => format!(
             "a {kind} the loader writes nothing into: frozen, it would stay empty for user \
              space and freezing protects nothing the object set"
         ),
         Some(
-            "SK_STORAGE"
-            | "INODE_STORAGE"
-            | "TASK_STORAGE"
-            | "CGRP_STORAGE"
-            | "CGROUP_STORAGE"
-            | "PERCPU_CGROUP_STORAGE"
-            | "ARENA",
+            SkStorage | InodeStorage | TaskStorage | CgrpStorage | CgroupStorage
+            | PercpuCgroupStorage | Arena,
         ) => format!(
             "a {kind} is owned by the objects it is stored in (or mapped by user space), and \
              the kernel refuses to freeze it or freezing changes nothing"
@@ -603,10 +593,6 @@ fn freeze_problem(m: &crate::model::MapModel) -> Option<String> {
         _ => return None,
     };
     Some(why)
-}
-
-fn map_type_of(map_type: u32) -> Option<&'static str> {
-    crate::model::MAP_TYPES.get(map_type as usize).copied()
 }
 
 /// Per map: whether `freeze(...)` or `freeze_all` freezes it once loaded. `freeze_all`

@@ -4,9 +4,16 @@
 
 use std::collections::HashMap;
 
-/// `BTF_MAGIC`, as read in the object's (little-endian) byte order.
-const MAGIC: u16 = 0xeb9f;
-const HEADER_LEN: usize = 24;
+use bpf_preload_uapi::{
+    btf_info_kind, btf_info_vlen, btf_int_encoding, btf_type_extra_len, BtfKind,
+    BPF_CORE_RELO_KIND_MAX, BPF_CORE_RELO_SIZE, BPF_FUNC_INFO_SIZE, BPF_LINE_INFO_SIZE,
+    BTF_EXT_HEADER_CORE_LEN, BTF_EXT_HEADER_LEN, BTF_HEADER_LEN as HEADER_LEN, BTF_KIND_ARRAY,
+    BTF_KIND_CONST, BTF_KIND_DATASEC, BTF_KIND_DECL_TAG, BTF_KIND_ENUM, BTF_KIND_ENUM64,
+    BTF_KIND_FLOAT, BTF_KIND_FUNC, BTF_KIND_FUNC_PROTO, BTF_KIND_FWD, BTF_KIND_INT, BTF_KIND_PTR,
+    BTF_KIND_RESTRICT, BTF_KIND_STRUCT, BTF_KIND_TYPEDEF, BTF_KIND_TYPE_TAG, BTF_KIND_UNION,
+    BTF_KIND_UNKN, BTF_KIND_VAR, BTF_KIND_VOLATILE, BTF_MAGIC as MAGIC, BTF_TYPE_LEN,
+    BTF_VAR_GLOBAL_EXTERN, BTF_VERSION,
+};
 /// Largest number of links followed when resolving a type (libbpf's own limit).
 pub const MAX_RESOLVE_DEPTH: usize = 32;
 
@@ -104,28 +111,11 @@ pub struct SecInfo {
     pub offset: u32,
 }
 
-const KIND_NAMES: [&str; 20] = [
-    "UNKNOWN",
-    "INT",
-    "PTR",
-    "ARRAY",
-    "STRUCT",
-    "UNION",
-    "ENUM",
-    "FWD",
-    "TYPEDEF",
-    "VOLATILE",
-    "CONST",
-    "RESTRICT",
-    "FUNC",
-    "FUNC_PROTO",
-    "VAR",
-    "DATASEC",
-    "FLOAT",
-    "DECL_TAG",
-    "TYPE_TAG",
-    "ENUM64",
-];
+/// A kind's name without the `BTF_KIND_` prefix, as error messages give it.
+fn short_kind_name(kind: BtfKind) -> &'static str {
+    let name = kind.name();
+    name.strip_prefix("BTF_KIND_").unwrap_or(name)
+}
 
 /// A checked `.BTF` section: every type's record lies inside the type section, every
 /// name offset inside the string section (which ends in a NUL), every type id it
@@ -159,7 +149,7 @@ impl<'a> Btf<'a> {
             }
             m => return Err(bad(format!("bad magic number {m:#06x} (expected 0xeb9f)"))),
         }
-        if data[2] != 1 {
+        if data[2] != BTF_VERSION {
             return Err(bad(format!("version {} (only version 1 exists)", data[2])));
         }
         let field = |at| u32_at(data, at).ok_or_else(|| bad("truncated header".into()));
@@ -214,23 +204,16 @@ impl<'a> Btf<'a> {
                     "type [{id}] at byte {at} of the type section is cut off"
                 )));
             };
-            let vlen = (info & 0xffff) as usize;
-            let kind_id = ((info >> 24) & 0x1f) as usize;
-            let kind_name = KIND_NAMES.get(kind_id).copied().unwrap_or("?");
+            let kind_id = btf_info_kind(info);
+            let vlen = usize::from(btf_info_vlen(info));
+            let kind_name = BtfKind::from_u32(kind_id).map_or("?", short_kind_name);
             // Bytes after the 12-byte common part.
-            let extra = match kind_id {
-                1 | 14 | 17 => 4,
-                3 => 12,
-                4 | 5 | 15 | 19 => vlen * 12,
-                6 | 13 => vlen * 8,
-                2 | 7..=12 | 16 | 18 => 0,
-                _ => {
-                    return Err(bad(format!(
-                        "type [{id}] at byte {at} of the type section has unknown kind {kind_id}"
-                    )))
-                }
+            let Some(extra) = btf_type_extra_len(kind_id, btf_info_vlen(info)) else {
+                return Err(bad(format!(
+                    "type [{id}] at byte {at} of the type section has unknown kind {kind_id}"
+                )));
             };
-            let total = 12 + extra;
+            let total = BTF_TYPE_LEN + extra;
             let Some(rec) = rec.get(..total) else {
                 return Err(bad(format!(
                     "type [{id}] ({kind_name}, {total} bytes) at byte {at} runs past the end of \
@@ -240,18 +223,18 @@ impl<'a> Btf<'a> {
             let word = |i: usize| u32_at(rec, i * 4).unwrap_or_default();
             let mut names = vec![name_off];
             let kind = match kind_id {
-                1 => Kind::Int {
+                BTF_KIND_INT => Kind::Int {
                     size: size_or_type,
-                    encoding: (word(3) >> 24) & 0xf,
+                    encoding: btf_int_encoding(word(3)),
                 },
-                2 => Kind::Ptr {
+                BTF_KIND_PTR => Kind::Ptr {
                     target: size_or_type,
                 },
-                3 => Kind::Array {
+                BTF_KIND_ARRAY => Kind::Array {
                     elem: word(3),
                     nelems: word(5),
                 },
-                4 | 5 => {
+                BTF_KIND_STRUCT | BTF_KIND_UNION => {
                     let members: Vec<Member> = (0..vlen)
                         .map(|i| Member {
                             name_off: word(3 + 3 * i),
@@ -260,7 +243,7 @@ impl<'a> Btf<'a> {
                         })
                         .collect();
                     names.extend(members.iter().map(|m| m.name_off));
-                    if kind_id == 4 {
+                    if kind_id == BTF_KIND_STRUCT {
                         Kind::Struct {
                             size: size_or_type,
                             members,
@@ -272,24 +255,25 @@ impl<'a> Btf<'a> {
                         }
                     }
                 }
-                6 => {
+                BTF_KIND_ENUM => {
                     names.extend((0..vlen).map(|i| word(3 + 2 * i)));
                     Kind::Enum { size: size_or_type }
                 }
-                7 => Kind::Fwd,
-                8..=11 | 18 => Kind::Alias {
+                BTF_KIND_FWD => Kind::Fwd,
+                BTF_KIND_TYPEDEF | BTF_KIND_VOLATILE | BTF_KIND_CONST | BTF_KIND_RESTRICT
+                | BTF_KIND_TYPE_TAG => Kind::Alias {
                     target: size_or_type,
                 },
-                12 => Kind::Func {
+                BTF_KIND_FUNC => Kind::Func {
                     proto: size_or_type,
                 },
-                13 => {
+                BTF_KIND_FUNC_PROTO => {
                     names.extend((0..vlen).map(|i| word(3 + 2 * i)));
                     Kind::FuncProto
                 }
-                14 => {
+                BTF_KIND_VAR => {
                     let linkage = word(3);
-                    if linkage > 2 {
+                    if linkage > BTF_VAR_GLOBAL_EXTERN {
                         return Err(bad(format!(
                             "VAR [{id}] has linkage {linkage} (0 static, 1 global or 2 extern)"
                         )));
@@ -299,7 +283,7 @@ impl<'a> Btf<'a> {
                         linkage,
                     }
                 }
-                15 => Kind::DataSec {
+                BTF_KIND_DATASEC => Kind::DataSec {
                     size: size_or_type,
                     entries: (0..vlen)
                         .map(|i| SecInfo {
@@ -308,9 +292,9 @@ impl<'a> Btf<'a> {
                         })
                         .collect(),
                 },
-                16 => Kind::Float { size: size_or_type },
-                17 => Kind::DeclTag,
-                19 => {
+                BTF_KIND_FLOAT => Kind::Float { size: size_or_type },
+                BTF_KIND_DECL_TAG => Kind::DeclTag,
+                BTF_KIND_ENUM64 => {
                     names.extend((0..vlen).map(|i| word(3 + 3 * i)));
                     Kind::Enum64 { size: size_or_type }
                 }
@@ -371,13 +355,29 @@ impl<'a> Btf<'a> {
             .get(id as usize)
             .filter(|_| id != 0)
             .and_then(|&at| u32_at(self.type_data, at + 4))
-            .is_some_and(|info| info >> 31 == 1)
+            .is_some_and(bpf_preload_uapi::btf_info_kflag)
     }
 
     /// The `BTF_KIND_*` number of a type that is not an alias (0 for `void`).
     pub fn kind_number(&self, id: u32) -> u32 {
-        let name = self.kind_name(id);
-        KIND_NAMES.iter().position(|&n| n == name).unwrap_or(0) as u32
+        match self.types.get(id as usize).map(|t| &t.kind) {
+            Some(Kind::Int { .. }) => BTF_KIND_INT,
+            Some(Kind::Ptr { .. }) => BTF_KIND_PTR,
+            Some(Kind::Array { .. }) => BTF_KIND_ARRAY,
+            Some(Kind::Struct { .. }) => BTF_KIND_STRUCT,
+            Some(Kind::Union { .. }) => BTF_KIND_UNION,
+            Some(Kind::Enum { .. }) => BTF_KIND_ENUM,
+            Some(Kind::Fwd) => BTF_KIND_FWD,
+            Some(Kind::Alias { .. }) => BTF_KIND_TYPEDEF,
+            Some(Kind::Func { .. }) => BTF_KIND_FUNC,
+            Some(Kind::FuncProto) => BTF_KIND_FUNC_PROTO,
+            Some(Kind::Var { .. }) => BTF_KIND_VAR,
+            Some(Kind::DataSec { .. }) => BTF_KIND_DATASEC,
+            Some(Kind::Float { .. }) => BTF_KIND_FLOAT,
+            Some(Kind::DeclTag) => BTF_KIND_DECL_TAG,
+            Some(Kind::Enum64 { .. }) => BTF_KIND_ENUM64,
+            Some(Kind::Void) | None => BTF_KIND_UNKN,
+        }
     }
 
     pub fn kind_name(&self, id: u32) -> &'static str {
@@ -514,13 +514,6 @@ pub struct BtfExt {
     pub core_relo: ExtInfo,
 }
 
-/// Minimum record sizes: `bpf_func_info`, `bpf_line_info`, `bpf_core_relo`.
-const FUNC_INFO_MIN: usize = 8;
-const LINE_INFO_MIN: usize = 16;
-const CORE_RELO_MIN: usize = 16;
-/// Largest CO-RE relocation kind (`BPF_CORE_TYPE_MATCHES`).
-const CORE_RELO_KIND_MAX: u32 = 12;
-
 impl BtfExt {
     pub fn parse(data: &[u8], btf: &Btf<'_>) -> Result<Self, Error> {
         let bad = |what: String| format!("`.BTF.ext` is corrupt: {what}");
@@ -534,13 +527,13 @@ impl BtfExt {
             MAGIC => {}
             m => return Err(bad(format!("bad magic number {m:#06x} (expected 0xeb9f)"))),
         }
-        if data[2] != 1 {
+        if data[2] != BTF_VERSION {
             return Err(bad(format!("version {} (only version 1 exists)", data[2])));
         }
         let hdr_len = u32_at(data, 4).unwrap_or_default() as usize;
-        if !(24..=data.len()).contains(&hdr_len) {
+        if !(BTF_EXT_HEADER_LEN..=data.len()).contains(&hdr_len) {
             return Err(bad(format!(
-                "header length {hdr_len} is outside 24..={}",
+                "header length {hdr_len} is outside {BTF_EXT_HEADER_LEN}..={}",
                 data.len()
             )));
         }
@@ -550,7 +543,7 @@ impl BtfExt {
             line_info: Self::info(data, btf, hdr_len, field(16), field(20), "line_info")?,
             core_relo: ExtInfo::default(),
         };
-        if hdr_len >= 32 {
+        if hdr_len >= BTF_EXT_HEADER_CORE_LEN {
             ext.core_relo = Self::info(data, btf, hdr_len, field(24), field(28), "core_relo")?;
         }
 
@@ -599,7 +592,7 @@ impl BtfExt {
                     format!("refers to type [{type_id}], which does not exist")
                 } else if access as usize >= btf.strings_len() {
                     format!("names string offset {access}, past the end of `.BTF`'s strings")
-                } else if kind > CORE_RELO_KIND_MAX {
+                } else if kind > BPF_CORE_RELO_KIND_MAX {
                     format!("has unknown kind {kind}")
                 } else {
                     continue;
@@ -633,9 +626,9 @@ impl BtfExt {
             )));
         };
         let min = match what {
-            "func_info" => FUNC_INFO_MIN,
-            "line_info" => LINE_INFO_MIN,
-            _ => CORE_RELO_MIN,
+            "func_info" => BPF_FUNC_INFO_SIZE,
+            "line_info" => BPF_LINE_INFO_SIZE,
+            _ => BPF_CORE_RELO_SIZE,
         };
         let rec_size = u32_at(sub, 0).ok_or_else(|| bad("lack a record size".into()))? as usize;
         if rec_size < min || !rec_size.is_multiple_of(4) || rec_size > 256 {

@@ -13,11 +13,9 @@ use super::elf::Elf;
 
 pub type Error = String;
 
-const BTF_KIND_INT: u32 = 1;
-const BTF_KIND_VAR: u32 = 14;
-const BTF_VAR_STATIC: u32 = 0;
-const BTF_VAR_GLOBAL_ALLOCATED: u32 = 1;
-const BTF_FUNC_GLOBAL: u32 = 1;
+use bpf_preload_uapi::{
+    BTF_FUNC_GLOBAL, BTF_KIND_INT, BTF_KIND_VAR, BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_STATIC,
+};
 
 struct Writer {
     types: Vec<u8>,
@@ -150,7 +148,8 @@ pub fn fix(
                             // Unnamed parameters: the kernel wants every one named.
                             if let Some(Kind::FuncProto) = btf.get(*proto).map(|t| &t.kind) {
                                 let p = btf.offsets[*proto as usize];
-                                let vlen = (w.get(p + 4) & 0xffff) as usize;
+                                let vlen =
+                                    usize::from(bpf_preload_uapi::btf_info_vlen(w.get(p + 4)));
                                 for j in 0..vlen {
                                     let (name_at, type_at) = (p + 12 + 8 * j, p + 16 + 8 * j);
                                     if w.get(type_at) != 0 && w.get(name_at) == 0 {

@@ -16,7 +16,7 @@ use object::{
     SymbolSection,
 };
 
-const EM_BPF: u16 = 247;
+use bpf_preload_uapi::EM_BPF;
 const ET_REL: u16 = 1;
 const R_BPF_NONE: u32 = 0;
 const R_BPF_64_64: u32 = 1;
@@ -28,7 +28,8 @@ const SHF_EXECINSTR: u64 = 4;
 const STB_WEAK: u8 = 2;
 const STV_HIDDEN: u8 = 2;
 const STV_INTERNAL: u8 = 1;
-pub const INSN: u64 = 8;
+/// The size of one instruction, as the ELF sections and relocations count it.
+pub const INSN: u64 = bpf_preload_uapi::BPF_INSN_SIZE as u64;
 /// Sections bpf-preload reads in one object (clang emits a few per program).
 const MAX_SECTIONS: usize = 4096;
 

@@ -9,8 +9,7 @@ use super::btf::{Btf, Kind};
 use super::elf::{Elf, Place};
 use super::{ExternKind, ExternModel, KconfigKind, KconfigModel, ReadError};
 
-const BTF_INT_SIGNED: u32 = 1;
-const BTF_INT_BOOL: u32 = 4;
+use bpf_preload_uapi::{BTF_INT_BOOL, BTF_INT_SIGNED};
 
 /// The `.kconfig` map's layout.
 #[derive(Debug, Default)]

@@ -1,17 +1,23 @@
 //! What names in the object mean: program sections (type, attach type, how and where
 //! the program can be attached), map types, licenses and GPL-only helpers.
 
+use bpf_preload_uapi::{
+    AttachType, BtfKind, MapType, ProgType, BPF_F_CLONE, BPF_F_INNER_MAP, BPF_F_LINK,
+    BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NO_USER_CONV, BPF_F_NUMA_NODE,
+    BPF_F_PATH_FD, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_SEGV_ON_FAULT,
+    BPF_F_STACK_BUILD_ID, BPF_F_TOKEN_FD, BPF_F_VTYPE_BTF_OBJ_FD, BPF_F_WRONLY, BPF_F_WRONLY_PROG,
+    BPF_F_ZERO_SEED,
+};
+
 /// What a section name says about a program: its types and how it attaches.
 #[derive(Debug, Clone)]
 pub struct ProgramKind {
-    /// `BPF_PROG_TYPE_*` constant name, without the prefix.
-    pub prog_type: &'static str,
-    /// `BPF_*` attach type constant name without the prefix, if any.
-    pub expected_attach_type: Option<&'static str>,
+    pub prog_type: ProgType,
+    pub expected_attach_type: Option<AttachType>,
     /// `BPF_F_*` program flags the section implies.
     pub prog_flags: Vec<&'static str>,
     /// Name and kind (`BTF_KIND_FUNC`/`BTF_KIND_TYPEDEF`) in the kernel's BTF.
-    pub attach_btf: Option<(String, &'static str)>,
+    pub attach_btf: Option<(String, BtfKind)>,
     pub attach: Attach,
 }
 
@@ -102,16 +108,16 @@ const XDP_FRAGS: u8 = 4;
 /// `+` matches itself or itself followed by `/...`; any other name matches exactly.
 struct SectionDef {
     sec: &'static str,
-    prog_type: &'static str,
-    attach_type: Option<&'static str>,
+    prog_type: ProgType,
+    attach_type: Option<AttachType>,
     flags: u8,
     how: How,
 }
 
 const fn def(
     sec: &'static str,
-    prog_type: &'static str,
-    attach_type: Option<&'static str>,
+    prog_type: ProgType,
+    attach_type: Option<AttachType>,
     flags: u8,
     how: How,
 ) -> SectionDef {
@@ -126,110 +132,110 @@ const fn def(
 
 #[rustfmt::skip]
 const SECTIONS: &[SectionDef] = &[
-    def("socket", "SOCKET_FILTER", None, 0, Nothing),
-    def("sk_reuseport/migrate", "SK_REUSEPORT", Some("SK_REUSEPORT_SELECT_OR_MIGRATE"), 0, Manually(SOCKET)),
-    def("sk_reuseport", "SK_REUSEPORT", Some("SK_REUSEPORT_SELECT"), 0, Manually(SOCKET)),
-    def("kprobe+", "KPROBE", None, 0, Manually(PERF_EVENT_OPEN)),
-    def("uprobe+", "KPROBE", None, 0, Manually(UPROBE)),
-    def("uprobe.s+", "KPROBE", None, SLEEPABLE, Manually(UPROBE)),
-    def("kretprobe+", "KPROBE", None, 0, Manually(PERF_EVENT_OPEN)),
-    def("uretprobe+", "KPROBE", None, 0, Manually(UPROBE)),
-    def("uretprobe.s+", "KPROBE", None, SLEEPABLE, Manually(UPROBE)),
-    def("kprobe.multi+", "KPROBE", Some("TRACE_KPROBE_MULTI"), 0, Manually(MULTI)),
-    def("kretprobe.multi+", "KPROBE", Some("TRACE_KPROBE_MULTI"), 0, Manually(MULTI)),
-    def("kprobe.session+", "KPROBE", Some("TRACE_KPROBE_SESSION"), 0, Manually(MULTI)),
-    def("uprobe.multi+", "KPROBE", Some("TRACE_UPROBE_MULTI"), 0, Manually(UPROBE)),
-    def("uretprobe.multi+", "KPROBE", Some("TRACE_UPROBE_MULTI"), 0, Manually(UPROBE)),
-    def("uprobe.multi.s+", "KPROBE", Some("TRACE_UPROBE_MULTI"), SLEEPABLE, Manually(UPROBE)),
-    def("uretprobe.multi.s+", "KPROBE", Some("TRACE_UPROBE_MULTI"), SLEEPABLE, Manually(UPROBE)),
-    def("ksyscall+", "KPROBE", None, 0, Manually(PERF_EVENT_OPEN)),
-    def("kretsyscall+", "KPROBE", None, 0, Manually(PERF_EVENT_OPEN)),
+    def("socket", ProgType::SocketFilter, None, 0, Nothing),
+    def("sk_reuseport/migrate", ProgType::SkReuseport, Some(AttachType::SkReuseportSelectOrMigrate), 0, Manually(SOCKET)),
+    def("sk_reuseport", ProgType::SkReuseport, Some(AttachType::SkReuseportSelect), 0, Manually(SOCKET)),
+    def("kprobe+", ProgType::Kprobe, None, 0, Manually(PERF_EVENT_OPEN)),
+    def("uprobe+", ProgType::Kprobe, None, 0, Manually(UPROBE)),
+    def("uprobe.s+", ProgType::Kprobe, None, SLEEPABLE, Manually(UPROBE)),
+    def("kretprobe+", ProgType::Kprobe, None, 0, Manually(PERF_EVENT_OPEN)),
+    def("uretprobe+", ProgType::Kprobe, None, 0, Manually(UPROBE)),
+    def("uretprobe.s+", ProgType::Kprobe, None, SLEEPABLE, Manually(UPROBE)),
+    def("kprobe.multi+", ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), 0, Manually(MULTI)),
+    def("kretprobe.multi+", ProgType::Kprobe, Some(AttachType::TraceKprobeMulti), 0, Manually(MULTI)),
+    def("kprobe.session+", ProgType::Kprobe, Some(AttachType::TraceKprobeSession), 0, Manually(MULTI)),
+    def("uprobe.multi+", ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), 0, Manually(UPROBE)),
+    def("uretprobe.multi+", ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), 0, Manually(UPROBE)),
+    def("uprobe.multi.s+", ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), SLEEPABLE, Manually(UPROBE)),
+    def("uretprobe.multi.s+", ProgType::Kprobe, Some(AttachType::TraceUprobeMulti), SLEEPABLE, Manually(UPROBE)),
+    def("ksyscall+", ProgType::Kprobe, None, 0, Manually(PERF_EVENT_OPEN)),
+    def("kretsyscall+", ProgType::Kprobe, None, 0, Manually(PERF_EVENT_OPEN)),
     // libbpf picks BPF_TRACE_UPROBE_MULTI where the kernel has uprobe_multi links
     // (6.6): a property of the running kernel, so the table keeps the plain type.
-    def("usdt+", "KPROBE", None, 0, Manually(UPROBE)),
-    def("usdt.s+", "KPROBE", None, SLEEPABLE, Manually(UPROBE)),
-    def("tc/ingress", "SCHED_CLS", Some("TCX_INGRESS"), 0, Manually(TRAFFIC_CONTROL)),
-    def("tc/egress", "SCHED_CLS", Some("TCX_EGRESS"), 0, Manually(TRAFFIC_CONTROL)),
-    def("tcx/ingress", "SCHED_CLS", Some("TCX_INGRESS"), 0, Manually(TRAFFIC_CONTROL)),
-    def("tcx/egress", "SCHED_CLS", Some("TCX_EGRESS"), 0, Manually(TRAFFIC_CONTROL)),
-    def("tc", "SCHED_CLS", None, 0, Manually(TRAFFIC_CONTROL)),
-    def("classifier", "SCHED_CLS", None, 0, Manually(TRAFFIC_CONTROL)),
-    def("action", "SCHED_ACT", None, 0, Manually(TRAFFIC_CONTROL)),
-    def("netkit/primary", "SCHED_CLS", Some("NETKIT_PRIMARY"), 0, Manually(NETWORK_DEVICE)),
-    def("netkit/peer", "SCHED_CLS", Some("NETKIT_PEER"), 0, Manually(NETWORK_DEVICE)),
-    def("tracepoint+", "TRACEPOINT", None, 0, Tracepoint),
-    def("tp+", "TRACEPOINT", None, 0, Tracepoint),
-    def("raw_tracepoint+", "RAW_TRACEPOINT", None, 0, RawTracepoint),
-    def("raw_tp+", "RAW_TRACEPOINT", None, 0, RawTracepoint),
-    def("raw_tracepoint.w+", "RAW_TRACEPOINT_WRITABLE", None, 0, RawTracepoint),
-    def("raw_tp.w+", "RAW_TRACEPOINT_WRITABLE", None, 0, RawTracepoint),
-    def("tp_btf+", "TRACING", Some("TRACE_RAW_TP"), ATTACH_BTF, BtfRawTracepoint),
-    def("fentry+", "TRACING", Some("TRACE_FENTRY"), ATTACH_BTF, BtfLink),
-    def("fmod_ret+", "TRACING", Some("MODIFY_RETURN"), ATTACH_BTF, BtfLink),
-    def("fexit+", "TRACING", Some("TRACE_FEXIT"), ATTACH_BTF, BtfLink),
-    def("fentry.s+", "TRACING", Some("TRACE_FENTRY"), ATTACH_BTF | SLEEPABLE, BtfLink),
-    def("fmod_ret.s+", "TRACING", Some("MODIFY_RETURN"), ATTACH_BTF | SLEEPABLE, BtfLink),
-    def("fexit.s+", "TRACING", Some("TRACE_FEXIT"), ATTACH_BTF | SLEEPABLE, BtfLink),
-    def("freplace+", "EXT", None, ATTACH_BTF, Refused(FREPLACE)),
-    def("lsm+", "LSM", Some("LSM_MAC"), ATTACH_BTF, BtfLink),
-    def("lsm.s+", "LSM", Some("LSM_MAC"), ATTACH_BTF | SLEEPABLE, BtfLink),
-    def("lsm_cgroup+", "LSM", Some("LSM_CGROUP"), ATTACH_BTF, Manually(CGROUP)),
-    def("iter+", "TRACING", Some("TRACE_ITER"), ATTACH_BTF, BtfLink),
-    def("iter.s+", "TRACING", Some("TRACE_ITER"), ATTACH_BTF | SLEEPABLE, BtfLink),
-    def("syscall", "SYSCALL", None, SLEEPABLE, Nothing),
-    def("xdp.frags/devmap", "XDP", Some("XDP_DEVMAP"), XDP_FRAGS, Manually(NETWORK_DEVICE)),
-    def("xdp/devmap", "XDP", Some("XDP_DEVMAP"), 0, Manually(NETWORK_DEVICE)),
-    def("xdp.frags/cpumap", "XDP", Some("XDP_CPUMAP"), XDP_FRAGS, Manually(NETWORK_DEVICE)),
-    def("xdp/cpumap", "XDP", Some("XDP_CPUMAP"), 0, Manually(NETWORK_DEVICE)),
-    def("xdp.frags", "XDP", Some("XDP"), XDP_FRAGS, Manually(NETWORK_DEVICE)),
-    def("xdp", "XDP", Some("XDP"), 0, Manually(NETWORK_DEVICE)),
-    def("perf_event", "PERF_EVENT", None, 0, Manually(PERF_EVENT_OPEN)),
-    def("lwt_in", "LWT_IN", None, 0, Manually(LWT)),
-    def("lwt_out", "LWT_OUT", None, 0, Manually(LWT)),
-    def("lwt_xmit", "LWT_XMIT", None, 0, Manually(LWT)),
-    def("lwt_seg6local", "LWT_SEG6LOCAL", None, 0, Manually(LWT)),
-    def("sockops", "SOCK_OPS", Some("CGROUP_SOCK_OPS"), 0, Manually(CGROUP)),
-    def("sk_skb/stream_parser", "SK_SKB", Some("SK_SKB_STREAM_PARSER"), 0, Manually(SOCKMAP)),
-    def("sk_skb/stream_verdict", "SK_SKB", Some("SK_SKB_STREAM_VERDICT"), 0, Manually(SOCKMAP)),
-    def("sk_skb/verdict", "SK_SKB", Some("SK_SKB_VERDICT"), 0, Manually(SOCKMAP)),
-    def("sk_skb", "SK_SKB", None, 0, Manually(SOCKMAP)),
-    def("sk_msg", "SK_MSG", Some("SK_MSG_VERDICT"), 0, Manually(SOCKMAP)),
-    def("lirc_mode2", "LIRC_MODE2", Some("LIRC_MODE2"), 0, Manually(LIRC)),
-    def("flow_dissector", "FLOW_DISSECTOR", Some("FLOW_DISSECTOR"), 0, Manually(NETNS)),
-    def("cgroup_skb/ingress", "CGROUP_SKB", Some("CGROUP_INET_INGRESS"), 0, Manually(CGROUP)),
-    def("cgroup_skb/egress", "CGROUP_SKB", Some("CGROUP_INET_EGRESS"), 0, Manually(CGROUP)),
-    def("cgroup/skb", "CGROUP_SKB", None, 0, Manually(CGROUP)),
-    def("cgroup/sock_create", "CGROUP_SOCK", Some("CGROUP_INET_SOCK_CREATE"), 0, Manually(CGROUP)),
-    def("cgroup/sock_release", "CGROUP_SOCK", Some("CGROUP_INET_SOCK_RELEASE"), 0, Manually(CGROUP)),
-    def("cgroup/sock", "CGROUP_SOCK", Some("CGROUP_INET_SOCK_CREATE"), 0, Manually(CGROUP)),
-    def("cgroup/post_bind4", "CGROUP_SOCK", Some("CGROUP_INET4_POST_BIND"), 0, Manually(CGROUP)),
-    def("cgroup/post_bind6", "CGROUP_SOCK", Some("CGROUP_INET6_POST_BIND"), 0, Manually(CGROUP)),
-    def("cgroup/bind4", "CGROUP_SOCK_ADDR", Some("CGROUP_INET4_BIND"), 0, Manually(CGROUP)),
-    def("cgroup/bind6", "CGROUP_SOCK_ADDR", Some("CGROUP_INET6_BIND"), 0, Manually(CGROUP)),
-    def("cgroup/connect4", "CGROUP_SOCK_ADDR", Some("CGROUP_INET4_CONNECT"), 0, Manually(CGROUP)),
-    def("cgroup/connect6", "CGROUP_SOCK_ADDR", Some("CGROUP_INET6_CONNECT"), 0, Manually(CGROUP)),
-    def("cgroup/connect_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_CONNECT"), 0, Manually(CGROUP)),
-    def("cgroup/sendmsg4", "CGROUP_SOCK_ADDR", Some("CGROUP_UDP4_SENDMSG"), 0, Manually(CGROUP)),
-    def("cgroup/sendmsg6", "CGROUP_SOCK_ADDR", Some("CGROUP_UDP6_SENDMSG"), 0, Manually(CGROUP)),
-    def("cgroup/sendmsg_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_SENDMSG"), 0, Manually(CGROUP)),
-    def("cgroup/recvmsg4", "CGROUP_SOCK_ADDR", Some("CGROUP_UDP4_RECVMSG"), 0, Manually(CGROUP)),
-    def("cgroup/recvmsg6", "CGROUP_SOCK_ADDR", Some("CGROUP_UDP6_RECVMSG"), 0, Manually(CGROUP)),
-    def("cgroup/recvmsg_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_RECVMSG"), 0, Manually(CGROUP)),
-    def("cgroup/getpeername4", "CGROUP_SOCK_ADDR", Some("CGROUP_INET4_GETPEERNAME"), 0, Manually(CGROUP)),
-    def("cgroup/getpeername6", "CGROUP_SOCK_ADDR", Some("CGROUP_INET6_GETPEERNAME"), 0, Manually(CGROUP)),
-    def("cgroup/getpeername_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_GETPEERNAME"), 0, Manually(CGROUP)),
-    def("cgroup/getsockname4", "CGROUP_SOCK_ADDR", Some("CGROUP_INET4_GETSOCKNAME"), 0, Manually(CGROUP)),
-    def("cgroup/getsockname6", "CGROUP_SOCK_ADDR", Some("CGROUP_INET6_GETSOCKNAME"), 0, Manually(CGROUP)),
-    def("cgroup/getsockname_unix", "CGROUP_SOCK_ADDR", Some("CGROUP_UNIX_GETSOCKNAME"), 0, Manually(CGROUP)),
-    def("cgroup/sysctl", "CGROUP_SYSCTL", Some("CGROUP_SYSCTL"), 0, Manually(CGROUP)),
-    def("cgroup/getsockopt", "CGROUP_SOCKOPT", Some("CGROUP_GETSOCKOPT"), 0, Manually(CGROUP)),
-    def("cgroup/setsockopt", "CGROUP_SOCKOPT", Some("CGROUP_SETSOCKOPT"), 0, Manually(CGROUP)),
-    def("cgroup/dev", "CGROUP_DEVICE", Some("CGROUP_DEVICE"), 0, Manually(CGROUP)),
+    def("usdt+", ProgType::Kprobe, None, 0, Manually(UPROBE)),
+    def("usdt.s+", ProgType::Kprobe, None, SLEEPABLE, Manually(UPROBE)),
+    def("tc/ingress", ProgType::SchedCls, Some(AttachType::TcxIngress), 0, Manually(TRAFFIC_CONTROL)),
+    def("tc/egress", ProgType::SchedCls, Some(AttachType::TcxEgress), 0, Manually(TRAFFIC_CONTROL)),
+    def("tcx/ingress", ProgType::SchedCls, Some(AttachType::TcxIngress), 0, Manually(TRAFFIC_CONTROL)),
+    def("tcx/egress", ProgType::SchedCls, Some(AttachType::TcxEgress), 0, Manually(TRAFFIC_CONTROL)),
+    def("tc", ProgType::SchedCls, None, 0, Manually(TRAFFIC_CONTROL)),
+    def("classifier", ProgType::SchedCls, None, 0, Manually(TRAFFIC_CONTROL)),
+    def("action", ProgType::SchedAct, None, 0, Manually(TRAFFIC_CONTROL)),
+    def("netkit/primary", ProgType::SchedCls, Some(AttachType::NetkitPrimary), 0, Manually(NETWORK_DEVICE)),
+    def("netkit/peer", ProgType::SchedCls, Some(AttachType::NetkitPeer), 0, Manually(NETWORK_DEVICE)),
+    def("tracepoint+", ProgType::Tracepoint, None, 0, Tracepoint),
+    def("tp+", ProgType::Tracepoint, None, 0, Tracepoint),
+    def("raw_tracepoint+", ProgType::RawTracepoint, None, 0, RawTracepoint),
+    def("raw_tp+", ProgType::RawTracepoint, None, 0, RawTracepoint),
+    def("raw_tracepoint.w+", ProgType::RawTracepointWritable, None, 0, RawTracepoint),
+    def("raw_tp.w+", ProgType::RawTracepointWritable, None, 0, RawTracepoint),
+    def("tp_btf+", ProgType::Tracing, Some(AttachType::TraceRawTp), ATTACH_BTF, BtfRawTracepoint),
+    def("fentry+", ProgType::Tracing, Some(AttachType::TraceFentry), ATTACH_BTF, BtfLink),
+    def("fmod_ret+", ProgType::Tracing, Some(AttachType::ModifyReturn), ATTACH_BTF, BtfLink),
+    def("fexit+", ProgType::Tracing, Some(AttachType::TraceFexit), ATTACH_BTF, BtfLink),
+    def("fentry.s+", ProgType::Tracing, Some(AttachType::TraceFentry), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("fmod_ret.s+", ProgType::Tracing, Some(AttachType::ModifyReturn), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("fexit.s+", ProgType::Tracing, Some(AttachType::TraceFexit), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("freplace+", ProgType::Ext, None, ATTACH_BTF, Refused(FREPLACE)),
+    def("lsm+", ProgType::Lsm, Some(AttachType::LsmMac), ATTACH_BTF, BtfLink),
+    def("lsm.s+", ProgType::Lsm, Some(AttachType::LsmMac), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("lsm_cgroup+", ProgType::Lsm, Some(AttachType::LsmCgroup), ATTACH_BTF, Manually(CGROUP)),
+    def("iter+", ProgType::Tracing, Some(AttachType::TraceIter), ATTACH_BTF, BtfLink),
+    def("iter.s+", ProgType::Tracing, Some(AttachType::TraceIter), ATTACH_BTF | SLEEPABLE, BtfLink),
+    def("syscall", ProgType::Syscall, None, SLEEPABLE, Nothing),
+    def("xdp.frags/devmap", ProgType::Xdp, Some(AttachType::XdpDevmap), XDP_FRAGS, Manually(NETWORK_DEVICE)),
+    def("xdp/devmap", ProgType::Xdp, Some(AttachType::XdpDevmap), 0, Manually(NETWORK_DEVICE)),
+    def("xdp.frags/cpumap", ProgType::Xdp, Some(AttachType::XdpCpumap), XDP_FRAGS, Manually(NETWORK_DEVICE)),
+    def("xdp/cpumap", ProgType::Xdp, Some(AttachType::XdpCpumap), 0, Manually(NETWORK_DEVICE)),
+    def("xdp.frags", ProgType::Xdp, Some(AttachType::Xdp), XDP_FRAGS, Manually(NETWORK_DEVICE)),
+    def("xdp", ProgType::Xdp, Some(AttachType::Xdp), 0, Manually(NETWORK_DEVICE)),
+    def("perf_event", ProgType::PerfEvent, None, 0, Manually(PERF_EVENT_OPEN)),
+    def("lwt_in", ProgType::LwtIn, None, 0, Manually(LWT)),
+    def("lwt_out", ProgType::LwtOut, None, 0, Manually(LWT)),
+    def("lwt_xmit", ProgType::LwtXmit, None, 0, Manually(LWT)),
+    def("lwt_seg6local", ProgType::LwtSeg6local, None, 0, Manually(LWT)),
+    def("sockops", ProgType::SockOps, Some(AttachType::CgroupSockOps), 0, Manually(CGROUP)),
+    def("sk_skb/stream_parser", ProgType::SkSkb, Some(AttachType::SkSkbStreamParser), 0, Manually(SOCKMAP)),
+    def("sk_skb/stream_verdict", ProgType::SkSkb, Some(AttachType::SkSkbStreamVerdict), 0, Manually(SOCKMAP)),
+    def("sk_skb/verdict", ProgType::SkSkb, Some(AttachType::SkSkbVerdict), 0, Manually(SOCKMAP)),
+    def("sk_skb", ProgType::SkSkb, None, 0, Manually(SOCKMAP)),
+    def("sk_msg", ProgType::SkMsg, Some(AttachType::SkMsgVerdict), 0, Manually(SOCKMAP)),
+    def("lirc_mode2", ProgType::LircMode2, Some(AttachType::LircMode2), 0, Manually(LIRC)),
+    def("flow_dissector", ProgType::FlowDissector, Some(AttachType::FlowDissector), 0, Manually(NETNS)),
+    def("cgroup_skb/ingress", ProgType::CgroupSkb, Some(AttachType::CgroupInetIngress), 0, Manually(CGROUP)),
+    def("cgroup_skb/egress", ProgType::CgroupSkb, Some(AttachType::CgroupInetEgress), 0, Manually(CGROUP)),
+    def("cgroup/skb", ProgType::CgroupSkb, None, 0, Manually(CGROUP)),
+    def("cgroup/sock_create", ProgType::CgroupSock, Some(AttachType::CgroupInetSockCreate), 0, Manually(CGROUP)),
+    def("cgroup/sock_release", ProgType::CgroupSock, Some(AttachType::CgroupInetSockRelease), 0, Manually(CGROUP)),
+    def("cgroup/sock", ProgType::CgroupSock, Some(AttachType::CgroupInetSockCreate), 0, Manually(CGROUP)),
+    def("cgroup/post_bind4", ProgType::CgroupSock, Some(AttachType::CgroupInet4PostBind), 0, Manually(CGROUP)),
+    def("cgroup/post_bind6", ProgType::CgroupSock, Some(AttachType::CgroupInet6PostBind), 0, Manually(CGROUP)),
+    def("cgroup/bind4", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Bind), 0, Manually(CGROUP)),
+    def("cgroup/bind6", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Bind), 0, Manually(CGROUP)),
+    def("cgroup/connect4", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Connect), 0, Manually(CGROUP)),
+    def("cgroup/connect6", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Connect), 0, Manually(CGROUP)),
+    def("cgroup/connect_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixConnect), 0, Manually(CGROUP)),
+    def("cgroup/sendmsg4", ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp4Sendmsg), 0, Manually(CGROUP)),
+    def("cgroup/sendmsg6", ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp6Sendmsg), 0, Manually(CGROUP)),
+    def("cgroup/sendmsg_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixSendmsg), 0, Manually(CGROUP)),
+    def("cgroup/recvmsg4", ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp4Recvmsg), 0, Manually(CGROUP)),
+    def("cgroup/recvmsg6", ProgType::CgroupSockAddr, Some(AttachType::CgroupUdp6Recvmsg), 0, Manually(CGROUP)),
+    def("cgroup/recvmsg_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixRecvmsg), 0, Manually(CGROUP)),
+    def("cgroup/getpeername4", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Getpeername), 0, Manually(CGROUP)),
+    def("cgroup/getpeername6", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Getpeername), 0, Manually(CGROUP)),
+    def("cgroup/getpeername_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixGetpeername), 0, Manually(CGROUP)),
+    def("cgroup/getsockname4", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet4Getsockname), 0, Manually(CGROUP)),
+    def("cgroup/getsockname6", ProgType::CgroupSockAddr, Some(AttachType::CgroupInet6Getsockname), 0, Manually(CGROUP)),
+    def("cgroup/getsockname_unix", ProgType::CgroupSockAddr, Some(AttachType::CgroupUnixGetsockname), 0, Manually(CGROUP)),
+    def("cgroup/sysctl", ProgType::CgroupSysctl, Some(AttachType::CgroupSysctl), 0, Manually(CGROUP)),
+    def("cgroup/getsockopt", ProgType::CgroupSockopt, Some(AttachType::CgroupGetsockopt), 0, Manually(CGROUP)),
+    def("cgroup/setsockopt", ProgType::CgroupSockopt, Some(AttachType::CgroupSetsockopt), 0, Manually(CGROUP)),
+    def("cgroup/dev", ProgType::CgroupDevice, Some(AttachType::CgroupDevice), 0, Manually(CGROUP)),
     // Registered by the struct_ops map that holds them, which sets their attach type.
-    def("struct_ops+", "STRUCT_OPS", None, 0, Nothing),
-    def("struct_ops.s+", "STRUCT_OPS", None, SLEEPABLE, Nothing),
-    def("sk_lookup", "SK_LOOKUP", Some("SK_LOOKUP"), 0, Manually(NETNS)),
-    def("netfilter", "NETFILTER", Some("NETFILTER"), 0, Manually(NETFILTER)),
+    def("struct_ops+", ProgType::StructOps, None, 0, Nothing),
+    def("struct_ops.s+", ProgType::StructOps, None, SLEEPABLE, Nothing),
+    def("sk_lookup", ProgType::SkLookup, Some(AttachType::SkLookup), 0, Manually(NETNS)),
+    def("netfilter", ProgType::Netfilter, Some(AttachType::Netfilter), 0, Manually(NETFILTER)),
 ];
 
 fn matches(def: &str, section: &str) -> bool {
@@ -291,10 +297,10 @@ pub fn classify(section: &str) -> Result<ProgramKind, String> {
         // `fentry/module:function`: the finder searches vmlinux and every module.
         let function = target.rsplit_once(':').map_or(target, |(_, f)| f);
         Some(match base.trim_end_matches(".s") {
-            "tp_btf" => (format!("btf_trace_{target}"), "BTF_KIND_TYPEDEF"),
-            "iter" => (format!("bpf_iter_{target}"), "BTF_KIND_FUNC"),
-            "lsm" | "lsm_cgroup" => (format!("bpf_lsm_{target}"), "BTF_KIND_FUNC"),
-            _ => (function.to_string(), "BTF_KIND_FUNC"),
+            "tp_btf" => (format!("btf_trace_{target}"), BtfKind::Typedef),
+            "iter" => (format!("bpf_iter_{target}"), BtfKind::Func),
+            "lsm" | "lsm_cgroup" => (format!("bpf_lsm_{target}"), BtfKind::Func),
+            _ => (function.to_string(), BtfKind::Func),
         })
     } else {
         None
@@ -336,49 +342,10 @@ pub fn classify(section: &str) -> Result<ProgramKind, String> {
     })
 }
 
-/// `BPF_MAP_TYPE_*` names by value (Linux 6.12's `enum bpf_map_type`): the types the
-/// runtime's `abi` module names. A kernel older than the type refuses the map at
-/// load time, with the map's name and the errno.
-pub const MAP_TYPES: [&str; 34] = [
-    "UNSPEC",
-    "HASH",
-    "ARRAY",
-    "PROG_ARRAY",
-    "PERF_EVENT_ARRAY",
-    "PERCPU_HASH",
-    "PERCPU_ARRAY",
-    "STACK_TRACE",
-    "CGROUP_ARRAY",
-    "LRU_HASH",
-    "LRU_PERCPU_HASH",
-    "LPM_TRIE",
-    "ARRAY_OF_MAPS",
-    "HASH_OF_MAPS",
-    "DEVMAP",
-    "SOCKMAP",
-    "CPUMAP",
-    "XSKMAP",
-    "SOCKHASH",
-    "CGROUP_STORAGE",
-    "REUSEPORT_SOCKARRAY",
-    "PERCPU_CGROUP_STORAGE",
-    "QUEUE",
-    "STACK",
-    "SK_STORAGE",
-    "DEVMAP_HASH",
-    "STRUCT_OPS",
-    "RINGBUF",
-    "INODE_STORAGE",
-    "TASK_STORAGE",
-    "BLOOM_FILTER",
-    "USER_RINGBUF",
-    "CGRP_STORAGE",
-    "ARENA",
-];
-
+/// The C name of a map type, or its number if the loader does not know it.
 pub fn map_type_name(map_type: u32) -> String {
-    match MAP_TYPES.get(map_type as usize) {
-        Some(name) => format!("BPF_MAP_TYPE_{name}"),
+    match MapType::from_u32(map_type) {
+        Some(t) => t.name().to_string(),
         None => format!("{map_type}"),
     }
 }
@@ -387,24 +354,25 @@ pub fn map_type_name(map_type: u32) -> String {
 /// creates them without (some by its list, the program array after the kernel's
 /// ENOTSUPP, through its retry without BTF), and so does the loader.
 pub fn takes_btf_types(map_type: u32) -> bool {
+    use MapType::*;
     !matches!(
-        MAP_TYPES.get(map_type as usize).copied(),
+        MapType::from_u32(map_type),
         Some(
-            "PROG_ARRAY"
-                | "PERF_EVENT_ARRAY"
-                | "CGROUP_ARRAY"
-                | "STACK_TRACE"
-                | "ARRAY_OF_MAPS"
-                | "HASH_OF_MAPS"
-                | "DEVMAP"
-                | "DEVMAP_HASH"
-                | "CPUMAP"
-                | "XSKMAP"
-                | "SOCKMAP"
-                | "SOCKHASH"
-                | "QUEUE"
-                | "STACK"
-                | "ARENA"
+            ProgArray
+                | PerfEventArray
+                | CgroupArray
+                | StackTrace
+                | ArrayOfMaps
+                | HashOfMaps
+                | Devmap
+                | DevmapHash
+                | Cpumap
+                | Xskmap
+                | Sockmap
+                | Sockhash
+                | Queue
+                | Stack
+                | Arena
         )
     )
 }
@@ -415,19 +383,16 @@ pub fn takes_btf_types(map_type: u32) -> bool {
 /// multiple of the page size, as libbpf's `adjust_ringbuf_sz`.
 pub fn entries(map_type: u32, max_entries: u32) -> Result<Option<u32>, ()> {
     const PAGE_SIZE: u32 = 4096;
-    match MAP_TYPES.get(map_type as usize).copied() {
-        Some("PERF_EVENT_ARRAY") if max_entries == 0 => Ok(None),
+    use MapType::*;
+    match MapType::from_u32(map_type) {
+        Some(PerfEventArray) if max_entries == 0 => Ok(None),
         // Local storage and cgroup storage: max_entries must be 0.
         Some(
-            "SK_STORAGE"
-            | "INODE_STORAGE"
-            | "TASK_STORAGE"
-            | "CGRP_STORAGE"
-            | "CGROUP_STORAGE"
-            | "PERCPU_CGROUP_STORAGE",
+            SkStorage | InodeStorage | TaskStorage | CgrpStorage | CgroupStorage
+            | PercpuCgroupStorage,
         ) => Ok(Some(max_entries)),
         _ if max_entries == 0 => Err(()),
-        Some("RINGBUF" | "USER_RINGBUF") => {
+        Some(Ringbuf | UserRingbuf) => {
             if max_entries.is_multiple_of(PAGE_SIZE) && (max_entries / PAGE_SIZE).is_power_of_two()
             {
                 return Ok(Some(max_entries));
@@ -448,59 +413,59 @@ pub fn entries(map_type: u32, max_entries: u32) -> Result<Option<u32>, ()> {
 /// `map_flags` bits (`BPF_F_*` in Linux 6.12's `<linux/bpf.h>`) and whether the table
 /// can carry them: `Err(why)` for those it cannot.
 const MAP_FLAGS: [(u32, &str, Result<(), &str>); 19] = [
-    (1 << 0, "BPF_F_NO_PREALLOC", Ok(())),
-    (1 << 1, "BPF_F_NO_COMMON_LRU", Ok(())),
+    (BPF_F_NO_PREALLOC, "BPF_F_NO_PREALLOC", Ok(())),
+    (BPF_F_NO_COMMON_LRU, "BPF_F_NO_COMMON_LRU", Ok(())),
     (
-        1 << 2,
+        BPF_F_NUMA_NODE,
         "BPF_F_NUMA_NODE",
         Err("the table has no NUMA node to create the map on"),
     ),
-    (1 << 3, "BPF_F_RDONLY", Ok(())),
-    (1 << 4, "BPF_F_WRONLY", Ok(())),
-    (1 << 5, "BPF_F_STACK_BUILD_ID", Ok(())),
-    (1 << 6, "BPF_F_ZERO_SEED", Ok(())),
-    (1 << 7, "BPF_F_RDONLY_PROG", Ok(())),
-    (1 << 8, "BPF_F_WRONLY_PROG", Ok(())),
-    (1 << 9, "BPF_F_CLONE", Ok(())),
-    (1 << 10, "BPF_F_MMAPABLE", Ok(())),
-    (1 << 11, "BPF_F_PRESERVE_ELEMS", Ok(())),
-    (1 << 12, "BPF_F_INNER_MAP", Ok(())),
+    (BPF_F_RDONLY, "BPF_F_RDONLY", Ok(())),
+    (BPF_F_WRONLY, "BPF_F_WRONLY", Ok(())),
+    (BPF_F_STACK_BUILD_ID, "BPF_F_STACK_BUILD_ID", Ok(())),
+    (BPF_F_ZERO_SEED, "BPF_F_ZERO_SEED", Ok(())),
+    (BPF_F_RDONLY_PROG, "BPF_F_RDONLY_PROG", Ok(())),
+    (BPF_F_WRONLY_PROG, "BPF_F_WRONLY_PROG", Ok(())),
+    (BPF_F_CLONE, "BPF_F_CLONE", Ok(())),
+    (BPF_F_MMAPABLE, "BPF_F_MMAPABLE", Ok(())),
+    (BPF_F_PRESERVE_ELEMS, "BPF_F_PRESERVE_ELEMS", Ok(())),
+    (BPF_F_INNER_MAP, "BPF_F_INNER_MAP", Ok(())),
     (
-        1 << 13,
+        BPF_F_LINK,
         "BPF_F_LINK",
         Err("it is for struct_ops maps, which `.struct_ops.link` declares"),
     ),
     (
-        1 << 14,
+        BPF_F_PATH_FD,
         "BPF_F_PATH_FD",
         Err("it is a flag of BPF_OBJ_PIN, not of a map"),
     ),
     (
-        1 << 15,
+        BPF_F_VTYPE_BTF_OBJ_FD,
         "BPF_F_VTYPE_BTF_OBJ_FD",
         Err("the table has no BTF object fd to pass"),
     ),
     (
-        1 << 16,
+        BPF_F_TOKEN_FD,
         "BPF_F_TOKEN_FD",
         Err("the table has no BPF token to pass"),
     ),
-    (1 << 17, "BPF_F_SEGV_ON_FAULT", Ok(())),
-    (1 << 18, "BPF_F_NO_USER_CONV", Ok(())),
+    (BPF_F_SEGV_ON_FAULT, "BPF_F_SEGV_ON_FAULT", Ok(())),
+    (BPF_F_NO_USER_CONV, "BPF_F_NO_USER_CONV", Ok(())),
 ];
 
 /// Why the loader cannot create this map, if it cannot.
 pub fn check_map(map: &super::MapModel) -> Result<(), String> {
     let name = &map.name;
     let type_name = map_type_name(map.map_type);
-    match MAP_TYPES.get(map.map_type as usize) {
-        None | Some(&"UNSPEC") => {
+    match MapType::from_u32(map.map_type) {
+        None | Some(MapType::Unspec) => {
             return Err(format!(
                 "map `{name}` has type {type_name}, which the loader does not know: it knows \
                  the map types of Linux 6.12 (BPF_MAP_TYPE_HASH to BPF_MAP_TYPE_ARENA)"
             ))
         }
-        Some(&"STRUCT_OPS") if map.struct_ops.is_none() => {
+        Some(MapType::StructOps) if map.struct_ops.is_none() => {
             return Err(format!(
                 "map `{name}` is a struct_ops map declared in `.maps`: declare it as a variable \
                  of the kernel struct in SEC(\".struct_ops\") or SEC(\".struct_ops.link\"), \

@@ -25,9 +25,9 @@ pub mod names;
 
 use std::collections::HashMap;
 
-pub use kinds::{classify, Attach, AttachModel, ProgramKind, MAP_TYPES};
+pub use kinds::{classify, Attach, AttachModel, ProgramKind};
 
-const BPF_CALL: u8 = 0x85;
+use bpf_preload_uapi::{ProgType, BPF_JMP_CALL};
 
 /// A reason the object cannot be preloaded.
 pub type ReadError = String;
@@ -239,7 +239,7 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
         };
         let kind = classify(name).map_err(|e| format!("program `{}`: {e}", f.name))?;
         let mut autoload = autoload;
-        if kind.prog_type == "STRUCT_OPS" && !struct_ops_programs.contains(&f.name) {
+        if kind.prog_type == ProgType::StructOps && !struct_ops_programs.contains(&f.name) {
             if !left_out.contains(&f.name) {
                 return Err(format!(
                     "program `{}` (section `{}`) is a struct_ops program that no struct_ops map \
@@ -248,7 +248,7 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
                 ));
             }
             autoload = false;
-        } else if kind.prog_type == "STRUCT_OPS" {
+        } else if kind.prog_type == ProgType::StructOps {
             // libbpf's `bpf_object_adjust_struct_ops_autoload`: a map that is created
             // loads its programs, even from `?` sections.
             autoload = true;
@@ -291,7 +291,7 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
             let Some(p) = &m.program else { continue };
             if !programs
                 .iter()
-                .any(|q| &q.name == p && q.kind.prog_type == "STRUCT_OPS")
+                .any(|q| &q.name == p && q.kind.prog_type == ProgType::StructOps)
             {
                 return Err(format!(
                     "struct_ops map `{}`: member `{}` points to `{p}`, which is not a program \
@@ -332,7 +332,7 @@ fn check_license(
     }
     let fix = "declare a GPL-compatible license, e.g. \
                `char LICENSE[] SEC(\"license\") = \"GPL\";` (or \"Dual BSD/GPL\")";
-    if kind.prog_type == "LSM" {
+    if kind.prog_type == ProgType::Lsm {
         return Err(format!(
             "program `{name}` (section `{section}`) is an LSM program, and the kernel loads LSM \
              programs only under a GPL-compatible license, but the object's license is \
@@ -341,7 +341,7 @@ fn check_license(
     }
     let helper = insns.chunks(8).find_map(|insn| {
         let imm = i32::from_le_bytes([insn[4], insn[5], insn[6], insn[7]]);
-        (insn[0] == BPF_CALL && insn[1] >> 4 == 0)
+        (insn[0] == BPF_JMP_CALL && insn[1] >> 4 == 0)
             .then(|| kinds::GPL_ONLY_HELPERS.iter().find(|(id, _)| *id == imm))
             .flatten()
     });

@@ -15,13 +15,10 @@ use super::btf::{self, BtfExt};
 use super::elf::{Elf, Function, Place, Role, Symbol, INSN};
 use super::{ExternModel, ReadError};
 
-const BPF_LD_IMM64: u8 = 0x18;
-const BPF_CALL: u8 = 0x85;
-const BPF_PSEUDO_MAP_IDX: u8 = 5;
-const BPF_PSEUDO_MAP_IDX_VALUE: u8 = 6;
-const BPF_PSEUDO_CALL: u8 = 1;
-const BPF_PSEUDO_KFUNC_CALL: u8 = 2;
-const BPF_PSEUDO_FUNC: u8 = 4;
+use bpf_preload_uapi::{
+    BPF_JMP_CALL, BPF_LD_IMM64, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL,
+    BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
+};
 /// `BPF_MAX_SUBPROGS`: functions in one program, its main function included.
 const MAX_SUBPROGS: usize = 256;
 /// Instructions emitted for all programs together, after linking (16 MiB of table).
@@ -192,7 +189,7 @@ impl Linker<'_, '_, '_> {
                     let sym = self.symbol(rel.symbol)?.clone();
                     self.relocation(f, g, &insn, &sym)?;
                 }
-                None if code == BPF_CALL && src == BPF_PSEUDO_CALL => {
+                None if code == BPF_JMP_CALL && src == BPF_PSEUDO_CALL => {
                     // A call without relocation: within `.text`, relative to itself.
                     if section.role != Role::Text {
                         return Err(self.error(format!(
@@ -249,7 +246,7 @@ impl Linker<'_, '_, '_> {
         let Some(target_section) = elf.section(target) else {
             return Err(self.error(format!("{} refers to a missing section", at())));
         };
-        if code == BPF_CALL {
+        if code == BPF_JMP_CALL {
             if target_section.role != Role::Text || insn[1] >> 4 != BPF_PSEUDO_CALL {
                 return Err(self.error(format!(
                     "{} calls `{}` in section `{}`: libbpf links subprograms from `.text` only",
@@ -361,7 +358,7 @@ impl Linker<'_, '_, '_> {
             )));
         };
         match code {
-            BPF_CALL => {
+            BPF_JMP_CALL => {
                 set_src(&mut self.out.insns, g, BPF_PSEUDO_KFUNC_CALL);
                 set_imm(&mut self.out.insns, g, 0);
             }

@@ -9,14 +9,10 @@ use super::elf::{Elf, Place, Role};
 use super::externs::Kconfig;
 use super::{MapModel, ReadError, Slot, SlotTarget, StructOpsMember, StructOpsModel};
 
-const BPF_MAP_TYPE_ARRAY: u32 = 2;
-const BPF_MAP_TYPE_PROG_ARRAY: u32 = 3;
-const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
-const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
-const BPF_MAP_TYPE_STRUCT_OPS: u32 = 26;
-const BPF_F_RDONLY_PROG: u32 = 1 << 7;
-const BPF_F_MMAPABLE: u32 = 1 << 10;
-const BPF_F_LINK: u32 = 1 << 13;
+use bpf_preload_uapi::{
+    BPF_F_LINK, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
+    BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_STRUCT_OPS,
+};
 
 /// A BTF-defined map's fields, before they become a [`MapModel`].
 #[derive(Default)]

@@ -698,15 +698,8 @@ pub const fn btf_type_extra_len(kind: u32, vlen: u16) -> Option<usize> {
         BTF_KIND_STRUCT | BTF_KIND_UNION | BTF_KIND_DATASEC | BTF_KIND_ENUM64 => Some(vlen * 12),
         // `struct btf_enum`, `struct btf_param`.
         BTF_KIND_ENUM | BTF_KIND_FUNC_PROTO => Some(vlen * 8),
-        BTF_KIND_PTR
-        | BTF_KIND_FWD
-        | BTF_KIND_TYPEDEF
-        | BTF_KIND_VOLATILE
-        | BTF_KIND_CONST
-        | BTF_KIND_RESTRICT
-        | BTF_KIND_FUNC
-        | BTF_KIND_FLOAT
-        | BTF_KIND_TYPE_TAG => Some(0),
+        BTF_KIND_PTR | BTF_KIND_FWD | BTF_KIND_TYPEDEF | BTF_KIND_VOLATILE | BTF_KIND_CONST
+        | BTF_KIND_RESTRICT | BTF_KIND_FUNC | BTF_KIND_FLOAT | BTF_KIND_TYPE_TAG => Some(0),
         _ => None,
     }
 }

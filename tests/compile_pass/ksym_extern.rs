@@ -1,5 +1,5 @@
 //! Kfunc calls are listed for the loader, which resolves them in the running kernel.
-use bpf_preload::{bpf_preload, ExternKind, Preload};
+use bpf_preload::{abi, bpf_preload, ExternKind, Preload};
 
 #[bpf_preload(obj = "../fixtures/ksym.bpf.o")]
 pub struct Ksym;
@@ -18,7 +18,7 @@ fn main() {
     assert_eq!(program.externs.len(), 2);
     for u in program.externs {
         let insn = &program.insns[u.insn as usize * 8..][..8];
-        assert_eq!(insn[0], 0x85, "a call");
-        assert_eq!(insn[1] >> 4, 2, "BPF_PSEUDO_KFUNC_CALL");
+        assert_eq!(insn[0], abi::BPF_JMP_CALL, "a call");
+        assert_eq!(insn[1] >> 4, abi::BPF_PSEUDO_KFUNC_CALL, "BPF_PSEUDO_KFUNC_CALL");
     }
 }

@@ -59,10 +59,6 @@ unsafe impl abi::BpfAttr for LinkUpdateAttr {}
 // SAFETY: as above.
 unsafe impl abi::BpfAttr for LinkDetachAttr {}
 
-const BPF_LINK_UPDATE: u32 = 29;
-const BPF_PROG_TYPE_SOCKET_FILTER: u32 = 1;
-const BPF_LINK_DETACH: u32 = 34;
-
 type Outcome = Result<String, String>;
 
 fn refused(step: &str, e: Errno) -> String {
@@ -244,7 +240,13 @@ fn writer(b: &mut UserBackend, map_fd: Fd, key: u32, value: &[u8]) -> Result<Fd,
     let value_at = -8 - (value.len().div_ceil(8) * 8) as i16;
     let mut prog: Vec<[u8; 8]> = vec![
         // r1 = map (BPF_LD_IMM64, src BPF_PSEUDO_MAP_FD)
-        insn(0x18, R1, 1, 0, map_fd as i32),
+        insn(
+            abi::BPF_LD_IMM64,
+            R1,
+            abi::BPF_PSEUDO_MAP_FD,
+            0,
+            map_fd as i32,
+        ),
         [0; 8],
         // *(u32 *)(fp - 4) = key
         insn(0x62, FP, 0, -4, key as i32),
@@ -259,14 +261,14 @@ fn writer(b: &mut UserBackend, map_fd: Fd, key: u32, value: &[u8]) -> Result<Fd,
         insn(0xbf, R3, FP, 0, 0),              // r3 = fp
         insn(0x07, R3, 0, 0, value_at as i32), // r3 += value_at
         insn(0xb7, R4, 0, 0, 0),               // r4 = BPF_ANY
-        insn(0x85, 0, 0, 0, 2),                // call bpf_map_update_elem
+        insn(abi::BPF_JMP_CALL, 0, 0, 0, 2),   // call bpf_map_update_elem
         insn(0xb7, R0, 0, 0, 0),               // r0 = 0
-        insn(0x95, 0, 0, 0, 0),                // exit
+        insn(abi::BPF_JMP_EXIT, 0, 0, 0, 0),   // exit
     ]);
     let insns: Vec<u8> = prog.concat();
     let license = c"GPL";
     let mut attr = abi::ProgLoadAttr {
-        prog_type: BPF_PROG_TYPE_SOCKET_FILTER,
+        prog_type: abi::BPF_PROG_TYPE_SOCKET_FILTER,
         insn_cnt: (insns.len() / 8) as u32,
         insns: insns.as_ptr() as u64,
         license: license.as_ptr() as u64,
@@ -319,7 +321,8 @@ fn race(slot: Fd, victim: Fd, decoy: Fd, prog: Fd, ms: u64) -> (u64, u64) {
         };
         let attr_len = core::mem::size_of::<LinkUpdateAttr>() as u32;
         // SAFETY: a LINK_UPDATE attr without pointers, alive for the call.
-        let ret = unsafe { libc::syscall(libc::SYS_bpf, BPF_LINK_UPDATE, &mut attr, attr_len) };
+        let ret =
+            unsafe { libc::syscall(libc::SYS_bpf, abi::BPF_LINK_UPDATE, &mut attr, attr_len) };
         tries += 1;
         if ret == 0 {
             updated += 1;
@@ -375,7 +378,7 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
                 ..Default::default()
             };
             // SAFETY: no pointers.
-            unsafe { bpf_preload::testing::bpf(b, BPF_LINK_UPDATE, &mut attr) }
+            unsafe { bpf_preload::testing::bpf(b, abi::BPF_LINK_UPDATE, &mut attr) }
                 .map_err(|e| refused("BPF_LINK_UPDATE", e))?;
             Ok(format!("ok: link {target} now runs {with}"))
         }
@@ -383,7 +386,7 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
             let link_fd = link(b, target)?;
             let mut attr = LinkDetachAttr { link_fd };
             // SAFETY: no pointers.
-            unsafe { bpf_preload::testing::bpf(b, BPF_LINK_DETACH, &mut attr) }
+            unsafe { bpf_preload::testing::bpf(b, abi::BPF_LINK_DETACH, &mut attr) }
                 .map_err(|e| refused("BPF_LINK_DETACH", e))?;
             Ok(format!("ok: link {target} detached"))
         }
