@@ -14,7 +14,8 @@ use super::elf::Elf;
 pub type Error = String;
 
 use bpf_preload_uapi::{
-    BTF_FUNC_GLOBAL, BTF_KIND_INT, BTF_KIND_VAR, BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_STATIC,
+    BTF_FUNC_GLOBAL, BTF_HEADER_LEN, BTF_KIND_INT, BTF_KIND_VAR, BTF_MAGIC,
+    BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_STATIC, BTF_VERSION,
 };
 
 struct Writer {
@@ -243,10 +244,11 @@ pub fn fix(
         }
     }
 
-    let mut out = Vec::with_capacity(24 + w.types.len() + w.strings.len());
-    out.extend_from_slice(&0xeb9fu16.to_le_bytes());
-    out.extend_from_slice(&[1, 0]);
-    for v in [24u32, 0, w.types.len() as u32, w.types.len() as u32] {
+    let mut out = Vec::with_capacity(BTF_HEADER_LEN + w.types.len() + w.strings.len());
+    out.extend_from_slice(&BTF_MAGIC.to_le_bytes());
+    out.extend_from_slice(&[BTF_VERSION, 0]);
+    let header_len = BTF_HEADER_LEN as u32;
+    for v in [header_len, 0, w.types.len() as u32, w.types.len() as u32] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     out.extend_from_slice(&(w.strings.len() as u32).to_le_bytes());
