@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use syn::ItemStruct;
 
-use crate::parse::Args;
+use bpf_preload_codegen::parse::Args;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -38,7 +38,7 @@ fn expand_example(name: &str) -> String {
         .unwrap();
     let args: Args = item.attrs.remove(attr).parse_args().unwrap();
     let bases = [(src, String::new()), (crate_dir, String::new())];
-    let tokens = crate::run(&args, &item, &bases).unwrap_or_else(|e| panic!("{e}"));
+    let tokens = bpf_preload_codegen::run(&args, &item, &bases).unwrap_or_else(|e| panic!("{e}"));
     let pretty = prettyplease::unparse(&syn::parse2(tokens).unwrap());
     pretty.replace(&workspace().display().to_string(), "$WORKSPACE")
 }
@@ -87,7 +87,7 @@ fn fuzz_regressions() {
     for path in files("fuzz/regressions") {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let data = std::fs::read(&path).unwrap();
-        let err = crate::replay::replay(&data).expect_err(&name);
+        let err = bpf_preload_codegen::replay::replay(&data).expect_err(&name);
         let expected = readme
             .lines()
             .skip_while(|l| !l.contains(&name))
@@ -109,7 +109,7 @@ fn fuzz_corpus_replay() {
     let mut read = 0;
     for path in &inputs {
         let data = std::fs::read(path).unwrap();
-        read += usize::from(crate::replay::replay(&data).is_ok());
+        read += usize::from(bpf_preload_codegen::replay::replay(&data).is_ok());
     }
     eprintln!("{} inputs replayed, {read} read into a table", inputs.len());
 }
@@ -124,7 +124,7 @@ fn fixtures_and_examples_replay() {
         .filter(|p| p.extension().is_some_and(|e| e == "o"))
     {
         let data = std::fs::read(&path).unwrap();
-        let _ = crate::replay::replay(&data);
+        let _ = bpf_preload_codegen::replay::replay(&data);
     }
 }
 
@@ -227,7 +227,7 @@ fn corrupt_edits_end_in_errors() {
     for (what, edit, expected) in cases {
         let mut data = counters.clone();
         edit(&mut data);
-        let err = crate::replay::replay(&data).expect_err(what);
+        let err = bpf_preload_codegen::replay::replay(&data).expect_err(what);
         assert!(err.contains(expected), "{what}: {err}");
     }
 }

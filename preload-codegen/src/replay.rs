@@ -1,8 +1,8 @@
 //! Bytes through everything `#[bpf_preload]` does with an object: the reader
 //! (`model::read`), the validator (the plan, under a
 //! few attributes) and the expansion. Shared by the fuzzer (`fuzz/fuzz_targets/
-//! reader.rs` includes this file) and by the tests that replay the fuzzer's corpus
-//! and its regressions on stable.
+//! reader.rs`) and by the macro's tests that replay the fuzzer's corpus and its
+//! regressions on stable.
 
 use crate::{expand, model, parse, validate};
 
