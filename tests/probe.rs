@@ -31,10 +31,12 @@ use bpf_preload::user::UserBackend;
 use bpf_preload::{Errno, Fd, ObjectKind};
 use preload_tests::name_of;
 
-#[path = "probe/attack.rs"]
-mod attack;
-#[path = "probe/protect.rs"]
-mod protect;
+/// The commands that attack or protect an object, one file each in `probe/`.
+mod probe {
+    pub mod attack;
+    pub mod protect;
+}
+use probe::{attack, protect};
 
 fn close(fd: Fd) {
     // SAFETY: an fd we own, closed once.

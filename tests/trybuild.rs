@@ -12,8 +12,7 @@
 use std::path::Path;
 use std::process::Command;
 
-#[path = "fixtures/corrupt.rs"]
-mod corrupt;
+use preload_fixtures as corrupt;
 
 #[test]
 fn diagnostics_and_options() {

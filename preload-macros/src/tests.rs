@@ -128,9 +128,7 @@ fn fixtures_and_examples_replay() {
     }
 }
 
-#[path = "../../tests/fixtures/corrupt.rs"]
-#[allow(dead_code)]
-mod corrupt;
+use preload_fixtures as corrupt;
 
 /// Where the last DATASEC of the `.BTF` section at `btf` starts in the file.
 fn last_datasec(data: &[u8], btf: usize) -> usize {

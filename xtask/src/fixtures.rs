@@ -13,8 +13,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::setup::{ensure_packages, root};
 
-#[path = "../../tests/fixtures/corrupt.rs"]
-mod corrupt;
+use preload_fixtures as corrupt;
 
 /// Flags of every example's BPF build (see `cargo xtask bpf`).
 const BPF: &[&str] = crate::tools::BPF_FLAGS;
