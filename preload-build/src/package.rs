@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
+use bpf_preload_codegen::parse::Args;
 use bpf_preload_model::names;
 use cargo_metadata::{Metadata, MetadataCommand, Package, PackageId};
 
@@ -482,29 +483,13 @@ fn reexport(items: &[syn::Item], ident: &str) -> Option<String> {
     })
 }
 
-/// The object's name from the attribute, by the macro's rule (one rule, in
-/// [`names`]).
+/// The object's name from the attribute, read by the macro's own grammar
+/// ([`Args`]) and named by its rule (one rule, in [`names`]).
 fn object_name(attr: &syn::Attribute, file: &Path) -> Result<String> {
-    let args = attr
-        .parse_args_with(syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+    let args: Args = attr
+        .parse_args()
         .with_context(|| format!("parsing the #[bpf_preload] attribute in {}", file.display()))?;
-    let string = |key: &str| {
-        args.iter().find_map(|meta| match meta {
-            syn::Meta::NameValue(nv) if nv.path.is_ident(key) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => Some(s.value()),
-                _ => None,
-            },
-            _ => None,
-        })
-    };
-    let name = match (string("name"), string("obj")) {
-        (Some(name), _) => name,
-        (None, Some(obj)) => names::default_object_name(&obj),
-        (None, None) => bail!("#[bpf_preload] in {} has no obj = \"...\"", file.display()),
-    };
+    let name = args.object_name();
     if let Some(problem) = names::object_name_problem(&name) {
         bail!(
             "`{name}` (the object's name, in {}) cannot be a module name: {problem}",

@@ -56,6 +56,18 @@ pub struct Args {
     pub protect: bool,
 }
 
+impl Args {
+    /// The object's name: `name = "..."`, else the object file's name by the rule in
+    /// the model's [`names`](bpf_preload_model::names) (checked by
+    /// [`validate::object_name`](crate::validate::object_name)).
+    pub fn object_name(&self) -> String {
+        match &self.name {
+            Some(lit) => lit.value(),
+            None => bpf_preload_model::names::default_object_name(&self.obj.value()),
+        }
+    }
+}
+
 /// Levenshtein distance, for "did you mean" hints.
 pub fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

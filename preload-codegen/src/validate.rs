@@ -58,10 +58,10 @@ pub struct LinkPlan {
 /// The name of the object, from `name = "..."` or the object file's stem, by the
 /// rule the module builder follows too ([`names`]).
 pub fn object_name(args: &Args) -> syn::Result<String> {
-    let (name, span, origin) = match &args.name {
-        Some(lit) => (lit.value(), lit.span(), "`name = \"...\"`"),
+    let name = args.object_name();
+    let (span, origin) = match &args.name {
+        Some(lit) => (lit.span(), "`name = \"...\"`"),
         None => (
-            names::default_object_name(&args.obj.value()),
             args.obj.span(),
             "the object file's name up to its first `.`",
         ),
