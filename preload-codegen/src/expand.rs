@@ -157,7 +157,7 @@ pub fn expand(
         });
         let inner = match &m.inner {
             Some(inner) => {
-                let name = format!("{kernel_name}.inner");
+                let name = bpf_preload_model::names::inner_map_kernel_name(kernel_name);
                 // `validate` checked that the loader's rules size it.
                 let entries = kinds::entries(inner.map_type, inner.max_entries)
                     .ok()

@@ -8,12 +8,8 @@ use proc_macro2::Span;
 use syn::{Ident, LitStr};
 
 use crate::model::names::{self, pin_name_problem};
-use crate::model::{Attach, AttachModel, Model};
+use crate::model::{kinds, Attach, AttachModel, Model};
 use crate::parse::{closest, Args};
-use bpf_preload_uapi::{MapType, BPF_F_RDONLY};
-
-/// Longest kernel object name, without the NUL.
-const OBJ_NAME_MAX: usize = 15;
 
 #[derive(Debug)]
 pub struct Plan {
@@ -78,35 +74,6 @@ pub fn object_name(args: &Args) -> syn::Result<String> {
         ));
     }
     Ok(name)
-}
-
-/// libbpf's `internal_map_name`: as much of the object's name as fits before the
-/// section name (which gets at least 7 bytes), 15 bytes in all (`counters.rodata`,
-/// `my_obje.kconfig`); a custom `.data.x`/`.rodata.x` section keeps its own name
-/// only. Every byte the kernel refuses in a name becomes `_`.
-fn internal_map_name(object: &str, section: &str) -> String {
-    let suffix_len = section.len().clamp(7, OBJ_NAME_MAX);
-    let prefix_len = if section.get(1..).is_some_and(|s| s.contains('.')) {
-        0
-    } else {
-        (OBJ_NAME_MAX - suffix_len).min(object.len())
-    };
-    let suffix = &section[..section.len().min(suffix_len)];
-    kernel_name(&format!("{}{suffix}", &object[..prefix_len]))
-}
-
-/// A name the kernel accepts: letters, digits, `_` and `.`, at most 15 bytes.
-fn kernel_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(OBJ_NAME_MAX)
-        .collect()
 }
 
 fn unknown(ident: &Ident, what: &str, candidates: &[&str]) -> syn::Error {
@@ -488,7 +455,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .iter()
         .map(|m| {
             let key = m.name.trim_start_matches('.');
-            let default = key.replace('.', "_");
+            let default = names::default_map_pin_name(key);
             let asked = renamed.contains_key(key) || (m.internal && args.pin_data);
             (!m.internal || asked)
                 .then(|| pin_name(key, default))
@@ -499,7 +466,9 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .programs
         .iter()
         .enumerate()
-        .map(|(i, p)| (args.pin_programs && cx.is_loaded(i)).then(|| format!("{}_prog", p.name)))
+        .map(|(i, p)| {
+            (args.pin_programs && cx.is_loaded(i)).then(|| names::program_pin_name(&p.name))
+        })
         .collect();
     let map_entries = cx.errors.check(entries(args, model));
     let map_freeze = cx.errors.check(frozen(args, model));
@@ -532,9 +501,9 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .iter()
         .map(|m| {
             if m.internal {
-                internal_map_name(&name, &m.name)
+                names::internal_map_name(&name, &m.name)
             } else {
-                kernel_name(&m.name)
+                names::kernel_name(&m.name)
             }
         })
         .collect();
@@ -552,51 +521,8 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     })
 }
 
-/// Why `BPF_MAP_FREEZE` makes no sense for a map, if it makes none.
-fn freeze_problem(m: &crate::model::MapModel) -> Option<String> {
-    use bpf_preload_uapi::MapType::*;
-    let kind = crate::model::kinds::map_type_name(m.map_type);
-    let why = match MapType::from_u32(m.map_type) {
-        _ if m.freeze => format!(
-            "the loader already freezes `{}` before programs load (the verifier reads its \
-             contents as constants)",
-            m.name
-        ),
-        Some(Ringbuf | UserRingbuf | PerfEventArray) => format!(
-            "a {kind} is a channel to user space, which must map it writable or install \
-             perf event fds in it once the object runs; a frozen one cannot be used"
-        ),
-        Some(
-            Sockmap | Sockhash | Xskmap | Devmap | DevmapHash | Cpumap | ReuseportSockarray
-            | CgroupArray,
-        ) => format!(
-            "a {kind} holds sockets, devices or cgroups that user space inserts once the \
-             object runs, and the loader writes nothing into it"
-        ),
-        Some(StructOps) => format!("the kernel refuses to freeze a {kind}"),
-        Some(Queue | Stack | BloomFilter | StackTrace) => format!(
-            "a {kind} the loader writes nothing into: frozen, it would stay empty for user \
-             space and freezing protects nothing the object set"
-        ),
-        Some(
-            SkStorage | InodeStorage | TaskStorage | CgrpStorage | CgroupStorage
-            | PercpuCgroupStorage | Arena,
-        ) => format!(
-            "a {kind} is owned by the objects it is stored in (or mapped by user space), and \
-             the kernel refuses to freeze it or freezing changes nothing"
-        ),
-        _ if m.map_flags & BPF_F_RDONLY != 0 => format!(
-            "`{}` is created with BPF_F_RDONLY: syscalls cannot write it anyway, and the \
-             kernel refuses to freeze it (EPERM)",
-            m.name
-        ),
-        _ => return None,
-    };
-    Some(why)
-}
-
 /// Per map: whether `freeze(...)` or `freeze_all` freezes it once loaded. `freeze_all`
-/// skips the maps [`freeze_problem`] names; `freeze(...)` naming one is an error.
+/// skips the maps [`kinds::freeze_problem`] names; `freeze(...)` naming one is an error.
 fn frozen(args: &Args, model: &Model) -> syn::Result<Vec<bool>> {
     listed_twice(&args.freeze, "freeze")?;
     if let (Some(all), Some(first)) = (&args.freeze_all, args.freeze.first()) {
@@ -616,7 +542,7 @@ fn frozen(args: &Args, model: &Model) -> syn::Result<Vec<bool>> {
     let mut out = vec![args.freeze_all.is_some(); model.maps.len()];
     if args.freeze_all.is_some() {
         for (m, f) in model.maps.iter().zip(&mut out) {
-            *f = freeze_problem(m).is_none();
+            *f = kinds::freeze_problem(m).is_none();
         }
         return Ok(out);
     }
@@ -624,7 +550,7 @@ fn frozen(args: &Args, model: &Model) -> syn::Result<Vec<bool>> {
     for id in &args.freeze {
         let e = match map_index(model, &id.to_string()) {
             None => unknown(id, "map", &map_names),
-            Some(i) => match freeze_problem(&model.maps[i]) {
+            Some(i) => match kinds::freeze_problem(&model.maps[i]) {
                 None => {
                     out[i] = true;
                     continue;

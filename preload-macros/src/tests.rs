@@ -128,6 +128,9 @@ fn fixtures_and_examples_replay() {
     }
 }
 
+use bpf_preload_uapi::{
+    btf_info_kind, btf_info_vlen, btf_type_extra_len, BTF_KIND_DATASEC, BTF_TYPE_LEN,
+};
 use preload_fixtures as corrupt;
 
 /// Where the last DATASEC of the `.BTF` section at `btf` starts in the file.
@@ -136,19 +139,12 @@ fn last_datasec(data: &[u8], btf: usize) -> usize {
     let end = types + corrupt::u32_at(data, btf + 12);
     let (mut at, mut last) = (types, None);
     while at < end {
-        let info = corrupt::u32_at(data, at + 4);
-        let (kind, vlen) = ((info >> 24) & 0x1f, info & 0xffff);
-        if kind == 15 {
+        let info = corrupt::u32_at(data, at + 4) as u32;
+        let (kind, vlen) = (btf_info_kind(info), btf_info_vlen(info));
+        if kind == BTF_KIND_DATASEC {
             last = Some(at);
         }
-        at += 12
-            + match kind {
-                1 | 14 | 17 => 4,
-                3 => 12,
-                4 | 5 | 15 | 19 => 12 * vlen,
-                6 | 13 => 8 * vlen,
-                _ => 0,
-            };
+        at += BTF_TYPE_LEN + btf_type_extra_len(kind, vlen).unwrap_or(0);
     }
     last.expect("a DATASEC")
 }

@@ -509,6 +509,50 @@ pub fn check_map(map: &super::MapModel) -> Result<(), String> {
     Ok(())
 }
 
+/// Why `BPF_MAP_FREEZE` makes no sense for a map, if it makes none: the one rule of
+/// `freeze(...)` (an error) and `freeze_all` (which skips such maps).
+pub fn freeze_problem(m: &super::MapModel) -> Option<String> {
+    use MapType::*;
+    let kind = map_type_name(m.map_type);
+    let why = match MapType::from_u32(m.map_type) {
+        _ if m.freeze => format!(
+            "the loader already freezes `{}` before programs load (the verifier reads its \
+             contents as constants)",
+            m.name
+        ),
+        Some(Ringbuf | UserRingbuf | PerfEventArray) => format!(
+            "a {kind} is a channel to user space, which must map it writable or install \
+             perf event fds in it once the object runs; a frozen one cannot be used"
+        ),
+        Some(
+            Sockmap | Sockhash | Xskmap | Devmap | DevmapHash | Cpumap | ReuseportSockarray
+            | CgroupArray,
+        ) => format!(
+            "a {kind} holds sockets, devices or cgroups that user space inserts once the \
+             object runs, and the loader writes nothing into it"
+        ),
+        Some(StructOps) => format!("the kernel refuses to freeze a {kind}"),
+        Some(Queue | Stack | BloomFilter | StackTrace) => format!(
+            "a {kind} the loader writes nothing into: frozen, it would stay empty for user \
+             space and freezing protects nothing the object set"
+        ),
+        Some(
+            SkStorage | InodeStorage | TaskStorage | CgrpStorage | CgroupStorage
+            | PercpuCgroupStorage | Arena,
+        ) => format!(
+            "a {kind} is owned by the objects it is stored in (or mapped by user space), and \
+             the kernel refuses to freeze it or freezing changes nothing"
+        ),
+        _ if m.map_flags & BPF_F_RDONLY != 0 => format!(
+            "`{}` is created with BPF_F_RDONLY: syscalls cannot write it anyway, and the \
+             kernel refuses to freeze it (EPERM)",
+            m.name
+        ),
+        _ => return None,
+    };
+    Some(why)
+}
+
 /// The kernel's `license_is_gpl_compatible()`.
 pub fn license_is_gpl_compatible(license: &str) -> bool {
     matches!(

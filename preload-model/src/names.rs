@@ -1,6 +1,7 @@
 //! The names an object gives the kernel and bpffs, in one place for the macro (which
 //! reports with spans) and the module builder (which names the module's files): the
-//! object's own name, which is its module's and its bpffs directory's, and its pins'.
+//! object's own name, which is its module's and its bpffs directory's, its pins', and
+//! the names its maps are given in the kernel.
 
 /// Longest module name (`MODULE_NAME_LEN` is 64 - sizeof(long), with the NUL).
 pub const MODULE_NAME_MAX: usize = 55;
@@ -34,6 +35,54 @@ pub fn object_name_problem(name: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// Longest kernel object name (maps, programs), without the NUL.
+pub const OBJ_NAME_MAX: usize = bpf_preload_uapi::BPF_OBJ_NAME_LEN - 1;
+
+/// libbpf's `internal_map_name`: as much of the object's name as fits before the
+/// section name (which gets at least 7 bytes), 15 bytes in all (`counters.rodata`,
+/// `my_obje.kconfig`); a custom `.data.x`/`.rodata.x` section keeps its own name
+/// only. Every byte the kernel refuses in a name becomes `_`.
+pub fn internal_map_name(object: &str, section: &str) -> String {
+    let suffix_len = section.len().clamp(7, OBJ_NAME_MAX);
+    let prefix_len = if section.get(1..).is_some_and(|s| s.contains('.')) {
+        0
+    } else {
+        (OBJ_NAME_MAX - suffix_len).min(object.len())
+    };
+    let suffix = &section[..section.len().min(suffix_len)];
+    kernel_name(&format!("{}{suffix}", &object[..prefix_len]))
+}
+
+/// A name the kernel accepts: letters, digits, `_` and `.`, at most 15 bytes.
+pub fn kernel_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(OBJ_NAME_MAX)
+        .collect()
+}
+
+/// The name of a map's inner map (a map of maps' template) given to the kernel.
+pub fn inner_map_kernel_name(outer_kernel_name: &str) -> String {
+    format!("{outer_kernel_name}.inner")
+}
+
+/// A map's pin when the attribute renames it not: its name without the leading `.`
+/// of a global-data section (the caller strips it), with every other `.` as `_`.
+pub fn default_map_pin_name(key: &str) -> String {
+    key.replace('.', "_")
+}
+
+/// A program's pin under `pin_programs`.
+pub fn program_pin_name(program: &str) -> String {
+    format!("{program}_prog")
 }
 
 /// Why bpffs cannot hold a pin of this name, if it cannot.
