@@ -7,14 +7,17 @@
 
 use core::ffi::CStr;
 
-/// Size of one `struct bpf_func_info` record in [`Program::func_info`].
-pub const FUNC_INFO_REC_SIZE: u32 = 8;
+use crate::abi;
+
+/// Size of one `struct bpf_func_info` record in [`Program::func_info`], as
+/// `BPF_PROG_LOAD` takes it (`func_info_rec_size`).
+pub const FUNC_INFO_REC_SIZE: u32 = abi::BPF_FUNC_INFO_SIZE as u32;
 /// Size of one `struct bpf_line_info` record in [`Program::line_info`].
-pub const LINE_INFO_REC_SIZE: u32 = 16;
+pub const LINE_INFO_REC_SIZE: u32 = abi::BPF_LINE_INFO_SIZE as u32;
 /// Size of one `struct bpf_core_relo` record in [`Program::core_relos`].
-pub const CORE_RELO_REC_SIZE: u32 = 16;
+pub const CORE_RELO_REC_SIZE: u32 = abi::BPF_CORE_RELO_SIZE as u32;
 /// Size of one BPF instruction in [`Program::insns`].
-pub const INSN_SIZE: usize = 8;
+pub const INSN_SIZE: usize = abi::BPF_INSN_SIZE;
 
 /// Implemented by `#[bpf_preload]` for the annotated struct.
 pub trait Preload {

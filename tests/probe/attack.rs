@@ -237,6 +237,11 @@ fn writer(b: &mut UserBackend, map_fd: Fd, key: u32, value: &[u8]) -> Result<Fd,
     const R3: u8 = 3;
     const R4: u8 = 4;
     const FP: u8 = 10;
+    const ST_W: u8 = abi::BPF_ST | abi::BPF_MEM | abi::BPF_W;
+    const ST_B: u8 = abi::BPF_ST | abi::BPF_MEM | abi::BPF_B;
+    const MOV64_REG: u8 = abi::BPF_ALU64 | abi::BPF_MOV | abi::BPF_X;
+    const MOV64_IMM: u8 = abi::BPF_ALU64 | abi::BPF_MOV | abi::BPF_K;
+    const ADD64_IMM: u8 = abi::BPF_ALU64 | abi::BPF_ADD | abi::BPF_K;
     let value_at = -8 - (value.len().div_ceil(8) * 8) as i16;
     let mut prog: Vec<[u8; 8]> = vec![
         // r1 = map (BPF_LD_IMM64, src BPF_PSEUDO_MAP_FD)
@@ -249,21 +254,21 @@ fn writer(b: &mut UserBackend, map_fd: Fd, key: u32, value: &[u8]) -> Result<Fd,
         ),
         [0; 8],
         // *(u32 *)(fp - 4) = key
-        insn(0x62, FP, 0, -4, key as i32),
+        insn(ST_W, FP, 0, -4, key as i32),
     ];
     for (i, &byte) in value.iter().enumerate() {
         // *(u8 *)(fp + value_at + i) = byte
-        prog.push(insn(0x72, FP, 0, value_at + i as i16, byte as i32));
+        prog.push(insn(ST_B, FP, 0, value_at + i as i16, byte as i32));
     }
     prog.extend([
-        insn(0xbf, R2, FP, 0, 0),              // r2 = fp
-        insn(0x07, R2, 0, 0, -4),              // r2 += -4
-        insn(0xbf, R3, FP, 0, 0),              // r3 = fp
-        insn(0x07, R3, 0, 0, value_at as i32), // r3 += value_at
-        insn(0xb7, R4, 0, 0, 0),               // r4 = BPF_ANY
-        insn(abi::BPF_JMP_CALL, 0, 0, 0, 2),   // call bpf_map_update_elem
-        insn(0xb7, R0, 0, 0, 0),               // r0 = 0
-        insn(abi::BPF_JMP_EXIT, 0, 0, 0, 0),   // exit
+        insn(MOV64_REG, R2, FP, 0, 0),              // r2 = fp
+        insn(ADD64_IMM, R2, 0, 0, -4),              // r2 += -4
+        insn(MOV64_REG, R3, FP, 0, 0),              // r3 = fp
+        insn(ADD64_IMM, R3, 0, 0, value_at as i32), // r3 += value_at
+        insn(MOV64_IMM, R4, 0, 0, 0),               // r4 = BPF_ANY
+        insn(abi::BPF_JMP_CALL, 0, 0, 0, 2),        // call bpf_map_update_elem
+        insn(MOV64_IMM, R0, 0, 0, 0),               // r0 = 0
+        insn(abi::BPF_JMP_EXIT, 0, 0, 0, 0),        // exit
     ]);
     let insns: Vec<u8> = prog.concat();
     let license = c"GPL";
