@@ -410,48 +410,47 @@ pub fn entries(map_type: u32, max_entries: u32) -> Result<Option<u32>, ()> {
     }
 }
 
+/// One row of [`MAP_FLAGS`]: the flag, its C name and whether the table carries it.
+macro_rules! flag {
+    ($flag:ident, $ok:expr $(,)?) => {
+        ($flag, stringify!($flag), $ok)
+    };
+}
+
 /// `map_flags` bits (`BPF_F_*` in Linux 6.12's `<linux/bpf.h>`) and whether the table
 /// can carry them: `Err(why)` for those it cannot.
 const MAP_FLAGS: [(u32, &str, Result<(), &str>); 19] = [
-    (BPF_F_NO_PREALLOC, "BPF_F_NO_PREALLOC", Ok(())),
-    (BPF_F_NO_COMMON_LRU, "BPF_F_NO_COMMON_LRU", Ok(())),
-    (
+    flag!(BPF_F_NO_PREALLOC, Ok(())),
+    flag!(BPF_F_NO_COMMON_LRU, Ok(())),
+    flag!(
         BPF_F_NUMA_NODE,
-        "BPF_F_NUMA_NODE",
         Err("the table has no NUMA node to create the map on"),
     ),
-    (BPF_F_RDONLY, "BPF_F_RDONLY", Ok(())),
-    (BPF_F_WRONLY, "BPF_F_WRONLY", Ok(())),
-    (BPF_F_STACK_BUILD_ID, "BPF_F_STACK_BUILD_ID", Ok(())),
-    (BPF_F_ZERO_SEED, "BPF_F_ZERO_SEED", Ok(())),
-    (BPF_F_RDONLY_PROG, "BPF_F_RDONLY_PROG", Ok(())),
-    (BPF_F_WRONLY_PROG, "BPF_F_WRONLY_PROG", Ok(())),
-    (BPF_F_CLONE, "BPF_F_CLONE", Ok(())),
-    (BPF_F_MMAPABLE, "BPF_F_MMAPABLE", Ok(())),
-    (BPF_F_PRESERVE_ELEMS, "BPF_F_PRESERVE_ELEMS", Ok(())),
-    (BPF_F_INNER_MAP, "BPF_F_INNER_MAP", Ok(())),
-    (
+    flag!(BPF_F_RDONLY, Ok(())),
+    flag!(BPF_F_WRONLY, Ok(())),
+    flag!(BPF_F_STACK_BUILD_ID, Ok(())),
+    flag!(BPF_F_ZERO_SEED, Ok(())),
+    flag!(BPF_F_RDONLY_PROG, Ok(())),
+    flag!(BPF_F_WRONLY_PROG, Ok(())),
+    flag!(BPF_F_CLONE, Ok(())),
+    flag!(BPF_F_MMAPABLE, Ok(())),
+    flag!(BPF_F_PRESERVE_ELEMS, Ok(())),
+    flag!(BPF_F_INNER_MAP, Ok(())),
+    flag!(
         BPF_F_LINK,
-        "BPF_F_LINK",
         Err("it is for struct_ops maps, which `.struct_ops.link` declares"),
     ),
-    (
+    flag!(
         BPF_F_PATH_FD,
-        "BPF_F_PATH_FD",
         Err("it is a flag of BPF_OBJ_PIN, not of a map"),
     ),
-    (
+    flag!(
         BPF_F_VTYPE_BTF_OBJ_FD,
-        "BPF_F_VTYPE_BTF_OBJ_FD",
         Err("the table has no BTF object fd to pass"),
     ),
-    (
-        BPF_F_TOKEN_FD,
-        "BPF_F_TOKEN_FD",
-        Err("the table has no BPF token to pass"),
-    ),
-    (BPF_F_SEGV_ON_FAULT, "BPF_F_SEGV_ON_FAULT", Ok(())),
-    (BPF_F_NO_USER_CONV, "BPF_F_NO_USER_CONV", Ok(())),
+    flag!(BPF_F_TOKEN_FD, Err("the table has no BPF token to pass")),
+    flag!(BPF_F_SEGV_ON_FAULT, Ok(())),
+    flag!(BPF_F_NO_USER_CONV, Ok(())),
 ];
 
 /// Why the loader cannot create this map, if it cannot.
@@ -490,7 +489,7 @@ pub fn check_map(map: &super::MapModel) -> Result<(), String> {
         if flags & bit == 0 {
             continue;
         }
-        if flag == "BPF_F_LINK" && map.struct_ops.is_some() {
+        if bit == BPF_F_LINK && map.struct_ops.is_some() {
             continue;
         }
         if let Err(why) = ok {
@@ -498,7 +497,7 @@ pub fn check_map(map: &super::MapModel) -> Result<(), String> {
                 "map `{name}` has flag {flag}, which the loader cannot honour: {why}"
             ));
         }
-        if flag == "BPF_F_RDONLY" && map.initial_value.is_some() {
+        if bit == BPF_F_RDONLY && map.initial_value.is_some() {
             return Err(format!(
                 "map `{name}` has flag BPF_F_RDONLY, but the loader must write its initial \
                  value through the syscall: use BPF_F_RDONLY_PROG (read-only for programs) or \
