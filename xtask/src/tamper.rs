@@ -16,7 +16,7 @@ use crate::vm::{Kernel, Prepared};
 
 /// The bench's `insmod_time`, for `tamper-cost`.
 pub fn insmod_time(_: &Kernel, work: &Path) -> Result<Prepared> {
-    let built = crate::bench::build_insmod_time(work)?;
+    let built = preload_bench::build_insmod_time(work)?;
     Ok(Prepared {
         files: vec![(built, "bin/insmod_time".into())],
         ..Default::default()
