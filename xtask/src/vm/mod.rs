@@ -26,6 +26,7 @@ use anyhow::{bail, Result};
 
 pub use kernels::{patched_kernel, stock_kernels, Kernel};
 pub use qemu::{boot, boot_all, Outcome, Run};
+pub use report::tamper_matrix;
 pub use scenarios::{scripts, BuildKey, ModuleSpec, Scenario};
 
 use crate::module;
