@@ -1,4 +1,4 @@
-# The corpus VM's script (`cargo xtask corpus`, xtask/src/corpus/vm.rs): the same harness
+# The corpus VM's script (`cargo xtask corpus`, tests/corpus/src/vm.rs): the same harness
 # as on the host, statically linked, over the objects the host refuses to every loader.
 # Each result is one CORPUS-ROW line on the console.
 mkdir -p /tmp/corpus

@@ -8,7 +8,6 @@ mod fixtures;
 mod kernel;
 mod module;
 mod setup;
-mod tamper;
 mod test;
 mod tools;
 mod vm;
@@ -116,7 +115,7 @@ fn main() -> Result<()> {
         } => demo::user_space(),
         Command::Demo { patched, .. } => demo::run(patched),
         Command::Test => test::run(),
-        Command::TamperMatrix => tamper::matrix(),
+        Command::TamperMatrix => vm::tamper_matrix(),
         Command::BuildModule {
             crate_dir,
             kdir,

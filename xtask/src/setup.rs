@@ -1,50 +1,14 @@
-//! Finding the workspace and installing the Debian packages a task needs.
+//! Finding the workspace and installing what a task needs: the machine's side is in
+//! `preload-devtools`, shared with the corpus tier and the benchmarks; the Rust
+//! standard library's source, which only module builds need, is here.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+pub use preload_devtools::{ensure_packages, is_root, root};
+
 use crate::tools::run;
-
-/// The workspace root (the parent of `xtask/`).
-pub fn root() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    dir.parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
-}
-
-pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn installed(package: &str) -> bool {
-    Command::new("dpkg-query")
-        .args(["-W", "-f=${Status}", package])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
-}
-
-/// Installs the Debian packages that are missing, saying so; as a normal user, says
-/// which command to run instead.
-pub fn ensure_packages(packages: &[&str], why: &str) -> Result<()> {
-    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let list = missing.join(" ");
-    if !is_root() {
-        bail!("{why} needs Debian packages {list}: run `sudo apt-get update && sudo apt-get install -y {list}`");
-    }
-    eprintln!("==> {why} needs {list}: installing with apt-get");
-    run(Command::new("apt-get").args(["update", "-qq"]))?;
-    run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "--no-install-recommends"])
-        .args(&missing)
-        .env("DEBIAN_FRONTEND", "noninteractive"))
-}
 
 /// Installs the `rust-src` component when the toolchain lacks it (modules build core
 /// and alloc for the kernel from it), saying so, as for Debian packages.

@@ -60,7 +60,10 @@ pub fn run() -> Result<()> {
     crate::bpf::run(true)?;
     step("compile-fail fixtures match their sources and recipes");
     crate::fixtures::run(true)?;
-    step("tier 1 (host) and tier 2 (real kernel, user backend): cargo test --workspace");
+    step(
+        "tier 1 (host) and tier 2 (the real kernel from user space, tests/user_space.rs): \
+         cargo test --workspace",
+    );
     let mut passed = 0;
     count_tests(
         &mut cargo(&["test", "--workspace", "--all-targets"]),

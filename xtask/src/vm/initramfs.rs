@@ -7,8 +7,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use super::qemu::Run;
 use super::scenarios::harness_file;
+use super::Run;
 use crate::tools::run as run_cmd;
 
 /// Busybox, statically linked, for the initramfs.

@@ -25,12 +25,27 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 
 pub use kernels::{patched_kernel, stock_kernels, Kernel};
-pub use qemu::{boot, boot_all, Outcome, Run};
+pub use qemu::{boot, boot_all, Outcome};
+pub use report::tamper_matrix;
 pub use scenarios::{scripts, BuildKey, ModuleSpec, Scenario};
 
 use crate::module;
 use crate::setup::{ensure_packages, root};
 use crate::tools;
+
+/// One boot: a kernel, files for the initramfs (source, path inside) and a script.
+/// Modules under `lib/modules/<release>/` are indexed with `depmod`, for the
+/// kernel's `request_module()`.
+pub struct Run {
+    pub label: String,
+    pub kernel: Kernel,
+    /// Appended to the kernel command line.
+    pub cmdline: String,
+    pub files: Vec<(PathBuf, String)>,
+    pub script: String,
+    /// Boot these instead of a busybox initramfs with `files` and `script`.
+    pub media: Option<Media>,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

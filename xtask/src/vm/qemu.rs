@@ -13,21 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use super::initramfs::initramfs;
-use super::{Kernel, Media};
-
-/// One boot: a kernel, files for the initramfs (source, path inside) and a script.
-/// Modules under `lib/modules/<release>/` are indexed with `depmod`, for the
-/// kernel's `request_module()`.
-pub struct Run {
-    pub label: String,
-    pub kernel: Kernel,
-    /// Appended to the kernel command line.
-    pub cmdline: String,
-    pub files: Vec<(PathBuf, String)>,
-    pub script: String,
-    /// Boot these instead of a busybox initramfs with `files` and `script`.
-    pub media: Option<Media>,
-}
+use super::{Kernel, Run};
 
 /// What a boot printed and how it ended.
 #[derive(Debug)]

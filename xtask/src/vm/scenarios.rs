@@ -161,11 +161,20 @@ fn prepare(name: &str) -> Result<Prepare> {
         "modules-load" => userflow::modules_load_boot,
         "initramfs" => userflow::initramfs_boot,
         "conntrack" => distro::conntrack,
-        "insmod-time" => crate::tamper::insmod_time,
+        "insmod-time" => insmod_time,
         _ => bail!(
             "no prepare hook `{name}`; there are: new-crate, dkms, modules-load, initramfs, \
              conntrack, insmod-time"
         ),
+    })
+}
+
+/// The bench's `insmod_time` (finit_module timed), for `tamper-cost`.
+fn insmod_time(_: &Kernel, work: &Path) -> Result<Prepared> {
+    let built = preload_bench::build_insmod_time(work)?;
+    Ok(Prepared {
+        files: vec![(built, "bin/insmod_time".into())],
+        ..Default::default()
     })
 }
 

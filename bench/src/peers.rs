@@ -17,9 +17,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use super::{output, work, Kind, Subject};
-use crate::setup::root;
-use crate::tools::{self, cargo};
+use preload_devtools::{self as tools, cargo, root};
+
+use crate::{output, work, Kind, Subject};
 
 /// Writes `contents` unless the file holds exactly that (keeps mtimes for cargo).
 pub fn write_if_changed(path: &Path, contents: &str) -> Result<()> {
@@ -93,7 +93,7 @@ fn ours(subjects: &[Subject]) -> Result<BTreeMap<String, PathBuf>> {
     }
     tools::write_workspace(&dir, &members, "\n[profile.release]\nopt-level = 3\n")?;
     let target = dir.join("target");
-    crate::tools::run(
+    tools::run(
         cargo()
             .args(["build", "--release", "--quiet", "--manifest-path"])
             .arg(dir.join("Cargo.toml"))

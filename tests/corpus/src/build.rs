@@ -10,8 +10,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 
-use crate::setup::{ensure_packages, root};
-use crate::tools::{output, run as run_cmd};
+use preload_devtools::{ensure_packages, output, root, run as run_cmd};
 
 /// Everything the objects are made from; a change to any of them rebuilds the corpus.
 pub const PACKAGES: [&str; 6] = [
@@ -73,7 +72,7 @@ fn package_version(package: &str) -> Result<String> {
     Ok(version.trim().to_string())
 }
 
-fn kernel_release() -> Result<String> {
+pub fn kernel_release() -> Result<String> {
     Ok(output(Command::new("uname").arg("-r"))?.trim().to_string())
 }
 

@@ -11,8 +11,8 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use super::peers::{self, Peers};
-use super::{output, Cell, Stats, Subject};
+use crate::peers::{self, Peers};
+use crate::{output, Cell, Stats, Subject};
 
 pub const LOADERS: [&str; 4] = ["ours", "libbpf", "lskel", "aya"];
 

@@ -11,8 +11,9 @@ use std::process::Stdio;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::build::{corpus_dir, Entry};
-use crate::setup::root;
+use preload_devtools::root;
+
+use crate::build::{corpus_dir, Entry};
 
 /// Each crate's binary, or the message `#[bpf_preload]` (or rustc) refused it with.
 pub type Binaries = BTreeMap<String, Result<PathBuf, String>>;
@@ -78,7 +79,7 @@ pub fn build(entries: &[Entry]) -> Result<Binaries> {
         objects.len(),
         dir.display()
     );
-    let mut child = crate::tools::cargo()
+    let mut child = preload_devtools::cargo()
         .current_dir(&dir)
         .args(["build", "--keep-going", "--message-format=json", "--bins"])
         .env("CARGO_TARGET_DIR", dir.join("target"))
@@ -142,7 +143,7 @@ pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
     let dir = corpus_dir().join("crates");
     let target_dir = dir.join("target-static");
     if !krates.is_empty() {
-        let mut cmd = crate::tools::cargo();
+        let mut cmd = preload_devtools::cargo();
         cmd.current_dir(&dir)
             .args(["build", "--quiet", "--target", target])
             .env("CARGO_TARGET_DIR", &target_dir)
@@ -153,7 +154,7 @@ pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
         for krate in krates {
             cmd.args(["-p", krate]);
         }
-        crate::tools::run(&mut cmd)?;
+        preload_devtools::run(&mut cmd)?;
     }
     Ok(target_dir.join(target).join("debug"))
 }

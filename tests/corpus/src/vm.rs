@@ -1,9 +1,10 @@
 //! The objects this host refuses to every loader (libbpf too fails with EPERM: fentry,
 //! fexit, lsm), loaded by the same harness inside QEMU on Debian's 6.12 kernel: xtask
-//! itself, statically linked, runs `corpus-guest` in the busybox initramfs of
-//! `crate::vm`, with bpftool (and the libraries it needs), the objects, and our side's
+//! itself, statically linked, runs `corpus-guest` in the busybox initramfs of xtask's
+//! VM runner, with bpftool (and the libraries it needs), the objects, and our side's
 //! binaries statically linked. Each result comes back as one console line; its source
-//! is prefixed with `vm-6.12/`.
+//! is prefixed with `vm-6.12/`. The VM runner is xtask's: it reaches this crate as a
+//! [`Vm`], so that the corpus does not depend on xtask.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,28 +14,60 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use super::build::corpus_dir;
-use super::{crates, parse_rows, Job, Row};
-use crate::setup::root;
-use crate::tools::run as run_cmd;
+use preload_devtools::root;
+
+use crate::build::corpus_dir;
+use crate::{crates, parse_rows, Job, Row};
 
 /// What starts each result line on the guest's console.
 pub const ROW_MARKER: &str = "CORPUS-ROW\t";
 /// The kernel series the guest boots.
 const SERIES: &str = "6.12";
-const TARGET: &str = "x86_64-unknown-linux-gnu";
+/// The target of the guest's static binaries.
+pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 const BPFTOOL: &str = "/usr/sbin/bpftool";
 /// Emulated (TCG), a load with a trampoline takes seconds.
 const TIMEOUT: Duration = Duration::from_secs(1500);
 
+/// What the corpus needs from a VM runner.
+pub trait Vm {
+    /// The release of the installed kernel of `series` (e.g. `6.12`) that the VM can
+    /// boot, if there is one; fails if the VM itself cannot run here.
+    fn kernel(&self, series: &str) -> Result<Option<String>>;
+    /// The harness, statically linked, that runs `corpus-guest` in the guest.
+    fn harness(&self) -> Result<PathBuf>;
+    /// Boots the kernel `release` from an initramfs with `files` (the host's path, the
+    /// path inside) and runs `script`, for at most `timeout`; `work` holds the boot's
+    /// files and its log, `corpus-<release>.log`.
+    fn boot(
+        &self,
+        release: &str,
+        files: Vec<(PathBuf, String)>,
+        script: String,
+        work: &Path,
+        timeout: Duration,
+    ) -> Result<Boot>;
+}
+
+/// What a boot printed and how it ended.
+pub struct Boot {
+    pub log: String,
+    pub timed_out: bool,
+    pub seconds: f64,
+}
+
 /// Whether the host refused the object to libbpf too with EPERM, as it refuses every
 /// fentry, fexit and lsm program.
-fn refused_by_host(row: &Row) -> bool {
+pub(crate) fn refused_by_host(row: &Row) -> bool {
     row.libbpf.contains("Operation not permitted")
 }
 
 /// The results in the guest for the jobs the host refused to every loader.
-pub fn run(host: &BTreeMap<String, Row>, jobs: &[Job]) -> Result<BTreeMap<String, Row>> {
+pub fn run(
+    vm: &dyn Vm,
+    host: &BTreeMap<String, Row>,
+    jobs: &[Job],
+) -> Result<BTreeMap<String, Row>> {
     let wanted: Vec<&Job> = jobs
         .iter()
         .filter(|j| host.get(&j.source).is_some_and(refused_by_host))
@@ -42,24 +75,20 @@ pub fn run(host: &BTreeMap<String, Row>, jobs: &[Job]) -> Result<BTreeMap<String
     if wanted.is_empty() {
         return Ok(BTreeMap::new());
     }
-    crate::vm::prerequisites()?;
-    let kernel = crate::vm::stock_kernels()?
-        .into_iter()
-        .find(|k| k.release.starts_with(&format!("{SERIES}.")))
-        .with_context(|| {
-            format!(
-                "the corpus VM boots Debian's {SERIES} kernel: `apt-get install \
+    let release = vm.kernel(SERIES)?.with_context(|| {
+        format!(
+            "the corpus VM boots Debian's {SERIES} kernel: `apt-get install \
                  linux-image-{SERIES}-amd64 linux-headers-{SERIES}-amd64`"
-            )
-        })?;
+        )
+    })?;
     println!(
         "corpus: {} objects the host refuses to every loader (EPERM), in QEMU on {}",
         wanted.len(),
-        kernel.release
+        release
     );
     let work = corpus_dir().join("vm");
     fs::create_dir_all(&work)?;
-    let harness = static_harness()?;
+    let harness = vm.harness()?;
     let krates: Vec<String> = wanted
         .iter()
         .filter_map(|j| j.ours.as_ref().ok())
@@ -78,7 +107,7 @@ pub fn run(host: &BTreeMap<String, Row>, jobs: &[Job]) -> Result<BTreeMap<String
     files.extend(shared_libraries(Path::new(BPFTOOL))?);
     // libbpf reads the kernel's configuration for `.kconfig` externs from here, as on
     // an installed system.
-    let config = format!("boot/config-{}", kernel.release);
+    let config = format!("boot/config-{release}");
     files.push((Path::new("/").join(&config), config));
     let mut list = String::new();
     for (i, job) in wanted.iter().enumerate() {
@@ -105,16 +134,8 @@ pub fn run(host: &BTreeMap<String, Row>, jobs: &[Job]) -> Result<BTreeMap<String
     let script_file = root().join("tests/corpus/vm.sh");
     let script = fs::read_to_string(&script_file)
         .with_context(|| format!("reading {}", script_file.display()))?;
-    let run = crate::vm::Run {
-        label: "corpus".into(),
-        kernel: kernel.clone(),
-        cmdline: String::new(),
-        files,
-        script,
-        media: None,
-    };
-    let outcome = crate::vm::boot(&run, &work, TIMEOUT)?;
-    let log = work.join(format!("corpus-{}.log", kernel.release));
+    let outcome = vm.boot(&release, files, script, &work, TIMEOUT)?;
+    let log = work.join(format!("corpus-{release}.log"));
     let text: String = outcome
         .log
         .lines()
@@ -149,25 +170,9 @@ pub fn run(host: &BTreeMap<String, Row>, jobs: &[Job]) -> Result<BTreeMap<String
         .collect())
 }
 
-/// xtask itself, statically linked and without debug info, for the initramfs.
-fn static_harness() -> Result<PathBuf> {
-    let target_dir = corpus_dir().join("static-xtask");
-    run_cmd(
-        crate::tools::cargo()
-            .current_dir(root())
-            .args(["build", "--quiet", "-p", "xtask", "--target", TARGET])
-            .env("CARGO_TARGET_DIR", &target_dir)
-            .env(
-                "CARGO_ENCODED_RUSTFLAGS",
-                "-Ctarget-feature=+crt-static\x1f-Cstrip=debuginfo",
-            ),
-    )?;
-    Ok(target_dir.join(TARGET).join("debug/xtask"))
-}
-
 /// The shared libraries `binary` loads (and the dynamic loader), each at its own path.
 fn shared_libraries(binary: &Path) -> Result<Vec<(PathBuf, String)>> {
-    Ok(crate::tools::output(Command::new("ldd").arg(binary))?
+    Ok(preload_devtools::output(Command::new("ldd").arg(binary))?
         .lines()
         .filter_map(|l| {
             let path = match l.split_once("=> ") {

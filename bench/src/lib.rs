@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: the numbers of issue 6, in one run, written to BENCHMARKS.md.
+//! xtask calls [`run`] with its VM runner as a [`Vm`].
 //!
 //! ```text
-//! mod.rs        the run: prerequisites, a private mount namespace, the sections in
+//! lib.rs        the run: prerequisites, a private mount namespace, the sections in
 //!               order, the report
 //! generate.rs   objects with 16, 64 and 256 programs and as many maps
 //! peers.rs      building the loaders compared: ours (a crate per object around
@@ -10,7 +11,9 @@
 //! userspace.rs  1. load + attach + pin + free on the running kernel
 //! build.rs      2. build time: cold, incremental, and bpftool gen skeleton -L + gcc
 //! module.rs     3. module sizes; 4. insmod → attached and memory kept, in QEMU
-//! report.rs     the tables, 5. scaling, the notes
+//! boot.rs       6. kernel start → policy active, from the VM scenarios that boot it
+//! report.rs     the tables, 5. scaling, the notes (notes.md)
+//! vm.rs         what the sections need from the VM runner
 //! ```
 //!
 //! Nothing here passes or fails: the numbers are the product. A peer that cannot be
@@ -23,8 +26,10 @@ mod module;
 mod peers;
 mod report;
 mod userspace;
+mod vm;
 
 pub use module::build_insmod_time;
+pub use vm::{Kernel, Outcome, Run, Vm};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,20 +38,17 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use bpf_preload::user::{self, Mount};
 
-use crate::setup::{ensure_packages, is_root, root};
+use preload_devtools::{ensure_packages, is_root, root};
 
-#[derive(clap::Args, Debug, Clone)]
-pub struct Args {
-    /// Runs per measurement (at least 20 for the published numbers).
-    #[arg(long, default_value_t = 20)]
-    runs: usize,
-    /// 5 runs per measurement and 2 cold builds: a smoke test of the whole pipeline,
-    /// not numbers to publish (BENCHMARKS.md is not written).
-    #[arg(long)]
-    quick: bool,
-    /// Skip a section (repeatable): userspace, build, module, vm, boot.
-    #[arg(long = "skip", value_parser = ["userspace", "build", "module", "vm", "boot"])]
-    skip: Vec<String>,
+/// What `cargo xtask bench` was asked.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Runs per measurement.
+    pub runs: usize,
+    /// 5 runs per measurement and 2 cold builds, and BENCHMARKS.md not written.
+    pub quick: bool,
+    /// The sections to skip: userspace, build, module, vm, boot.
+    pub skip: Vec<String>,
 }
 
 /// What is measured, in the order of the tables.
@@ -218,7 +220,7 @@ fn step(what: &str) {
     println!("==> {what}");
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &Options, vm: &dyn Vm) -> Result<()> {
     if !is_root() {
         bail!(
             "`cargo xtask bench` loads BPF programs on this kernel and boots modules in QEMU, \
@@ -263,18 +265,18 @@ pub fn run(args: &Args) -> Result<()> {
         report.build = Some(build::run(&subjects, runs, if args.quick { 2 } else { 5 })?);
     }
     if !skip("module") || !skip("vm") {
-        crate::vm::prerequisites()?;
+        vm.prerequisites()?;
         step("3. module sizes");
-        let modules = module::build_all(&subjects)?;
+        let modules = module::build_all(vm, &subjects)?;
         report.sizes = Some(module::sizes(&modules)?);
         if !skip("vm") {
             step("4. in-kernel load, in QEMU");
-            report.vm = Some(module::in_vm(&modules, runs)?);
+            report.vm = Some(module::in_vm(vm, &modules, runs)?);
         }
     }
     if !skip("boot") {
         step("6. boot: kernel start → policy active, in QEMU");
-        report.boot = Some(boot::run()?);
+        report.boot = Some(boot::run(vm)?);
     }
     report.loadavg = (loadavg_start, loadavg());
     report.seconds = started.elapsed().as_secs_f64();

@@ -22,10 +22,10 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use super::peers::{self, write_if_changed};
-use super::{timed, work, Kind, Stats, Subject};
-use crate::setup::root;
-use crate::tools::{self, cargo};
+use preload_devtools::{self as tools, cargo, root};
+
+use crate::peers::{self, write_if_changed};
+use crate::{timed, work, Kind, Stats, Subject};
 
 /// Build times of one crate, ms.
 #[derive(Debug, Clone)]
@@ -103,7 +103,7 @@ pub fn run(subjects: &[Subject], runs: usize, cold_runs: usize) -> Result<Result
     };
     // Warm: the crates.io dependencies compiled once.
     for s in &subjects {
-        crate::tools::run(&mut build(&package(s)))?;
+        tools::run(&mut build(&package(s)))?;
     }
     let mut results = Results::new();
     for (s, obj) in subjects.iter().zip(&objs) {
@@ -111,7 +111,7 @@ pub fn run(subjects: &[Subject], runs: usize, cold_runs: usize) -> Result<Result
         let p = package(s);
         let mut cold = Vec::new();
         for _ in 0..cold_runs {
-            crate::tools::run(
+            tools::run(
                 cargo()
                     .args(["clean", "--release", "--quiet", "--manifest-path"])
                     .arg(dir.join("Cargo.toml"))

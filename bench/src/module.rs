@@ -1,4 +1,5 @@
-//! Sections 3 and 4, modules: ours (`cargo xtask build-module --unloadable`) next to a C module
+//! Sections 3 and 4, modules: ours (what `cargo xtask build-module --unloadable` builds,
+//! by `bpf-preload-build`) next to a C module
 //! of the same object built from its light skeleton (bench/lskel/module.c) against the
 //! same kernel headers, for Debian's 6.1 and 6.12; then, in one QEMU boot per kernel,
 //! insmod → attached for both, alternating, and the memory each keeps.
@@ -12,11 +13,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::peers::{self, write_if_changed};
-use super::{output, work, Kind, Stats, Subject};
-use crate::module as ko;
-use crate::setup::root;
-use crate::vm::{self, Kernel};
+use bpf_preload_build::{module, Crate, KernelTree};
+use preload_devtools::root;
+
+use crate::peers::{self, write_if_changed};
+use crate::vm::{Kernel, Run, Vm};
+use crate::{output, work, Kind, Stats, Subject};
 
 /// Both modules of one object for one kernel, or why there is none.
 pub struct Built {
@@ -44,19 +46,25 @@ pub type Sizes = BTreeMap<
 fn crate_dir(s: &Subject) -> Result<PathBuf> {
     Ok(match &s.kind {
         Kind::Example { dir, .. } => dir.clone(),
-        Kind::Generated(_) => super::build::write_crate(s, &work().join("module-crates"), true)?.0,
+        Kind::Generated(_) => crate::build::write_crate(s, &work().join("module-crates"), true)?.0,
     })
 }
 
+/// Our module, unloadable, built as `cargo xtask build-module --unloadable` builds it.
 fn ours(s: &Subject, kernel: &Kernel) -> Result<PathBuf> {
-    ko::build(&ko::Options {
-        crate_dir: crate_dir(s)?,
-        kdir: Some(kernel.kdir.clone()),
-        out: Some(work().join("modules").join(&kernel.release).join("ours")),
-        sign: None,
-        unloadable: true,
-        verbose: false,
-    })
+    let dir = crate_dir(s)?;
+    let krate = Crate::open(&dir).with_context(|| format!("the crate at {}", dir.display()))?;
+    let built = module::build(
+        &krate,
+        &KernelTree::open(&kernel.kdir)?,
+        &module::Options {
+            out: Some(work().join("modules").join(&kernel.release).join("ours")),
+            sign: None,
+            unloadable: true,
+            verbose: false,
+        },
+    )?;
+    Ok(built.ko)
 }
 
 /// The C light-skeleton module: `<name>_lskel.ko`.
@@ -88,8 +96,8 @@ fn c(s: &Subject, kernel: &Kernel) -> Result<PathBuf> {
     Ok(dir.join(format!("{}_lskel.ko", s.name)))
 }
 
-pub fn build_all(subjects: &[Subject]) -> Result<Vec<Built>> {
-    let kernels = vm::stock_kernels()?;
+pub fn build_all(vm: &dyn Vm, subjects: &[Subject]) -> Result<Vec<Built>> {
+    let kernels = vm.stock_kernels()?;
     let mut out = Vec::new();
     for kernel in &kernels {
         // counters has a classic tracepoint: user space only (perf_event_open).
@@ -164,7 +172,7 @@ pub type VmResults = BTreeMap<(String, String, String), InKernel>;
 /// The script: for every run, for every object, ours then C: insmod (timed by
 /// insmod_time around finit_module), read memory, rmmod.
 fn script(objects: &[(String, Option<String>, Option<String>)], runs: usize) -> String {
-    let mut s = String::from(include_str!("../../../bench/inkernel.sh"));
+    let mut s = String::from(include_str!("../inkernel.sh"));
     let _ = writeln!(s, "for i in $(seq {runs}); do");
     for (name, ours, c) in objects {
         if let Some(ours) = ours {
@@ -194,7 +202,7 @@ pub fn build_insmod_time(dir: &Path) -> Result<PathBuf> {
     Ok(insmod_time)
 }
 
-pub fn in_vm(built: &[Built], runs: usize) -> Result<VmResults> {
+pub fn in_vm(vm: &dyn Vm, built: &[Built], runs: usize) -> Result<VmResults> {
     let insmod_time = build_insmod_time(&work().join("peers"))?;
     let mut by_kernel: BTreeMap<String, Vec<&Built>> = BTreeMap::new();
     for b in built {
@@ -234,23 +242,21 @@ pub fn in_vm(built: &[Built], runs: usize) -> Result<VmResults> {
             }
             objects.push((name.clone(), paths[0].take(), paths[1].take()));
         }
-        boots.push(vm::Run {
+        boots.push(Run {
             label: "bench".into(),
-            kernel: list[0].kernel.clone(),
-            cmdline: String::new(),
+            release: list[0].kernel.release.clone(),
             files,
             script: script(&objects, runs),
-            media: None,
         });
     }
-    let outcomes = vm::boot_all(
+    let outcomes = vm.boot_all(
         &boots,
         &work().join("vm"),
         Duration::from_secs(900),
         boots.len(),
     );
     for (run, outcome) in boots.iter().zip(outcomes) {
-        let release = &run.kernel.release;
+        let release = &run.release;
         let outcome = match outcome {
             Ok(o) if !o.timed_out && o.verdicts.iter().any(|v| v.1) => o,
             Ok(o) => {

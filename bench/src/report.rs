@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::userspace::{Measured, LOADERS};
-use super::{boot, build, fmt_ms, module, userspace, version, Cell, Kind, Stats, Subject};
+use crate::userspace::{Measured, LOADERS};
+use crate::{boot, build, fmt_ms, module, userspace, version, Cell, Kind, Stats, Subject};
 
 pub struct Report {
     pub runs: usize,

@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result};
 
-use crate::vm;
+use crate::vm::Vm;
 
 /// One path: scenario, how the module is loaded, the kernel, seconds after kernel
 /// start, and the scenario's own words.
@@ -35,14 +35,9 @@ const PATHS: [(&str, &str); 3] = [
 ];
 
 /// One VM at a time, so that the boots do not slow each other down.
-pub fn run() -> Result<Vec<Row>> {
+pub fn run(vm: &dyn Vm) -> Result<Vec<Row>> {
     let scenarios: Vec<&str> = PATHS.iter().map(|(s, _)| *s).collect();
-    let cells = vm::run_cells(&vm::Args::only(
-        &scenarios,
-        &["6.1.", "bpf-preload"],
-        1,
-        300,
-    ))?;
+    let cells = vm.scenarios(&scenarios, &["6.1.", "bpf-preload"], 1, 300)?;
     let mut rows = Vec::new();
     for (scenario, path) in PATHS {
         let (_, release, detail) = cells
