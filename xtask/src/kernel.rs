@@ -22,10 +22,10 @@ use crate::tools::{combined_output, output};
 use crate::vm::Kernel;
 
 /// The Debian package with the kernel source, and the tarball it installs.
-const SOURCE_PACKAGE: &str = "linux-source-6.1";
-const SOURCE_TARBALL: &str = "/usr/src/linux-source-6.1.tar.xz";
+const SOURCE_PACKAGE: &str = "linux-source-6.12";
+const SOURCE_TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
 /// The directory the tarball unpacks to.
-const SOURCE_DIR: &str = "linux-source-6.1";
+const SOURCE_DIR: &str = "linux-source-6.12";
 /// What building needs (besides the source): compiler and make, the kernel's own
 /// build tools, pahole for BTF, openssl for the module signing key.
 const BUILD_PACKAGES: &[&str] = &[
@@ -172,7 +172,7 @@ fn step(what: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
     Ok(())
 }
 
-/// The version of the installed source package, e.g. `6.1.158-1`.
+/// The version of the installed source package, e.g. `6.12.118-1~deb12u1`.
 fn source_version() -> Result<String> {
     let version = output(Command::new("dpkg-query").args(["-W", "-f=${Version}", SOURCE_PACKAGE]))
         .unwrap_or_default();
@@ -182,13 +182,18 @@ fn source_version() -> Result<String> {
     Ok(version.trim().to_string())
 }
 
-/// `kernel/patches/*.patch`, in order.
+/// The series' cover letter: text only, neither applied nor part of the cache key.
+const COVER_LETTER: &str = "0000-cover-letter.patch";
+
+/// `kernel/patches/*.patch` but the cover letter, in order.
 fn patches() -> Result<Vec<PathBuf>> {
     let dir = root().join("kernel/patches");
     let mut patches = Vec::new();
     for entry in fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "patch") {
+        if path.extension().is_some_and(|e| e == "patch")
+            && path.file_name().is_some_and(|n| n != COVER_LETTER)
+        {
             patches.push(path);
         }
     }
