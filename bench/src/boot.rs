@@ -1,7 +1,7 @@
 //! Section 6, boot: kernel start → policy active, for each way a module reaches every
 //! boot, from one run of the VM scenarios that boot them (`tests/vm/`, with the hooks
 //! of `xtask/src/vm/userflow.rs`): Debian's initramfs (initramfs-tools),
-//! systemd-modules-load (modules-load.d), and the patched kernel's preload list. Each reads the kernel log's timestamp of the
+//! systemd-modules-load (modules-load.d), and the preload kernel's preload list. Each reads the kernel log's timestamp of the
 //! module's "loaded"/"registered" message, after checking that the policy refuses.
 
 use anyhow::{Context, Result};
@@ -30,7 +30,7 @@ const PATHS: [(&str, &str); 3] = [
     ),
     (
         "seed-boot",
-        "the patched kernel's preload list (request_module)",
+        "the preload kernel's preload list (request_module)",
     ),
 ];
 

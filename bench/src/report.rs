@@ -126,14 +126,14 @@ impl Report {
         let _ = writeln!(o, "## 6. Boot: kernel start → policy active\n");
         let _ = writeln!(
             o,
-            "The policy of a crate made by `cargo bpf-preload new --lsm` (and, on the patched \
+            "The policy of a crate made by `cargo bpf-preload new --lsm` (and, on the preload \
              kernel, the `mkdir_guard` example), from one run of `cargo xtask vm-test --scenario \
              initramfs --scenario modules-load --scenario seed-boot --jobs 1`: seconds from \
              kernel start to the module's message that it attached, by the kernel log's \
              timestamps, each boot checked to refuse the policy's mkdir. QEMU emulates (TCG), \
              so the absolute times are those of an emulated machine; the initramfs and \
              systemd boots run Debian's full 6.1 kernel with Debian's own initramfs (udev, \
-             MODULES=most) and a Debian 12 root filesystem made by mmdebstrap; the patched \
+             MODULES=most) and a Debian 12 root filesystem made by mmdebstrap; the preload \
              kernel is a small configuration of 6.1 with a busybox initramfs.\n"
         );
         let _ = writeln!(

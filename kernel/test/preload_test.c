@@ -131,3 +131,8 @@ module_exit(preload_test_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Tests preloading a BPF object into bpffs");
+/*
+ * kern_sys_bpf() and bpf_map_get() are in this namespace on 6.12.y (and from
+ * 6.15); the string form imports it with either MODULE_IMPORT_NS() syntax.
+ */
+MODULE_INFO(import_ns, "BPF_INTERNAL");

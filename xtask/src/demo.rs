@@ -1,9 +1,9 @@
 //! `cargo xtask demo`: the product's main job, end to end. Builds the iterators and
 //! mkdir_guard example modules for Debian's stock 6.1 kernel, boots that kernel in QEMU,
 //! loads both, and shows the two iterator files in bpffs and the LSM policy refusing a
-//! mkdir. With `--patched`, the same on the kernel of `kernel/` (the seed profile): the
-//! kernel loads the signed modules itself at boot and pins each object into its own
-//! bpffs directory. Sets up what is missing, saying so.
+//! mkdir. With `--preload` (or its old name `--patched`), the same on the preload kernel
+//! of `kernel/`: the kernel loads the signed modules itself at boot and pins each object
+//! into its own bpffs directory. Sets up what is missing, saying so.
 
 use std::fs;
 use std::path::PathBuf;
@@ -15,14 +15,14 @@ use crate::module;
 use crate::setup::root;
 use crate::vm::{self, Run};
 
-pub fn run(patched: bool) -> Result<()> {
+pub fn run(preload: bool) -> Result<()> {
     println!(
         "==> checking what the demo needs (QEMU, busybox, Debian's kernel and headers, rust-src)"
     );
     vm::prerequisites()?;
-    let kernel = if patched {
-        println!("==> the patched kernel of kernel/ (built once, 10 minutes or more; then cached)");
-        vm::patched_kernel()?
+    let kernel = if preload {
+        println!("==> the preload kernel of kernel/ (built once, 30 minutes or more; then cached)");
+        vm::preload_kernel()?
     } else {
         vm::stock_kernels()?
             .into_iter()
@@ -39,8 +39,8 @@ pub fn run(patched: bool) -> Result<()> {
             crate_dir: PathBuf::from(example),
             kdir: Some(kernel.kdir.clone()),
             out: Some(root().join("target/demo").join(&kernel.release)),
-            // The patched kernel trusts the key of its own build, and enforces it.
-            sign: kernel.seed_keys.clone(),
+            // The preload kernel trusts the key of its own build, and enforces it.
+            sign: kernel.preload_keys.clone(),
             unloadable: false,
             verbose: true,
         })?;
@@ -49,7 +49,7 @@ pub fn run(patched: bool) -> Result<()> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let dest = if patched {
+        let dest = if preload {
             // Where the kernel's request_module() finds it (the VM runs depmod).
             format!("lib/modules/{}/extra/{name}", kernel.release)
         } else {
@@ -57,10 +57,10 @@ pub fn run(patched: bool) -> Result<()> {
         };
         files.push((ko, dest));
     }
-    let (cmdline, script) = if patched {
+    let (cmdline, script) = if preload {
         (
             "bpf_preload_list=bpf_preload,iterators,mkdir_guard module.sig_enforce=1",
-            "demo/patched.sh",
+            "demo/preload.sh",
         )
     } else {
         ("", "demo/stock.sh")
@@ -92,7 +92,7 @@ pub fn run(patched: bool) -> Result<()> {
             println!("    {}", line.trim_end());
         }
     }
-    if patched {
+    if preload {
         println!("\n==> done: the kernel loaded both signed modules at boot, each pinned its object into /sys/fs/bpf/<name>/ of every bpffs, and the kernel's own bpffs holds them");
     } else {
         println!(

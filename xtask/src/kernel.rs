@@ -1,4 +1,4 @@
-//! `cargo xtask kernel`: the patched test kernel. Debian's `linux-source-6.1` with the
+//! `cargo xtask kernel`: the preload kernel. Debian's `linux-source-6.1` with the
 //! series in `kernel/patches/` applied, configured from `make tinyconfig` plus the
 //! fragment `kernel/config`, built (bzImage, and modules so that the tree has a
 //! `Module.symvers` and can build external modules with `make -C <kdir> M=<dir>`).
@@ -22,10 +22,10 @@ use crate::tools::{combined_output, output};
 use crate::vm::Kernel;
 
 /// The Debian package with the kernel source, and the tarball it installs.
-const SOURCE_PACKAGE: &str = "linux-source-6.1";
-const SOURCE_TARBALL: &str = "/usr/src/linux-source-6.1.tar.xz";
+const SOURCE_PACKAGE: &str = "linux-source-6.12";
+const SOURCE_TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
 /// The directory the tarball unpacks to.
-const SOURCE_DIR: &str = "linux-source-6.1";
+const SOURCE_DIR: &str = "linux-source-6.12";
 /// What building needs (besides the source): compiler and make, the kernel's own
 /// build tools, pahole for BTF, openssl for the module signing key.
 const BUILD_PACKAGES: &[&str] = &[
@@ -50,7 +50,7 @@ const RECIPE: &str = "tinyconfig + kernel/config, olddefconfig, bzImage modules;
 fn built(kdir: PathBuf, release: String) -> Kernel {
     Kernel {
         image: kdir.join("arch/x86/boot/bzImage"),
-        seed_keys: Some((
+        preload_keys: Some((
             kdir.join("certs/signing_key.pem"),
             kdir.join("certs/signing_key.x509"),
         )),
@@ -62,9 +62,9 @@ fn built(kdir: PathBuf, release: String) -> Kernel {
 /// The key and certificate of a kernel built here.
 fn keys(kernel: &Kernel) -> Result<&(PathBuf, PathBuf)> {
     kernel
-        .seed_keys
+        .preload_keys
         .as_ref()
-        .with_context(|| format!("{} is not the patched kernel", kernel.release))
+        .with_context(|| format!("{} is not the preload kernel", kernel.release))
 }
 
 /// `cargo xtask kernel [--out DIR] [--boot-test]`; returns the number of boot-test
@@ -74,7 +74,7 @@ pub fn run(out: Option<PathBuf>, boot: bool) -> Result<usize> {
     let (kernel, cached) = ensure(out.as_deref())?;
     let how = if cached { "cached" } else { "built" };
     println!(
-        "==> patched kernel {} ({how}, {:.1?})",
+        "==> preload kernel {} ({how}, {:.1?})",
         kernel.release,
         started.elapsed()
     );
@@ -90,10 +90,10 @@ pub fn run(out: Option<PathBuf>, boot: bool) -> Result<usize> {
     Ok(0)
 }
 
-/// The patched kernel, built unless the cache has it; true if it was cached.
+/// The preload kernel, built unless the cache has it; true if it was cached.
 /// `out` is the cache directory (default: `target/kernel`).
 pub fn ensure(out: Option<&Path>) -> Result<(Kernel, bool)> {
-    ensure_packages(BUILD_PACKAGES, "building the patched kernel")?;
+    ensure_packages(BUILD_PACKAGES, "building the preload kernel")?;
     let out = out.map_or_else(|| root().join("target/kernel"), Path::to_path_buf);
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let out = out.canonicalize()?;
@@ -113,7 +113,7 @@ pub fn ensure(out: Option<&Path>) -> Result<(Kernel, bool)> {
     }
 
     eprintln!(
-        "==> building the patched kernel: {SOURCE_PACKAGE} {version}, {} patches, key {key}",
+        "==> building the preload kernel: {SOURCE_PACKAGE} {version}, {} patches, key {key}",
         patches.len()
     );
     eprintln!("    in {}", dir.display());
@@ -172,7 +172,7 @@ fn step(what: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
     Ok(())
 }
 
-/// The version of the installed source package, e.g. `6.1.158-1`.
+/// The version of the installed source package, e.g. `6.12.118-1~deb12u1`.
 fn source_version() -> Result<String> {
     let version = output(Command::new("dpkg-query").args(["-W", "-f=${Version}", SOURCE_PACKAGE]))
         .unwrap_or_default();
@@ -182,13 +182,18 @@ fn source_version() -> Result<String> {
     Ok(version.trim().to_string())
 }
 
-/// `kernel/patches/*.patch`, in order.
+/// The series' cover letter: text only, neither applied nor part of the cache key.
+const COVER_LETTER: &str = "0000-cover-letter.patch";
+
+/// `kernel/patches/*.patch` but the cover letter, in order.
 fn patches() -> Result<Vec<PathBuf>> {
     let dir = root().join("kernel/patches");
     let mut patches = Vec::new();
     for entry in fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "patch") {
+        if path.extension().is_some_and(|e| e == "patch")
+            && path.file_name().is_some_and(|n| n != COVER_LETTER)
+        {
             patches.push(path);
         }
     }

@@ -40,10 +40,10 @@ enum Command {
         /// bpffs (root, no VM).
         #[arg(long)]
         user_space: bool,
-        /// On the patched kernel of `kernel/` instead of Debian's: the kernel loads
+        /// On the preload kernel of `kernel/` instead of Debian's: the kernel loads
         /// the modules itself at boot and pins them per object (builds it once).
-        #[arg(long, conflicts_with = "user_space")]
-        patched: bool,
+        #[arg(long, alias = "patched", conflicts_with = "user_space")]
+        preload: bool,
     },
     /// Measure load, build, module size and in-kernel load next to libbpf, light
     /// skeletons and aya, and write BENCHMARKS.md (root; about 15 minutes).
@@ -55,7 +55,7 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Build the patched test kernel (linux-source-6.1 + kernel/patches + kernel/config),
+    /// Build the preload kernel (linux-source-6.12 + kernel/patches + kernel/config),
     /// cached by source version, patches and config; prints bzImage, kdir and signing key.
     Kernel {
         /// Cache directory [default: target/kernel]; the build goes to <OUT>/<key>/.
@@ -113,7 +113,7 @@ fn main() -> Result<()> {
         Command::Demo {
             user_space: true, ..
         } => demo::user_space(),
-        Command::Demo { patched, .. } => demo::run(patched),
+        Command::Demo { preload, .. } => demo::run(preload),
         Command::Test => test::run(),
         Command::TamperMatrix => vm::tamper_matrix(),
         Command::BuildModule {

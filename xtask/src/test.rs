@@ -1,5 +1,5 @@
 //! `cargo xtask test`: every tier, in order (host, real kernel from user space, the
-//! patched kernel and modules in QEMU, real-world objects against libbpf), stopping
+//! preload kernel and modules in QEMU, real-world objects against libbpf), stopping
 //! at the first failure, and one closing line with the number of tests that ran.
 
 use std::io::{BufRead, BufReader};
@@ -69,10 +69,10 @@ pub fn run() -> Result<()> {
         &mut cargo(&["test", "--workspace", "--all-targets"]),
         &mut passed,
     )?;
-    step("tier 3 (the preload series with its C test modules under QEMU): cargo xtask kernel --boot-test");
+    step("tier 3 (the preload kernel with its C test modules under QEMU): cargo xtask kernel --boot-test");
     passed += crate::kernel::run(None, true)? as u64;
     step(
-        "tier 3 (modules in Debian's stock kernels and in the patched kernel under QEMU): \
+        "tier 3 (modules in Debian's stock kernels and in the preload kernel under QEMU): \
          cargo xtask vm-test",
     );
     passed += crate::vm::run(&crate::vm::Args::default())? as u64;

@@ -107,7 +107,7 @@ pub fn initramfs(run: &Run, work: &Path) -> Result<Vec<u8>> {
     // The console for init's output, before devtmpfs is mounted.
     cpio.entry("dev/console", 0o020600, (5, 1), &[]);
     cpio.file("bin/busybox", true, &fs::read(BUSYBOX)?);
-    let profile = if run.kernel.is_seed() {
+    let profile = if run.kernel.is_preload() {
         "seed"
     } else {
         "stock"

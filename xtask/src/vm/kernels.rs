@@ -1,4 +1,4 @@
-//! The kernels the VMs boot: Debian's stock kernels found in `/boot`, and the patched
+//! The kernels the VMs boot: Debian's stock kernels found in `/boot`, and the preload
 //! kernel of `kernel/` (`cargo xtask kernel`).
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use crate::module::version_key;
 
 /// A kernel to boot, with the headers (or build tree) of the same ABI: one of Debian's
-/// stock kernels, or the patched kernel with the preload series (the seed profile).
+/// stock kernels, or the preload kernel (Debian's source with `kernel/patches`).
 #[derive(Debug, Clone)]
 pub struct Kernel {
     /// `make kernelrelease`: modules go to `/lib/modules/<release>/`.
@@ -19,14 +19,14 @@ pub struct Kernel {
     pub image: PathBuf,
     /// The build tree or headers: `make -C <kdir> M=<dir> modules` builds a module.
     pub kdir: PathBuf,
-    /// The patched kernel's module signing key and certificate, which it trusts
+    /// The preload kernel's module signing key and certificate, which it trusts
     /// (built into its keyring); `None` for a stock kernel.
-    pub seed_keys: Option<(PathBuf, PathBuf)>,
+    pub preload_keys: Option<(PathBuf, PathBuf)>,
 }
 
 impl Kernel {
-    pub fn is_seed(&self) -> bool {
-        self.seed_keys.is_some()
+    pub fn is_preload(&self) -> bool {
+        self.preload_keys.is_some()
     }
 
     /// `(major, minor)` of the release.
@@ -39,11 +39,11 @@ impl Kernel {
     }
 
     /// Extra kernel command line for the scenarios that do not set their own: the
-    /// patched kernel refuses objects that are not on its preload list. The kernel's
+    /// preload kernel refuses objects that are not on its preload list. The kernel's
     /// own iterators (`bpf_preload`) are left out: their programs and map have the
     /// names of the iterators example's, which the scenarios look up by name.
     pub fn default_cmdline(&self) -> &'static str {
-        if self.is_seed() {
+        if self.is_preload() {
             "bpf_preload_list=iterators,mkdir_guard,getppid_count,verifier_reject,tcp_cc"
         } else {
             ""
@@ -82,39 +82,45 @@ pub fn stock_kernels() -> Result<Vec<Kernel>> {
                 release,
                 image,
                 kdir,
-                seed_keys: None,
+                preload_keys: None,
             },
         );
     }
     Ok(by_series.into_values().collect())
 }
 
-/// The patched kernel of `kernel/`, built (once, then cached) by `cargo xtask kernel`.
-pub fn patched_kernel() -> Result<Kernel> {
+/// The preload kernel of `kernel/`, built (once, then cached) by `cargo xtask kernel`.
+pub fn preload_kernel() -> Result<Kernel> {
     let (kernel, cached) = crate::kernel::ensure(None)?;
     println!(
-        "==> patched kernel {} ({})",
+        "==> preload kernel {} ({})",
         kernel.release,
         if cached { "cached" } else { "built" }
     );
     Ok(kernel)
 }
 
-/// The kernels to test: Debian's stock kernels and the patched one, filtered.
+/// Whether a `--kernel` filter names the preload kernel: `preload`, or anything with it
+/// such as its release suffix `bpf-preload`, or one of its old names, `patched` and `seed`.
+fn selects_preload_kernel(filter: &str) -> bool {
+    filter.contains("preload") || filter == "patched" || filter == "seed"
+}
+
+/// The kernels to test: Debian's stock kernels and the preload kernel, filtered.
 pub fn kernels(filters: &[String]) -> Result<Vec<Kernel>> {
     let wanted =
         |release: &str| filters.is_empty() || filters.iter().any(|f| release.contains(f.as_str()));
     let mut kernels = stock_kernels()?;
     kernels.retain(|k| wanted(&k.release));
     // Its release is known only once it is built: only its own name selects it.
-    if filters.is_empty() || filters.iter().any(|f| f.contains("bpf-preload")) {
-        kernels.push(patched_kernel()?);
+    if filters.is_empty() || filters.iter().any(|f| selects_preload_kernel(f)) {
+        kernels.push(preload_kernel()?);
     }
     if kernels.is_empty() {
         bail!(
             "no kernel matches: the stock kernels need an image in /boot and matching headers \
              (`apt-get install linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 \
-             linux-headers-6.12-amd64`); the patched one is `--kernel bpf-preload`"
+             linux-headers-6.12-amd64`); the preload kernel is `--kernel preload`"
         );
     }
     Ok(kernels)

@@ -1,5 +1,5 @@
 //! `cargo xtask vm-test`: the modules inside Debian's stock kernels and inside the
-//! patched kernel of `kernel/` (`cargo xtask kernel`), under QEMU.
+//! preload kernel of `kernel/` (`cargo xtask kernel`), under QEMU.
 //!
 //! The harness is generic: a [`Run`] is one boot of one kernel with some files (the
 //! modules, a static helper) in a busybox initramfs and one shell script
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
-pub use kernels::{patched_kernel, stock_kernels, Kernel};
+pub use kernels::{preload_kernel, stock_kernels, Kernel};
 pub use qemu::{boot, boot_all, Outcome};
 pub use report::tamper_matrix;
 pub use scenarios::{scripts, BuildKey, ModuleSpec, Scenario};
@@ -50,8 +50,9 @@ pub struct Run {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Only kernels whose release contains this (repeatable), e.g. `--kernel 6.12`;
-    /// `--kernel bpf-preload` is the patched kernel (`cargo xtask kernel`), which no
-    /// other filter selects: its first build takes 10 minutes or more.
+    /// `--kernel preload` is the preload kernel (`cargo xtask kernel`; `bpf-preload`,
+    /// `patched` and `seed` name it too), which no other filter selects: its first build
+    /// takes 30 minutes or more.
     #[arg(long = "kernel")]
     kernels: Vec<String>,
     /// Only these scenarios (repeatable).

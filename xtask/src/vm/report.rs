@@ -81,7 +81,7 @@ impl Table<'_> {
             }
             println!();
         }
-        println!("(-: a seed-profile scenario, for the patched kernel only)\n");
+        println!("(-: a scenario for the preload kernel only)\n");
         for (d, i) in &details {
             let timing = self.outcomes[*i].as_ref().ok().map_or(String::new(), |o| {
                 let boot = o

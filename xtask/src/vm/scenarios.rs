@@ -2,7 +2,7 @@
 //! what the harness does around it:
 //!
 //! ```text
-//! # kernels: all | stock | seed | stock since 6.6 | release 6.1.
+//! # kernels: all | stock | preload | stock since 6.6 | release 6.1.
 //! # modules: permanent examples/iterators, installed unloadable examples/mkdir_guard
 //! # cmdline: bpf_preload_list=bpf_preload,iterators
 //! # host-check: signer
@@ -28,11 +28,11 @@ use crate::setup::root;
 /// The kernels a scenario runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kernels {
-    /// Every kernel: the stock profile's behaviour, which the patched kernel keeps
+    /// Every kernel: the stock profile's behaviour, which the preload kernel keeps
     /// (with its objects in `<mount>/<object>/` instead of at the root).
     All,
-    /// Only the patched kernel: the seed profile.
-    Seed,
+    /// Only the preload kernel (`seed`, the old name, too).
+    Preload,
     /// Debian's stock kernels (their configuration, e.g. CONFIG_KEYS for kfuncs).
     Stock,
     /// Debian's stock kernels from this release on (for kfuncs of newer kernels).
@@ -46,7 +46,7 @@ impl Kernels {
         let words: Vec<&str> = text.split_whitespace().collect();
         Ok(match words[..] {
             ["all"] => Self::All,
-            ["seed"] => Self::Seed,
+            ["preload" | "seed"] => Self::Preload,
             ["stock"] => Self::Stock,
             ["stock", "since", version] => {
                 let (major, minor) = version
@@ -57,7 +57,7 @@ impl Kernels {
             }
             ["release", prefix] => Self::Release(prefix.to_string()),
             _ => bail!(
-                "`{text}` is none of: all, stock, seed, stock since MAJOR.MINOR, release PREFIX"
+                "`{text}` is none of: all, stock, preload, stock since MAJOR.MINOR, release PREFIX"
             ),
         })
     }
@@ -66,12 +66,12 @@ impl Kernels {
     pub fn include(&self, kernel: &Kernel) -> bool {
         match self {
             Self::All => true,
-            Self::Seed => kernel.is_seed(),
-            Self::Stock => !kernel.is_seed(),
+            Self::Preload => kernel.is_preload(),
+            Self::Stock => !kernel.is_preload(),
             Self::StockSince(major, minor) => {
-                !kernel.is_seed() && kernel.version() >= (*major, *minor)
+                !kernel.is_preload() && kernel.version() >= (*major, *minor)
             }
-            Self::Release(prefix) => !kernel.is_seed() && kernel.release.starts_with(prefix),
+            Self::Release(prefix) => !kernel.is_preload() && kernel.release.starts_with(prefix),
         }
     }
 }
@@ -84,10 +84,10 @@ pub type BuildKey = (String, bool, bool);
 pub struct ModuleSpec {
     pub example: String,
     pub unloadable: bool,
-    /// Signed: with the patched kernel's own key there, which it trusts; with the test
+    /// Signed: with the preload kernel's own key there, which it trusts; with the test
     /// key (`target/vm/signing/`) on stock kernels, which do not.
     pub signed: bool,
-    /// In `/lib/modules/<release>/extra/` with `depmod`, where the patched kernel's
+    /// In `/lib/modules/<release>/extra/` with `depmod`, where the preload kernel's
     /// `request_module()` finds it, instead of `/modules/`.
     pub installed: bool,
 }

@@ -1,4 +1,4 @@
-//! Module signing for the scenarios: the test key for stock kernels, the patched
+//! Module signing for the scenarios: the test key for stock kernels, the preload
 //! kernel's own build key for it, and the host check of what a module was signed with.
 
 use std::fs;
@@ -47,7 +47,7 @@ fn signing_key() -> Result<(PathBuf, PathBuf)> {
 }
 
 /// modinfo (kmod) reads each signed module's appended signature: it must name the
-/// key it was signed with, the patched kernel's own or the test key.
+/// key it was signed with, the preload kernel's own or the test key.
 pub fn check_signer(kernel: &Kernel, modules: &[(ModuleSpec, PathBuf)]) -> Result<String> {
     let (_, cert) = key_for(kernel)?;
     let subject = module::signer(&cert)?;
@@ -74,10 +74,10 @@ pub fn check_signer(kernel: &Kernel, modules: &[(ModuleSpec, PathBuf)]) -> Resul
     Ok(format!("modinfo: signer \"{}\"", checked.join("\", \"")))
 }
 
-/// The key and certificate signed modules for `kernel` get: the patched kernel's
+/// The key and certificate signed modules for `kernel` get: the preload kernel's
 /// build key, which it trusts; the test key for stock kernels, which do not.
 pub fn key_for(kernel: &Kernel) -> Result<(PathBuf, PathBuf)> {
-    match &kernel.seed_keys {
+    match &kernel.preload_keys {
         Some(keys) => Ok(keys.clone()),
         None => signing_key(),
     }

@@ -1,4 +1,4 @@
-# `cargo xtask demo --patched`: nothing is loaded by hand; the kernel loaded the
+# `cargo xtask demo --preload`: nothing is loaded by hand; the kernel loaded the
 # modules of its preload list at boot (after tests/vm/prelude.sh, as the scenarios).
 echo DEMO-BEGIN
 echo '# cat /proc/cmdline'
