@@ -500,28 +500,12 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// Cycles known and left for now, each with why; any other fails the test.
-/// - The runtime's `Backend` trait has default methods written over `sys` (the typed
-///   bpf(2) calls), and `sys` is generic over `Backend`: the runtime is not to be
-///   restructured here.
-/// - xtask's `kernel` (the preload kernel's build and boot test) boots through `vm`,
-///   and `vm` asks `kernel` for that kernel: `kernel.rs` is being reworked elsewhere.
-/// - xtask's `vm::scenarios` names the Rust hooks a scenario header can ask for
-///   (`signing`, `userflow`, ...), and the hooks take the scenario's types: the hook
-///   table belongs in a module of its own, below both.
-const KNOWN: [&str; 3] = [
-    "preload-runtime/src/lib.rs: backend -> sys -> backend",
-    "xtask/src/main.rs: kernel -> vm -> kernel",
-    "xtask/src/main.rs: vm::scenarios -> vm::signing -> vm::scenarios",
-];
-
 #[test]
 fn no_module_import_cycle() {
     let found: Vec<String> = CRATES
         .iter()
         .flat_map(|root| cycles(&workspace().join(root)))
         .map(|c| c.replace(&format!("{}/", workspace().display()), ""))
-        .filter(|c| !KNOWN.contains(&c.as_str()))
         .collect();
     assert!(
         found.is_empty(),

@@ -239,9 +239,7 @@ impl Recorder {
     }
 }
 
-impl bpf_preload::Backend for Recorder {
-    type Pin = bpf_preload::user::UserPin;
-
+impl bpf_preload::Bpf for Recorder {
     unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
         // SAFETY: forwarded unchanged from our caller.
         let fd = unsafe { self.inner.bpf(cmd, attr) }?;
@@ -257,6 +255,10 @@ impl bpf_preload::Backend for Recorder {
         }
         Ok(fd)
     }
+}
+
+impl bpf_preload::Backend for Recorder {
+    type Pin = bpf_preload::user::UserPin;
 
     fn close(&mut self, fd: Fd) {
         self.inner.close(fd)

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bpf_preload::user::{UserBackend, UserPin};
-use bpf_preload::{load, Backend, Errno, Fd, Object};
+use bpf_preload::{load, Backend, Bpf, Errno, Fd, Object};
 
 /// The user backend, adding up the time spent in system calls.
 struct Timed {
@@ -36,14 +36,16 @@ impl Timed {
     }
 }
 
-impl Backend for Timed {
-    type Pin = UserPin;
-
+impl Bpf for Timed {
     unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
         // SAFETY: forwarded unchanged from our caller, who upholds `Backend::bpf`'s
         // contract for `attr`.
         self.time(|b| unsafe { b.bpf(cmd, attr) })
     }
+}
+
+impl Backend for Timed {
+    type Pin = UserPin;
 
     fn close(&mut self, fd: Fd) {
         self.time(|b| b.close(fd))

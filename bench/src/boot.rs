@@ -29,7 +29,7 @@ const PATHS: [(&str, &str); 3] = [
         "systemd-modules-load (`install`, /etc/modules-load.d)",
     ),
     (
-        "seed-boot",
+        "preload-boot",
         "the preload kernel's preload list (request_module)",
     ),
 ];

@@ -128,7 +128,7 @@ impl Report {
             o,
             "The policy of a crate made by `cargo bpf-preload new --lsm` (and, on the preload \
              kernel, the `mkdir_guard` example), from one run of `cargo xtask vm-test --scenario \
-             initramfs --scenario modules-load --scenario seed-boot --jobs 1`: seconds from \
+             initramfs --scenario modules-load --scenario preload-boot --jobs 1`: seconds from \
              kernel start to the module's message that it attached, by the kernel log's \
              timestamps, each boot checked to refuse the policy's mkdir. QEMU emulates (TCG), \
              so the absolute times are those of an emulated machine; the initramfs and \

@@ -72,7 +72,7 @@ pub fn install(module: &Module, kernel: &KernelTree, target: &Target) -> Result<
     depmod(root, release)?;
     done.push(format!("depmod -b {} {release}", root.display()));
 
-    if kernel.is_seed() {
+    if kernel.is_preload() {
         done.push(format!(
             "this kernel has the preload series: it loads `{name}` itself, at boot, when its \
              preload list names it; add `{name}` to bpf_preload_list= on the kernel command \

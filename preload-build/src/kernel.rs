@@ -74,7 +74,7 @@ impl KernelTree {
     /// The kernel has the preload series (`kernel/` of bpf-preload): its build tree has
     /// the series' public header, which is what the shim tests for
     /// (`__has_include(<linux/bpf_preload.h>)`).
-    pub fn is_seed(&self) -> bool {
+    pub fn is_preload(&self) -> bool {
         self.dir.join("include/linux/bpf_preload.h").exists()
     }
 

@@ -248,7 +248,7 @@ fn run(cli: Cli) -> Result<()> {
                 for line in module::summary(&built, &kernel, unloadable)? {
                     println!("    {line}");
                 }
-                for line in module::describe(&krate, kernel.is_seed())? {
+                for line in module::describe(&krate, kernel.is_preload())? {
                     println!("    {line}");
                 }
             }

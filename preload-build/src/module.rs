@@ -194,16 +194,16 @@ fn generate(krate: &Crate) -> Result<PathBuf> {
 }
 
 /// What the module will do, in the runtime's words (`bpf_preload::describe` over
-/// the crate's real table, in a small host program), for a stock kernel or (`seed`)
+/// the crate's real table, in a small host program), for a stock kernel or (`preload`)
 /// the preload series.
-pub fn describe(krate: &Crate, seed: bool) -> Result<Vec<String>> {
+pub fn describe(krate: &Crate, preload: bool) -> Result<Vec<String>> {
     let dir = generate(krate)?;
     let out = cargo()
         .current_dir(&krate.dir)
         .args(["run", "--quiet", "--release", "--manifest-path"])
         .arg(dir.join("describe/Cargo.toml"))
         .arg("--")
-        .arg(if seed { "seed" } else { "stock" })
+        .arg(if preload { "preload" } else { "stock" })
         .env("CARGO_TARGET_DIR", cargo_target_dir(krate))
         .output()
         .context("running cargo")?;

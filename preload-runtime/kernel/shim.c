@@ -7,12 +7,12 @@
  * See shim.h for the contract.
  *
  * Two kernel profiles, told apart at build time by <linux/bpf_preload.h>:
- *   stock  Debian's 6.1 and 6.12 (checked against their headers and sources):
- *          the global bpf_preload_ops hook shows two iterator links at the
- *          root of every bpffs mount; nothing else can be pinned.
- *   seed   a kernel with the preload series (kernel/patches/): the module
- *          registers with bpf_preload_set_ops() and pins its links, maps and
- *          programs into /sys/fs/bpf/<module>/ of every bpffs instance.
+ *   stock   Debian's 6.1 and 6.12 (checked against their headers and sources):
+ *           the global bpf_preload_ops hook shows two iterator links at the
+ *           root of every bpffs mount; nothing else can be pinned.
+ *   preload a kernel with the preload series (kernel/patches/): the module
+ *           registers with bpf_preload_set_ops() and pins its links, maps and
+ *           programs into /sys/fs/bpf/<module>/ of every bpffs instance.
  *
  * Build-time defines (set by Kbuild):
  *   BPF_PRELOAD_IMPORT_NS  symbol namespace of the BPF exports (BPF_INTERNAL
@@ -310,7 +310,7 @@ void bpf_preload_release_ftrace(void)
 
 #ifdef BPF_PRELOAD_SEED
 /*
- * The seed series exports the kernel's BTF: a module that the kernel loads at boot
+ * The preload series exports the kernel's BTF: a module that the kernel loads at boot
  * from its preload list runs before user space has mounted /sys. Copied, so that
  * the buffer is the caller's to vfree() as the one read from sysfs is. -ENOENT if
  * the kernel has no BTF.
@@ -382,7 +382,7 @@ void bpf_preload_vfree(void *buf)
 }
 
 #ifdef BPF_PRELOAD_SEED
-/* ---- Seed profile: a kernel with the preload series ---- */
+/* ---- Preload profile: a kernel with the preload series ---- */
 
 static int shim_preload(struct dentry *dir)
 {

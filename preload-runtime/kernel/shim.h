@@ -18,7 +18,7 @@ int bpf_preload_rust_init(void);
 /* Detaches and frees everything; called from module exit (--unloadable only). */
 void bpf_preload_rust_exit(void);
 /*
- * Seed profile: pins what the module holds into @dir with bpf_preload_pin(),
+ * Preload profile: pins what the module holds into @dir with bpf_preload_pin(),
  * returning the first error. Called by the kernel for every bpffs instance it
  * creates, while the object is registered (never concurrently with itself).
  */
@@ -79,7 +79,7 @@ void bpf_preload_release_ftrace(void);
 
 /*
  * The running kernel's BTF, in a vmalloc buffer for bpf_preload_vfree(); *size its
- * length. On the seed kernel, a copy of what the series exports
+ * length. On the preload kernel, a copy of what the series exports
  * (btf_vmlinux_raw_data(): no sysfs needed, so it works in a module the kernel loads
  * at boot, before /sys is mounted); otherwise /sys/kernel/btf/vmlinux as module
  * init's task sees it.
@@ -90,7 +90,7 @@ void bpf_preload_vfree(void *buf);
 /*
  * Stock profile: offer two iterator links to every bpffs mount through the
  * kernel's bpf_preload_ops hook. -EBUSY if another module owns the hook, -EOPNOTSUPP
- * if the kernel has no such hook (the seed profile replaces it). The shim copies the names (NUL-terminated, at most 15
+ * if the kernel has no such hook (the preload profile replaces it). The shim copies the names (NUL-terminated, at most 15
  * bytes); it takes no reference of its own: Rust holds each link (from
  * bpf_preload_hold_file) until after bpf_preload_unexpose(), and bpffs takes its own
  * reference when it pins a link into a mount (bpf_link_inc in populate_bpffs).
@@ -99,7 +99,7 @@ int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *
 void bpf_preload_unexpose(void);
 
 /*
- * Seed profile: a kernel with the preload series (kernel/patches/), detected by
+ * Preload profile: a kernel with the preload series (kernel/patches/), detected by
  * <linux/bpf_preload.h>. bpf_preload_register() registers the module's object
  * with bpf_preload_set_ops(KBUILD_MODNAME, ...): from then on every bpffs
  * instance gets a directory named after the module, filled by

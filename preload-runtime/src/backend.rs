@@ -3,33 +3,14 @@
 
 use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
-use crate::sys::{self, MapFd};
-
-/// A file descriptor returned by bpf(2) or perf_event_open(2).
-pub type Fd = u32;
-
-/// The three kinds of BPF object with ids of their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectKind {
-    /// A map.
-    Map,
-    /// A program.
-    Program,
-    /// A link.
-    Link,
-}
+use crate::sys::{self, Bpf, Fd, MapFd, ObjectKind};
 
 /// The environment the loader runs in: the kernel (through the C shim) or a process.
-pub trait Backend {
+/// Its bpf(2) door is the supertrait [`Bpf`], which the typed layer ([`sys`]) is built
+/// on; the rest is what the loader needs besides bpf(2).
+pub trait Backend: Bpf {
     /// How a pin is remembered so it can be removed again.
     type Pin;
-
-    /// Runs one bpf(2) command; returns its non-negative result (often a new fd).
-    ///
-    /// # Safety
-    /// `attr` must be the `union bpf_attr` member for `cmd`, and every pointer in it must
-    /// be valid for what `cmd` reads or writes, for the duration of the call.
-    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno>;
 
     /// Closes an fd this backend returned.
     fn close(&mut self, fd: Fd);

@@ -22,7 +22,7 @@ pub enum Profile {
     Stock,
     /// A kernel with the preload series: every pin in `<bpffs>/<object>/`, for objects
     /// on its preload list.
-    Seed,
+    Preload,
 }
 
 /// Whether a stock kernel can show `link` in bpffs: a pinned iterator link. The
@@ -186,7 +186,7 @@ impl fmt::Display for Description<'_> {
             .filter_map(|l| l.pin)
             .chain(o.maps.iter().filter_map(|m| m.pin))
             .chain(o.programs.iter().filter_map(|p| p.pin));
-        if self.profile == Profile::Seed {
+        if self.profile == Profile::Preload {
             return writeln!(
                 f,
                 "pin     {}/{{{}}} in every bpffs instance, if the kernel's preload list names `{}`",

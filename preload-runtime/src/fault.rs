@@ -2,8 +2,9 @@
 //! step leaves nothing behind. Attach targets are looked up through its own `bpf`, so
 //! each bpf(2) call of a lookup counts too.
 
-use crate::backend::{Backend, Fd};
+use crate::backend::Backend;
 use crate::errno::Errno;
+use crate::sys::{Bpf, Fd};
 
 /// Forwards to `inner`, except that fallible call number `fail_at` (counting from 1)
 /// fails with `errno` without reaching `inner`. `fail_at == 0` never fails, which
@@ -45,14 +46,16 @@ impl<B> FailNth<B> {
     }
 }
 
-impl<B: Backend> Backend for FailNth<B> {
-    type Pin = B::Pin;
-
+impl<B: Bpf> Bpf for FailNth<B> {
     unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
         self.tick()?;
         // SAFETY: forwarded unchanged from our caller.
         unsafe { self.inner.bpf(cmd, attr) }
     }
+}
+
+impl<B: Backend> Backend for FailNth<B> {
+    type Pin = B::Pin;
 
     fn close(&mut self, fd: Fd) {
         self.inner.close(fd)
@@ -93,7 +96,7 @@ impl<B: Backend> Backend for FailNth<B> {
 
     fn object_id(
         &mut self,
-        kind: crate::backend::ObjectKind,
+        kind: crate::sys::ObjectKind,
         fd: Fd,
         prog_type: u32,
     ) -> Result<u32, Errno> {

@@ -78,13 +78,14 @@ mod table;
 #[cfg(feature = "std")]
 pub mod user;
 
-pub use backend::{Backend, Fd, ObjectKind};
+pub use backend::Backend;
 pub use bpf_preload_macros::bpf_preload;
 pub use errno::Errno;
 pub use error::{Error, Step};
 pub use kconfig::KernelConfig;
 pub use load::load;
 pub use loaded::{Loaded, Part};
+pub use sys::{Bpf, Fd, ObjectKind};
 pub use table::*;
 
 /// What tests, oracles and fuzzers check beneath the public API: fault injection, the
@@ -100,7 +101,7 @@ pub mod testing {
     ///
     /// # Safety
     /// Every pointer in `attr` must be valid for what `cmd` does with it.
-    pub unsafe fn bpf<B: crate::Backend + ?Sized, A: crate::abi::BpfAttr>(
+    pub unsafe fn bpf<B: crate::Bpf + ?Sized, A: crate::abi::BpfAttr>(
         backend: &mut B,
         cmd: u32,
         attr: &mut A,

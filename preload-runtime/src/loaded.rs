@@ -4,9 +4,10 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use crate::backend::{Backend, Fd, ObjectKind};
+use crate::backend::Backend;
 use crate::errno::Errno;
 use crate::sys::{self, MapFd};
+use crate::sys::{Fd, ObjectKind};
 use crate::table::{Link, Map, Object, Program};
 
 /// A struct_ops map registered with the kernel: by its value alone (it then holds

@@ -1,20 +1,44 @@
 //! The typed bpf(2) layer: one safe function per command the runtime uses, and the
 //! only place that builds a `bpf_attr`. Each function takes Rust values (slices, C
 //! strings, typed fds), checks what the kernel would otherwise read past, and calls
-//! [`Backend::bpf`] with the attr struct of its command; so every other module of the
+//! [`Bpf::bpf`] with the attr struct of its command; so every other module of the
 //! loader is safe code.
 
 use core::ffi::CStr;
 
 use crate::abi::{self, BpfAttr, Pod};
-use crate::backend::{Backend, Fd, ObjectKind};
 use crate::errno::Errno;
+
+/// A file descriptor returned by bpf(2) or perf_event_open(2).
+pub type Fd = u32;
+
+/// The three kinds of BPF object with ids of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A map.
+    Map,
+    /// A program.
+    Program,
+    /// A link.
+    Link,
+}
+
+/// The one door to bpf(2) that everything else is built on: the kernel (through the C
+/// shim) or a process implements it, and [`Backend`](crate::Backend) extends it.
+pub trait Bpf {
+    /// Runs one bpf(2) command; returns its non-negative result (often a new fd).
+    ///
+    /// # Safety
+    /// `attr` must be the `union bpf_attr` member for `cmd`, and every pointer in it must
+    /// be valid for what `cmd` reads or writes, for the duration of the call.
+    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno>;
+}
 
 /// Runs one command with a typed attr: the single `unsafe` door to the backend.
 ///
 /// # Safety
 /// Every pointer in `attr` must be valid for what `cmd` does with it.
-pub(crate) unsafe fn call<B: Backend + ?Sized, A: BpfAttr>(
+pub(crate) unsafe fn call<B: Bpf + ?Sized, A: BpfAttr>(
     backend: &mut B,
     cmd: u32,
     attr: &mut A,
@@ -76,10 +100,7 @@ pub struct MapSpec<'a> {
 }
 
 /// `BPF_MAP_CREATE`.
-pub fn map_create<B: Backend + ?Sized>(
-    backend: &mut B,
-    spec: &MapSpec<'_>,
-) -> Result<MapFd, Errno> {
+pub fn map_create<B: Bpf + ?Sized>(backend: &mut B, spec: &MapSpec<'_>) -> Result<MapFd, Errno> {
     let (btf_fd, btf_key_type_id, btf_value_type_id) = spec.btf.unwrap_or((0, 0, 0));
     let mut attr = abi::MapCreateAttr {
         map_type: spec.map_type,
@@ -115,7 +136,7 @@ fn covers(bytes: &[u8], size: u32) -> Result<(), Errno> {
 
 /// `BPF_MAP_UPDATE_ELEM` with `BPF_ANY`. Not for per-CPU maps, whose values the
 /// kernel reads once per possible CPU.
-pub fn map_update<B: Backend + ?Sized>(
+pub fn map_update<B: Bpf + ?Sized>(
     backend: &mut B,
     map: &MapFd,
     key: &[u8],
@@ -135,11 +156,7 @@ pub fn map_update<B: Backend + ?Sized>(
 }
 
 /// `BPF_MAP_DELETE_ELEM`.
-pub fn map_delete<B: Backend + ?Sized>(
-    backend: &mut B,
-    map: &MapFd,
-    key: &[u8],
-) -> Result<(), Errno> {
+pub fn map_delete<B: Bpf + ?Sized>(backend: &mut B, map: &MapFd, key: &[u8]) -> Result<(), Errno> {
     covers(key, map.key_size)?;
     let mut attr = abi::MapElemAttr {
         map_fd: map.fd,
@@ -151,14 +168,14 @@ pub fn map_delete<B: Backend + ?Sized>(
 }
 
 /// `BPF_MAP_FREEZE`: no syscall can change the map afterwards.
-pub fn map_freeze<B: Backend + ?Sized>(backend: &mut B, fd: Fd) -> Result<(), Errno> {
+pub fn map_freeze<B: Bpf + ?Sized>(backend: &mut B, fd: Fd) -> Result<(), Errno> {
     let mut attr = abi::MapFreezeAttr { map_fd: fd };
     // SAFETY: MAP_FREEZE reads no pointers.
     unsafe { call(backend, abi::BPF_MAP_FREEZE, &mut attr) }.map(drop)
 }
 
 /// `BPF_BTF_LOAD` of raw BTF, without a log.
-pub fn btf_load<B: Backend + ?Sized>(backend: &mut B, btf: &[u8]) -> Result<Fd, Errno> {
+pub fn btf_load<B: Bpf + ?Sized>(backend: &mut B, btf: &[u8]) -> Result<Fd, Errno> {
     let mut attr = abi::BtfLoadAttr {
         btf: ptr(btf),
         btf_size: u32::try_from(btf.len()).map_err(|_| Errno::E2BIG)?,
@@ -245,7 +262,7 @@ fn records(r: Option<Records<'_>>) -> Result<(u32, u64, u32), Errno> {
 
 /// `BPF_PROG_LOAD`. `EINVAL` before the call for instructions that are not whole, or
 /// that index past `fd_array`.
-pub fn prog_load<B: Backend + ?Sized>(backend: &mut B, spec: ProgSpec<'_>) -> Result<Fd, Errno> {
+pub fn prog_load<B: Bpf + ?Sized>(backend: &mut B, spec: ProgSpec<'_>) -> Result<Fd, Errno> {
     if !spec.insns.len().is_multiple_of(8) || !indices_inside(spec.insns, spec.fd_array) {
         return Err(Errno::EINVAL);
     }
@@ -299,7 +316,7 @@ pub fn prog_load<B: Backend + ?Sized>(backend: &mut B, spec: ProgSpec<'_>) -> Re
 
 /// `BPF_LINK_CREATE` without attach-type specific options: `prog_fd` is the program
 /// (or, for `BPF_STRUCT_OPS`, the struct_ops map), `target_fd` the target if any.
-pub fn link_create<B: Backend + ?Sized>(
+pub fn link_create<B: Bpf + ?Sized>(
     backend: &mut B,
     prog_fd: Fd,
     target_fd: Fd,
@@ -317,7 +334,7 @@ pub fn link_create<B: Backend + ?Sized>(
 
 /// `BPF_RAW_TRACEPOINT_OPEN`: `name` is the tracepoint, or `None` for a program
 /// that names its target by BTF (tp_btf, fentry, lsm, ...).
-pub fn raw_tracepoint_open<B: Backend + ?Sized>(
+pub fn raw_tracepoint_open<B: Bpf + ?Sized>(
     backend: &mut B,
     prog_fd: Fd,
     name: Option<&CStr>,
@@ -332,7 +349,7 @@ pub fn raw_tracepoint_open<B: Backend + ?Sized>(
 }
 
 /// `BPF_OBJ_PIN` of `fd` at `path` in a bpffs.
-pub fn obj_pin<B: Backend + ?Sized>(backend: &mut B, fd: Fd, path: &CStr) -> Result<(), Errno> {
+pub fn obj_pin<B: Bpf + ?Sized>(backend: &mut B, fd: Fd, path: &CStr) -> Result<(), Errno> {
     let mut attr = abi::ObjPinAttr {
         pathname: path.as_ptr() as u64,
         bpf_fd: fd,
@@ -343,7 +360,7 @@ pub fn obj_pin<B: Backend + ?Sized>(backend: &mut B, fd: Fd, path: &CStr) -> Res
 }
 
 /// `BPF_OBJ_GET`: an fd for the object pinned at `path`.
-pub fn obj_get<B: Backend + ?Sized>(backend: &mut B, path: &CStr) -> Result<Fd, Errno> {
+pub fn obj_get<B: Bpf + ?Sized>(backend: &mut B, path: &CStr) -> Result<Fd, Errno> {
     let mut attr = abi::ObjPinAttr {
         pathname: path.as_ptr() as u64,
         ..Default::default()
@@ -354,7 +371,7 @@ pub fn obj_get<B: Backend + ?Sized>(backend: &mut B, path: &CStr) -> Result<Fd, 
 
 /// `BPF_OBJ_GET_INFO_BY_FD` into `T` (`ProgInfo`, `MapInfo`, `LinkInfo`, or a prefix
 /// of one).
-pub fn obj_info<B: Backend + ?Sized, T: Pod>(backend: &mut B, fd: Fd) -> Result<T, Errno> {
+pub fn obj_info<B: Bpf + ?Sized, T: Pod>(backend: &mut B, fd: Fd) -> Result<T, Errno> {
     let mut info = T::default();
     let mut attr = abi::InfoByFdAttr {
         bpf_fd: fd,
@@ -369,7 +386,7 @@ pub fn obj_info<B: Backend + ?Sized, T: Pod>(backend: &mut B, fd: Fd) -> Result<
 
 /// The kernel's id of the map, program or link behind `fd`: the second word of each
 /// of their info structs.
-pub fn obj_id<B: Backend + ?Sized>(backend: &mut B, fd: Fd) -> Result<u32, Errno> {
+pub fn obj_id<B: Bpf + ?Sized>(backend: &mut B, fd: Fd) -> Result<u32, Errno> {
     obj_info::<B, InfoPrefix>(backend, fd).map(|info| info.id)
 }
 
@@ -395,11 +412,7 @@ fn id_commands(kind: ObjectKind) -> (u32, u32) {
 }
 
 /// `BPF_{MAP,PROG,LINK}_GET_FD_BY_ID`: an fd for the object with this id.
-pub fn fd_by_id<B: Backend + ?Sized>(
-    backend: &mut B,
-    kind: ObjectKind,
-    id: u32,
-) -> Result<Fd, Errno> {
+pub fn fd_by_id<B: Bpf + ?Sized>(backend: &mut B, kind: ObjectKind, id: u32) -> Result<Fd, Errno> {
     let mut attr = abi::GetFdByIdAttr {
         id,
         ..Default::default()
@@ -409,7 +422,7 @@ pub fn fd_by_id<B: Backend + ?Sized>(
 }
 
 /// `BPF_BTF_GET_FD_BY_ID`.
-pub fn btf_fd_by_id<B: Backend + ?Sized>(backend: &mut B, id: u32) -> Result<Fd, Errno> {
+pub fn btf_fd_by_id<B: Bpf + ?Sized>(backend: &mut B, id: u32) -> Result<Fd, Errno> {
     let mut attr = abi::GetFdByIdAttr {
         id,
         ..Default::default()
@@ -419,11 +432,7 @@ pub fn btf_fd_by_id<B: Backend + ?Sized>(backend: &mut B, id: u32) -> Result<Fd,
 }
 
 /// `BPF_{MAP,PROG,LINK}_GET_NEXT_ID`: the next id after `id`, `ENOENT` past the last.
-pub fn next_id<B: Backend + ?Sized>(
-    backend: &mut B,
-    kind: ObjectKind,
-    id: u32,
-) -> Result<u32, Errno> {
+pub fn next_id<B: Bpf + ?Sized>(backend: &mut B, kind: ObjectKind, id: u32) -> Result<u32, Errno> {
     let mut attr = abi::GetFdByIdAttr {
         id,
         ..Default::default()
@@ -434,7 +443,7 @@ pub fn next_id<B: Backend + ?Sized>(
 }
 
 /// `BPF_BTF_GET_NEXT_ID`: the next BTF id after `id`, `ENOENT` past the last.
-pub fn btf_next_id<B: Backend + ?Sized>(backend: &mut B, id: u32) -> Result<u32, Errno> {
+pub fn btf_next_id<B: Bpf + ?Sized>(backend: &mut B, id: u32) -> Result<u32, Errno> {
     let mut attr = abi::GetFdByIdAttr {
         id,
         ..Default::default()
@@ -446,7 +455,7 @@ pub fn btf_next_id<B: Backend + ?Sized>(backend: &mut B, id: u32) -> Result<u32,
 
 /// `BPF_PROG_TEST_RUN` with a context only (a syscall program, whose writes to the
 /// context the kernel copies back); returns the program's return value.
-pub fn prog_test_run<B: Backend + ?Sized>(
+pub fn prog_test_run<B: Bpf + ?Sized>(
     backend: &mut B,
     prog_fd: Fd,
     ctx: &mut [u8],

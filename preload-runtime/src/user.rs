@@ -9,10 +9,10 @@ use std::vec::Vec;
 use std::{format, fs};
 
 use crate::abi::{self, Pod};
-use crate::backend::{Backend, Fd, ObjectKind};
+use crate::backend::Backend;
 use crate::errno::Errno;
 use crate::kconfig::{self, KernelConfig};
-use crate::sys;
+use crate::sys::{self, Bpf, Fd, ObjectKind};
 
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 
@@ -164,6 +164,19 @@ fn possible_cpus() -> Result<u32, Errno> {
     Ok(count)
 }
 
+impl Bpf for UserBackend {
+    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
+        // SAFETY: the caller guarantees `attr` is a valid bpf_attr member for `cmd`.
+        let ret =
+            unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), attr.len() as u32) };
+        if ret < 0 {
+            Err(last_errno())
+        } else {
+            Ok(ret as u32)
+        }
+    }
+}
+
 impl Backend for UserBackend {
     type Pin = UserPin;
 
@@ -190,17 +203,6 @@ impl Backend for UserBackend {
             text,
             version: *version,
         })
-    }
-
-    unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
-        // SAFETY: the caller guarantees `attr` is a valid bpf_attr member for `cmd`.
-        let ret =
-            unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), attr.len() as u32) };
-        if ret < 0 {
-            Err(last_errno())
-        } else {
-            Ok(ret as u32)
-        }
     }
 
     fn close(&mut self, fd: Fd) {

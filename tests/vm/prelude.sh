@@ -72,4 +72,4 @@ load() {
 }
 # Where the pins of object $2 are in the bpffs mounted at $1: its own directory on
 # the patched kernel, the root (two iterator links at most) on a stock one.
-pins() { if [ "$PROFILE" = seed ]; then echo "$1/$2"; else echo "$1"; fi; }
+pins() { if [ "$PROFILE" = preload ]; then echo "$1/$2"; else echo "$1"; fi; }

@@ -1,7 +1,7 @@
 # A TCP congestion control (a struct_ops map) from a module: chosen by a connection and
 # as the default; rmmod of the unloadable module unregisters it and leaves nothing.
 # On the patched kernel (tcp_cc on its default list) and from its list at boot
-# (seed-struct-ops.sh) too.
+# (preload-struct-ops.sh) too.
 # kernels: all
 # modules: permanent examples/tcp_cc, unloadable examples/tcp_cc
 cc=preload_reno

@@ -135,6 +135,12 @@ fn main() -> Result<()> {
         Command::Corpus(args) => corpus::run(&args).map(drop),
         Command::CorpusGuest { list, script } => corpus::guest(&list, &script),
         Command::Fixtures { check } => fixtures::run(check),
-        Command::Kernel { out, boot_test } => kernel::run(out, boot_test).map(drop),
+        Command::Kernel { out, boot_test } => {
+            let built = kernel::run(out.as_deref())?;
+            if boot_test {
+                vm::boot_test::run(&built.into())?;
+            }
+            Ok(())
+        }
     }
 }

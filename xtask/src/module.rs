@@ -61,7 +61,7 @@ pub fn build(options: &Options) -> Result<PathBuf> {
         for line in module::summary(&built, &kernel, options.unloadable)? {
             println!("    {line}");
         }
-        for line in module::describe(&krate, kernel.is_seed())? {
+        for line in module::describe(&krate, kernel.is_preload())? {
             println!("    {line}");
         }
     }

@@ -4,10 +4,10 @@ use core::ffi::c_int;
 use core::fmt;
 
 use super::ffi::{self, PIN_LINK, PIN_MAP, PIN_PROG};
-use crate::backend::{Backend, Fd, ObjectKind};
+use crate::backend::Backend;
 use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
-use crate::sys::MapFd;
+use crate::sys::{Bpf, Fd, MapFd, ObjectKind};
 
 /// printk levels.
 #[derive(Clone, Copy)]
@@ -41,10 +41,7 @@ pub struct KernelBackend {
     pub(super) kconfig: &'static str,
 }
 
-impl Backend for KernelBackend {
-    /// None: a module pins later, into each bpffs instance (see `module::populate`).
-    type Pin = core::convert::Infallible;
-
+impl Bpf for KernelBackend {
     unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
         // SAFETY: the caller guarantees `attr` is valid for `cmd`; kern_sys_bpf reads
         // it and every pointer in it as kernel memory.
@@ -57,6 +54,11 @@ impl Backend for KernelBackend {
             Ok(ret as u32)
         }
     }
+}
+
+impl Backend for KernelBackend {
+    /// None: a module pins later, into each bpffs instance (see `module::populate`).
+    type Pin = core::convert::Infallible;
 
     fn close(&mut self, fd: Fd) {
         // SAFETY: an fd kern_sys_bpf installed in this task's table, closed once.

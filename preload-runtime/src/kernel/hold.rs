@@ -6,9 +6,9 @@ use alloc::vec::Vec;
 use core::ffi::c_void;
 
 use super::ffi::{self, PIN_LINK, PIN_MAP, PIN_PROG};
-use crate::backend::Fd;
 use crate::errno::Errno;
 use crate::loaded::{Loaded, Part};
+use crate::sys::Fd;
 
 /// A held file (what an fd holds), the object behind it, and how to release it.
 struct HeldFile {

@@ -5,10 +5,11 @@ use alloc::vec::Vec;
 
 use super::finder::{KernelBtfId, TargetFinder};
 use crate::abi;
-use crate::backend::{Backend, Fd};
+use crate::backend::Backend;
 use crate::btf::{BTF_KIND_FUNC, BTF_KIND_VAR};
 use crate::errno::Errno;
 use crate::error::{Failed, Step};
+use crate::sys::Fd;
 use crate::table::{ExternKind, Object, Program, INSN_SIZE};
 
 /// What the running kernel says of an extern.

@@ -5,8 +5,9 @@
 use alloc::vec::Vec;
 
 use crate::abi;
-use crate::backend::{Backend, Fd};
+use crate::backend::Backend;
 use crate::errno::Errno;
+use crate::sys::Fd;
 use crate::sys::{self, MapFd, MapSpec, ProgSpec};
 
 /// Not a BTF kind: asks the finder program for a kallsyms address instead.

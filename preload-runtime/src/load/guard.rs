@@ -24,12 +24,13 @@
 
 use alloc::boxed::Box;
 
-use crate::backend::{Backend, ObjectKind};
+use crate::backend::Backend;
 use crate::bpf_preload;
 use crate::errno::Errno;
 use crate::error::{at, Failed, Step};
 use crate::loaded::{Loaded, Part};
 use crate::sys;
+use crate::sys::ObjectKind;
 use crate::table::Preload;
 
 /// The guard's own table. Nothing of it is pinned by the table: the object's holder

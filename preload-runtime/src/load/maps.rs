@@ -6,11 +6,12 @@ use alloc::vec;
 
 use super::struct_ops::Translated;
 use crate::abi;
-use crate::backend::{Backend, Fd};
+use crate::backend::Backend;
 use crate::errno::Errno;
 use crate::error::{at, Failed, Step};
 use crate::kconfig;
 use crate::loaded::Loaded;
+use crate::sys::Fd;
 use crate::sys::{self, MapFd, MapSpec};
 use crate::table::{Freeze, Map, SlotTarget};
 

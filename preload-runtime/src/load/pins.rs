@@ -3,10 +3,11 @@
 
 use alloc::vec::Vec;
 
-use crate::backend::{Backend, Fd};
+use crate::backend::Backend;
 use crate::errno::Errno;
 use crate::error::{at, Failed, Step};
 use crate::loaded::Loaded;
+use crate::sys::Fd;
 
 /// Pins every pin the table asks for, in [`Loaded::wanted_pins`]'s order.
 pub(super) fn pin<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result<(), Failed> {

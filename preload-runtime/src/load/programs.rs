@@ -8,10 +8,11 @@ use alloc::vec::Vec;
 use super::externs::{self, Resolved};
 use super::finder::{KernelBtfId, TargetFinder};
 use super::struct_ops::{self, Translated};
-use crate::backend::{Backend, Fd};
+use crate::backend::Backend;
 use crate::errno::Errno;
 use crate::error::{at, Failed, Step};
 use crate::loaded::Loaded;
+use crate::sys::Fd;
 use crate::sys::{self, ProgSpec, Records};
 use crate::table::{CORE_RELO_REC_SIZE, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE};
 

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use bpf_preload::abi::{self, BpfAttr};
 use bpf_preload::KernelConfig;
-use bpf_preload::{Backend, Errno, Fd};
+use bpf_preload::{Backend, Bpf, Errno, Fd};
 
 /// A kernel object's id in the fake.
 pub type ObjId = usize;
@@ -809,9 +809,7 @@ impl Fake {
     }
 }
 
-impl Backend for Fake {
-    type Pin = FakePin;
-
+impl Bpf for Fake {
     unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
         self.tick()?;
         match cmd {
@@ -829,6 +827,10 @@ impl Backend for Fake {
             )),
         }
     }
+}
+
+impl Backend for Fake {
+    type Pin = FakePin;
 
     fn close(&mut self, fd: Fd) {
         match self.fds.remove(&fd) {

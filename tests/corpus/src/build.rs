@@ -9,6 +9,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
+use bpf_preload_uapi::EM_BPF;
 
 use preload_devtools::{ensure_packages, output, root, run as run_cmd};
 
@@ -33,8 +34,6 @@ const SOURCE_MEMBERS: [&str; 5] = [
     "linux-source-6.12/scripts/bpf_doc.py",
 ];
 const SELFTESTS: &str = "tools/testing/selftests/bpf";
-/// ELF `e_machine` of BPF objects.
-const EM_BPF: u16 = 247;
 
 /// One object of the corpus, or why it could not be built.
 #[derive(Debug, Clone)]

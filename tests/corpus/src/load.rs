@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{bail, Context, Result};
+use bpf_preload_uapi::{BPF_LD_IMM64, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
 use serde_json::Value;
 
 /// What the kernel holds for one loaded object, keyed by program and map names.
@@ -303,10 +304,6 @@ fn inspect(ids: &Ids, scratch: &Path) -> Result<Loaded> {
 /// become the maps' names, and the addresses of callbacks (where the JIT put them) and
 /// of kernel objects the verifier points the program at (a kptr's record, say) zero.
 fn normalise(raw: &[u8], maps: &BTreeMap<u64, String>) -> Vec<Insn> {
-    const LD_IMM64: u8 = 0x18;
-    const PSEUDO_MAP_FD: u8 = 1;
-    const PSEUDO_MAP_VALUE: u8 = 2;
-    const PSEUDO_FUNC: u8 = 4;
     /// The start of the kernel's half of the address space on x86-64.
     const KERNEL_ADDRESSES: u64 = 0xffff_8000_0000_0000;
     const LOW_HALF: u64 = 0xffff_ffff;
@@ -320,21 +317,21 @@ fn normalise(raw: &[u8], maps: &BTreeMap<u64, String>) -> Vec<Insn> {
         let w = words[i];
         let (code, regs) = (w as u8, (w >> 8) as u8);
         let src = regs >> 4;
-        if code == LD_IMM64 && i + 1 < words.len() {
+        if code == BPF_LD_IMM64 && i + 1 < words.len() {
             let next = words[i + 1];
             let imm = (w >> 32) as u32;
             let value = u64::from(imm) | (next & !LOW_HALF);
             let first = match src {
-                PSEUDO_MAP_FD | PSEUDO_MAP_VALUE => Some(Insn::Map {
+                BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_VALUE => Some(Insn::Map {
                     regs,
                     map: maps
                         .get(&u64::from(imm))
                         .cloned()
                         .unwrap_or_else(|| format!("<map id not loaded by this side: {imm}>")),
-                    value: src == PSEUDO_MAP_VALUE,
+                    value: src == BPF_PSEUDO_MAP_VALUE,
                     offset: (next >> 32) as i32,
                 }),
-                PSEUDO_FUNC => Some(Insn::Raw(w & LOW_HALF)),
+                BPF_PSEUDO_FUNC => Some(Insn::Raw(w & LOW_HALF)),
                 0 if value >= KERNEL_ADDRESSES => Some(Insn::Raw(w & LOW_HALF)),
                 _ => None,
             };
@@ -429,6 +426,7 @@ pub fn differences(libbpf: &Loaded, ours: &Loaded) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bpf_preload_uapi::BPF_JMP_EXIT;
 
     fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
         let mut b = [0; 8];
@@ -442,13 +440,13 @@ mod tests {
     #[test]
     fn map_ids_become_names_and_callback_addresses_zero() {
         let raw: Vec<u8> = [
-            insn(0x18, 1, 1, 0, 42), // r1 = map id 42
+            insn(BPF_LD_IMM64, 1, 1, 0, 42), // r1 = map id 42
             insn(0, 0, 0, 0, 0),
-            insn(0x18, 2, 2, 0, 7), // r2 = &map id 7 + 16
+            insn(BPF_LD_IMM64, 2, 2, 0, 7), // r2 = &map id 7 + 16
             insn(0, 0, 0, 0, 16),
-            insn(0x18, 3, 4, 0, 0x1234), // r3 = callback at some address
+            insn(BPF_LD_IMM64, 3, 4, 0, 0x1234), // r3 = callback at some address
             insn(0, 0, 0, 0, 0x5678),
-            insn(0x95, 0, 0, 0, 0), // exit
+            insn(BPF_JMP_EXIT, 0, 0, 0, 0), // exit
         ]
         .concat();
         let maps = BTreeMap::from([(42, "counts".to_string()), (7, "x.bss".to_string())]);
@@ -473,16 +471,16 @@ mod tests {
         );
         assert_eq!(insns[4], Insn::Raw(0x4318));
         assert_eq!(insns[5], Insn::Raw(0));
-        assert_eq!(insns[6], Insn::Raw(0x95));
+        assert_eq!(insns[6], Insn::Raw(u64::from(BPF_JMP_EXIT)));
         // Another load of the same program: other ids, same instructions.
         let other = BTreeMap::from([(43, "counts".to_string()), (8, "x.bss".to_string())]);
         let again: Vec<u8> = raw
             .chunks(8)
             .enumerate()
             .flat_map(|(i, c)| match i {
-                0 => insn(0x18, 1, 1, 0, 43).to_vec(),
-                2 => insn(0x18, 2, 2, 0, 8).to_vec(),
-                4 => insn(0x18, 3, 4, 0, 0x9999).to_vec(),
+                0 => insn(BPF_LD_IMM64, 1, 1, 0, 43).to_vec(),
+                2 => insn(BPF_LD_IMM64, 2, 2, 0, 8).to_vec(),
+                4 => insn(BPF_LD_IMM64, 3, 4, 0, 0x9999).to_vec(),
                 _ => c.to_vec(),
             })
             .collect();
@@ -493,7 +491,7 @@ mod tests {
     fn kernel_addresses_are_left_out_but_constants_stay() {
         let load = |value: u64| {
             [
-                insn(0x18, 2, 0, 0, value as u32 as i32),
+                insn(BPF_LD_IMM64, 2, 0, 0, value as u32 as i32),
                 insn(0, 0, 0, 0, (value >> 32) as u32 as i32),
             ]
             .concat()

@@ -132,16 +132,16 @@ routes() {
 	policy_cell map-write-via-pin "$out"
 	[ "$MODE" = open ] && attack map-write "$data" 0 "$(hexof tamper-denied)" >/dev/null
 	# ... and the patched kernel's own pins of the object's maps.
-	if [ "$PROFILE" = seed ]; then
+	if [ "$PROFILE" = preload ]; then
 		own=/sys/fs/bpf/$OBJ
 		out=$(attack pin-write "$own/data" 0 "$(hexof nothing)")
-		policy_cell seed-mount-write "$out"
+		policy_cell preload-mount-write "$out"
 		[ "$MODE" = open ] && attack pin-write "$own/data" 0 "$(hexof tamper-denied)" >/dev/null
 		rm -f "$own/refusals" "$own/data" 2>/dev/null
 		if refuses && iter_is_ours; then
-			row seed-mount-unlink "harmless: data and refusals unlinked (left: $(cd "$own" && printf '%s ' *)), policy and iterator unchanged"
+			row preload-mount-unlink "harmless: data and refusals unlinked (left: $(cd "$own" && printf '%s ' *)), policy and iterator unchanged"
 		else
-			row seed-mount-unlink "TAMPERED: the object changed after its pins were removed"
+			row preload-mount-unlink "TAMPERED: the object changed after its pins were removed"
 		fi
 	fi
 

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use super::scenarios::harness_file;
+use super::harness_file;
 use super::Run;
 use crate::tools::run as run_cmd;
 
@@ -108,7 +108,7 @@ pub fn initramfs(run: &Run, work: &Path) -> Result<Vec<u8>> {
     cpio.entry("dev/console", 0o020600, (5, 1), &[]);
     cpio.file("bin/busybox", true, &fs::read(BUSYBOX)?);
     let profile = if run.kernel.is_preload() {
-        "seed"
+        "preload"
     } else {
         "stock"
     };

@@ -24,6 +24,17 @@ pub struct Kernel {
     pub preload_keys: Option<(PathBuf, PathBuf)>,
 }
 
+impl From<crate::kernel::Built> for Kernel {
+    fn from(built: crate::kernel::Built) -> Self {
+        Kernel {
+            release: built.release,
+            image: built.image,
+            kdir: built.kdir,
+            preload_keys: Some((built.key, built.cert)),
+        }
+    }
+}
+
 impl Kernel {
     pub fn is_preload(&self) -> bool {
         self.preload_keys.is_some()
@@ -91,13 +102,13 @@ pub fn stock_kernels() -> Result<Vec<Kernel>> {
 
 /// The preload kernel of `kernel/`, built (once, then cached) by `cargo xtask kernel`.
 pub fn preload_kernel() -> Result<Kernel> {
-    let (kernel, cached) = crate::kernel::ensure(None)?;
+    let (built, cached) = crate::kernel::ensure(None)?;
     println!(
         "==> preload kernel {} ({})",
-        kernel.release,
+        built.release,
         if cached { "cached" } else { "built" }
     );
-    Ok(kernel)
+    Ok(Kernel::from(built))
 }
 
 /// Whether a `--kernel` filter names the preload kernel: `preload`, or anything with it

@@ -8,6 +8,7 @@
 //! tabulates scenarios x kernels. The scenarios are files, `tests/vm/<name>.sh`
 //! ([`scenarios`]); [`userflow`] and [`signing`] are the Rust hooks their headers name.
 
+pub mod boot_test;
 mod distro;
 mod initramfs;
 mod kernels;
@@ -18,16 +19,17 @@ mod signing;
 mod userflow;
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 pub use kernels::{preload_kernel, stock_kernels, Kernel};
 pub use qemu::{boot, boot_all, Outcome};
 pub use report::tamper_matrix;
-pub use scenarios::{scripts, BuildKey, ModuleSpec, Scenario};
+pub use scenarios::{scripts, BuildKey, Scenario};
 
 use crate::module;
 use crate::setup::{ensure_packages, root};
@@ -102,6 +104,17 @@ pub struct Media {
     pub disk: Option<PathBuf>,
     /// The kernel command line, instead of the busybox initramfs's.
     pub cmdline: String,
+}
+
+/// The directory of the scenarios, the prelude and the initramfs's /init.
+pub fn harness_dir() -> PathBuf {
+    root().join("tests/vm")
+}
+
+/// A file of the harness in `tests/vm/`.
+pub fn harness_file(name: &str) -> Result<String> {
+    let path = harness_dir().join(name);
+    fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
 }
 
 pub fn prerequisites() -> Result<()> {

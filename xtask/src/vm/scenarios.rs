@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use super::{distro, signing, userflow, Kernel, Prepared};
-use crate::setup::root;
 
 /// The kernels a scenario runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,9 +147,15 @@ pub type Prepare = fn(&Kernel, &Path) -> Result<Prepared>;
 /// The host checks a header can name.
 fn host_check(name: &str) -> Result<HostCheck> {
     Ok(match name {
-        "signer" => signing::check_signer,
+        "signer" => signer,
         _ => bail!("no host check `{name}`; there is: signer"),
     })
+}
+
+/// `signer`: each signed module names the key it was signed with.
+fn signer(kernel: &Kernel, modules: &[(ModuleSpec, PathBuf)]) -> Result<String> {
+    let signed = modules.iter().filter(|(spec, _)| spec.signed);
+    signing::check_signer(kernel, signed.map(|(_, ko)| ko.as_path()))
 }
 
 /// The prepare hooks a header can name.
@@ -229,7 +234,7 @@ impl Scenario {
                 "host-check" => scenario.host_check = Some(host_check(value)?),
                 "prepare" => scenario.prepare = Some(prepare(value)?),
                 "include" => {
-                    included.push_str(&harness_file(value)?);
+                    included.push_str(&super::harness_file(value)?);
                     included.push('\n');
                 }
                 _ => {}
@@ -239,17 +244,6 @@ impl Scenario {
         scenario.script = included + &script;
         Ok(scenario)
     }
-}
-
-/// The directory of the scenarios, the prelude and the initramfs's /init.
-pub fn dir() -> PathBuf {
-    root().join("tests/vm")
-}
-
-/// A file of the harness in `tests/vm/`.
-pub fn harness_file(name: &str) -> Result<String> {
-    let path = dir().join(name);
-    fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// The harness's own scripts in `tests/vm/`, which are no scenarios.
@@ -276,7 +270,7 @@ pub fn all() -> Result<Vec<Scenario>> {
 
 /// `tests/vm/*.sh`, sorted: every scenario and the harness's own scripts.
 pub fn scripts() -> Result<Vec<PathBuf>> {
-    let dir = dir();
+    let dir = super::harness_dir();
     let mut scripts = Vec::new();
     for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();

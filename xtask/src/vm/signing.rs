@@ -2,12 +2,12 @@
 //! kernel's own build key for it, and the host check of what a module was signed with.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, ensure, Context, Result};
 
-use super::{Kernel, ModuleSpec};
+use super::Kernel;
 use crate::module;
 use crate::setup::root;
 use crate::tools::run as run_cmd;
@@ -47,8 +47,8 @@ fn signing_key() -> Result<(PathBuf, PathBuf)> {
 }
 
 /// modinfo (kmod) reads each signed module's appended signature: it must name the
-/// key it was signed with, the preload kernel's own or the test key.
-pub fn check_signer(kernel: &Kernel, modules: &[(ModuleSpec, PathBuf)]) -> Result<String> {
+/// key it was signed with for `kernel`, the preload kernel's own or the test key.
+pub fn check_signer<'a>(kernel: &Kernel, signed: impl Iterator<Item = &'a Path>) -> Result<String> {
     let (_, cert) = key_for(kernel)?;
     let subject = module::signer(&cert)?;
     let expected = subject
@@ -57,7 +57,7 @@ pub fn check_signer(kernel: &Kernel, modules: &[(ModuleSpec, PathBuf)]) -> Resul
         .unwrap_or(&subject)
         .to_string();
     let mut checked = Vec::new();
-    for (_, ko) in modules.iter().filter(|(spec, _)| spec.signed) {
+    for ko in signed {
         let signer = crate::tools::output(Command::new("modinfo").args(["-F", "signer"]).arg(ko))
             .context("running modinfo (`apt-get install kmod`)")?
             .trim()

@@ -13,8 +13,7 @@ use std::sync::OnceLock;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 
-use super::scenarios::dir;
-use super::{Kernel, Media, Prepared};
+use super::{harness_dir, Kernel, Media, Prepared};
 use crate::setup::{ensure_packages, root};
 use crate::tools::run as run_cmd;
 
@@ -286,7 +285,7 @@ fn debian_root(release: &str) -> Result<PathBuf> {
                 0o644,
             ),
         ] {
-            let from = dir().join(file);
+            let from = harness_dir().join(file);
             let text =
                 fs::read_to_string(&from).with_context(|| format!("reading {}", from.display()))?;
             put(path, &text, mode)?;

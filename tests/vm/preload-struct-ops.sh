@@ -2,7 +2,7 @@
 # it mounts its own bpffs instance, before /init has mounted /sys. The shim reads the
 # kernel's BTF from the series' export (btf_vmlinux_raw_data()), not from
 # /sys/kernel/btf/vmlinux, so the congestion control is registered from boot on.
-# kernels: seed
+# kernels: preload
 # cmdline: bpf_preload_list=bpf_preload,tcp_cc
 # modules: installed permanent examples/tcp_cc
 cc=preload_reno

@@ -1,6 +1,6 @@
-# The seed profile: objects on the preload list, loaded on demand by the kernel's
+# The preload profile: objects on the preload list, loaded on demand by the kernel's
 # request_module(), each in its own directory of every bpffs instance.
-# kernels: seed
+# kernels: preload
 # cmdline: bpf_preload_list=bpf_preload,iterators,getppid_count
 # modules: installed permanent examples/iterators, installed permanent examples/getppid_count
 dmesg | grep -E 'bpf_preload|iterators:|getppid_count:'

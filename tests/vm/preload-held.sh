@@ -1,7 +1,7 @@
 # The preloaded objects outlive everything user space can drop: every pin of every
 # user mount, the mounts, the module files, and rmmod (refused: the modules are
-# permanent). An unloadable module takes its pins with it instead (seed-unload.sh).
-# kernels: seed
+# permanent). An unloadable module takes its pins with it instead (preload-unload.sh).
+# kernels: preload
 # cmdline: bpf_preload_list=bpf_preload,mkdir_guard,getppid_count
 # modules: installed permanent examples/mkdir_guard, installed permanent examples/getppid_count
 for m in mkdir_guard getppid_count; do

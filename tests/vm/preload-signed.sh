@@ -1,6 +1,6 @@
 # module.sig_enforce=1 on the patched kernel: the unsigned module is refused, the
 # one signed with the kernel's build key loads.
-# kernels: seed
+# kernels: preload
 # cmdline: bpf_preload_list=bpf_preload,iterators module.sig_enforce=1
 # modules: permanent examples/iterators, signed examples/iterators
 # host-check: signer

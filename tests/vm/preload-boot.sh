@@ -1,6 +1,6 @@
 # The patched kernel loads mkdir_guard itself at boot (its preload list names it):
 # kernel start -> policy active, from the kernel log's timestamps (printk.time=1).
-# kernels: seed
+# kernels: preload
 # cmdline: bpf_preload_list=bpf_preload,mkdir_guard printk.time=1
 # modules: installed permanent examples/mkdir_guard
 line=$(dmesg | grep 'mkdir_guard: registered with the kernel' | tail -1)

@@ -1,7 +1,7 @@
 # rmmod of an unloadable module takes its pins out of every bpffs instance, the
 # kernel's own included: no program, map or link of it remains, and loading it
 # again makes exactly one copy.
-# kernels: seed
+# kernels: preload
 # cmdline: bpf_preload_list=bpf_preload,mkdir_guard,getppid_count
 # modules: installed unloadable examples/mkdir_guard, installed unloadable examples/getppid_count
 for m in mkdir_guard getppid_count; do

@@ -1,5 +1,5 @@
-# The seed profile refuses a module whose object is not on the preload list.
-# kernels: seed
+# The preload profile refuses a module whose object is not on the preload list.
+# kernels: preload
 # cmdline: bpf_preload_list=bpf_preload,iterators
 # modules: permanent examples/mkdir_guard
 refute "insmod of an unlisted object succeeded" insmod /modules/mkdir_guard.ko

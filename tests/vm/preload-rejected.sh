@@ -1,6 +1,6 @@
 # A listed object that fails while the kernel preloads it (program allowed loaded,
 # bad_deref rejected): no directory, no pins, nothing loaded.
-# kernels: seed
+# kernels: preload
 # cmdline: bpf_preload_list=bpf_preload,verifier_reject
 # modules: installed permanent tests/fixtures/verifier_reject
 dmesg | grep -E 'bpf_preload|verifier_reject:' | grep -v 'verification failed'
