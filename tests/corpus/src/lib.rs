@@ -334,9 +334,14 @@ pub fn guest(list: &std::path::Path, script: &std::path::Path) -> Result<()> {
 }
 
 /// Loads again, on both sides, every object whose row says that libbpf or we load it
-/// where the committed row says otherwise, and keeps the second result. Some objects
-/// load on a fresh host only once (libbpf loaded them first and refused them on every
-/// later try, within one boot), so only the second result counts. An object the first
+/// where the committed row says otherwise, and keeps the second result, so that a
+/// one-off failure of either side is not taken for a change. What did move such rows
+/// between machines of one kind was the kernel build, not the run: `6.18.44-fc-v782`
+/// offered helpers and kfuncs that `-fc-v1300` refuses to every loader
+/// (`test_seg6_loop`: `bpf_lwt_seg6_adjust_srh` without `CONFIG_IPV6_SEG6_BPF`,
+/// `test_xdp_do_redirect`: `bpf_xdp_adjust_meta`, `test_xdp_dynptr`:
+/// `bpf_dynptr_slice_rdwr() is not allowed`, EPERM), the same on every try; those rows
+/// are then host-dependent (see [`Verdict`]). An object the first
 /// try sent to the VM (EPERM from libbpf) that the host now lets libbpf load has no
 /// VM row in this run unless the committed results have one.
 fn recheck_disagreements(rows: &mut BTreeMap<String, Row>, jobs: &[Job]) -> Result<()> {
