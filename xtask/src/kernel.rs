@@ -2,9 +2,12 @@
 //! series in `kernel/patches/` applied, configured from `make tinyconfig` plus the
 //! fragment `kernel/config`, built (bzImage, and modules so that the tree has a
 //! `Module.symvers` and can build external modules with `make -C <kdir> M=<dir>`).
+//! `--sanitizer` builds its [`Variant::Sanitizer`], the same tree with
+//! `kernel/config-sanitizer` merged on top (KASAN, kmemleak, lockdep, UBSAN, fault
+//! injection).
 //!
 //! The build is cached under `target/kernel/<key>/`, where the key hashes the source
-//! package's version, the patches and the fragment (and the recipe below): a `done`
+//! package's version, the patches and the fragments (and the recipe below): a `done`
 //! marker is written last, so a second run finds it and returns at once.
 
 use std::fmt::Write as _;
@@ -44,6 +47,36 @@ const BUILD_PACKAGES: &[&str] = &[
 /// Part of the cache key: bump it when the steps below change what they produce.
 const RECIPE: &str = "tinyconfig + kernel/config, olddefconfig, bzImage modules; v1";
 
+/// Which build of the preload kernel: the fragments merged over `tinyconfig`, in order
+/// (a later one overrides an earlier one's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// `kernel/config`: the preload kernel the scenarios and the demo boot.
+    Preload,
+    /// `kernel/config` + `kernel/config-sanitizer`: the same kernel with its checkers
+    /// on, slower to build and to boot, for `vm-test --kernel preload-sanitizer`.
+    Sanitizer,
+}
+
+impl Variant {
+    /// Its name everywhere: `--kernel <name>`, messages, the `variant` file of its
+    /// cache directory.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Preload => "preload",
+            Variant::Sanitizer => "preload-sanitizer",
+        }
+    }
+
+    /// The fragments, relative to the repository, merged in this order.
+    fn fragments(self) -> &'static [&'static str] {
+        match self {
+            Variant::Preload => &["kernel/config"],
+            Variant::Sanitizer => &["kernel/config", "kernel/config-sanitizer"],
+        }
+    }
+}
+
 /// The preload kernel as built: its tree, its image, and the key its build generated,
 /// which the kernel trusts for module signatures.
 #[derive(Debug, Clone)]
@@ -57,12 +90,14 @@ pub struct Built {
     /// The module signing key and its certificate.
     pub key: PathBuf,
     pub cert: PathBuf,
+    pub variant: Variant,
 }
 
 impl Built {
     /// The built tree at `kdir`.
-    fn at(kdir: PathBuf, release: String) -> Self {
+    fn at(kdir: PathBuf, release: String, variant: Variant) -> Self {
         Built {
+            variant,
             image: kdir.join("arch/x86/boot/bzImage"),
             key: kdir.join("certs/signing_key.pem"),
             cert: kdir.join("certs/signing_key.x509"),
@@ -72,14 +107,15 @@ impl Built {
     }
 }
 
-/// `cargo xtask kernel [--out DIR]`: builds the preload kernel (or finds it cached) and
-/// says where it is.
-pub fn run(out: Option<&Path>) -> Result<Built> {
+/// `cargo xtask kernel [--sanitizer] [--out DIR]`: builds the preload kernel (or finds
+/// it cached) and says where it is.
+pub fn run(variant: Variant, out: Option<&Path>) -> Result<Built> {
     let started = Instant::now();
-    let (kernel, cached) = ensure(out)?;
+    let (kernel, cached) = ensure(variant, out)?;
     let how = if cached { "cached" } else { "built" };
     println!(
-        "==> preload kernel {} ({how}, {:.1?})",
+        "==> {} kernel {} ({how}, {:.1?})",
+        kernel.variant.name(),
         kernel.release,
         started.elapsed()
     );
@@ -91,9 +127,9 @@ pub fn run(out: Option<&Path>) -> Result<Built> {
     Ok(kernel)
 }
 
-/// The preload kernel, built unless the cache has it; true if it was cached.
-/// `out` is the cache directory (default: `target/kernel`).
-pub fn ensure(out: Option<&Path>) -> Result<(Built, bool)> {
+/// The preload kernel (`variant` of it), built unless the cache has it; true if it was
+/// cached. `out` is the cache directory (default: `target/kernel`).
+pub fn ensure(variant: Variant, out: Option<&Path>) -> Result<(Built, bool)> {
     ensure_packages(BUILD_PACKAGES, "building the preload kernel")?;
     let out = out.map_or_else(|| root().join("target/kernel"), Path::to_path_buf);
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -101,8 +137,8 @@ pub fn ensure(out: Option<&Path>) -> Result<(Built, bool)> {
 
     let version = source_version()?;
     let patches = patches()?;
-    let fragment = root().join("kernel/config");
-    let key = cache_key(&version, &patches, &fragment)?;
+    let fragments: Vec<PathBuf> = variant.fragments().iter().map(|f| root().join(f)).collect();
+    let key = cache_key(&version, &patches, &fragments)?;
     let dir = out.join(&key);
     let kdir = dir.join(SOURCE_DIR);
     let done = dir.join("done");
@@ -110,11 +146,12 @@ pub fn ensure(out: Option<&Path>) -> Result<(Built, bool)> {
     // One build per key at a time; a second caller waits, then finds it done.
     let _lock = lock(&out.join(format!("{key}.lock")))?;
     if let Ok(release) = fs::read_to_string(&done) {
-        return Ok((Built::at(kdir, release.trim().to_string()), true));
+        return Ok((Built::at(kdir, release.trim().to_string(), variant), true));
     }
 
     eprintln!(
-        "==> building the preload kernel: {SOURCE_PACKAGE} {version}, {} patches, key {key}",
+        "==> building the {} kernel: {SOURCE_PACKAGE} {version}, {} patches, key {key}",
+        variant.name(),
         patches.len()
     );
     eprintln!("    in {}", dir.display());
@@ -123,6 +160,8 @@ pub fn ensure(out: Option<&Path>) -> Result<(Built, bool)> {
             .with_context(|| format!("cannot remove the unfinished {}", dir.display()))?;
     }
     fs::create_dir_all(&dir)?;
+    // Which variant this key is, so that pruning spares the other variant's build.
+    fs::write(dir.join("variant"), variant.name())?;
     let log = dir.join("build.log");
 
     step("unpacking", || {
@@ -135,9 +174,13 @@ pub fn ensure(out: Option<&Path>) -> Result<(Built, bool)> {
         )
     })?;
     step("applying the patches", || apply(&kdir, &patches, &version))?;
-    step("configuring (tinyconfig + kernel/config)", || {
-        configure(&kdir, &fragment, &log)
-    })?;
+    step(
+        &format!(
+            "configuring (tinyconfig + {})",
+            variant.fragments().join(" + ")
+        ),
+        || configure(&kdir, &fragments, &log),
+    )?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     step(
         &format!("building bzImage and modules with -j{jobs}"),
@@ -152,14 +195,14 @@ pub fn ensure(out: Option<&Path>) -> Result<(Built, bool)> {
         },
     )?;
     let release = make_output(&kdir, "kernelrelease")?;
-    let kernel = Built::at(kdir, release);
+    let kernel = Built::at(kdir, release, variant);
     for path in [&kernel.image, &kernel.key, &kernel.cert] {
         if !path.is_file() {
             bail!("the build did not produce {}", path.display());
         }
     }
     fs::write(&done, format!("{}\n", kernel.release))?;
-    prune(&out, &key);
+    prune(&out, &key, variant);
     Ok((kernel, false))
 }
 
@@ -205,7 +248,7 @@ fn patches() -> Result<Vec<PathBuf>> {
 }
 
 /// The first 16 hex digits of a SHA-256 over everything the build depends on.
-fn cache_key(version: &str, patches: &[PathBuf], fragment: &Path) -> Result<String> {
+fn cache_key(version: &str, patches: &[PathBuf], fragments: &[PathBuf]) -> Result<String> {
     let mut input = Vec::new();
     let mut add = |name: &str, bytes: &[u8]| {
         write!(input, "{name}\0{}\0", bytes.len()).expect("writing to a Vec");
@@ -218,9 +261,14 @@ fn cache_key(version: &str, patches: &[PathBuf], fragment: &Path) -> Result<Stri
         let bytes = fs::read(patch).with_context(|| format!("cannot read {}", patch.display()))?;
         add(&name, &bytes);
     }
-    let config =
-        fs::read(fragment).with_context(|| format!("cannot read {}", fragment.display()))?;
-    add("config", &config);
+    // The first fragment as `config`, as before there were variants: the preload
+    // kernel keeps its key. The others by file name.
+    for (i, fragment) in fragments.iter().enumerate() {
+        let config =
+            fs::read(fragment).with_context(|| format!("cannot read {}", fragment.display()))?;
+        let name = fragment.file_name().unwrap_or_default().to_string_lossy();
+        add(if i == 0 { "config" } else { &name }, &config);
+    }
 
     let mut sha = Command::new("sha256sum")
         .stdin(Stdio::piped())
@@ -264,10 +312,10 @@ fn apply(kdir: &Path, patches: &[PathBuf], version: &str) -> Result<()> {
     Ok(())
 }
 
-/// `make tinyconfig`, the fragment merged in, `make olddefconfig`; then checks that every
-/// value the fragment asks for survived (Kconfig silently drops a value whose
-/// dependencies are not met).
-fn configure(kdir: &Path, fragment: &Path, log: &Path) -> Result<()> {
+/// `make tinyconfig`, the fragments merged in, `make olddefconfig`; then checks that every
+/// value the fragments ask for (the last one's, where two ask for a symbol) survived:
+/// Kconfig silently drops a value whose dependencies are not met.
+fn configure(kdir: &Path, fragments: &[PathBuf], log: &Path) -> Result<()> {
     logged(
         Command::new("make").current_dir(kdir).arg("tinyconfig"),
         log,
@@ -276,7 +324,7 @@ fn configure(kdir: &Path, fragment: &Path, log: &Path) -> Result<()> {
         Command::new("scripts/kconfig/merge_config.sh")
             .current_dir(kdir)
             .args(["-m", ".config"])
-            .arg(fragment),
+            .args(fragments),
         log,
     )?;
     logged(
@@ -284,30 +332,47 @@ fn configure(kdir: &Path, fragment: &Path, log: &Path) -> Result<()> {
         log,
     )?;
 
+    // symbol -> (the fragment's line, the fragment), the last fragment's winning.
+    let mut wanted: Vec<(String, String, &Path)> = Vec::new();
+    for fragment in fragments {
+        let text = fs::read_to_string(fragment)
+            .with_context(|| format!("cannot read {}", fragment.display()))?;
+        for line in text.lines().map(str::trim) {
+            let symbol = if let Some(rest) = line.strip_prefix("# ") {
+                match rest.strip_suffix(" is not set") {
+                    Some(symbol) if symbol.starts_with("CONFIG_") => symbol,
+                    _ => continue,
+                }
+            } else if line.starts_with("CONFIG_") {
+                line.split('=').next().unwrap_or(line)
+            } else {
+                continue;
+            };
+            wanted.retain(|(s, _, _)| s != symbol);
+            wanted.push((symbol.to_string(), line.to_string(), fragment));
+        }
+    }
     let config = fs::read_to_string(kdir.join(".config"))?;
-    let wanted = fs::read_to_string(fragment)?;
     let mut lost = String::new();
-    for line in wanted.lines().map(str::trim) {
-        if let Some(rest) = line.strip_prefix("# ") {
-            if let Some(symbol) = rest.strip_suffix(" is not set")
-                && config.lines().any(|l| l.starts_with(&format!("{symbol}=")))
-            {
-                writeln!(lost, "  {line} (olddefconfig set it)")?;
-            }
-        } else if line.starts_with("CONFIG_") && !config.lines().any(|l| l == line) {
-            let symbol = line.split('=').next().unwrap_or(line);
-            let got = config
-                .lines()
-                .find(|l| l.starts_with(&format!("{symbol}=")))
-                .unwrap_or("not set");
-            writeln!(lost, "  {line} (olddefconfig chose: {got})")?;
+    for (symbol, line, fragment) in &wanted {
+        let got = config
+            .lines()
+            .find(|l| l.starts_with(&format!("{symbol}=")));
+        let ok = if line.starts_with('#') {
+            got.is_none()
+        } else {
+            got == Some(line.as_str())
+        };
+        if !ok {
+            let name = fragment.file_name().unwrap_or_default().to_string_lossy();
+            let got = got.unwrap_or("not set");
+            writeln!(lost, "  {line} ({name}; olddefconfig chose: {got})")?;
         }
     }
     if !lost.is_empty() {
         bail!(
-            "{} asks for values the configuration does not have; their dependencies are \
-             missing from it:\n{lost}",
-            fragment.display()
+            "the fragments ask for values the configuration does not have; their \
+             dependencies are missing from it:\n{lost}"
         );
     }
     Ok(())
@@ -370,9 +435,11 @@ fn lock(path: &Path) -> Result<File> {
     Ok(file)
 }
 
-/// Removes the cache entries of other keys (older patches or configs) that nobody is
-/// using: each is about a gigabyte.
-fn prune(out: &Path, keep: &str) {
+/// Removes the cache entries of other keys of the same variant (older patches or
+/// configs) that nobody is using: each is about a gigabyte. The other variant's current
+/// build stays. A directory without a `variant` file predates variants: the preload
+/// kernel's.
+fn prune(out: &Path, keep: &str, variant: Variant) {
     let Ok(entries) = fs::read_dir(out) else {
         return;
     };
@@ -380,6 +447,11 @@ fn prune(out: &Path, keep: &str) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_key = name.len() == 16 && name.bytes().all(|b| b.is_ascii_hexdigit());
         if !is_key || name == keep || !entry.path().is_dir() {
+            continue;
+        }
+        let its_variant = fs::read_to_string(entry.path().join("variant"))
+            .unwrap_or_else(|_| Variant::Preload.name().to_string());
+        if its_variant.trim() != variant.name() {
             continue;
         }
         let lock_path = out.join(format!("{name}.lock"));

@@ -58,6 +58,10 @@ enum Command {
     /// Build the preload kernel (linux-source-6.12 + kernel/patches + kernel/config),
     /// cached by source version, patches and config; prints bzImage, kdir and signing key.
     Kernel {
+        /// The preload-sanitizer kernel instead: kernel/config-sanitizer on top (KASAN,
+        /// kmemleak, lockdep, UBSAN, fault injection); 20-30 minutes cold on 2 cores.
+        #[arg(long)]
+        sanitizer: bool,
         /// Cache directory [default: target/kernel]; the build goes to <OUT>/<key>/.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
@@ -135,8 +139,17 @@ fn main() -> Result<()> {
         Command::Corpus(args) => corpus::run(&args).map(drop),
         Command::CorpusGuest { list, script } => corpus::guest(&list, &script),
         Command::Fixtures { check } => fixtures::run(check),
-        Command::Kernel { out, boot_test } => {
-            let built = kernel::run(out.as_deref())?;
+        Command::Kernel {
+            sanitizer,
+            out,
+            boot_test,
+        } => {
+            let variant = if sanitizer {
+                kernel::Variant::Sanitizer
+            } else {
+                kernel::Variant::Preload
+            };
+            let built = kernel::run(variant, out.as_deref())?;
             if boot_test {
                 vm::boot_test::run(&built.into())?;
             }

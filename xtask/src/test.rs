@@ -70,7 +70,9 @@ pub fn run() -> Result<()> {
         &mut passed,
     )?;
     step("tier 3 (the preload kernel with its C test modules under QEMU): cargo xtask kernel --boot-test");
-    passed += crate::vm::boot_test::run(&crate::kernel::run(None)?.into())? as u64;
+    passed += crate::vm::boot_test::run(
+        &crate::kernel::run(crate::kernel::Variant::Preload, None)?.into(),
+    )? as u64;
     step(
         "tier 3 (modules in Debian's stock kernels and in the preload kernel under QEMU): \
          cargo xtask vm-test",

@@ -102,7 +102,7 @@ pub fn stock_kernels() -> Result<Vec<Kernel>> {
 
 /// The preload kernel of `kernel/`, built (once, then cached) by `cargo xtask kernel`.
 pub fn preload_kernel() -> Result<Kernel> {
-    let (built, cached) = crate::kernel::ensure(None)?;
+    let (built, cached) = crate::kernel::ensure(crate::kernel::Variant::Preload, None)?;
     println!(
         "==> preload kernel {} ({})",
         built.release,
