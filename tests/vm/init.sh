@@ -2,7 +2,10 @@
 # /init of the busybox initramfs of `cargo xtask vm-test` (and of every other boot of
 # the harness): mounts what a scenario needs, runs /prelude.sh and /scenario.sh
 # with SCENARIO and PROFILE from /scenario.env, reports kernel problems, powers off.
-# The harness reads the markers: VM-START (boot time), VM-END, VM-KERNEL-PROBLEM.
+# The harness reads the markers: VM-START (boot time), VM-END, and
+# `VM-KERNEL-PROBLEM <what>` for a kernel report in dmesg (an oops, a warning,
+# KASAN, UBSAN, lockdep) or an object that kmemleak found unreferenced, which fail
+# the scenario whatever its verdict.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -12,8 +15,24 @@ mount -t tmpfs tmpfs /tmp
 echo "VM-START $(uname -r) $(cut -d' ' -f1 /proc/uptime)"
 # shellcheck source=/dev/null # written by the harness, for this boot only
 . /scenario.env
-export SCENARIO PROFILE
+export SCENARIO PROFILE SANITIZER
+# kmemleak and the fault injection knobs of the preload-sanitizer kernel are in
+# debugfs; the scenarios of the other kernels run without it, as they always did.
+[ "$SANITIZER" = 1 ] && mount -t debugfs debugfs /sys/kernel/debug
 sh -c '. /prelude.sh; . /scenario.sh' </dev/null 2>&1
 echo "VM-END $?"
-dmesg | grep -E 'Oops|BUG|WARNING|Call Trace' && echo "VM-KERNEL-PROBLEM"
+# The prelude's checks, in this shell (the scenario's has exited); a call trace that
+# comes with none of KERNEL_DEFECTS' words is a problem here too.
+# shellcheck source=/dev/null # tests/vm/prelude.sh, at the root of the initramfs
+. /prelude.sh
+problems=$(kernel_problems 'Call Trace')
+if [ -n "$problems" ]; then
+	echo "$problems"
+	echo "VM-KERNEL-PROBLEM dmesg: $(echo "$problems" | grep -E "$KERNEL_DEFECTS|Call Trace" | head -1)"
+fi
+leaks=$(kmemleak_report)
+if [ -n "$leaks" ]; then
+	echo "$leaks"
+	echo "VM-KERNEL-PROBLEM kmemleak: $(echo "$leaks" | grep -c '^unreferenced object') unreferenced object(s), $(echo "$leaks" | head -1)"
+fi
 poweroff -f

@@ -73,3 +73,35 @@ load() {
 # Where the pins of object $2 are in the bpffs mounted at $1: its own directory on
 # the patched kernel, the root (two iterator links at most) on a stock one.
 pins() { if [ "$PROFILE" = preload ]; then echo "$1/$2"; else echo "$1"; fi; }
+
+# Kernel messages that mean a defect in the kernel or a module: an oops, a `BUG:`
+# (KASAN's reports, sleeping in atomic context), a `WARNING:` (lockdep's and RCU's
+# reports start with one, as WARN_ON()s do), UBSAN's reports, and lockdep's own words
+# in case a report's first line is lost.
+KERNEL_DEFECTS='Oops|BUG|WARNING|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage'
+# kernel_problems [EXTRA]: the kernel's messages from the first one that matches
+# KERNEL_DEFECTS (or the extended regular expression EXTRA) on, at most 150 lines;
+# nothing if there is none.
+kernel_problems() {
+	dmesg | awk -v re="$KERNEL_DEFECTS${1:+|$1}" '$0 ~ re { on = 1 } on' | head -150
+}
+# kmemleak_report: on a kernel with kmemleak (the preload-sanitizer kernel, debugfs
+# mounted by init.sh), every unreferenced object it finds, with its backtrace;
+# nothing if there is none or no kmemleak. kmemleak reports only objects older than
+# 5 s and found unreferenced by a scan, so it waits, then scans twice (an object
+# whose last pointer was just overwritten is found by the second).
+kmemleak_report() {
+	[ -e /sys/kernel/debug/kmemleak ] || return 0
+	sleep 6
+	if ! { echo scan >/sys/kernel/debug/kmemleak && echo scan >/sys/kernel/debug/kmemleak; } 2>/dev/null; then
+		echo "kmemleak cannot scan (disabled?): $(dmesg | grep kmemleak | tail -1)"
+		return 0
+	fi
+	cat /sys/kernel/debug/kmemleak
+}
+# kmemleak_forget: forgets what kmemleak reported so far (after a scenario showed
+# it), so that the next report has only new objects.
+kmemleak_forget() {
+	[ -e /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+	return 0
+}

@@ -63,6 +63,7 @@ impl Vm for Qemu {
                     files: run.files.clone(),
                     script: run.script.clone(),
                     media: None,
+                    timeout: None,
                 }),
                 None => missing.push(run.release.clone()),
             }

@@ -75,6 +75,7 @@ impl Vm for Qemu {
             files,
             script,
             media: None,
+            timeout: None,
         };
         let outcome = crate::vm::boot(&run, work, timeout)?;
         Ok(Boot {

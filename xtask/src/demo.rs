@@ -79,6 +79,7 @@ pub fn run(preload: bool) -> Result<()> {
         files,
         script,
         media: None,
+        timeout: None,
     };
     let outcome = vm::boot(&run, &root().join("target/demo"), Duration::from_secs(180))?;
     let log = &outcome.log;

@@ -86,12 +86,14 @@ pub fn run(kernel: &Kernel) -> Result<usize> {
         script: fs::read_to_string(&script)
             .with_context(|| format!("reading {}", script.display()))?,
         media: None,
+        timeout: None,
     };
     eprintln!(
         "==> booting {} under QEMU (TCG) with bpf_preload_list={BOOT_TEST_LIST}",
         kernel.release
     );
     let outcome = boot(&run, &work, BOOT_TEST_TIMEOUT)?;
+    let timeout = BOOT_TEST_TIMEOUT * kernel.timeout_factor();
     let console = work.join(format!("boot-test-{}.log", kernel.release));
     let mut passed = 0;
     let mut failed = Vec::new();
@@ -111,14 +113,14 @@ pub fn run(kernel: &Kernel) -> Result<usize> {
     );
     if outcome.timed_out {
         bail!(
-            "the boot test timed out after {BOOT_TEST_TIMEOUT:?}; see {}",
+            "the boot test timed out after {timeout:?}; see {}",
             console.display()
         );
     }
     let problem = if !outcome.finished {
         Some("it did not finish".to_string())
-    } else if outcome.log.contains("VM-KERNEL-PROBLEM") {
-        Some("a kernel oops or warning in dmesg".to_string())
+    } else if let Some(problem) = super::report::kernel_problem(&outcome.log) {
+        Some(format!("kernel problem: {problem}"))
     } else if !failed.is_empty() || passed == 0 {
         Some(failed.join(", "))
     } else {

@@ -114,7 +114,12 @@ pub fn initramfs(run: &Run, work: &Path) -> Result<Vec<u8>> {
     };
     cpio.file("init", true, harness_file("init.sh")?.as_bytes());
     cpio.file("prelude.sh", false, harness_file("prelude.sh")?.as_bytes());
-    let env = format!("SCENARIO={}\nPROFILE={profile}\n", run.label);
+    // SANITIZER=1: the preload-sanitizer kernel, whose kmemleak init.sh consults.
+    let env = format!(
+        "SCENARIO={}\nPROFILE={profile}\nSANITIZER={}\n",
+        run.label,
+        u8::from(run.kernel.sanitizer)
+    );
     cpio.file("scenario.env", false, env.as_bytes());
     cpio.file("scenario.sh", false, run.script.as_bytes());
     // The configuration of the kernel booted, for scenarios that check what a module

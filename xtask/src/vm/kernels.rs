@@ -1,5 +1,6 @@
 //! The kernels the VMs boot: Debian's stock kernels found in `/boot`, and the preload
-//! kernel of `kernel/` (`cargo xtask kernel`).
+//! kernel of `kernel/` (`cargo xtask kernel`), plain or with its sanitizers
+//! (`cargo xtask kernel --sanitizer`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
+use crate::kernel::Variant;
 use crate::module::version_key;
 
 /// A kernel to boot, with the headers (or build tree) of the same ABI: one of Debian's
@@ -22,6 +24,9 @@ pub struct Kernel {
     /// The preload kernel's module signing key and certificate, which it trusts
     /// (built into its keyring); `None` for a stock kernel.
     pub preload_keys: Option<(PathBuf, PathBuf)>,
+    /// The preload kernel with KASAN, kmemleak, lockdep, UBSAN and fault injection
+    /// (`kernel/config-sanitizer`): slower, so its boots get more time and memory.
+    pub sanitizer: bool,
 }
 
 impl From<crate::kernel::Built> for Kernel {
@@ -31,6 +36,7 @@ impl From<crate::kernel::Built> for Kernel {
             image: built.image,
             kdir: built.kdir,
             preload_keys: Some((built.key, built.cert)),
+            sanitizer: built.variant == Variant::Sanitizer,
         }
     }
 }
@@ -38,6 +44,27 @@ impl From<crate::kernel::Built> for Kernel {
 impl Kernel {
     pub fn is_preload(&self) -> bool {
         self.preload_keys.is_some()
+    }
+
+    /// Guest memory for QEMU: KASAN's shadow takes an eighth of it and kmemleak keeps
+    /// metadata for every allocation, so the sanitizer kernel gets twice the 1 GiB.
+    pub fn memory(&self) -> &'static str {
+        if self.sanitizer {
+            "2G"
+        } else {
+            "1G"
+        }
+    }
+
+    /// How many times the harness's timeout a boot of this kernel gets: under TCG,
+    /// KASAN's checks on every access, lockdep and kmemleak make the sanitizer kernel
+    /// several times slower than the plain preload kernel.
+    pub fn timeout_factor(&self) -> u32 {
+        if self.sanitizer {
+            4
+        } else {
+            1
+        }
     }
 
     /// `(major, minor)` of the release.
@@ -94,6 +121,7 @@ pub fn stock_kernels() -> Result<Vec<Kernel>> {
                 image,
                 kdir,
                 preload_keys: None,
+                sanitizer: false,
             },
         );
     }
@@ -102,22 +130,38 @@ pub fn stock_kernels() -> Result<Vec<Kernel>> {
 
 /// The preload kernel of `kernel/`, built (once, then cached) by `cargo xtask kernel`.
 pub fn preload_kernel() -> Result<Kernel> {
-    let (built, cached) = crate::kernel::ensure(crate::kernel::Variant::Preload, None)?;
+    built_kernel(Variant::Preload)
+}
+
+/// A variant of the preload kernel, built (once, then cached) by `cargo xtask kernel`.
+fn built_kernel(variant: Variant) -> Result<Kernel> {
+    let (built, cached) = crate::kernel::ensure(variant, None)?;
     println!(
-        "==> preload kernel {} ({})",
+        "==> {} kernel {} ({})",
+        variant.name(),
         built.release,
         if cached { "cached" } else { "built" }
     );
     Ok(Kernel::from(built))
 }
 
-/// Whether a `--kernel` filter names the preload kernel: `preload`, or anything with it
-/// such as its release suffix `bpf-preload`, or one of its old names, `patched` and `seed`.
-fn selects_preload_kernel(filter: &str) -> bool {
-    filter.contains("preload") || filter == "patched" || filter == "seed"
+/// Whether a `--kernel` filter names the preload-sanitizer kernel: `preload-sanitizer`,
+/// or anything with `sanitizer` such as its release suffix `bpf-preload-sanitizer`.
+fn selects_sanitizer_kernel(filter: &str) -> bool {
+    filter.contains("sanitizer")
 }
 
-/// The kernels to test: Debian's stock kernels and the preload kernel, filtered.
+/// Whether a `--kernel` filter names the preload kernel: `preload`, or anything with it
+/// such as its release suffix `bpf-preload`, or one of its old names, `patched` and `seed`;
+/// but not the sanitizer kernel's names.
+fn selects_preload_kernel(filter: &str) -> bool {
+    (filter.contains("preload") || filter == "patched" || filter == "seed")
+        && !selects_sanitizer_kernel(filter)
+}
+
+/// The kernels to test: Debian's stock kernels and the preload kernel, filtered. The
+/// preload-sanitizer kernel only when a filter names it: it takes twice as long to
+/// build and several times as long to run.
 pub fn kernels(filters: &[String]) -> Result<Vec<Kernel>> {
     let wanted =
         |release: &str| filters.is_empty() || filters.iter().any(|f| release.contains(f.as_str()));
@@ -127,11 +171,15 @@ pub fn kernels(filters: &[String]) -> Result<Vec<Kernel>> {
     if filters.is_empty() || filters.iter().any(|f| selects_preload_kernel(f)) {
         kernels.push(preload_kernel()?);
     }
+    if filters.iter().any(|f| selects_sanitizer_kernel(f)) {
+        kernels.push(built_kernel(Variant::Sanitizer)?);
+    }
     if kernels.is_empty() {
         bail!(
             "no kernel matches: the stock kernels need an image in /boot and matching headers \
              (`apt-get install linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 \
-             linux-headers-6.12-amd64`); the preload kernel is `--kernel preload`"
+             linux-headers-6.12-amd64`); the preload kernel is `--kernel preload`, its \
+             sanitizer build `--kernel preload-sanitizer`"
         );
     }
     Ok(kernels)

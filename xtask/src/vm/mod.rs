@@ -47,6 +47,9 @@ pub struct Run {
     pub script: String,
     /// Boot these instead of a busybox initramfs with `files` and `script`.
     pub media: Option<Media>,
+    /// At least this long before QEMU is killed (a long scenario), instead of the
+    /// timeout given to [`boot`].
+    pub timeout: Option<Duration>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -54,7 +57,9 @@ pub struct Args {
     /// Only kernels whose release contains this (repeatable), e.g. `--kernel 6.12`;
     /// `--kernel preload` is the preload kernel (`cargo xtask kernel`; `bpf-preload`,
     /// `patched` and `seed` name it too), which no other filter selects: its first build
-    /// takes 30 minutes or more.
+    /// takes 30 minutes or more. `--kernel preload-sanitizer` is its build with KASAN,
+    /// kmemleak, lockdep, UBSAN and fault injection (`cargo xtask kernel --sanitizer`),
+    /// which only that name selects: not part of a run without `--kernel`.
     #[arg(long = "kernel")]
     kernels: Vec<String>,
     /// Only these scenarios (repeatable).
@@ -269,6 +274,7 @@ pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
                 files,
                 script: scenario.script.clone(),
                 media,
+                timeout: scenario.timeout,
             });
         }
     }
@@ -277,10 +283,16 @@ pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let work = root().join("target/vm");
     println!(
-        "==> {} boot(s), {} at a time (QEMU TCG, timeout {} s each); logs in {}",
+        "==> {} boot(s), {} at a time (QEMU TCG, timeout {} s each, times {} on the \
+         sanitizer kernel); logs in {}",
         runs.len(),
         jobs,
         args.timeout,
+        kernels
+            .iter()
+            .map(Kernel::timeout_factor)
+            .max()
+            .unwrap_or(1),
         work.display()
     );
     let started = Instant::now();

@@ -131,9 +131,11 @@ fn has_pvh_note(elf: &[u8]) -> bool {
     check().unwrap_or(false)
 }
 
-/// Boots `run` and collects its verdicts; QEMU is killed after `timeout`.
+/// Boots `run` and collects its verdicts; QEMU is killed after `timeout` (times the
+/// kernel's [`timeout_factor`](Kernel::timeout_factor)), or the run's own if longer.
 pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
     fs::create_dir_all(work)?;
+    let timeout = (timeout * run.kernel.timeout_factor()).max(run.timeout.unwrap_or_default());
     let (initrd, cmdline) = match &run.media {
         Some(media) => (
             media.initrd.clone(),
@@ -167,7 +169,7 @@ pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
             "-accel",
             "tcg",
             "-m",
-            "1G",
+            run.kernel.memory(),
             "-smp",
             "1",
             "-nographic",

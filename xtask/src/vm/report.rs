@@ -108,6 +108,21 @@ pub fn print_tail(log: &str, lines: usize) {
     }
 }
 
+/// What init.sh's `VM-KERNEL-PROBLEM <what>` lines say (a report in dmesg: an oops, a
+/// warning, KASAN, UBSAN, lockdep; or kmemleak's unreferenced objects), joined;
+/// `None` if there is none.
+pub fn kernel_problem(log: &str) -> Option<String> {
+    let problems: Vec<&str> = log
+        .lines()
+        .filter_map(|l| {
+            l.split_once("VM-KERNEL-PROBLEM")
+                .map(|(_, what)| what.trim())
+        })
+        .map(|what| if what.is_empty() { "in dmesg" } else { what })
+        .collect();
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
 /// One cell of the table: the scenario's verdict on one kernel.
 pub fn verdict_of(scenario: &str, outcome: &Result<Outcome>) -> (bool, String) {
     let o = match outcome {
@@ -125,12 +140,22 @@ pub fn verdict_of(scenario: &str, outcome: &Result<Outcome>) -> (bool, String) {
     if mine.is_empty() {
         return (false, "no verdict".into());
     }
-    if o.log.contains("VM-KERNEL-PROBLEM") {
-        return (false, "kernel oops or warning in dmesg".into());
+    if let Some(problem) = kernel_problem(&o.log) {
+        return (false, format!("kernel problem: {problem}"));
     }
+    // A scenario gives one verdict, or one per part (fail-nth: one per module).
     match mine.iter().find(|v| !v.1) {
         Some(failed) => (false, format!("FAIL {}", failed.2)),
-        None => (true, format!("PASS {}", mine[0].2)),
+        None => (
+            true,
+            format!(
+                "PASS {}",
+                mine.iter()
+                    .map(|v| v.2.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
     }
 }
 

@@ -2,15 +2,19 @@
 //! what the harness does around it:
 //!
 //! ```text
-//! # kernels: all | stock | preload | stock since 6.6 | release 6.1.
+//! # kernels: all | stock | preload | preload-sanitizer | stock since 6.6 | release 6.1.
 //! # modules: permanent examples/iterators, installed unloadable examples/mkdir_guard
 //! # cmdline: bpf_preload_list=bpf_preload,iterators
 //! # host-check: signer
 //! # prepare: dkms
 //! # include: lib/tamper-routes.sh
+//! # timeout: 3600
 //! ```
 //!
-//! `kernels` is required; the others are optional. A module is `[installed]
+//! `kernels` is required; the others are optional. `preload` is both builds of the
+//! preload kernel (plain and sanitizer), `preload-sanitizer` the sanitizer's only.
+//! `timeout` (seconds) is for a scenario that runs longer than the harness's
+//! `--timeout` allows (times the kernel's factor); the longer of the two applies. A module is `[installed]
 //! permanent|unloadable|signed <crate directory>`. `host-check` and `prepare` name
 //! Rust hooks ([`host_check`], [`prepare`]) for what cannot happen inside the VM;
 //! `include` puts a file of `tests/vm/` (functions several scenarios share) before
@@ -19,6 +23,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
@@ -30,8 +35,11 @@ pub enum Kernels {
     /// Every kernel: the stock profile's behaviour, which the preload kernel keeps
     /// (with its objects in `<mount>/<object>/` instead of at the root).
     All,
-    /// Only the preload kernel (`seed`, the old name, too).
+    /// Only the preload kernel (`seed`, the old name, too), either build of it.
     Preload,
+    /// Only the preload-sanitizer kernel: checks that need its KASAN, kmemleak or
+    /// fault injection (`/proc/self/fail-nth`).
+    PreloadSanitizer,
     /// Debian's stock kernels (their configuration, e.g. CONFIG_KEYS for kfuncs).
     Stock,
     /// Debian's stock kernels from this release on (for kfuncs of newer kernels).
@@ -46,6 +54,7 @@ impl Kernels {
         Ok(match words[..] {
             ["all"] => Self::All,
             ["preload" | "seed"] => Self::Preload,
+            ["preload-sanitizer"] => Self::PreloadSanitizer,
             ["stock"] => Self::Stock,
             ["stock", "since", version] => {
                 let (major, minor) = version
@@ -56,7 +65,8 @@ impl Kernels {
             }
             ["release", prefix] => Self::Release(prefix.to_string()),
             _ => bail!(
-                "`{text}` is none of: all, stock, preload, stock since MAJOR.MINOR, release PREFIX"
+                "`{text}` is none of: all, stock, preload, preload-sanitizer, \
+                 stock since MAJOR.MINOR, release PREFIX"
             ),
         })
     }
@@ -66,6 +76,7 @@ impl Kernels {
         match self {
             Self::All => true,
             Self::Preload => kernel.is_preload(),
+            Self::PreloadSanitizer => kernel.sanitizer,
             Self::Stock => !kernel.is_preload(),
             Self::StockSince(major, minor) => {
                 !kernel.is_preload() && kernel.version() >= (*major, *minor)
@@ -197,6 +208,8 @@ pub struct Scenario {
     pub script: String,
     pub host_check: Option<HostCheck>,
     pub prepare: Option<Prepare>,
+    /// The header's `timeout`, for a scenario longer than the harness's default.
+    pub timeout: Option<Duration>,
 }
 
 impl Scenario {
@@ -210,6 +223,7 @@ impl Scenario {
             script: String::new(),
             host_check: None,
             prepare: None,
+            timeout: None,
         };
         let mut kernels = None;
         let mut included = String::new();
@@ -233,6 +247,12 @@ impl Scenario {
                 "cmdline" => scenario.cmdline = Some(value.to_string()),
                 "host-check" => scenario.host_check = Some(host_check(value)?),
                 "prepare" => scenario.prepare = Some(prepare(value)?),
+                "timeout" => {
+                    let seconds = value.parse().with_context(|| {
+                        format!("`timeout: {value}` is not a number of seconds")
+                    })?;
+                    scenario.timeout = Some(Duration::from_secs(seconds));
+                }
                 "include" => {
                     included.push_str(&super::harness_file(value)?);
                     included.push('\n');
@@ -290,7 +310,8 @@ mod tests {
     fn parses_a_header() {
         let script = "#!/bin/sh\n# What it does.\n# kernels: stock since 6.6\n\
                       # modules: permanent examples/a, installed signed examples/b\n\
-                      # cmdline: x=1 y\n# prepare: dkms\nload /modules/a.ko\n# kernels: seed\n";
+                      # cmdline: x=1 y\n# prepare: dkms\n# timeout: 600\n\
+                      load /modules/a.ko\n# kernels: seed\n";
         let s = Scenario::parse("t", script.into()).unwrap();
         assert_eq!(s.kernels, Kernels::StockSince(6, 6));
         assert_eq!(s.cmdline.as_deref(), Some("x=1 y"));
@@ -298,6 +319,9 @@ mod tests {
         assert_eq!(s.modules[1].example, "examples/b");
         assert!(s.modules[1].signed && s.modules[1].installed && !s.modules[0].installed);
         assert!(s.prepare.is_some() && s.host_check.is_none());
+        assert_eq!(s.timeout, Some(Duration::from_secs(600)));
+        let s = Scenario::parse("t", "# kernels: preload-sanitizer\n".into()).unwrap();
+        assert_eq!(s.kernels, Kernels::PreloadSanitizer);
     }
 
     #[test]
