@@ -108,7 +108,12 @@ enum Command {
     TamperMatrix,
     /// Run every test tier: formatting, lints, objects up to date, host tests, and
     /// the real-kernel tests.
-    Test,
+    Test {
+        /// Also the preload-sanitizer kernel's boot test and scenarios (KASAN, kmemleak,
+        /// lockdep, UBSAN, fault injection); builds it once (20-30 minutes on 2 cores).
+        #[arg(long)]
+        sanitizer: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -118,7 +123,7 @@ fn main() -> Result<()> {
             user_space: true, ..
         } => demo::user_space(),
         Command::Demo { preload, .. } => demo::run(preload),
-        Command::Test => test::run(),
+        Command::Test { sanitizer } => test::run(sanitizer),
         Command::TamperMatrix => vm::tamper_matrix(),
         Command::BuildModule {
             crate_dir,

@@ -42,7 +42,10 @@ fn count_tests(cmd: &mut Command, passed: &mut u64) -> Result<()> {
     Ok(())
 }
 
-pub fn run() -> Result<()> {
+/// Every tier; with `sanitizer`, tier 3 again on the preload-sanitizer kernel (its
+/// boot test, then every scenario for it): 20-30 minutes more to build it cold, and
+/// its scenarios run several times slower, so it is not in the default run.
+pub fn run(sanitizer: bool) -> Result<()> {
     step("formatting (cargo fmt --check)");
     run_cmd(&mut cargo(&["fmt", "--all", "--check"]))?;
     step("lints (cargo clippy --all-targets -- -D warnings)");
@@ -78,6 +81,16 @@ pub fn run() -> Result<()> {
          cargo xtask vm-test",
     );
     passed += crate::vm::run(&crate::vm::Args::default())? as u64;
+    if sanitizer {
+        step(
+            "tier 3 on the preload-sanitizer kernel (KASAN, kmemleak, lockdep, UBSAN, \
+             fault injection): cargo xtask kernel --sanitizer --boot-test, \
+             cargo xtask vm-test --kernel preload-sanitizer",
+        );
+        let kernel = crate::kernel::run(crate::kernel::Variant::Sanitizer, None)?;
+        passed += crate::vm::boot_test::run(&kernel.into())? as u64;
+        passed += crate::vm::run(&crate::vm::Args::sanitizer())? as u64;
+    }
     step(
         "tier 4 (real-world objects loaded by libbpf and by us, checked against \
          tests/corpus/results.tsv): cargo xtask corpus",

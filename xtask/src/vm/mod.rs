@@ -183,6 +183,14 @@ pub fn shellcheck() -> Result<usize> {
 }
 
 impl Args {
+    /// Every scenario for the preload-sanitizer kernel, on it alone.
+    pub fn sanitizer() -> Self {
+        Self {
+            kernels: vec![crate::kernel::Variant::Sanitizer.name().to_string()],
+            ..Self::default()
+        }
+    }
+
     /// These scenarios on the kernels matching these filters, `jobs` VMs at a time.
     pub fn only(scenarios: &[&str], kernels: &[&str], jobs: usize, timeout: u64) -> Self {
         Self {
