@@ -20,6 +20,14 @@
 //!                                            packet of zeros; print its return value
 //!   preload-probe tcp CC|default BYTES       send BYTES over loopback TCP with congestion
 //!                                            control CC; print the one the connection used
+//!   preload-probe ids                        every prog, map, link and BTF id, one
+//!                                            `kind id` a line
+//!   preload-probe same-ids FILE              wait up to 20 s until no id but FILE's (the
+//!                                            output of `ids`) exists (exit 1 if some stay)
+//!   preload-probe fail-nth N insmod PATH     finit_module(2) of PATH with the N-th fault
+//!   preload-probe fail-nth N rmmod NAME      point failed (/proc/thread-self/fail-nth), or
+//!                                            delete_module(2); print `<ok|errno> <injected|
+//!                                            clean>` (see probe/fail_nth.rs)
 //!
 //! MAP is a map's name, or the path of a pinned map (opened with BPF_OBJ_GET).
 
@@ -34,9 +42,10 @@ use preload_tests::name_of;
 /// The commands that attack or protect an object, one file each in `probe/`.
 mod probe {
     pub mod attack;
+    pub mod fail_nth;
     pub mod protect;
 }
-use probe::{attack, protect};
+use probe::{attack, fail_nth, protect};
 
 fn close(fd: Fd) {
     // SAFETY: an fd we own, closed once.
@@ -256,8 +265,17 @@ fn run(args: &[String]) -> Result<bool, String> {
             println!("{}", preload_tests::send_over_loopback(cc, bytes)?);
             Ok(true)
         }
+        ["ids"] => {
+            for id in fail_nth::ids(&mut b)? {
+                println!("{id}");
+            }
+            Ok(true)
+        }
+        ["same-ids", file] => fail_nth::same_ids(&mut b, file),
+        ["fail-nth", n, what, arg] => fail_nth::run(n, what, arg),
         _ => Err(
-            "usage: preload-probe find|absent|lookup|grows|getppid|iter|run|tcp … (see the source)"
+            "usage: preload-probe find|absent|lookup|grows|getppid|iter|run|tcp|ids|\
+             same-ids|fail-nth … (see the source)"
                 .into(),
         ),
     }
