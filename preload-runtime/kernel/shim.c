@@ -32,6 +32,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ftrace.h>
+#include <linux/kmemleak.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
@@ -167,6 +168,16 @@ void bpf_preload_release_file(void *file)
 	 * rmmod returns.
 	 */
 	fput(file);
+}
+
+void bpf_preload_keep_file(void *file)
+{
+	/*
+	 * The module's memory, the last thing that pointed at @file, goes after
+	 * exit: without this kmemleak would report the file and everything only it
+	 * references (its creds, the BPF object), which are kept on purpose.
+	 */
+	kmemleak_not_leak(file);
 }
 
 int bpf_preload_object_id(u32 kind, u32 fd, u32 prog_type, u32 *id)
@@ -612,6 +623,7 @@ static void __exit bpf_preload_shim_exit(void)
 #ifdef BPF_PRELOAD_UNLOADABLE
 	bpf_preload_rust_exit();
 #else
+	bpf_preload_rust_abandon();
 	pr_warn("forced removal: its BPF programs stay attached and held until shutdown, but kernel.ftrace_enabled=0 can now switch off their trampolines\n");
 #endif
 	/*

@@ -18,6 +18,12 @@ int bpf_preload_rust_init(void);
 /* Detaches and frees everything; called from module exit (--unloadable only). */
 void bpf_preload_rust_exit(void);
 /*
+ * Gives what the module holds to the kernel for good, keeping it attached, and
+ * frees the rest; called from the exit of a permanent module, which only a forced
+ * rmmod -f reaches.
+ */
+void bpf_preload_rust_abandon(void);
+/*
  * Preload profile: pins what the module holds into @dir with bpf_preload_pin(),
  * returning the first error. Called by the kernel for every bpffs instance it
  * creates, while the object is registered (never concurrently with itself).
@@ -53,6 +59,12 @@ void bpf_preload_log(int level, const char *msg, size_t len);
  */
 int bpf_preload_hold_file(u32 kind, u32 fd, u32 prog_type, void **file, void **object);
 void bpf_preload_release_file(void *file);
+/*
+ * A held file that will never be released (a permanent module removed by force):
+ * tells kmemleak it is not a leak, and to keep scanning it, so that the object
+ * behind it is not reported either.
+ */
+void bpf_preload_keep_file(void *file);
 /*
  * The kernel's id of the map, program (of @prog_type) or link behind @fd; @kind is
  * one of BPF_PRELOAD_PIN_*. For the guard of `protect`, which lists the ids.

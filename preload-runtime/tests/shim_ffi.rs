@@ -120,7 +120,11 @@ fn every_declaration_matches_the_header() {
 fn every_entry_point_matches_the_header() {
     let header = header();
     let defined = rust_prototypes(MODULE, "extern \"C\" fn bpf_preload_");
-    assert_eq!(defined.len(), 3, "init, exit, populate: {defined:?}");
+    assert_eq!(
+        defined.len(),
+        4,
+        "init, exit, abandon, populate: {defined:?}"
+    );
     for (name, prototype) in &defined {
         assert_eq!(
             Some(prototype),

@@ -35,6 +35,7 @@ unsafe extern "C" {
         object: *mut *mut c_void,
     ) -> c_int;
     pub(crate) fn bpf_preload_release_file(file: *mut c_void);
+    pub(crate) fn bpf_preload_keep_file(file: *mut c_void);
     pub(crate) fn bpf_preload_object_id(kind: u32, fd: u32, prog_type: u32, id: *mut u32) -> c_int;
     pub(crate) fn bpf_preload_struct_ops_unregister(fd: u32) -> c_int;
     pub(crate) fn bpf_preload_struct_ops_unregister_release(file: *mut c_void);

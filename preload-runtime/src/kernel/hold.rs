@@ -161,6 +161,17 @@ impl Held {
         Ok(())
     }
 
+    /// Keeps every file held for good (a permanent module removed by force: its
+    /// programs stay attached), telling kmemleak so, and frees the bookkeeping. ftrace
+    /// stays as the shim leaves it (its ops is in the module's memory: the shim
+    /// releases it).
+    pub(super) fn abandon(self) {
+        for f in &self.files {
+            // SAFETY: a file we hold, never released from now on.
+            unsafe { ffi::bpf_preload_keep_file(f.file) };
+        }
+    }
+
     /// Releases every file, in reverse, then ftrace.
     pub(super) fn release_all(self) {
         for f in self.files.into_iter().rev() {

@@ -25,4 +25,4 @@ mod module;
 
 pub use backend::{log, KernelBackend, Level};
 #[doc(hidden)]
-pub use module::{exit, init, populate};
+pub use module::{abandon, exit, init, populate};

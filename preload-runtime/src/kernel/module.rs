@@ -204,6 +204,16 @@ pub fn exit() {
     }
 }
 
+/// Module exit of a permanent module, which only `rmmod -f` reaches: everything
+/// stays attached and held, by references nothing will drop; only the module's own
+/// bookkeeping of them is freed.
+pub fn abandon() {
+    // SAFETY: module exit, after unregistering (see `Slot`).
+    if let Some(held) = unsafe { (*HELD.0.get()).take() } {
+        held.abandon();
+    }
+}
+
 /// Defines the module's entry points for the object of type `$ty`.
 #[macro_export]
 macro_rules! kernel_module {
@@ -233,6 +243,11 @@ macro_rules! kernel_module {
         #[unsafe(no_mangle)]
         pub extern "C" fn bpf_preload_rust_exit() {
             $crate::kernel::exit()
+        }
+
+        #[unsafe(no_mangle)]
+        pub extern "C" fn bpf_preload_rust_abandon() {
+            $crate::kernel::abandon()
         }
 
         #[unsafe(no_mangle)]
