@@ -216,6 +216,10 @@ pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
     let deadline = start + timeout;
     let mut log = String::new();
     let mut timed_out = false;
+    // Written as it comes, so that a long boot (fail-nth, the sanitizer kernel) can be
+    // followed with `tail -f`; a failure to write it only loses that.
+    let log_path = work.join(format!("{}-{}.log", run.label, run.kernel.release));
+    let mut live = fs::File::create(&log_path).ok();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
@@ -223,6 +227,11 @@ pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
                 let line = line.trim_end_matches('\r');
                 log.push_str(line);
                 log.push('\n');
+                if let Some(file) = &mut live
+                    && writeln!(file, "{line}").is_err()
+                {
+                    live = None;
+                }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -234,10 +243,7 @@ pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
     }
     let _ = child.wait();
     let seconds = start.elapsed().as_secs_f64();
-    fs::write(
-        work.join(format!("{}-{}.log", run.label, run.kernel.release)),
-        &log,
-    )?;
+    fs::write(&log_path, &log)?;
     let Markers {
         verdicts,
         boot_seconds,
