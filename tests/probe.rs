@@ -21,9 +21,10 @@
 //!   preload-probe tcp CC|default BYTES       send BYTES over loopback TCP with congestion
 //!                                            control CC; print the one the connection used
 //!   preload-probe ids                        every prog, map, link and BTF id, one
-//!                                            `kind id` a line
-//!   preload-probe same-ids FILE              wait up to 20 s until no id but FILE's (the
-//!                                            output of `ids`) exists (exit 1 if some stay)
+//!                                            `kind id` a line, once they settle
+//!   preload-probe nothing-left FILE DIR      wait up to 20 s until no id but FILE's (the
+//!                                            output of `ids`) exists, and a new bpffs
+//!                                            mounted at DIR is empty (exit 1 if not)
 //!   preload-probe fail-nth N insmod PATH     finit_module(2) of PATH with the N-th fault
 //!   preload-probe fail-nth N rmmod NAME      point failed (/proc/thread-self/fail-nth), or
 //!                                            delete_module(2); print `<ok|errno> <injected|
@@ -266,16 +267,16 @@ fn run(args: &[String]) -> Result<bool, String> {
             Ok(true)
         }
         ["ids"] => {
-            for id in fail_nth::ids(&mut b)? {
+            for id in fail_nth::settled_ids(&mut b)? {
                 println!("{id}");
             }
             Ok(true)
         }
-        ["same-ids", file] => fail_nth::same_ids(&mut b, file),
+        ["nothing-left", file, dir] => fail_nth::nothing_left(&mut b, file, dir),
         ["fail-nth", n, what, arg] => fail_nth::run(n, what, arg),
         _ => Err(
             "usage: preload-probe find|absent|lookup|grows|getppid|iter|run|tcp|ids|\
-             same-ids|fail-nth … (see the source)"
+             nothing-left|fail-nth … (see the source)"
                 .into(),
         ),
     }

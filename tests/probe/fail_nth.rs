@@ -1,4 +1,4 @@
-//! `preload-probe ids`, `same-ids FILE` and `fail-nth N insmod|rmmod …`: the pieces of
+//! `preload-probe ids`, `nothing-left FILE DIR` and `fail-nth N insmod|rmmod …`: the pieces of
 //! `tests/vm/fail-nth.sh`, which fails the n-th fault point (allocation, page, user
 //! copy) of loading and unloading a module, for every n, on the preload-sanitizer
 //! kernel, and checks that each failure leaves nothing behind.
@@ -20,8 +20,25 @@ use bpf_preload::sys;
 use bpf_preload::user::UserBackend;
 use bpf_preload::{Errno, ObjectKind};
 
+/// Every BPF object id the kernel has, as `kind id` (prog, map, link, btf), once two
+/// looks 300 ms apart agree (at most 20 s): a load frees objects of its own after an
+/// RCU grace period or from a work queue (the syscall program that resolves attach
+/// targets, its map), which KASAN under TCG makes slow.
+pub fn settled_ids(b: &mut UserBackend) -> Result<BTreeSet<String>, String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = ids(b)?;
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = ids(b)?;
+        if now == last || Instant::now() > deadline {
+            return Ok(now);
+        }
+        last = now;
+    }
+}
+
 /// Every BPF object id the kernel has, as `kind id` (prog, map, link, btf).
-pub fn ids(b: &mut UserBackend) -> Result<BTreeSet<String>, String> {
+fn ids(b: &mut UserBackend) -> Result<BTreeSet<String>, String> {
     let mut out = BTreeSet::new();
     for (name, kind) in [
         ("prog", Some(ObjectKind::Program)),
@@ -48,24 +65,62 @@ pub fn ids(b: &mut UserBackend) -> Result<BTreeSet<String>, String> {
     Ok(out)
 }
 
-/// `same-ids FILE`: waits up to 20 s until the kernel has no object that FILE (the
-/// output of `ids`) does not list: objects go after an RCU grace period or from a
-/// work queue, which KASAN under TCG makes slow. Prints the extra ones if some stay.
-pub fn same_ids(b: &mut UserBackend, file: &str) -> Result<bool, String> {
+/// `nothing-left FILE DIR`: waits up to 20 s until the kernel has no object that FILE
+/// (the output of `ids`) does not list (objects go after an RCU grace period or from
+/// a work queue), then mounts a new bpffs instance at DIR, which must be empty (the
+/// preload kernel gives each registered object a directory in every new instance),
+/// and unmounts it. Prints what is left if something is. One process for what would
+/// be four commands a fault point, under TCG.
+pub fn nothing_left(b: &mut UserBackend, file: &str, dir: &str) -> Result<bool, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let before: BTreeSet<String> = text.lines().map(str::to_string).collect();
     let deadline = Instant::now() + Duration::from_secs(20);
+    let mut left = Vec::new();
     loop {
         let extra: Vec<String> = ids(b)?.difference(&before).cloned().collect();
         if extra.is_empty() {
-            return Ok(true);
+            break;
         }
         if Instant::now() > deadline {
-            println!("left behind: {}", extra.join(", "));
-            return Ok(false);
+            left.push(format!("left behind: {}", extra.join(", ")));
+            break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let target = CString::new(dir).map_err(|_| format!("bad directory `{dir}`"))?;
+    // SAFETY: valid C strings; no mount data.
+    let mounted = unsafe {
+        libc::mount(
+            c"bpf".as_ptr(),
+            target.as_ptr(),
+            c"bpf".as_ptr(),
+            0,
+            std::ptr::null(),
+        )
+    };
+    if mounted != 0 {
+        return Err(format!(
+            "mount bpffs at {dir}: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let pins: Result<Vec<String>, _> = std::fs::read_dir(dir).and_then(|entries| {
+        entries
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect()
+    });
+    // SAFETY: a valid C string, the mount made above.
+    if unsafe { libc::umount(target.as_ptr()) } != 0 {
+        return Err(format!("umount {dir}: {}", std::io::Error::last_os_error()));
+    }
+    let pins = pins.map_err(|e| format!("{dir}: {e}"))?;
+    if !pins.is_empty() {
+        left.push(format!("in a new bpffs mount: {}", pins.join(", ")));
+    }
+    if !left.is_empty() {
+        println!("{}", left.join("; "));
+    }
+    Ok(left.is_empty())
 }
 
 /// What one system call under fail-nth did.
