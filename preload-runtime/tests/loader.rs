@@ -814,6 +814,50 @@ fn close_fds_keeps_what_the_pins_hold() {
 /// the configuration): the load fails with that errno, naming the object, and leaves
 /// no fd open, nothing pinned and no kernel object alive. With a verifier log wanted,
 /// a refused program load is repeated once, and that repetition is a call too.
+/// A kernel that refuses the object's BTF: as libbpf, the load goes on without it
+/// (no map names a BTF type, no program passes BTF records), unless the object needs
+/// the kernel to hold its BTF (CO-RE relocations, struct_ops), when it fails at that
+/// step, leaving nothing behind.
+#[test]
+fn a_refused_btf_is_left_out_unless_the_object_needs_it() {
+    for object in EXAMPLES.iter().filter(|o| !o.btf.is_empty()) {
+        let needs_btf = object.programs.iter().any(|p| !p.core_relos.is_empty())
+            || object.maps.iter().any(|m| m.struct_ops.is_some());
+        let mut fake = Fake {
+            refuse_btf: true,
+            ..Fake::default()
+        };
+        match load(object, &mut fake) {
+            Ok(loaded) => {
+                assert!(
+                    !needs_btf,
+                    "{}: loaded without the BTF it needs",
+                    object.name
+                );
+                assert_eq!(fake.violations, Vec::<String>::new(), "{}", object.name);
+                for call in &fake.calls {
+                    match call {
+                        Call::MapCreate { name, btf, .. } => {
+                            assert!(!btf, "{}: map {name} names a BTF type", object.name)
+                        }
+                        Call::ProgLoad { name, btf, .. } => {
+                            assert!(!btf, "{}: program {name} passes BTF", object.name)
+                        }
+                        _ => {}
+                    }
+                }
+                loaded.free(&mut fake);
+            }
+            Err(e) => {
+                assert!(needs_btf, "{}: {e}", object.name);
+                assert_eq!(e.step, Step::LoadBtf, "{}: {e}", object.name);
+                assert_eq!(e.errno, Errno::EINVAL, "{}: {e}", object.name);
+            }
+        }
+        assert_nothing_left(&fake, object.name);
+    }
+}
+
 #[test]
 fn a_failure_at_every_call_leaves_nothing() {
     for verifier_log in [false, true] {

@@ -130,9 +130,6 @@ fn collect<B: Backend>(
 /// a `protect` object, last, so that it sees every id of the object; the ids of its
 /// own objects too.
 pub(super) fn load<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result<(), Failed> {
-    if !loaded.object().protect {
-        return Ok(());
-    }
     let guard = loaded
         .guard
         .insert(Box::new(Loaded::new(<Guard as Preload>::OBJECT)));

@@ -246,6 +246,9 @@ pub struct Fake {
     pub in_modules: Vec<(&'static str, &'static str)>,
     /// A program the verifier refuses (`EACCES`), writing a log when asked for one.
     pub reject: Option<&'static str>,
+    /// Whether `BPF_BTF_LOAD` refuses every BTF (`EINVAL`), as a kernel does that lacks
+    /// a BTF kind the object uses.
+    pub refuse_btf: bool,
     /// What [`Backend::wants_verifier_log`] says.
     pub verifier_log: bool,
     /// Names looked up so far, in order: a name's BTF id is `FIRST_BTF_ID` + its index.
@@ -266,6 +269,7 @@ impl Default for Fake {
             missing: vec!["bpf_preload_no_such_kfunc"],
             in_modules: Vec::new(),
             reject: None,
+            refuse_btf: false,
             verifier_log: false,
             looked_up: Vec::new(),
         }
@@ -459,6 +463,9 @@ impl Fake {
         let btf = unsafe { bytes_at(a.btf, a.btf_size as usize) };
         if btf.get(..2) != Some(&[0x9f, 0xeb]) {
             return Err(self.refuse(Errno::EINVAL, "BTF_LOAD: no BTF magic".into()));
+        }
+        if self.refuse_btf {
+            return Err(Errno::EINVAL);
         }
         self.calls.push(Call::BtfLoad { size: btf.len() });
         Ok(self.new_object(Kind::Btf, "btf".into(), Vec::new()))
