@@ -116,7 +116,7 @@ fn every_example_loads_and_frees_to_nothing() {
         let loaded = loaded(object, &mut fake);
         assert!(!fake.fds.is_empty());
         loaded.free(&mut fake);
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -227,7 +227,7 @@ fn every_example_walks_its_table_in_order() {
             .maps
             .iter()
             .flat_map(|m| m.inner.into_iter().chain([m]))
-            .map(|m| kernel(m.kernel_name))
+            .map(|m| kernel(m.kernel_name.as_str()))
             .collect();
         let made: Vec<&str> = creates
             .iter()
@@ -239,7 +239,7 @@ fn every_example_walks_its_table_in_order() {
         assert_eq!(made, expected, "{name}: maps in the table's order");
         for map in object.maps {
             let at = pos(
-                &|c| matches!(c, Call::MapCreate { name, .. } if name == kernel(map.kernel_name)),
+                &|c| matches!(c, Call::MapCreate { name, .. } if name == kernel(map.kernel_name.as_str())),
             )
             .unwrap();
             let Call::MapCreate {
@@ -268,7 +268,7 @@ fn every_example_walks_its_table_in_order() {
             assert_eq!(*map_flags, map.map_flags, "{context}");
             assert_eq!(
                 inner.as_deref(),
-                map.inner.map(|i| kernel(i.kernel_name)),
+                map.inner.map(|i| kernel(i.kernel_name.as_str())),
                 "{context}"
             );
             let typed = map.btf_key_type_id != 0 || map.btf_value_type_id != 0;
@@ -281,7 +281,7 @@ fn every_example_walks_its_table_in_order() {
                     next += 1;
                 }
                 assert!(
-                    matches!(&calls[next], Call::MapUpdate { map: m, key: 0, .. } if m == kernel(map.kernel_name)),
+                    matches!(&calls[next], Call::MapUpdate { map: m, key: 0, .. } if m == kernel(map.kernel_name.as_str())),
                     "{context}: initial value, got {:?}",
                     calls[next]
                 );
@@ -291,7 +291,7 @@ fn every_example_walks_its_table_in_order() {
                 assert_eq!(
                     calls[next],
                     Call::MapFreeze {
-                        map: kernel(map.kernel_name).into()
+                        map: kernel(map.kernel_name.as_str()).into()
                     },
                     "{context}: frozen after its value is written"
                 );
@@ -315,7 +315,7 @@ fn every_example_walks_its_table_in_order() {
         let expected: Vec<(&str, u32, u32)> = object
             .programs
             .iter()
-            .map(|p| (kernel(p.name), p.prog_type, p.expected_attach_type))
+            .map(|p| (kernel(p.name.as_str()), p.prog_type, p.expected_attach_type))
             .collect();
         assert_eq!(loads, expected, "{name}: programs in the table's order");
 
@@ -329,7 +329,7 @@ fn every_example_walks_its_table_in_order() {
             for slot in map.slots {
                 let at = pos(&|c| {
                     matches!(c, Call::MapUpdate { map: m, key, value: Value::Holds(_) }
-                        if m == kernel(map.kernel_name) && *key == slot.index)
+                        if m == kernel(map.kernel_name.as_str()) && *key == slot.index)
                 })
                 .unwrap_or_else(|| panic!("{name}: slot {}[{}] not filled", map.name, slot.index));
                 match slot.target {
@@ -364,7 +364,7 @@ fn every_example_walks_its_table_in_order() {
                     Attach::RawTracepoint(_) => "raw_tracepoint_open",
                     Attach::Tracepoint { .. } => "tracepoint",
                 };
-                (kernel(object.programs[l.program].name), how)
+                (kernel(object.programs[l.program].name.as_str()), how)
             })
             .collect();
         assert_eq!(links, expected, "{name}: links in the table's order");
@@ -390,18 +390,23 @@ fn every_example_walks_its_table_in_order() {
         let expected: Vec<(&str, &str)> = object
             .links
             .iter()
-            .filter_map(|l| Some((l.pin?, kernel(object.programs[l.program].name))))
+            .filter_map(|l| {
+                Some((
+                    l.pin?.as_str(),
+                    kernel(object.programs[l.program].name.as_str()),
+                ))
+            })
             .chain(
                 object
                     .maps
                     .iter()
-                    .filter_map(|m| Some((m.pin?, kernel(m.kernel_name)))),
+                    .filter_map(|m| Some((m.pin?.as_str(), kernel(m.kernel_name.as_str())))),
             )
             .chain(
                 object
                     .programs
                     .iter()
-                    .filter_map(|p| Some((p.pin?, kernel(p.name)))),
+                    .filter_map(|p| Some((p.pin?.as_str(), kernel(p.name.as_str())))),
             )
             .collect();
         assert_eq!(pins, expected, "{name}: pins, links first");
@@ -439,23 +444,24 @@ fn fd_array_gives_each_map_at_its_index() {
                 let map = &object.maps[*index as usize];
                 assert_eq!(
                     held,
-                    kernel(map.kernel_name),
+                    kernel(map.kernel_name.as_str()),
                     "{}: {name}: fd_array[{index}]",
                     object.name
                 );
             }
             let prog = programs.next().unwrap();
-            assert_eq!(name, kernel(prog.name));
+            assert_eq!(name, kernel(prog.name.as_str()));
             if prog.externs.is_empty() {
                 assert_eq!(
-                    insns, prog.insns,
+                    insns,
+                    prog.insns.as_slice(),
                     "{}: {name}: instructions as in the table",
                     object.name
                 );
             }
         }
         l.free(&mut fake);
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -506,7 +512,7 @@ fn externs_are_written_as_the_running_kernel_resolves_them() {
         let mut fake = Fake::default();
         let l = loaded(object, &mut fake);
         for prog in object.programs {
-            let (insns, _) = program_load(&fake, prog.name);
+            let (insns, _) = program_load(&fake, prog.name.as_str());
             let mut untouched = insns.to_vec();
             for u in prog.externs {
                 let ext = &object.externs[u.ext as usize];
@@ -514,7 +520,7 @@ fn externs_are_written_as_the_running_kernel_resolves_them() {
                 let context = format!("{}: {} insn {at} ({})", object.name, prog.name, ext.name);
                 let src = insns[at * 8 + 1] >> 4;
                 let call = insns[at * 8] == abi::BPF_JMP_CALL;
-                let missing = fake.missing.contains(&ext.name);
+                let missing = fake.missing.contains(&ext.name.as_str());
                 assert!(
                     !missing || ext.weak,
                     "{context}: only weak externs may be missing"
@@ -524,7 +530,7 @@ fn externs_are_written_as_the_running_kernel_resolves_them() {
                     bpf_preload::ExternKind::Ksym => bpf_preload::abi::BTF_KIND_VAR,
                     bpf_preload::ExternKind::KsymAddress => 0,
                 };
-                let (id, address) = resolved(&fake, ext.name, kind);
+                let (id, address) = resolved(&fake, ext.name.as_str(), kind);
                 let ld = |insns: &[u8]| (src, imm(insns, at), imm(insns, at + 1));
                 match (call, missing, ext.kind) {
                     // libbpf's poisoned call: refused only if reachable.
@@ -570,13 +576,15 @@ fn externs_are_written_as_the_running_kernel_resolves_them() {
                     .copy_from_slice(&prog.insns[at * 8..at * 8 + span]);
             }
             assert_eq!(
-                untouched, prog.insns,
+                untouched,
+                prog.insns.as_slice(),
                 "{}: {}: only extern slots change",
-                object.name, prog.name
+                object.name,
+                prog.name
             );
         }
         l.free(&mut fake);
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -592,7 +600,7 @@ fn module_kfuncs_are_named_through_fd_array() {
     };
     let l = loaded(object, &mut fake);
     let prog = &object.programs[0];
-    let (insns, fd_array) = program_load(&fake, prog.name);
+    let (insns, fd_array) = program_load(&fake, prog.name.as_str());
     let index = object.maps.len() as u32;
     assert!(
         fd_array.contains(&(index, "bpf_testmod".to_string())),
@@ -628,7 +636,7 @@ fn module_kfuncs_are_named_through_fd_array() {
         "the program holds the module BTF"
     );
     l.free(&mut fake);
-    assert_nothing_left(&fake, object.name);
+    assert_nothing_left(&fake, object.name.as_str());
 }
 
 /// An attach target in a module's BTF is given as `attach_btf_obj_fd`.
@@ -637,7 +645,7 @@ fn attach_targets_in_modules_are_given_with_their_btf() {
     let object = MkdirGuard::OBJECT;
     let target = object.programs[0].attach_btf.unwrap().name;
     let mut fake = Fake {
-        in_modules: vec![(target, "some_module")],
+        in_modules: vec![(target.as_str(), "some_module")],
         ..Fake::default()
     };
     let l = loaded(object, &mut fake);
@@ -654,11 +662,11 @@ fn attach_targets_in_modules_are_given_with_their_btf() {
     };
     assert_eq!(
         *attach_btf_id,
-        resolved(&fake, target, bpf_preload::abi::BTF_KIND_FUNC).0
+        resolved(&fake, target.as_str(), bpf_preload::abi::BTF_KIND_FUNC).0
     );
     assert_eq!(attach_btf_obj.as_deref(), Some("some_module"));
     l.free(&mut fake);
-    assert_nothing_left(&fake, object.name);
+    assert_nothing_left(&fake, object.name.as_str());
 }
 
 /// `.data` and `.rodata` start with their section's bytes, `.kconfig` with the running
@@ -669,7 +677,7 @@ fn data_maps_start_with_their_values() {
         let mut fake = Fake::default();
         let l = loaded(object, &mut fake);
         for map in object.maps {
-            let fd = l.map_fd(map.name).unwrap();
+            let fd = l.map_fd(map.name.as_str()).unwrap();
             let kobj = fake.object(fd).unwrap();
             assert_eq!(
                 kobj.frozen,
@@ -681,7 +689,7 @@ fn data_maps_start_with_their_values() {
             if let Some(initial) = map.initial_value {
                 assert_eq!(
                     kobj.values.get(&0).map(|v| &v[..]),
-                    Some(initial),
+                    Some(initial.as_slice()),
                     "{}: {}",
                     object.name,
                     map.name
@@ -698,7 +706,7 @@ fn data_maps_start_with_their_values() {
                     b[..bytes.len()].copy_from_slice(bytes);
                     u64::from_le_bytes(b)
                 };
-                let expected: Vec<u8> = match (var.name, var.kind) {
+                let expected: Vec<u8> = match (var.name.as_str(), var.kind) {
                     ("LINUX_KERNEL_VERSION", _) => {
                         fake::VERSION.to_le_bytes()[..var.size as usize].to_vec()
                     }
@@ -749,26 +757,28 @@ fn loaded_names_what_the_kernel_made() {
             object.name
         );
         for map in object.maps {
-            let kobj = fake.object(l.map_fd(map.name).unwrap()).unwrap();
+            let kobj = fake.object(l.map_fd(map.name.as_str()).unwrap()).unwrap();
             assert!(matches!(kobj.kind, Kind::Map { map_type, .. } if map_type == map.map_type));
-            assert_eq!(kobj.name, kernel(map.kernel_name));
+            assert_eq!(kobj.name, kernel(map.kernel_name.as_str()));
         }
         for prog in object.programs {
-            let kobj = fake.object(l.program_fd(prog.name).unwrap()).unwrap();
+            let kobj = fake
+                .object(l.program_fd(prog.name.as_str()).unwrap())
+                .unwrap();
             assert_eq!(
                 kobj.kind,
                 Kind::Prog {
                     prog_type: prog.prog_type
                 }
             );
-            assert_eq!(kobj.name, kernel(prog.name));
+            assert_eq!(kobj.name, kernel(prog.name.as_str()));
         }
         for link in object.links {
             let program = object.programs[link.program].name;
-            let kobj = fake.object(l.link_fd(program).unwrap()).unwrap();
+            let kobj = fake.object(l.link_fd(program.as_str()).unwrap()).unwrap();
             assert_eq!(
                 (&kobj.kind, kobj.name.as_str()),
-                (&Kind::Link, kernel(program))
+                (&Kind::Link, kernel(program.as_str()))
             );
         }
         let pinned: Vec<(&str, String)> = l
@@ -806,7 +816,7 @@ fn close_fds_keeps_what_the_pins_hold() {
         for pin in pins.into_iter().rev() {
             bpf_preload::Backend::unpin(&mut fake, pin);
         }
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -854,7 +864,7 @@ fn a_refused_btf_is_left_out_unless_the_object_needs_it() {
                 assert_eq!(e.errno, Errno::EINVAL, "{}: {e}", object.name);
             }
         }
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -921,12 +931,17 @@ fn a_refused_program_reports_the_end_of_the_verifier_log() {
         let object = MkdirGuard::OBJECT;
         let program = object.programs[0].name;
         let mut fake = Fake {
-            reject: Some(kernel(program)),
+            reject: Some(kernel(program.as_str())),
             verifier_log,
             ..Fake::default()
         };
         let err = load(object, &mut fake).expect_err("refused");
-        assert_eq!(err.step, Step::LoadProgram { program });
+        assert_eq!(
+            err.step,
+            Step::LoadProgram {
+                program: program.as_str()
+            }
+        );
         assert_eq!(err.errno, Errno::EACCES);
         if verifier_log {
             let log = err.verifier_log.expect("a log");
@@ -988,6 +1003,6 @@ fn fd_zero_is_an_fd_like_any_other() {
             );
         }
         l.free(&mut fake);
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
