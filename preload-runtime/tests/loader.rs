@@ -49,6 +49,9 @@ mod examples {
 
     #[bpf_preload(obj = "../../examples/typed_ksym/bpf/typed_ksym.bpf.o")]
     pub struct TypedKsym;
+
+    #[bpf_preload(obj = "../../examples/sched_ext_minimal/bpf/sched_ext_minimal.bpf.o")]
+    pub struct SchedExtMinimal;
 }
 
 use examples::*;
@@ -1005,4 +1008,245 @@ fn fd_zero_is_an_fd_like_any_other() {
         l.free(&mut fake);
         assert_nothing_left(&fake, object.name.as_str());
     }
+}
+
+/// Raw BTF built type by type, in the kernel's encoding (`struct btf_header`, types,
+/// strings).
+#[derive(Default)]
+struct BtfBuilder {
+    types: Vec<u32>,
+    strings: Vec<u8>,
+    count: u32,
+}
+
+impl BtfBuilder {
+    /// A name's offset in the string section.
+    fn name(&mut self, name: &str) -> u32 {
+        if self.strings.is_empty() {
+            self.strings.push(0);
+        }
+        if name.is_empty() {
+            return 0;
+        }
+        let off = self.strings.len() as u32;
+        self.strings.extend_from_slice(name.as_bytes());
+        self.strings.push(0);
+        off
+    }
+
+    /// Adds a type (`kind` and `vlen` make its info word); returns its id.
+    fn ty(&mut self, name: &str, kind: u32, vlen: u32, size_or_type: u32, extra: &[u32]) -> u32 {
+        let name = self.name(name);
+        self.types.extend([name, (kind << 24) | vlen, size_or_type]);
+        self.types.extend(extra);
+        self.count += 1;
+        self.count
+    }
+
+    /// A struct of `(name, type, bit offset)` members.
+    fn structure(&mut self, name: &str, size: u32, members: &[(&str, u32, u32)]) -> u32 {
+        let mut words = Vec::new();
+        for &(member, ty, bits) in members {
+            words.extend([self.name(member), ty, bits]);
+        }
+        let vlen = members.len() as u32;
+        self.ty(name, abi::BTF_KIND_STRUCT, vlen, size, &words)
+    }
+
+    fn build(mut self) -> Vec<u8> {
+        self.name("");
+        let types: Vec<u8> = self.types.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xeb9fu16.to_le_bytes());
+        out.extend([1, 0]);
+        let (type_len, str_len) = (types.len() as u32, self.strings.len() as u32);
+        for w in [24, 0, type_len, type_len, str_len] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend(types);
+        out.extend(self.strings);
+        out
+    }
+}
+
+/// The callbacks of the fake kernel's `struct sched_ext_ops`, in Linux 6.12's order
+/// (part of them), at 8 bytes each from offset 0; its data members follow.
+const SCX_CALLBACKS: [&str; 9] = [
+    "select_cpu",
+    "enqueue",
+    "dequeue",
+    "dispatch",
+    "running",
+    "stopping",
+    "enable",
+    "init",
+    "exit",
+];
+const SCX_DISPATCH_MAX_BATCH: usize = 72;
+const SCX_FLAGS: usize = 80;
+const SCX_TIMEOUT_MS: usize = 88;
+const SCX_EXIT_DUMP_LEN: usize = 92;
+const SCX_HOTPLUG_SEQ: usize = 96;
+const SCX_NAME: usize = 104;
+/// `data` in `struct bpf_struct_ops_sched_ext_ops` (cache-line aligned after `common`).
+const SCX_DATA: usize = 64;
+const SCX_VALUE_SIZE: u32 = 320;
+
+/// A kernel's BTF with `struct sched_ext_ops` laid out as Linux 6.12 lays out these of
+/// its members (u32 and u64 through typedefs, as there), `name` a char array of
+/// `name_len`, and its struct_ops value type: (BTF, the struct's id, the value's id).
+fn sched_ext_btf(name_len: u32) -> (Vec<u8>, u32, u32) {
+    use abi::{BTF_KIND_ARRAY, BTF_KIND_FUNC_PROTO, BTF_KIND_INT, BTF_KIND_PTR, BTF_KIND_TYPEDEF};
+    let mut b = BtfBuilder::default();
+    let uint = b.ty("unsigned int", BTF_KIND_INT, 0, 4, &[32]);
+    let u32_ = b.ty("u32", BTF_KIND_TYPEDEF, 0, uint, &[]);
+    let ull = b.ty("long long unsigned int", BTF_KIND_INT, 0, 8, &[64]);
+    let u64_ = b.ty("u64", BTF_KIND_TYPEDEF, 0, ull, &[]);
+    let char_ = b.ty("char", BTF_KIND_INT, 0, 1, &[(1 << 24) | 8]);
+    let name = b.ty("", BTF_KIND_ARRAY, 0, 0, &[char_, uint, name_len]);
+    let task = b.structure("task_struct", 8, &[]);
+    let task_ptr = b.ty("", BTF_KIND_PTR, 0, task, &[]);
+    let proto = b.ty("", BTF_KIND_FUNC_PROTO, 1, 0, &[0, task_ptr]);
+    let callback = b.ty("", BTF_KIND_PTR, 0, proto, &[]);
+    let mut members: Vec<(&str, u32, u32)> = (SCX_CALLBACKS.iter().enumerate())
+        .map(|(i, m)| (*m, callback, 64 * i as u32))
+        .collect();
+    members.extend(
+        [
+            ("dispatch_max_batch", u32_, SCX_DISPATCH_MAX_BATCH),
+            ("flags", u64_, SCX_FLAGS),
+            ("timeout_ms", u32_, SCX_TIMEOUT_MS),
+            ("exit_dump_len", u32_, SCX_EXIT_DUMP_LEN),
+            ("hotplug_seq", u64_, SCX_HOTPLUG_SEQ),
+            ("name", name, SCX_NAME),
+        ]
+        .map(|(m, ty, at)| (m, ty, 8 * at as u32)),
+    );
+    let size = (SCX_NAME as u32 + name_len).next_multiple_of(8);
+    let ops = b.structure("sched_ext_ops", size, &members);
+    let common = b.structure("bpf_struct_ops_common_value", 8, &[]);
+    let value = b.structure(
+        "bpf_struct_ops_sched_ext_ops",
+        SCX_VALUE_SIZE,
+        &[("common", common, 0), ("data", ops, 8 * SCX_DATA as u32)],
+    );
+    (b.build(), ops, value)
+}
+
+/// examples/sched_ext_minimal against a kernel whose BTF has Linux 6.12's `struct
+/// sched_ext_ops`: its value is laid out member by member, by name, in the kernel's
+/// layout (callbacks as program fds, the u64 `flags`, the u32 `timeout_ms`, the
+/// `name` char array, the members the object leaves out zero), each program is loaded
+/// for its member, and the map is registered by a struct_ops link after its value is
+/// written. A failure at any call leaves nothing.
+#[test]
+fn sched_ext_ops_are_laid_out_as_the_running_kernel_has_them() {
+    let object = SchedExtMinimal::OBJECT;
+    let (btf, ops_id, value_id) = sched_ext_btf(128);
+    let fake_kernel = || Fake {
+        vmlinux_btf: Some(btf.clone()),
+        ..Fake::default()
+    };
+    let mut fake = fake_kernel();
+    let l = loaded(object, &mut fake);
+    let calls = &fake.calls;
+    let at = |pred: &dyn Fn(&Call) -> bool| calls.iter().position(pred).unwrap();
+
+    let create = at(&|c| matches!(c, Call::MapCreate { name, .. } if name == "preload_minimal"));
+    let Call::MapCreate {
+        map_type,
+        value_size,
+        map_flags,
+        vmlinux_value_type_id,
+        ..
+    } = &calls[create]
+    else {
+        unreachable!()
+    };
+    assert_eq!(*map_type, abi::BPF_MAP_TYPE_STRUCT_OPS);
+    assert_eq!(*value_size, SCX_VALUE_SIZE);
+    assert_eq!(*map_flags, abi::BPF_F_LINK);
+    assert_eq!(*vmlinux_value_type_id, value_id);
+
+    let mut expected = vec![0u8; SCX_VALUE_SIZE as usize];
+    for (program, member) in [
+        ("minimal_enqueue", "enqueue"),
+        ("minimal_running", "running"),
+        ("minimal_enable", "enable"),
+    ] {
+        let index = SCX_CALLBACKS.iter().position(|m| *m == member).unwrap();
+        let load = at(&|c| matches!(c, Call::ProgLoad { name, .. } if name == program));
+        let Call::ProgLoad {
+            prog_type,
+            expected_attach_type,
+            attach_btf_id,
+            ..
+        } = &calls[load]
+        else {
+            unreachable!()
+        };
+        assert_eq!(*prog_type, abi::BPF_PROG_TYPE_STRUCT_OPS, "{program}");
+        assert_eq!(*attach_btf_id, ops_id, "{program}");
+        assert_eq!(*expected_attach_type, index as u32, "{program}");
+        let fd = u64::from(l.program_fd(program).unwrap());
+        let slot = SCX_DATA + 8 * index;
+        expected[slot..slot + 8].copy_from_slice(&fd.to_ne_bytes());
+    }
+    let data = |at: usize| SCX_DATA + at;
+    // SCX_OPS_ENQ_EXITING, 10 s, and the name, NUL-padded to the kernel's 128 bytes.
+    expected[data(SCX_FLAGS)..data(SCX_FLAGS) + 8].copy_from_slice(&4u64.to_ne_bytes());
+    expected[data(SCX_TIMEOUT_MS)..data(SCX_TIMEOUT_MS) + 4]
+        .copy_from_slice(&10_000u32.to_ne_bytes());
+    expected[data(SCX_NAME)..data(SCX_NAME) + 15].copy_from_slice(b"preload_minimal");
+
+    let update = at(&|c| matches!(c, Call::MapUpdate { map, .. } if map == "preload_minimal"));
+    let Call::MapUpdate {
+        key: 0,
+        value: Value::Bytes(value),
+        ..
+    } = &calls[update]
+    else {
+        panic!("{:?}", calls[update])
+    };
+    assert_eq!(value, &expected, "the value of preload_minimal");
+    let link = at(&|c| matches!(c, Call::LinkCreate { prog, .. } if prog == "preload_minimal"));
+    assert!(update < link, "linked before its value was written");
+    assert!(
+        matches!(&calls[link], Call::LinkCreate { attach_type, .. } if *attach_type == abi::BPF_STRUCT_OPS)
+    );
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "sched_ext_minimal");
+
+    let total = fake.fallible;
+    for n in 1..=total {
+        let mut fake = Fake {
+            fail_at: n,
+            ..fake_kernel()
+        };
+        let err = load(object, &mut fake).expect_err("a call failed");
+        let context = format!("failing call {n} of {total} ({})", err.step);
+        assert_eq!(err.errno, Errno::EINTR, "{context}");
+        assert_nothing_left(&fake, &context);
+    }
+}
+
+/// A member whose size differs in the kernel's struct (a `name` array of another
+/// length) is refused naming it, as libbpf refuses it, before anything is created.
+#[test]
+fn a_struct_ops_member_of_another_size_is_refused() {
+    let mut fake = Fake {
+        vmlinux_btf: Some(sched_ext_btf(64).0),
+        ..Fake::default()
+    };
+    let err = load(SchedExtMinimal::OBJECT, &mut fake).expect_err("name[64]");
+    assert_eq!(
+        err.step,
+        Step::TranslateStructOps {
+            map: "preload_minimal",
+            member: Some("name"),
+            reason: "its size differs in the kernel's struct",
+        }
+    );
+    assert_eq!(err.errno, Errno::EOPNOTSUPP);
+    assert_nothing_left(&fake, "name[64]");
 }
