@@ -62,6 +62,7 @@ fn ours(s: &Subject, kernel: &Kernel) -> Result<PathBuf> {
             sign: None,
             unloadable: true,
             verbose: false,
+            table_layout: None,
         },
     )?;
     Ok(built.ko)

@@ -111,12 +111,14 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "/")]
         root: PathBuf,
     },
-    /// Write a DKMS source tree: dkms.conf, the C shim, Kbuild and the Rust part
-    /// prebuilt for the code-generation flags of each kernel given.
+    /// Write the DKMS source trees of the object module (object.c and the table) and
+    /// of the runtime module (runtime.c, Kbuild and the loader's Rust part prebuilt
+    /// for the code-generation flags of each kernel given).
     Dkms {
         #[command(flatten)]
         krate: CrateArg,
-        /// The tree's directory [default: <target>/bpf-preload/dkms/<name>-<version>/].
+        /// Where the two trees go, as `<name>-<version>/` and
+        /// `bpf-preload-runtime-<version>/` [default: <target>/bpf-preload/dkms/].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Kernels whose flag sets to ship (repeatable) [default: every
@@ -236,6 +238,7 @@ fn run(cli: Cli) -> Result<()> {
                 sign: pair(sign),
                 unloadable,
                 verbose: false,
+                table_layout: None,
             };
             for kdir in kdirs {
                 let kernel = kernel(kdir)?;
@@ -280,6 +283,7 @@ fn run(cli: Cli) -> Result<()> {
                     sign: pair(sign),
                     unloadable,
                     verbose: false,
+                    table_layout: None,
                 },
             )?;
             println!("==> built {}", built.ko.display());
@@ -311,26 +315,33 @@ fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|d| KernelTree::open(d))
                 .collect::<Result<Vec<_>>>()?;
-            let tree = dkms::tree(&krate, &kernels, out.as_deref(), unloadable, false)?;
-            println!(
-                "==> DKMS tree of `{}` {} in {}",
-                tree.name,
-                tree.version,
-                tree.dir.display()
-            );
-            for (codegen, releases) in &tree.shipped {
+            let trees = dkms::trees(&krate, &kernels, out.as_deref(), unloadable, false)?;
+            for tree in [&trees.runtime, &trees.object] {
                 println!(
-                    "    {codegen}.o_shipped: {} ({})",
-                    codegen.rustflags().join(" "),
-                    releases.join(", ")
+                    "==> DKMS tree of `{}` {} in {}",
+                    tree.name,
+                    tree.version,
+                    tree.dir.display()
+                );
+                if std::ptr::eq(tree, &trees.runtime) {
+                    for (codegen, releases) in &trees.shipped {
+                        println!(
+                            "    {codegen}.o_shipped: {} ({})",
+                            codegen.rustflags().join(" "),
+                            releases.join(", ")
+                        );
+                    }
+                }
+            }
+            println!("\n    the runtime first, then the object:");
+            for tree in [&trees.runtime, &trees.object] {
+                println!(
+                    "    sudo cp -r {dir} /usr/src/ && sudo dkms install {name}/{version}",
+                    dir = tree.dir.display(),
+                    name = tree.name,
+                    version = tree.version
                 );
             }
-            println!(
-                "\n    sudo cp -r {dir} /usr/src/ && sudo dkms install {name}/{version}",
-                dir = tree.dir.display(),
-                name = tree.name,
-                version = tree.version
-            );
             Ok(())
         }
     }

@@ -26,6 +26,8 @@ pub struct Crate {
     pub lib_name: String,
     /// The `bpf-preload` this crate depends on, exactly.
     pub runtime: Runtime,
+    /// Its version (the runtime's DKMS package's version).
+    pub runtime_version: String,
     /// Where cargo puts this workspace's build output; ours goes to
     /// `<target_dir>/bpf-preload/`.
     pub target_dir: PathBuf,
@@ -216,6 +218,7 @@ impl Crate {
             )
         })?;
         let runtime = Runtime::from_source(runtime_package)?;
+        let runtime_version = runtime_package.version.to_string();
         let lib_name = lib.name.replace('-', "_");
         let src_path: PathBuf = lib.src_path.clone().into();
         let preloaded = find_preloaded(&src_path, &lib_name)?;
@@ -230,6 +233,7 @@ impl Crate {
                 .into(),
             lib_name,
             runtime,
+            runtime_version,
             target_dir: metadata.target_directory.clone().into(),
             lockfile: lockfile.exists().then(|| lockfile.into()),
             preloaded,

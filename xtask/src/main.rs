@@ -138,6 +138,7 @@ fn main() -> Result<()> {
             sign: sign.map(|s| (s[0].clone(), s[1].clone())),
             unloadable,
             verbose: true,
+            table_layout: None,
         }),
         Command::VmTest(args) => vm::run(&args).map(drop),
         Command::Bench(args) => bench::run(&args),

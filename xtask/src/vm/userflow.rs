@@ -16,6 +16,8 @@ use anyhow::{anyhow, bail, ensure, Context, Result};
 use super::{harness_dir, Kernel, Media, Prepared};
 use crate::setup::{ensure_packages, root};
 use crate::tools::run as run_cmd;
+use bpf_preload_build::dkms::RUNTIME_PACKAGE;
+use bpf_preload_build::module::RUNTIME;
 
 /// The package `new` makes, and its module (Kbuild's `_` for `-`).
 const PACKAGE: &str = "my-guard";
@@ -111,10 +113,14 @@ pub fn new_crate_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     let out = work.to_string_lossy().into_owned();
     subcommand(&dir, &["build", "--kdir", &kdir, "--out", &out])?;
     Ok(Prepared {
-        files: vec![(
-            work.join(format!("{MODULE}.ko")),
-            format!("modules/{MODULE}.ko"),
-        )],
+        files: [MODULE, RUNTIME]
+            .map(|name| {
+                (
+                    work.join(format!("{name}.ko")),
+                    format!("modules/{name}.ko"),
+                )
+            })
+            .to_vec(),
         media: None,
         note: Some(format!(
             "built by the installed `cargo bpf-preload build` in {}",
@@ -123,12 +129,16 @@ pub fn new_crate_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     })
 }
 
-/// The crate's DKMS tree, by `cargo bpf-preload dkms` (the flag sets of every
-/// installed kernel's headers: Debian's 6.1 and 6.12).
-fn dkms_tree() -> Result<PathBuf> {
+/// The crate's DKMS trees, the runtime's and the object's, by `cargo bpf-preload dkms`
+/// (the flag sets of every installed kernel's headers: Debian's 6.1 and 6.12), in
+/// the directory this returns.
+fn dkms_trees() -> Result<PathBuf> {
     static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     once(&CELL, || {
-        let tree = root().join(format!("target/vm/dkms/{MODULE}-{VERSION}"));
+        let tree = root().join("target/vm/dkms");
+        if tree.exists() {
+            fs::remove_dir_all(&tree)?;
+        }
         let out = subcommand(&new_crate()?, &["dkms", "--out", &tree.to_string_lossy()])?;
         print!(
             "{}",
@@ -140,11 +150,12 @@ fn dkms_tree() -> Result<PathBuf> {
     })
 }
 
-/// `dkms`: add, build and install the tree for this kernel in a private DKMS tree,
-/// with a PATH that has no cargo or rustc; the module DKMS installed.
+/// `dkms`: add, build and install the runtime's tree and then the object's for this
+/// kernel in a private DKMS tree, with a PATH that has no cargo or rustc; the modules
+/// DKMS installed.
 pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     ensure_packages(&["dkms"], "the DKMS test")?;
-    let tree = dkms_tree()?;
+    let trees = dkms_trees()?;
     if work.exists() {
         fs::remove_dir_all(work)?;
     }
@@ -153,7 +164,9 @@ pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     for dir in [&source, &dkms, &install.join(&kernel.release)] {
         fs::create_dir_all(dir)?;
     }
-    run_cmd(Command::new("cp").arg("-r").arg(&tree).arg(&source))?;
+    for entry in fs::read_dir(&trees)? {
+        run_cmd(Command::new("cp").arg("-r").arg(entry?.path()).arg(&source))?;
+    }
     // What a machine without Rust has.
     let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for tool in ["cargo", "rustc"] {
@@ -164,10 +177,10 @@ pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
             found.unwrap_or_default().display()
         );
     }
-    let dkms_cmd = |action: &str| {
+    let dkms_cmd = |action: &str, package: &str, version: &str| {
         let mut cmd = Command::new("dkms");
         cmd.arg(action)
-            .args(["-m", MODULE, "-v", VERSION, "-k", &kernel.release])
+            .args(["-m", package, "-v", version, "-k", &kernel.release])
             .arg("--kernelsourcedir")
             .arg(&kernel.kdir)
             .arg("--sourcetree")
@@ -181,45 +194,54 @@ pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
             .env("HOME", work);
         cmd
     };
+    // The workspace's version, which the runtime shares.
+    let runtime_version = env!("CARGO_PKG_VERSION");
     let mut log = String::new();
-    for action in ["add", "build", "install"] {
-        let (ok, text) =
-            crate::tools::combined_output(&mut dkms_cmd(action)).context("running dkms")?;
-        log.push_str(&text);
-        if !ok {
-            let make_log = dkms.join(format!("{MODULE}/{VERSION}/build/make.log"));
-            bail!(
-                "dkms {action} failed:\n{text}\n{}",
-                fs::read_to_string(make_log).unwrap_or_default()
-            );
+    for (package, version) in [(RUNTIME_PACKAGE, runtime_version), (MODULE, VERSION)] {
+        for action in ["add", "build", "install"] {
+            let (ok, text) = crate::tools::combined_output(&mut dkms_cmd(action, package, version))
+                .context("running dkms")?;
+            log.push_str(&text);
+            if !ok {
+                let make_log = dkms.join(format!("{package}/{version}/build/make.log"));
+                bail!(
+                    "dkms {action} {package} failed:\n{text}\n{}",
+                    fs::read_to_string(make_log).unwrap_or_default()
+                );
+            }
         }
     }
     let installed = install.join(&kernel.release).join("updates/dkms");
-    let ko = installed.join(format!("{MODULE}.ko"));
-    let xz = installed.join(format!("{MODULE}.ko.xz"));
-    let module = if ko.exists() {
-        ko
-    } else if xz.exists() {
-        // Debian's 6.12 compresses its modules, and DKMS does as the kernel does; the
-        // busybox insmod of the test initramfs reads plain ones.
-        let plain = work.join(format!("{MODULE}.ko"));
-        let data = Command::new("xz").arg("-dc").arg(&xz).output()?.stdout;
-        fs::write(&plain, data)?;
-        plain
-    } else {
-        bail!(
-            "dkms install put no {MODULE}.ko in {}:\n{log}",
-            installed.display()
-        );
-    };
+    let mut files = Vec::new();
+    for name in [RUNTIME, MODULE] {
+        let ko = installed.join(format!("{name}.ko"));
+        let xz = installed.join(format!("{name}.ko.xz"));
+        let module = if ko.exists() {
+            ko
+        } else if xz.exists() {
+            // Debian's 6.12 compresses its modules, and DKMS does as the kernel does;
+            // the busybox insmod of the test initramfs reads plain ones.
+            let plain = work.join(format!("{name}.ko"));
+            let data = Command::new("xz").arg("-dc").arg(&xz).output()?.stdout;
+            fs::write(&plain, data)?;
+            plain
+        } else {
+            bail!(
+                "dkms install put no {name}.ko in {}:\n{log}",
+                installed.display()
+            );
+        };
+        files.push((module, format!("modules/dkms/{name}.ko")));
+    }
     let signed = log.contains("Signing module");
     Ok(Prepared {
-        files: vec![(module, format!("modules/dkms/{MODULE}.ko"))],
+        files,
         media: None,
         note: Some(format!(
-            "dkms add, build, install with PATH={path} (no cargo, no rustc){}",
+            "dkms add, build, install of {RUNTIME_PACKAGE} {runtime_version} and {MODULE} \
+             {VERSION} with PATH={path} (no cargo, no rustc){}",
             if signed {
-                "; DKMS signed it with its MOK key"
+                "; DKMS signed them with its MOK key"
             } else {
                 ""
             }
