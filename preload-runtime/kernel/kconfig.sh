@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# kconfig.sh NAMES AUTO_CONF: kconfig.h for object.c, the lines of the kernel's
-# configuration (include/config/auto.conf) whose option NAMES lists (one per line,
+# kconfig.sh NAMES CONFIG: kconfig.h for object.c, the lines of the kernel's
+# configuration (.config or include/config/auto.conf) whose option NAMES lists (one per line,
 # the .kconfig externs of the object), as one C string. Run by Kbuild, so that the
 # values are those of the kernel the object module is built for.
 set -eu

@@ -276,13 +276,24 @@ static void notrace bpf_preload_ftrace_nop(unsigned long ip, unsigned long paren
 {
 }
 
-static struct ftrace_ops ftrace_hold = {
-	.func = bpf_preload_ftrace_nop,
-	.flags = FTRACE_OPS_FL_PERMANENT,
-};
+#define FTRACE_HOLD_OPS { .func = bpf_preload_ftrace_nop, .flags = FTRACE_OPS_FL_PERMANENT }
+static struct ftrace_ops ftrace_hold = FTRACE_HOLD_OPS;
 /* How many objects hold ftrace: the ops is registered while one does. */
 static unsigned int ftrace_holders;
 static DEFINE_MUTEX(ftrace_lock);
+
+/*
+ * Frees the ops's filter and makes it new, for the next object that holds ftrace:
+ * ftrace_free_filter() frees the hashes but leaves the ops pointing at them, and
+ * the next ftrace_set_filter_ip() would copy from freed memory. A new ops, as
+ * the static initialiser has it, starts with no hash, which ftrace reads as empty.
+ * Called with ftrace_lock held, the ops not registered.
+ */
+static void ftrace_hold_reset(void)
+{
+	ftrace_free_filter(&ftrace_hold);
+	ftrace_hold = (struct ftrace_ops)FTRACE_HOLD_OPS;
+}
 
 int bpf_preload_hold_ftrace(void)
 {
@@ -292,11 +303,10 @@ int bpf_preload_hold_ftrace(void)
 	if (ftrace_holders == 0) {
 		err = ftrace_set_filter_ip(&ftrace_hold,
 					   (unsigned long)bpf_preload_ftrace_anchor, 0, 0);
-		if (!err) {
+		if (!err)
 			err = register_ftrace_function(&ftrace_hold);
-			if (err)
-				ftrace_free_filter(&ftrace_hold);
-		}
+		if (err)
+			ftrace_hold_reset();
 	}
 	if (!err)
 		ftrace_holders++;
@@ -309,7 +319,7 @@ void bpf_preload_release_ftrace(void)
 	mutex_lock(&ftrace_lock);
 	if (ftrace_holders && --ftrace_holders == 0) {
 		unregister_ftrace_function(&ftrace_hold);
-		ftrace_free_filter(&ftrace_hold);
+		ftrace_hold_reset();
 	}
 	mutex_unlock(&ftrace_lock);
 }
@@ -320,7 +330,7 @@ static void release_ftrace_for_good(void)
 	mutex_lock(&ftrace_lock);
 	if (ftrace_holders) {
 		unregister_ftrace_function(&ftrace_hold);
-		ftrace_free_filter(&ftrace_hold);
+		ftrace_hold_reset();
 		ftrace_holders = 0;
 	}
 	mutex_unlock(&ftrace_lock);

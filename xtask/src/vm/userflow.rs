@@ -135,7 +135,8 @@ pub fn new_crate_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
 fn dkms_trees() -> Result<PathBuf> {
     static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     once(&CELL, || {
-        let tree = root().join("target/vm/dkms");
+        // Not target/vm/dkms/: the scenario's own work directories are there.
+        let tree = root().join("target/vm/dkms-trees");
         if tree.exists() {
             fs::remove_dir_all(&tree)?;
         }
