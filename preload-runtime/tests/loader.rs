@@ -49,11 +49,17 @@ mod examples {
 
     #[bpf_preload(obj = "../../examples/typed_ksym/bpf/typed_ksym.bpf.o")]
     pub struct TypedKsym;
+
+    #[bpf_preload(obj = "../../examples/lpm_maps/bpf/lpm_maps.bpf.o")]
+    pub struct LpmMaps;
+
+    #[bpf_preload(obj = "../../examples/timer_tick/bpf/timer_tick.bpf.o")]
+    pub struct TimerTick;
 }
 
 use examples::*;
 
-const EXAMPLES: [&Object; 8] = [
+const EXAMPLES: [&Object; 10] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
@@ -62,6 +68,8 @@ const EXAMPLES: [&Object; 8] = [
     MapKinds::OBJECT,
     MkdirGuard::OBJECT,
     TypedKsym::OBJECT,
+    LpmMaps::OBJECT,
+    TimerTick::OBJECT,
 ];
 
 /// A name as the kernel keeps it: at most 15 bytes.
@@ -76,6 +84,7 @@ fn summary(calls: &[Call]) -> Vec<String> {
         .map(|c| match c {
             Call::BtfLoad { .. } => "btf".into(),
             Call::MapCreate { name, .. } => format!("map {name}"),
+            Call::MapRefused { name, errno } => format!("map {name} refused: {errno:?}"),
             Call::MapUpdate { map, key, value } => match value {
                 Value::Bytes(_) => format!("update {map}[{key}]"),
                 Value::Holds(held) => format!("update {map}[{key}] = {held}"),
@@ -272,7 +281,14 @@ fn every_example_walks_its_table_in_order() {
                 "{context}"
             );
             let typed = map.btf_key_type_id != 0 || map.btf_value_type_id != 0;
-            assert_eq!(*btf, typed && !object.btf.is_empty(), "{context}: BTF");
+            // Created without its BTF types only once they were refused, just before.
+            let refused = at > 0
+                && matches!(&calls[at - 1], Call::MapRefused { name, .. } if name == kernel(map.kernel_name));
+            assert_eq!(
+                *btf,
+                typed && !object.btf.is_empty() && !refused,
+                "{context}: BTF"
+            );
             // Initialised (and frozen) right after it is made, before the next map.
             let mut next = at + 1;
             if map.initial_value.is_some() || !map.kconfig.is_empty() {
@@ -990,4 +1006,163 @@ fn fd_zero_is_an_fd_like_any_other() {
         l.free(&mut fake);
         assert_nothing_left(&fake, object.name);
     }
+}
+
+/// The maps' calls of a load: creations, refusals and closes, in order.
+fn map_calls(fake: &Fake) -> Vec<String> {
+    summary(&fake.calls)
+        .into_iter()
+        .filter(|c| c.starts_with("map ") || c.starts_with("close by_"))
+        .collect()
+}
+
+/// An LPM trie keyed by an array is refused with its BTF types (the kernel takes only
+/// a struct as its key type), on its own or as the inner map of a map of maps; each
+/// is created again without them, as libbpf does, and the rest of the load goes on.
+#[test]
+fn lpm_tries_keyed_by_arrays_are_created_again_without_btf() {
+    let object = LpmMaps::OBJECT;
+    let mut fake = Fake::default();
+    let l = loaded(object, &mut fake);
+    assert_eq!(
+        map_calls(&fake),
+        [
+            "map lpm_maps.rodata",
+            "map allowed refused: EINVAL",
+            "map allowed",
+            "map by_index.inner refused: EINVAL",
+            "map by_index.inner",
+            "map by_index",
+            "close by_index.inner",
+            "map by_key.inner refused: EINVAL",
+            "map by_key.inner",
+            "map by_key",
+            "close by_key.inner",
+        ]
+    );
+    for call in &fake.calls {
+        if let Call::MapCreate { name, btf, .. } = call {
+            // `.rodata` keeps its BTF; maps of maps have none (libbpf drops it too).
+            assert_eq!(*btf, name == "lpm_maps.rodata", "{name}");
+        }
+    }
+    // The retried maps are what the outer maps hold and the programs use.
+    let slots: Vec<String> = summary(&fake.calls)
+        .into_iter()
+        .filter(|c| c.starts_with("update by_"))
+        .collect();
+    assert_eq!(
+        slots,
+        ["update by_index[0] = allowed", "update by_key[3] = allowed"]
+    );
+    assert!(l.program_fd("through_array").is_some() && l.program_fd("through_hash").is_some());
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "lpm_maps");
+}
+
+/// A failure at each call of the retried creations: the retry's own failure names the
+/// map, the errno its BTF types were refused with and the errno of the retry; a
+/// failure of the first attempt that is not a refusal of its types (`EINTR` here) is
+/// not retried. Either way nothing is left.
+#[test]
+fn a_failed_retry_names_the_map_and_both_errnos() {
+    let object = LpmMaps::OBJECT;
+    let mut counter = Fake::default();
+    loaded(object, &mut counter).free(&mut counter);
+    let total = counter.fallible;
+    let mut retries = Vec::new();
+    let mut first_attempts = Vec::new();
+    for n in 1..=total {
+        let mut fake = Fake::failing_at(n);
+        let err = load(object, &mut fake).expect_err("every call of this load is needed");
+        let context = format!("failing call {n} of {total}: {err}");
+        assert_nothing_left(&fake, &context);
+        match err.step {
+            Step::CreateMapWithoutBtf { map, with_btf } => {
+                assert_eq!(
+                    (with_btf, err.errno),
+                    (Errno::EINVAL, Errno::EINTR),
+                    "{context}"
+                );
+                let text = err.to_string();
+                for part in [
+                    map,
+                    "without its BTF key and value types",
+                    "EINVAL",
+                    "EINTR",
+                ] {
+                    assert!(text.contains(part), "{context}: `{part}` missing");
+                }
+                retries.push(map);
+            }
+            Step::CreateMap { map } if map != ".rodata" => {
+                // Failed before the kernel could refuse its types: not created again,
+                // only freed.
+                let at = fake
+                    .calls
+                    .iter()
+                    .position(|c| *c == Call::Injected)
+                    .unwrap();
+                let after = summary(&fake.calls[at + 1..]);
+                assert!(
+                    after.iter().all(|c| c.starts_with("close ")),
+                    "{context}: then {after:?}"
+                );
+                first_attempts.push(map);
+            }
+            _ => {}
+        }
+    }
+    // The inner maps are named by their outer map (libbpf's `<outer>.inner`).
+    assert_eq!(retries, ["allowed", "by_index.inner", "by_key.inner"]);
+    assert_eq!(
+        first_attempts,
+        [
+            "allowed",
+            "by_index.inner",
+            "by_index",
+            "by_key.inner",
+            "by_key"
+        ]
+    );
+}
+
+/// A map whose value holds what the kernel knows only from its BTF (a `bpf_timer`
+/// here) is not created again without it when its types are refused: the first error
+/// stands. Another map of the same object, refused the same way, is.
+#[test]
+fn a_map_that_needs_its_btf_keeps_the_first_error() {
+    let object = TimerTick::OBJECT;
+    let mut fake = Fake {
+        refuse_map_btf: vec!["ticker"],
+        ..Fake::default()
+    };
+    let err = load(object, &mut fake).expect_err("ticker needs its BTF");
+    assert_eq!(err.step, Step::CreateMap { map: "ticker" }, "{err}");
+    assert_eq!(err.errno, Errno::EOPNOTSUPP, "{err}");
+    assert!(
+        !fake
+            .calls
+            .iter()
+            .any(|c| matches!(c, Call::MapCreate { name, .. } if name == "ticker")),
+        "ticker was created again: {:?}",
+        summary(&fake.calls)
+    );
+    assert_nothing_left(&fake, "ticker refused");
+
+    let mut fake = Fake {
+        refuse_map_btf: vec!["ticks"],
+        ..Fake::default()
+    };
+    let l = loaded(object, &mut fake);
+    let calls = map_calls(&fake);
+    let at = calls
+        .iter()
+        .position(|c| c == "map ticks refused: EOPNOTSUPP");
+    assert!(
+        at.is_some_and(|at| calls[at + 1] == "map ticks"),
+        "{calls:?}"
+    );
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "ticks refused");
 }

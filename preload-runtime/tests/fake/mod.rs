@@ -98,6 +98,13 @@ pub enum Call {
         /// Whether the map was given the object's BTF.
         btf: bool,
     },
+    /// `BPF_MAP_CREATE` refused for the map's BTF key and value types.
+    MapRefused {
+        /// Kernel name.
+        name: String,
+        /// What the fake answered.
+        errno: Errno,
+    },
     /// `BPF_MAP_UPDATE_ELEM`.
     MapUpdate {
         /// The map's name.
@@ -249,6 +256,13 @@ pub struct Fake {
     /// Whether `BPF_BTF_LOAD` refuses every BTF (`EINVAL`), as a kernel does that lacks
     /// a BTF kind the object uses.
     pub refuse_btf: bool,
+    /// Maps (by kernel name) whose BTF key and value types `BPF_MAP_CREATE` refuses
+    /// with `EOPNOTSUPP`, as a kernel does a special field (a `bpf_timer`...) in a
+    /// map type that does not support it. (LPM tries with a key that is not a struct
+    /// are refused with `EINVAL` whatever this says, as by the kernel.)
+    pub refuse_map_btf: Vec<&'static str>,
+    /// The bytes of each BTF object loaded, by object.
+    pub btf_data: BTreeMap<ObjId, Vec<u8>>,
     /// What [`Backend::wants_verifier_log`] says.
     pub verifier_log: bool,
     /// Names looked up so far, in order: a name's BTF id is `FIRST_BTF_ID` + its index.
@@ -270,6 +284,8 @@ impl Default for Fake {
             in_modules: Vec::new(),
             reject: None,
             refuse_btf: false,
+            refuse_map_btf: Vec::new(),
+            btf_data: BTreeMap::new(),
             verifier_log: false,
             looked_up: Vec::new(),
         }
@@ -287,6 +303,36 @@ fn decode<A: BpfAttr>(attr: &[u8]) -> A {
     // SAFETY: `BpfAttr` types are repr(C) integers without padding, valid for any bytes,
     // and `attr` holds exactly one (checked above); the read is unaligned-safe.
     unsafe { attr.as_ptr().cast::<A>().read_unaligned() }
+}
+
+/// The kind of type `id` in raw BTF, typedefs and modifiers skipped (as the kernel's
+/// `btf_type_id_size` resolves a map's key type); `None` for void or a bad id. The
+/// fake's own reading, independent of the runtime's reader.
+fn resolved_kind(btf: &[u8], mut id: u32) -> Option<u32> {
+    let word = |at: usize| Some(u32::from_le_bytes(btf.get(at..at + 4)?.try_into().ok()?));
+    let hdr_len = word(4)? as usize;
+    let start = hdr_len + word(8)? as usize;
+    let end = start + word(12)? as usize;
+    let mut offsets = Vec::new();
+    let mut at = start;
+    while at < end {
+        offsets.push(at);
+        let info = word(at + 4)?;
+        let (kind, vlen) = (abi::btf_info_kind(info), abi::btf_info_vlen(info));
+        at += abi::BTF_TYPE_LEN + abi::btf_type_extra_len(kind, vlen)?;
+    }
+    for _ in 0..32 {
+        let at = *offsets.get((id as usize).checked_sub(1)?)?;
+        match abi::btf_info_kind(word(at + 4)?) {
+            abi::BTF_KIND_TYPEDEF
+            | abi::BTF_KIND_VOLATILE
+            | abi::BTF_KIND_CONST
+            | abi::BTF_KIND_RESTRICT
+            | abi::BTF_KIND_TYPE_TAG => id = word(at + 8)?,
+            kind => return Some(kind),
+        }
+    }
+    None
 }
 
 /// `len` bytes at user pointer `addr`.
@@ -468,7 +514,9 @@ impl Fake {
             return Err(Errno::EINVAL);
         }
         self.calls.push(Call::BtfLoad { size: btf.len() });
-        Ok(self.new_object(Kind::Btf, "btf".into(), Vec::new()))
+        let fd = self.new_object(Kind::Btf, "btf".into(), Vec::new());
+        self.btf_data.insert(self.fds[&fd], btf);
+        Ok(fd)
     }
 
     fn map_create(&mut self, attr: &[u8]) -> Result<u32, Errno> {
@@ -497,6 +545,24 @@ impl Fake {
         };
         if a.max_entries == 0 {
             return Err(self.refuse(Errno::EINVAL, format!("MAP_CREATE {name}: max_entries 0")));
+        }
+        if let Some(btf) = btf {
+            // As the kernel's `trie_check_btf`: an LPM trie's key must be a struct.
+            let key_kind = resolved_kind(&self.btf_data[&btf], a.btf_key_type_id);
+            if a.map_type == abi::BPF_MAP_TYPE_LPM_TRIE && key_kind != Some(abi::BTF_KIND_STRUCT) {
+                self.calls.push(Call::MapRefused {
+                    name,
+                    errno: Errno::EINVAL,
+                });
+                return Err(Errno::EINVAL);
+            }
+            if self.refuse_map_btf.contains(&name.as_str()) {
+                self.calls.push(Call::MapRefused {
+                    name,
+                    errno: Errno::EOPNOTSUPP,
+                });
+                return Err(Errno::EOPNOTSUPP);
+            }
         }
         self.calls.push(Call::MapCreate {
             name: name.clone(),
