@@ -15,6 +15,7 @@ use bpf_preload::{load, Errno, Fd, Object, Preload};
 use counters::Counters;
 use externs::Externs;
 use iterators::Iterators;
+use lpm_maps::LpmMaps;
 use map_kinds::MapKinds;
 use preload_tests::{
     assert_all_gone, btf_oracle, dir_names, id_of, kernel_tier_missing, name_of, open_fds,
@@ -41,11 +42,12 @@ struct FrozenCounters;
 )]
 struct FrozenMapKinds;
 
-const EXAMPLES: [&Object; 8] = [
+const EXAMPLES: [&Object; 9] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
     MapKinds::OBJECT,
+    LpmMaps::OBJECT,
     FrozenCounters::OBJECT,
     FrozenMapKinds::OBJECT,
     TcpCc::OBJECT,
@@ -54,7 +56,7 @@ const EXAMPLES: [&Object; 8] = [
 
 fn main() {
     let args = Args::parse(std::env::args().skip(1));
-    let scenarios: [(&str, fn()); 10] = [
+    let scenarios: [(&str, fn()); 11] = [
         (
             "attach_targets_found_like_the_kernels_btf_says",
             attach_targets_found_like_the_kernels_btf_says,
@@ -75,6 +77,10 @@ fn main() {
         (
             "maps_completed_at_load_time_work",
             maps_completed_at_load_time_work,
+        ),
+        (
+            "lpm_tries_keyed_by_arrays_load_without_their_btf",
+            lpm_tries_keyed_by_arrays_load_without_their_btf,
         ),
         (
             "timer_ticks_while_its_map_is_held",
@@ -796,6 +802,113 @@ fn maps_completed_at_load_time_work() {
     // SAFETY: the mapping made above, unmapped once.
     unsafe { libc::munmap(page, 4096) };
     assert_eq!((seen, calls), (7, 1), "inner_value, tail_calls");
+    loaded.free(&mut backend);
+}
+
+/// An LPM trie key of `lpm_maps.bpf.c`: a prefix length, then an IPv4 address.
+fn lpm_key(prefixlen: u32, addr: [u8; 4]) -> [u8; 8] {
+    let mut key = [0; 8];
+    key[..4].copy_from_slice(&prefixlen.to_ne_bytes());
+    key[4..].copy_from_slice(&addr);
+    key
+}
+
+/// `BPF_MAP_UPDATE_ELEM` of an LPM trie of `lpm_maps.bpf.c`.
+fn lpm_update(backend: &mut UserBackend, fd: Fd, key: [u8; 8], value: u32) {
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: key.as_ptr() as u64,
+        value: &value as *const u32 as u64,
+        ..Default::default()
+    };
+    // SAFETY: key and value are live and of the trie's sizes (8 and 4 bytes).
+    unsafe { bpf_preload::testing::bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
+        .expect("update the trie");
+}
+
+/// `BPF_MAP_LOOKUP_ELEM` of an LPM trie of `lpm_maps.bpf.c`: the longest prefix's value.
+fn lpm_lookup(backend: &mut UserBackend, fd: Fd, key: [u8; 8]) -> Result<u32, Errno> {
+    let mut value = 0u32;
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: key.as_ptr() as u64,
+        value: &mut value as *mut u32 as u64,
+        ..Default::default()
+    };
+    // SAFETY: key and value are live and of the trie's sizes (8 and 4 bytes).
+    unsafe { bpf_preload::testing::bpf(backend, abi::BPF_MAP_LOOKUP_ELEM, &mut attr) }?;
+    Ok(value)
+}
+
+/// LPM tries keyed by an array, which the kernel refuses with their BTF types (a
+/// trie's key type must be a struct): created again without them, on their own and as
+/// the inner map of an array and a hash of maps, and working through their outer maps.
+fn lpm_tries_keyed_by_arrays_load_without_their_btf() {
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, LpmMaps::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(LpmMaps::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let fd = |name: &str| loaded.map_fd(name).unwrap();
+
+    // What the kernel holds: the trie as the object defines it, without BTF types;
+    // `.rodata`, which the kernel takes with them, keeps them.
+    let trie: abi::MapInfo = backend.info_by_fd(fd("allowed")).unwrap();
+    assert_eq!(
+        (trie.type_, trie.key_size, trie.value_size, trie.max_entries),
+        (abi::BPF_MAP_TYPE_LPM_TRIE, 8, 4, 16),
+        "{trie:?}"
+    );
+    assert_eq!(
+        trie.map_flags & abi::BPF_F_NO_PREALLOC,
+        abi::BPF_F_NO_PREALLOC
+    );
+    assert_eq!(
+        (trie.btf_id, trie.btf_key_type_id, trie.btf_value_type_id),
+        (0, 0, 0),
+        "the trie was created without BTF"
+    );
+    let rodata: abi::MapInfo = backend.info_by_fd(fd(".rodata")).unwrap();
+    assert_ne!(rodata.btf_value_type_id, 0, ".rodata keeps its BTF type");
+    for outer in ["by_index", "by_key"] {
+        let info: abi::MapInfo = backend.info_by_fd(fd(outer)).unwrap();
+        assert_eq!(
+            info.btf_key_type_id, 0,
+            "{outer}: a map of maps has no BTF types"
+        );
+    }
+
+    // Both outer maps hold the trie (their templates were made without BTF too, or
+    // the outer maps could not have been created).
+    let trie_id = trie.id;
+    assert_eq!(lookup::<u32>(&mut backend, fd("by_index"), 0), Ok(trie_id));
+    assert_eq!(lookup::<u32>(&mut backend, fd("by_key"), 3), Ok(trie_id));
+
+    // 10.0.0.0/8 matches 10.1.2.3: through the outer maps, for the programs and for
+    // user space (the trie held in a slot, opened by the id the slot gives).
+    lpm_update(&mut backend, fd("allowed"), lpm_key(8, [10, 0, 0, 0]), 42);
+    lpm_update(&mut backend, fd("allowed"), lpm_key(24, [10, 9, 9, 0]), 7);
+    for program in ["through_array", "through_hash"] {
+        let prog = loaded.program_fd(program).unwrap();
+        assert_eq!(test_run(&mut backend, prog), Ok(42), "{program}");
+    }
+    let held = lookup::<u32>(&mut backend, fd("by_index"), 0).unwrap();
+    let held = backend
+        .fd_by_id(bpf_preload::ObjectKind::Map, held)
+        .unwrap();
+    assert_eq!(
+        lpm_lookup(&mut backend, held, lpm_key(32, [10, 1, 2, 3])),
+        Ok(42)
+    );
+    assert_eq!(
+        lpm_lookup(&mut backend, held, lpm_key(32, [10, 9, 9, 200])),
+        Ok(7),
+        "the longest prefix wins"
+    );
+    assert_eq!(
+        lpm_lookup(&mut backend, held, lpm_key(32, [11, 1, 2, 3])),
+        Err(Errno::ENOENT)
+    );
+    close(held);
     loaded.free(&mut backend);
 }
 
