@@ -142,6 +142,13 @@ pub enum Call {
         /// Whether a verifier log was asked for.
         log: bool,
     },
+    /// `BPF_PROG_BIND_MAP`.
+    BindMap {
+        /// The program's name.
+        prog: String,
+        /// The map's name.
+        map: String,
+    },
     /// `BPF_PROG_TEST_RUN` of the finder program: a lookup of `name` of `kind`.
     Lookup {
         /// The name looked up.
@@ -265,6 +272,12 @@ pub struct Fake {
     pub btf_data: BTreeMap<ObjId, Vec<u8>>,
     /// What [`Backend::wants_verifier_log`] says.
     pub verifier_log: bool,
+    /// What [`Backend::binds_maps`] says.
+    pub binds_maps: bool,
+    /// What the loader reported with [`Backend::warn`].
+    pub warnings: Vec<String>,
+    /// The bpf(2) command of the call refused by injection, if one was.
+    pub injected_cmd: Option<u32>,
     /// Names looked up so far, in order: a name's BTF id is `FIRST_BTF_ID` + its index.
     pub looked_up: Vec<(String, u32)>,
 }
@@ -287,6 +300,9 @@ impl Default for Fake {
             refuse_map_btf: Vec::new(),
             btf_data: BTreeMap::new(),
             verifier_log: false,
+            binds_maps: true,
+            warnings: Vec::new(),
+            injected_cmd: None,
             looked_up: Vec::new(),
         }
     }
@@ -787,6 +803,29 @@ impl Fake {
         Ok(self.new_object(kind, name, holds))
     }
 
+    fn prog_bind_map(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::ProgBindMapAttr = decode(attr);
+        if a.flags != 0 {
+            return Err(self.refuse(Errno::EINVAL, format!("PROG_BIND_MAP: flags {}", a.flags)));
+        }
+        let prog = self.fd(a.prog_fd, "PROG_BIND_MAP: prog_fd", |k| {
+            matches!(k, Kind::Prog { .. })
+        })?;
+        let map = self.fd(a.map_fd, "PROG_BIND_MAP: map_fd", |k| {
+            matches!(k, Kind::Map { .. })
+        })?;
+        // As the kernel: a map the program already uses is not added again.
+        if !self.objects[prog].holds.contains(&map) {
+            self.objects[map].refs += 1;
+            self.objects[prog].holds.push(map);
+        }
+        self.calls.push(Call::BindMap {
+            prog: self.name(prog),
+            map: self.name(map),
+        });
+        Ok(0)
+    }
+
     fn test_run(&mut self, attr: &[u8]) -> Result<u32, Errno> {
         let a: abi::ProgTestRunAttr = decode(attr);
         let prog = self.fd(a.prog_fd, "PROG_TEST_RUN", |k| {
@@ -884,7 +923,7 @@ impl Fake {
 
 impl Bpf for Fake {
     unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
-        self.tick()?;
+        self.tick().inspect_err(|_| self.injected_cmd = Some(cmd))?;
         match cmd {
             abi::BPF_BTF_LOAD => self.btf_load(attr),
             abi::BPF_MAP_CREATE => self.map_create(attr),
@@ -892,6 +931,7 @@ impl Bpf for Fake {
             abi::BPF_MAP_FREEZE => self.map_freeze(attr),
             abi::BPF_PROG_LOAD => self.prog_load(attr),
             abi::BPF_PROG_TEST_RUN => self.test_run(attr),
+            abi::BPF_PROG_BIND_MAP => self.prog_bind_map(attr),
             abi::BPF_LINK_CREATE => self.link_create(attr),
             abi::BPF_RAW_TRACEPOINT_OPEN => self.raw_tracepoint_open(attr),
             cmd => Err(self.refuse(
@@ -983,5 +1023,13 @@ impl Backend for Fake {
 
     fn wants_verifier_log(&self) -> bool {
         self.verifier_log
+    }
+
+    fn binds_maps(&self) -> bool {
+        self.binds_maps
+    }
+
+    fn warn(&mut self, what: std::fmt::Arguments<'_>) {
+        self.warnings.push(what.to_string());
     }
 }
