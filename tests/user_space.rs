@@ -289,7 +289,7 @@ fn lookup<V: Default>(backend: &mut UserBackend, fd: Fd, key: u32) -> Result<V, 
 /// The object's own directory in a bpffs mount, as the kernel API would give it (the
 /// mount's root may hold the kernel's own `maps.debug`/`progs.debug`).
 fn object_dir(fs: &Mount, object: &Object) -> PathBuf {
-    let dir = fs.path().join(object.name);
+    let dir = fs.path().join(object.name.as_str());
     std::fs::create_dir(&dir).unwrap();
     dir
 }
@@ -445,7 +445,7 @@ fn counters_count_and_match_the_table() {
         assert_eq!(info.type_, prog.prog_type, "program `{}` type", prog.name);
         assert_eq!(name_of(&info.name), &prog.name[..prog.name.len().min(15)]);
         assert!(info.gpl_compatible(), "program `{}` is GPL", prog.name);
-        let our_fd = loaded.program_fd(prog.name).unwrap();
+        let our_fd = loaded.program_fd(prog.name.as_str()).unwrap();
         assert_eq!(info.id, id_of(&mut backend, Kind::Prog, our_fd).unwrap());
         close(prog_fd);
         close(fd);
@@ -548,18 +548,20 @@ fn ids_of(
         object
             .maps
             .iter()
-            .map(|m| (Kind::Map, loaded.map_fd(m.name).unwrap())),
+            .map(|m| (Kind::Map, loaded.map_fd(m.name.as_str()).unwrap())),
     );
     fds.extend(
         object
             .programs
             .iter()
-            .map(|p| (Kind::Prog, loaded.program_fd(p.name).unwrap())),
+            .map(|p| (Kind::Prog, loaded.program_fd(p.name.as_str()).unwrap())),
     );
     fds.extend(object.links.iter().map(|l| {
         (
             Kind::Link,
-            loaded.link_fd(object.programs[l.program].name).unwrap(),
+            loaded
+                .link_fd(object.programs[l.program].name.as_str())
+                .unwrap(),
         )
     }));
     fds.into_iter()
@@ -588,7 +590,7 @@ fn free_leaves_nothing() {
             object.name
         );
         assert_eq!(open_fds(), fds_before, "{}: fds left open", object.name);
-        assert_all_gone(&mut backend, &ids, object.name);
+        assert_all_gone(&mut backend, &ids, object.name.as_str());
     }
 }
 

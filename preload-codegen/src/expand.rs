@@ -12,13 +12,38 @@ use crate::model::{kinds, AttachModel, ExternKind, KconfigKind, MapModel, Model,
 use crate::validate::Plan;
 use bpf_preload_uapi::MapType;
 
-fn bytes(data: &[u8]) -> Literal {
-    Literal::byte_string(data)
+// The table's types have a C layout (see the runtime's `table::layout`): strings and
+// lists are made by their const constructors.
+
+/// A `List<u8>` of `data`.
+fn bytes(data: &[u8]) -> TokenStream {
+    let data = Literal::byte_string(data);
+    quote!(::bpf_preload::List::new(#data))
 }
 
-fn cstr(s: &str) -> Literal {
+/// A `List` of the items.
+fn list(items: impl Iterator<Item = TokenStream>) -> TokenStream {
+    quote!(::bpf_preload::List::new(&[#(#items),*]))
+}
+
+/// A `Str`.
+fn text(s: &str) -> TokenStream {
+    quote!(::bpf_preload::Str::new(#s))
+}
+
+/// A `CStrRef`.
+fn cstr(s: &str) -> TokenStream {
     // Names from an ELF string table hold no NUL; drop any rather than panic.
-    Literal::c_string(&CString::new(s.replace('\0', "")).unwrap_or_default())
+    let s = Literal::c_string(&CString::new(s.replace('\0', "")).unwrap_or_default());
+    quote!(::bpf_preload::CStrRef::new(#s))
+}
+
+/// An `OptIndex`.
+fn opt_index(i: Option<usize>) -> TokenStream {
+    match i.and_then(|i| u32::try_from(i).ok()) {
+        Some(i) => quote!(::bpf_preload::OptIndex::some(#i)),
+        None => quote!(::bpf_preload::OptIndex::NONE),
+    }
 }
 
 /// A constant of the runtime's `abi` module, by name.
@@ -29,7 +54,10 @@ fn abi(name: &str) -> TokenStream {
 
 fn opt_str(s: Option<&str>) -> TokenStream {
     match s {
-        Some(s) => quote!(::core::option::Option::Some(#s)),
+        Some(s) => {
+            let s = text(s);
+            quote!(::core::option::Option::Some(&#s))
+        }
         None => quote!(::core::option::Option::None),
     }
 }
@@ -45,7 +73,7 @@ fn map(
     extra: TokenStream,
     struct_ops: TokenStream,
 ) -> TokenStream {
-    let map_name = &m.name;
+    let (map_name, kernel_name) = (text(&m.name), text(kernel_name));
     // `model::read` accepted only these types.
     let map_type = MapType::from_u32(m.map_type).unwrap_or(MapType::Unspec);
     let map_type = abi(map_type.name());
@@ -67,12 +95,12 @@ fn map(
     let initial = match &m.initial_value {
         Some(v) => {
             let v = bytes(v);
-            quote!(::core::option::Option::Some(#v))
+            quote!(::core::option::Option::Some(&#v))
         }
         None => quote!(::core::option::Option::None),
     };
     let kconfig = m.kconfig.iter().map(|v| {
-        let (name, offset, size, weak) = (&v.name, v.offset, v.size, v.weak);
+        let (name, offset, size, weak) = (text(&v.name), v.offset, v.size, v.weak);
         let kind = match v.kind {
             KconfigKind::Bool => quote!(Bool),
             KconfigKind::Tristate => quote!(Tristate),
@@ -92,7 +120,7 @@ fn map(
     });
     let (inner_and_slots, pin) = if extra.is_empty() {
         (
-            quote!(inner: ::core::option::Option::None, slots: &[],),
+            quote!(inner: ::core::option::Option::None, slots: ::bpf_preload::List::new(&[]),),
             opt_str(None),
         )
     } else {
@@ -114,7 +142,7 @@ fn map(
             freeze: #freeze,
             pin: #pin,
             #inner_and_slots
-            kconfig: &[#(#kconfig),*],
+            kconfig: ::bpf_preload::List::new(&[#(#kconfig),*]),
             struct_ops: #struct_ops,
         }
     }
@@ -132,7 +160,7 @@ pub fn expand(
     plan: &Plan,
 ) -> TokenStream {
     let ty = &item.ident;
-    let name = &plan.name;
+    let name = text(&plan.name);
     let path = obj_path.to_string_lossy();
     let btf = bytes(&model.btf);
     let protect = plan.protect;
@@ -169,24 +197,22 @@ pub fn expand(
             }
             None => quote!(::core::option::Option::None),
         };
+        let slots = list(slots);
         let extra = quote! {
             inner: #inner,
-            slots: &[#(#slots),*],
+            slots: #slots,
         };
         let struct_ops = match &m.struct_ops {
             Some(ops) => {
                 let members = ops.members.iter().map(|mm| {
-                    let (name, offset, size, kind) = (&mm.name, mm.offset, mm.size, mm.kind);
+                    let (name, offset, size, kind) = (text(&mm.name), mm.offset, mm.size, mm.kind);
                     // `model::read` loads every program a created map uses.
-                    let program = match mm
-                        .program
-                        .as_ref()
-                        .and_then(|p| model.programs.iter().position(|q| &q.name == p))
-                        .and_then(|p| plan.table_program(p))
-                    {
-                        Some(i) => quote!(::core::option::Option::Some(#i)),
-                        None => quote!(::core::option::Option::None),
-                    };
+                    let program = opt_index(
+                        mm.program
+                            .as_ref()
+                            .and_then(|p| model.programs.iter().position(|q| &q.name == p))
+                            .and_then(|p| plan.table_program(p)),
+                    );
                     quote! {
                         ::bpf_preload::StructOpsMember {
                             name: #name,
@@ -197,12 +223,12 @@ pub fn expand(
                         }
                     }
                 });
-                let (type_name, data) = (&ops.type_name, bytes(&ops.data));
-                let register = plan.register_struct_ops;
+                let (type_name, data) = (text(&ops.type_name), bytes(&ops.data));
+                let (register, members) = (plan.register_struct_ops, list(members));
                 quote!(::core::option::Option::Some(&::bpf_preload::StructOps {
                     type_name: #type_name,
                     data: #data,
-                    members: &[#(#members),*],
+                    members: #members,
                     register: #register,
                 }))
             }
@@ -220,7 +246,7 @@ pub fn expand(
     });
 
     let externs = model.externs.iter().map(|e| {
-        let (name, weak) = (&e.name, e.weak);
+        let (name, weak) = (text(&e.name), e.weak);
         let kind = match e.kind {
             ExternKind::Kfunc => quote!(Kfunc),
             ExternKind::Ksym => quote!(Ksym),
@@ -231,7 +257,7 @@ pub fn expand(
 
     let programs = plan.programs.iter().map(|&i| {
         let p = &model.programs[i];
-        let (prog_name, section) = (&p.name, &p.section);
+        let (prog_name, section) = (text(&p.name), text(&p.section));
         let prog_type = abi(p.kind.prog_type.name());
         let attach_type = match p.kind.expected_attach_type {
             Some(t) => abi(t.name()),
@@ -239,8 +265,8 @@ pub fn expand(
         };
         let attach_btf = match &p.kind.attach_btf {
             Some((target, kind)) => {
-                let kind = abi(kind.name());
-                quote!(::core::option::Option::Some(::bpf_preload::BtfTarget {
+                let (kind, target) = (abi(kind.name()), text(target));
+                quote!(::core::option::Option::Some(&::bpf_preload::BtfTarget {
                     name: #target,
                     kind: #kind,
                 }))
@@ -256,10 +282,11 @@ pub fn expand(
         };
         let (insns, func_info) = (bytes(&p.insns), bytes(&p.func_info));
         let (line_info, core_relos) = (bytes(&p.line_info), bytes(&p.core_relos));
-        let uses = p
-            .externs
-            .iter()
-            .map(|(insn, ext)| quote!(::bpf_preload::ExternUse { insn: #insn, ext: #ext }));
+        let uses = list(
+            p.externs
+                .iter()
+                .map(|(insn, ext)| quote!(::bpf_preload::ExternUse { insn: #insn, ext: #ext })),
+        );
         let pin = opt_str(plan.program_pins[i].as_deref());
         quote! {
             ::bpf_preload::Program {
@@ -274,7 +301,7 @@ pub fn expand(
                 func_info: #func_info,
                 line_info: #line_info,
                 core_relos: #core_relos,
-                externs: &[#(#uses),*],
+                externs: #uses,
                 pin: #pin,
             }
         }
@@ -291,9 +318,10 @@ pub fn expand(
             }
             AttachModel::RawTracepoint(Some(tp)) => {
                 let tp = cstr(tp);
-                quote!(::bpf_preload::Attach::RawTracepoint(::core::option::Option::Some(#tp)))
+                quote!(::bpf_preload::Attach::RawTracepoint(::core::option::Option::Some(&#tp)))
             }
             AttachModel::Tracepoint { category, name } => {
+                let (category, name) = (text(category), text(name));
                 quote!(::bpf_preload::Attach::Tracepoint { category: #category, name: #name })
             }
         };
@@ -322,6 +350,8 @@ pub fn expand(
         ::core::compile_error!(#byte_order);
     };
 
+    let (maps, programs) = (list(maps), list(programs));
+    let (links, externs) = (list(links), list(externs));
     quote! {
         #item
 
@@ -333,12 +363,13 @@ pub fn expand(
             const _: &[u8] = ::core::include_bytes!(#path);
 
             static OBJECT: ::bpf_preload::Object = ::bpf_preload::Object {
+                layout: ::bpf_preload::TABLE_LAYOUT,
                 name: #name,
                 btf: #btf,
-                maps: &[#(#maps),*],
-                programs: &[#(#programs),*],
-                links: &[#(#links),*],
-                externs: &[#(#externs),*],
+                maps: #maps,
+                programs: #programs,
+                links: #links,
+                externs: #externs,
                 protect: #protect,
             };
 

@@ -61,12 +61,13 @@ pub fn attribute(
                     quote::quote! {
                         impl ::bpf_preload::Preload for #ty {
                             const OBJECT: &'static ::bpf_preload::Object = &::bpf_preload::Object {
-                                name: "",
-                                btf: b"",
-                                maps: &[],
-                                programs: &[],
-                                links: &[],
-                                externs: &[],
+                                layout: ::bpf_preload::TABLE_LAYOUT,
+                                name: ::bpf_preload::Str::new(""),
+                                btf: ::bpf_preload::List::new(b""),
+                                maps: ::bpf_preload::List::new(&[]),
+                                programs: ::bpf_preload::List::new(&[]),
+                                links: ::bpf_preload::List::new(&[]),
+                                externs: ::bpf_preload::List::new(&[]),
                                 protect: false,
                             };
                         }

@@ -82,7 +82,7 @@ impl fmt::Display for Description<'_> {
         let maps = o
             .maps
             .iter()
-            .map(|m| Entry(m.name, "", m.max_entries as usize, "entries"));
+            .map(|m| Entry(m.name.as_str(), "", m.max_entries as usize, "entries"));
         writeln!(
             f,
             "load    BTF ({} bytes); {} map(s): {}",
@@ -93,7 +93,7 @@ impl fmt::Display for Description<'_> {
         let programs = o
             .programs
             .iter()
-            .map(|p| Entry(p.name, p.section, p.insn_count(), "insns"));
+            .map(|p| Entry(p.name.as_str(), p.section.as_str(), p.insn_count(), "insns"));
         writeln!(
             f,
             "        {} program(s): {}",
@@ -121,7 +121,7 @@ impl fmt::Display for Description<'_> {
         for (i, p) in o.programs.iter().enumerate() {
             let serves = o.maps.iter().find_map(|m| {
                 let ops = m.struct_ops?;
-                let member = ops.members.iter().find(|mm| mm.program == Some(i))?;
+                let member = ops.members.iter().find(|mm| mm.program.get() == Some(i))?;
                 Some((m.name, member.name))
             });
             if let Some((map, member)) = serves {

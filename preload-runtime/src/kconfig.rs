@@ -153,13 +153,18 @@ pub fn fill(
     value: &mut [u8],
 ) -> Result<(), Failed> {
     for var in vars {
-        let failed = |errno| Step::SetKconfig { name: var.name }.failed(errno);
+        let failed = |errno| {
+            Step::SetKconfig {
+                name: var.name.as_str(),
+            }
+            .failed(errno)
+        };
         let start = var.offset as usize;
         let out = start
             .checked_add(var.size as usize)
             .and_then(|end| value.get_mut(start..end))
             .ok_or_else(|| failed(Errno::EINVAL))?;
-        let result = match var.name {
+        let result = match var.name.as_str() {
             "LINUX_KERNEL_VERSION" => set_num(var, out, u64::from(config.version)),
             // Every kernel the loader supports (6.1 and later) has BPF cookies.
             "LINUX_HAS_BPF_COOKIE" => set_num(var, out, 1),
@@ -196,11 +201,11 @@ const fn line_is(text: &[u8], at: usize, name: &[u8]) -> bool {
 
 const fn wanted(object: &Object, text: &[u8], at: usize) -> bool {
     let mut m = 0;
-    while m < object.maps.len() {
-        let vars = object.maps[m].kconfig;
+    while m < object.maps.as_slice().len() {
+        let vars = object.maps.as_slice()[m].kconfig.as_slice();
         let mut v = 0;
         while v < vars.len() {
-            if line_is(text, at, vars[v].name.as_bytes()) {
+            if line_is(text, at, vars[v].name.as_str().as_bytes()) {
                 return true;
             }
             v += 1;
@@ -254,7 +259,7 @@ mod tests {
         weak: bool,
     ) -> KconfigVar {
         KconfigVar {
-            name,
+            name: crate::table::Str::new(name),
             offset,
             size,
             kind,

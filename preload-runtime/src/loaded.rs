@@ -159,13 +159,13 @@ impl<P> Loaded<P> {
         let links = self
             .links
             .iter()
-            .filter_map(|&(l, fd)| Some((l.pin?, Part::Link(l, fd))));
+            .filter_map(|&(l, fd)| Some((l.pin?.as_str(), Part::Link(l, fd))));
         let maps = self
             .maps
             .iter()
-            .filter_map(|&(m, fd)| Some((m.pin?, Part::Map(m, fd))));
-        let programs =
-            (self.programs.iter()).filter_map(|&(p, fd)| Some((p.pin?, Part::Program(p, fd))));
+            .filter_map(|&(m, fd)| Some((m.pin?.as_str(), Part::Map(m, fd))));
+        let programs = (self.programs.iter())
+            .filter_map(|&(p, fd)| Some((p.pin?.as_str(), Part::Program(p, fd))));
         links.chain(maps).chain(programs)
     }
 

@@ -50,6 +50,9 @@ mod examples {
     #[bpf_preload(obj = "../../examples/typed_ksym/bpf/typed_ksym.bpf.o")]
     pub struct TypedKsym;
 
+    #[bpf_preload(obj = "../../examples/sched_ext_minimal/bpf/sched_ext_minimal.bpf.o")]
+    pub struct SchedExtMinimal;
+
     #[bpf_preload(obj = "../../examples/lpm_maps/bpf/lpm_maps.bpf.o")]
     pub struct LpmMaps;
 
@@ -126,7 +129,7 @@ fn every_example_loads_and_frees_to_nothing() {
         let loaded = loaded(object, &mut fake);
         assert!(!fake.fds.is_empty());
         loaded.free(&mut fake);
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -240,7 +243,7 @@ fn every_example_walks_its_table_in_order() {
             .maps
             .iter()
             .flat_map(|m| m.inner.into_iter().chain([m]))
-            .map(|m| kernel(m.kernel_name))
+            .map(|m| kernel(m.kernel_name.as_str()))
             .collect();
         let made: Vec<&str> = creates
             .iter()
@@ -252,7 +255,7 @@ fn every_example_walks_its_table_in_order() {
         assert_eq!(made, expected, "{name}: maps in the table's order");
         for map in object.maps {
             let at = pos(
-                &|c| matches!(c, Call::MapCreate { name, .. } if name == kernel(map.kernel_name)),
+                &|c| matches!(c, Call::MapCreate { name, .. } if name == kernel(map.kernel_name.as_str())),
             )
             .unwrap();
             let Call::MapCreate {
@@ -281,13 +284,13 @@ fn every_example_walks_its_table_in_order() {
             assert_eq!(*map_flags, map.map_flags, "{context}");
             assert_eq!(
                 inner.as_deref(),
-                map.inner.map(|i| kernel(i.kernel_name)),
+                map.inner.map(|i| kernel(i.kernel_name.as_str())),
                 "{context}"
             );
             let typed = map.btf_key_type_id != 0 || map.btf_value_type_id != 0;
             // Created without its BTF types only once they were refused, just before.
             let refused = at > 0
-                && matches!(&calls[at - 1], Call::MapRefused { name, .. } if name == kernel(map.kernel_name));
+                && matches!(&calls[at - 1], Call::MapRefused { name, .. } if name == kernel(&map.kernel_name));
             assert_eq!(
                 *btf,
                 typed && !object.btf.is_empty() && !refused,
@@ -301,7 +304,7 @@ fn every_example_walks_its_table_in_order() {
                     next += 1;
                 }
                 assert!(
-                    matches!(&calls[next], Call::MapUpdate { map: m, key: 0, .. } if m == kernel(map.kernel_name)),
+                    matches!(&calls[next], Call::MapUpdate { map: m, key: 0, .. } if m == kernel(map.kernel_name.as_str())),
                     "{context}: initial value, got {:?}",
                     calls[next]
                 );
@@ -311,7 +314,7 @@ fn every_example_walks_its_table_in_order() {
                 assert_eq!(
                     calls[next],
                     Call::MapFreeze {
-                        map: kernel(map.kernel_name).into()
+                        map: kernel(map.kernel_name.as_str()).into()
                     },
                     "{context}: frozen after its value is written"
                 );
@@ -335,7 +338,7 @@ fn every_example_walks_its_table_in_order() {
         let expected: Vec<(&str, u32, u32)> = object
             .programs
             .iter()
-            .map(|p| (kernel(p.name), p.prog_type, p.expected_attach_type))
+            .map(|p| (kernel(p.name.as_str()), p.prog_type, p.expected_attach_type))
             .collect();
         assert_eq!(loads, expected, "{name}: programs in the table's order");
 
@@ -349,7 +352,7 @@ fn every_example_walks_its_table_in_order() {
             for slot in map.slots {
                 let at = pos(&|c| {
                     matches!(c, Call::MapUpdate { map: m, key, value: Value::Holds(_) }
-                        if m == kernel(map.kernel_name) && *key == slot.index)
+                        if m == kernel(map.kernel_name.as_str()) && *key == slot.index)
                 })
                 .unwrap_or_else(|| panic!("{name}: slot {}[{}] not filled", map.name, slot.index));
                 match slot.target {
@@ -384,7 +387,7 @@ fn every_example_walks_its_table_in_order() {
                     Attach::RawTracepoint(_) => "raw_tracepoint_open",
                     Attach::Tracepoint { .. } => "tracepoint",
                 };
-                (kernel(object.programs[l.program].name), how)
+                (kernel(object.programs[l.program].name.as_str()), how)
             })
             .collect();
         assert_eq!(links, expected, "{name}: links in the table's order");
@@ -410,18 +413,23 @@ fn every_example_walks_its_table_in_order() {
         let expected: Vec<(&str, &str)> = object
             .links
             .iter()
-            .filter_map(|l| Some((l.pin?, kernel(object.programs[l.program].name))))
+            .filter_map(|l| {
+                Some((
+                    l.pin?.as_str(),
+                    kernel(object.programs[l.program].name.as_str()),
+                ))
+            })
             .chain(
                 object
                     .maps
                     .iter()
-                    .filter_map(|m| Some((m.pin?, kernel(m.kernel_name)))),
+                    .filter_map(|m| Some((m.pin?.as_str(), kernel(m.kernel_name.as_str())))),
             )
             .chain(
                 object
                     .programs
                     .iter()
-                    .filter_map(|p| Some((p.pin?, kernel(p.name)))),
+                    .filter_map(|p| Some((p.pin?.as_str(), kernel(p.name.as_str())))),
             )
             .collect();
         assert_eq!(pins, expected, "{name}: pins, links first");
@@ -459,23 +467,24 @@ fn fd_array_gives_each_map_at_its_index() {
                 let map = &object.maps[*index as usize];
                 assert_eq!(
                     held,
-                    kernel(map.kernel_name),
+                    kernel(map.kernel_name.as_str()),
                     "{}: {name}: fd_array[{index}]",
                     object.name
                 );
             }
             let prog = programs.next().unwrap();
-            assert_eq!(name, kernel(prog.name));
+            assert_eq!(name, kernel(prog.name.as_str()));
             if prog.externs.is_empty() {
                 assert_eq!(
-                    insns, prog.insns,
+                    insns,
+                    prog.insns.as_slice(),
                     "{}: {name}: instructions as in the table",
                     object.name
                 );
             }
         }
         l.free(&mut fake);
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -526,7 +535,7 @@ fn externs_are_written_as_the_running_kernel_resolves_them() {
         let mut fake = Fake::default();
         let l = loaded(object, &mut fake);
         for prog in object.programs {
-            let (insns, _) = program_load(&fake, prog.name);
+            let (insns, _) = program_load(&fake, prog.name.as_str());
             let mut untouched = insns.to_vec();
             for u in prog.externs {
                 let ext = &object.externs[u.ext as usize];
@@ -534,7 +543,7 @@ fn externs_are_written_as_the_running_kernel_resolves_them() {
                 let context = format!("{}: {} insn {at} ({})", object.name, prog.name, ext.name);
                 let src = insns[at * 8 + 1] >> 4;
                 let call = insns[at * 8] == abi::BPF_JMP_CALL;
-                let missing = fake.missing.contains(&ext.name);
+                let missing = fake.missing.contains(&ext.name.as_str());
                 assert!(
                     !missing || ext.weak,
                     "{context}: only weak externs may be missing"
@@ -544,7 +553,7 @@ fn externs_are_written_as_the_running_kernel_resolves_them() {
                     bpf_preload::ExternKind::Ksym => bpf_preload::abi::BTF_KIND_VAR,
                     bpf_preload::ExternKind::KsymAddress => 0,
                 };
-                let (id, address) = resolved(&fake, ext.name, kind);
+                let (id, address) = resolved(&fake, ext.name.as_str(), kind);
                 let ld = |insns: &[u8]| (src, imm(insns, at), imm(insns, at + 1));
                 match (call, missing, ext.kind) {
                     // libbpf's poisoned call: refused only if reachable.
@@ -590,13 +599,15 @@ fn externs_are_written_as_the_running_kernel_resolves_them() {
                     .copy_from_slice(&prog.insns[at * 8..at * 8 + span]);
             }
             assert_eq!(
-                untouched, prog.insns,
+                untouched,
+                prog.insns.as_slice(),
                 "{}: {}: only extern slots change",
-                object.name, prog.name
+                object.name,
+                prog.name
             );
         }
         l.free(&mut fake);
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -612,7 +623,7 @@ fn module_kfuncs_are_named_through_fd_array() {
     };
     let l = loaded(object, &mut fake);
     let prog = &object.programs[0];
-    let (insns, fd_array) = program_load(&fake, prog.name);
+    let (insns, fd_array) = program_load(&fake, prog.name.as_str());
     let index = object.maps.len() as u32;
     assert!(
         fd_array.contains(&(index, "bpf_testmod".to_string())),
@@ -648,7 +659,7 @@ fn module_kfuncs_are_named_through_fd_array() {
         "the program holds the module BTF"
     );
     l.free(&mut fake);
-    assert_nothing_left(&fake, object.name);
+    assert_nothing_left(&fake, object.name.as_str());
 }
 
 /// An attach target in a module's BTF is given as `attach_btf_obj_fd`.
@@ -657,7 +668,7 @@ fn attach_targets_in_modules_are_given_with_their_btf() {
     let object = MkdirGuard::OBJECT;
     let target = object.programs[0].attach_btf.unwrap().name;
     let mut fake = Fake {
-        in_modules: vec![(target, "some_module")],
+        in_modules: vec![(target.as_str(), "some_module")],
         ..Fake::default()
     };
     let l = loaded(object, &mut fake);
@@ -674,11 +685,11 @@ fn attach_targets_in_modules_are_given_with_their_btf() {
     };
     assert_eq!(
         *attach_btf_id,
-        resolved(&fake, target, bpf_preload::abi::BTF_KIND_FUNC).0
+        resolved(&fake, target.as_str(), bpf_preload::abi::BTF_KIND_FUNC).0
     );
     assert_eq!(attach_btf_obj.as_deref(), Some("some_module"));
     l.free(&mut fake);
-    assert_nothing_left(&fake, object.name);
+    assert_nothing_left(&fake, object.name.as_str());
 }
 
 /// `.data` and `.rodata` start with their section's bytes, `.kconfig` with the running
@@ -689,7 +700,7 @@ fn data_maps_start_with_their_values() {
         let mut fake = Fake::default();
         let l = loaded(object, &mut fake);
         for map in object.maps {
-            let fd = l.map_fd(map.name).unwrap();
+            let fd = l.map_fd(map.name.as_str()).unwrap();
             let kobj = fake.object(fd).unwrap();
             assert_eq!(
                 kobj.frozen,
@@ -701,7 +712,7 @@ fn data_maps_start_with_their_values() {
             if let Some(initial) = map.initial_value {
                 assert_eq!(
                     kobj.values.get(&0).map(|v| &v[..]),
-                    Some(initial),
+                    Some(initial.as_slice()),
                     "{}: {}",
                     object.name,
                     map.name
@@ -718,7 +729,7 @@ fn data_maps_start_with_their_values() {
                     b[..bytes.len()].copy_from_slice(bytes);
                     u64::from_le_bytes(b)
                 };
-                let expected: Vec<u8> = match (var.name, var.kind) {
+                let expected: Vec<u8> = match (var.name.as_str(), var.kind) {
                     ("LINUX_KERNEL_VERSION", _) => {
                         fake::VERSION.to_le_bytes()[..var.size as usize].to_vec()
                     }
@@ -769,26 +780,28 @@ fn loaded_names_what_the_kernel_made() {
             object.name
         );
         for map in object.maps {
-            let kobj = fake.object(l.map_fd(map.name).unwrap()).unwrap();
+            let kobj = fake.object(l.map_fd(map.name.as_str()).unwrap()).unwrap();
             assert!(matches!(kobj.kind, Kind::Map { map_type, .. } if map_type == map.map_type));
-            assert_eq!(kobj.name, kernel(map.kernel_name));
+            assert_eq!(kobj.name, kernel(map.kernel_name.as_str()));
         }
         for prog in object.programs {
-            let kobj = fake.object(l.program_fd(prog.name).unwrap()).unwrap();
+            let kobj = fake
+                .object(l.program_fd(prog.name.as_str()).unwrap())
+                .unwrap();
             assert_eq!(
                 kobj.kind,
                 Kind::Prog {
                     prog_type: prog.prog_type
                 }
             );
-            assert_eq!(kobj.name, kernel(prog.name));
+            assert_eq!(kobj.name, kernel(prog.name.as_str()));
         }
         for link in object.links {
             let program = object.programs[link.program].name;
-            let kobj = fake.object(l.link_fd(program).unwrap()).unwrap();
+            let kobj = fake.object(l.link_fd(program.as_str()).unwrap()).unwrap();
             assert_eq!(
                 (&kobj.kind, kobj.name.as_str()),
-                (&Kind::Link, kernel(program))
+                (&Kind::Link, kernel(program.as_str()))
             );
         }
         let pinned: Vec<(&str, String)> = l
@@ -826,7 +839,7 @@ fn close_fds_keeps_what_the_pins_hold() {
         for pin in pins.into_iter().rev() {
             bpf_preload::Backend::unpin(&mut fake, pin);
         }
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -874,7 +887,7 @@ fn a_refused_btf_is_left_out_unless_the_object_needs_it() {
                 assert_eq!(e.errno, Errno::EINVAL, "{}: {e}", object.name);
             }
         }
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
 }
 
@@ -950,12 +963,17 @@ fn a_refused_program_reports_the_end_of_the_verifier_log() {
         let object = MkdirGuard::OBJECT;
         let program = object.programs[0].name;
         let mut fake = Fake {
-            reject: Some(kernel(program)),
+            reject: Some(kernel(program.as_str())),
             verifier_log,
             ..Fake::default()
         };
         let err = load(object, &mut fake).expect_err("refused");
-        assert_eq!(err.step, Step::LoadProgram { program });
+        assert_eq!(
+            err.step,
+            Step::LoadProgram {
+                program: program.as_str()
+            }
+        );
         assert_eq!(err.errno, Errno::EACCES);
         if verifier_log {
             let log = err.verifier_log.expect("a log");
@@ -1017,8 +1035,249 @@ fn fd_zero_is_an_fd_like_any_other() {
             );
         }
         l.free(&mut fake);
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, object.name.as_str());
     }
+}
+
+/// Raw BTF built type by type, in the kernel's encoding (`struct btf_header`, types,
+/// strings).
+#[derive(Default)]
+struct BtfBuilder {
+    types: Vec<u32>,
+    strings: Vec<u8>,
+    count: u32,
+}
+
+impl BtfBuilder {
+    /// A name's offset in the string section.
+    fn name(&mut self, name: &str) -> u32 {
+        if self.strings.is_empty() {
+            self.strings.push(0);
+        }
+        if name.is_empty() {
+            return 0;
+        }
+        let off = self.strings.len() as u32;
+        self.strings.extend_from_slice(name.as_bytes());
+        self.strings.push(0);
+        off
+    }
+
+    /// Adds a type (`kind` and `vlen` make its info word); returns its id.
+    fn ty(&mut self, name: &str, kind: u32, vlen: u32, size_or_type: u32, extra: &[u32]) -> u32 {
+        let name = self.name(name);
+        self.types.extend([name, (kind << 24) | vlen, size_or_type]);
+        self.types.extend(extra);
+        self.count += 1;
+        self.count
+    }
+
+    /// A struct of `(name, type, bit offset)` members.
+    fn structure(&mut self, name: &str, size: u32, members: &[(&str, u32, u32)]) -> u32 {
+        let mut words = Vec::new();
+        for &(member, ty, bits) in members {
+            words.extend([self.name(member), ty, bits]);
+        }
+        let vlen = members.len() as u32;
+        self.ty(name, abi::BTF_KIND_STRUCT, vlen, size, &words)
+    }
+
+    fn build(mut self) -> Vec<u8> {
+        self.name("");
+        let types: Vec<u8> = self.types.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xeb9fu16.to_le_bytes());
+        out.extend([1, 0]);
+        let (type_len, str_len) = (types.len() as u32, self.strings.len() as u32);
+        for w in [24, 0, type_len, type_len, str_len] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend(types);
+        out.extend(self.strings);
+        out
+    }
+}
+
+/// The callbacks of the fake kernel's `struct sched_ext_ops`, in Linux 6.12's order
+/// (part of them), at 8 bytes each from offset 0; its data members follow.
+const SCX_CALLBACKS: [&str; 9] = [
+    "select_cpu",
+    "enqueue",
+    "dequeue",
+    "dispatch",
+    "running",
+    "stopping",
+    "enable",
+    "init",
+    "exit",
+];
+const SCX_DISPATCH_MAX_BATCH: usize = 72;
+const SCX_FLAGS: usize = 80;
+const SCX_TIMEOUT_MS: usize = 88;
+const SCX_EXIT_DUMP_LEN: usize = 92;
+const SCX_HOTPLUG_SEQ: usize = 96;
+const SCX_NAME: usize = 104;
+/// `data` in `struct bpf_struct_ops_sched_ext_ops` (cache-line aligned after `common`).
+const SCX_DATA: usize = 64;
+const SCX_VALUE_SIZE: u32 = 320;
+
+/// A kernel's BTF with `struct sched_ext_ops` laid out as Linux 6.12 lays out these of
+/// its members (u32 and u64 through typedefs, as there), `name` a char array of
+/// `name_len`, and its struct_ops value type: (BTF, the struct's id, the value's id).
+fn sched_ext_btf(name_len: u32) -> (Vec<u8>, u32, u32) {
+    use abi::{BTF_KIND_ARRAY, BTF_KIND_FUNC_PROTO, BTF_KIND_INT, BTF_KIND_PTR, BTF_KIND_TYPEDEF};
+    let mut b = BtfBuilder::default();
+    let uint = b.ty("unsigned int", BTF_KIND_INT, 0, 4, &[32]);
+    let u32_ = b.ty("u32", BTF_KIND_TYPEDEF, 0, uint, &[]);
+    let ull = b.ty("long long unsigned int", BTF_KIND_INT, 0, 8, &[64]);
+    let u64_ = b.ty("u64", BTF_KIND_TYPEDEF, 0, ull, &[]);
+    let char_ = b.ty("char", BTF_KIND_INT, 0, 1, &[(1 << 24) | 8]);
+    let name = b.ty("", BTF_KIND_ARRAY, 0, 0, &[char_, uint, name_len]);
+    let task = b.structure("task_struct", 8, &[]);
+    let task_ptr = b.ty("", BTF_KIND_PTR, 0, task, &[]);
+    let proto = b.ty("", BTF_KIND_FUNC_PROTO, 1, 0, &[0, task_ptr]);
+    let callback = b.ty("", BTF_KIND_PTR, 0, proto, &[]);
+    let mut members: Vec<(&str, u32, u32)> = (SCX_CALLBACKS.iter().enumerate())
+        .map(|(i, m)| (*m, callback, 64 * i as u32))
+        .collect();
+    members.extend(
+        [
+            ("dispatch_max_batch", u32_, SCX_DISPATCH_MAX_BATCH),
+            ("flags", u64_, SCX_FLAGS),
+            ("timeout_ms", u32_, SCX_TIMEOUT_MS),
+            ("exit_dump_len", u32_, SCX_EXIT_DUMP_LEN),
+            ("hotplug_seq", u64_, SCX_HOTPLUG_SEQ),
+            ("name", name, SCX_NAME),
+        ]
+        .map(|(m, ty, at)| (m, ty, 8 * at as u32)),
+    );
+    let size = (SCX_NAME as u32 + name_len).next_multiple_of(8);
+    let ops = b.structure("sched_ext_ops", size, &members);
+    let common = b.structure("bpf_struct_ops_common_value", 8, &[]);
+    let value = b.structure(
+        "bpf_struct_ops_sched_ext_ops",
+        SCX_VALUE_SIZE,
+        &[("common", common, 0), ("data", ops, 8 * SCX_DATA as u32)],
+    );
+    (b.build(), ops, value)
+}
+
+/// examples/sched_ext_minimal against a kernel whose BTF has Linux 6.12's `struct
+/// sched_ext_ops`: its value is laid out member by member, by name, in the kernel's
+/// layout (callbacks as program fds, the u64 `flags`, the u32 `timeout_ms`, the
+/// `name` char array, the members the object leaves out zero), each program is loaded
+/// for its member, and the map is registered by a struct_ops link after its value is
+/// written. A failure at any call leaves nothing.
+#[test]
+fn sched_ext_ops_are_laid_out_as_the_running_kernel_has_them() {
+    let object = SchedExtMinimal::OBJECT;
+    let (btf, ops_id, value_id) = sched_ext_btf(128);
+    let fake_kernel = || Fake {
+        vmlinux_btf: Some(btf.clone()),
+        ..Fake::default()
+    };
+    let mut fake = fake_kernel();
+    let l = loaded(object, &mut fake);
+    let calls = &fake.calls;
+    let at = |pred: &dyn Fn(&Call) -> bool| calls.iter().position(pred).unwrap();
+
+    let create = at(&|c| matches!(c, Call::MapCreate { name, .. } if name == "preload_minimal"));
+    let Call::MapCreate {
+        map_type,
+        value_size,
+        map_flags,
+        vmlinux_value_type_id,
+        ..
+    } = &calls[create]
+    else {
+        unreachable!()
+    };
+    assert_eq!(*map_type, abi::BPF_MAP_TYPE_STRUCT_OPS);
+    assert_eq!(*value_size, SCX_VALUE_SIZE);
+    assert_eq!(*map_flags, abi::BPF_F_LINK);
+    assert_eq!(*vmlinux_value_type_id, value_id);
+
+    let mut expected = vec![0u8; SCX_VALUE_SIZE as usize];
+    for (program, member) in [
+        ("minimal_enqueue", "enqueue"),
+        ("minimal_running", "running"),
+        ("minimal_enable", "enable"),
+    ] {
+        let index = SCX_CALLBACKS.iter().position(|m| *m == member).unwrap();
+        let load = at(&|c| matches!(c, Call::ProgLoad { name, .. } if name == program));
+        let Call::ProgLoad {
+            prog_type,
+            expected_attach_type,
+            attach_btf_id,
+            ..
+        } = &calls[load]
+        else {
+            unreachable!()
+        };
+        assert_eq!(*prog_type, abi::BPF_PROG_TYPE_STRUCT_OPS, "{program}");
+        assert_eq!(*attach_btf_id, ops_id, "{program}");
+        assert_eq!(*expected_attach_type, index as u32, "{program}");
+        let fd = u64::from(l.program_fd(program).unwrap());
+        let slot = SCX_DATA + 8 * index;
+        expected[slot..slot + 8].copy_from_slice(&fd.to_ne_bytes());
+    }
+    let data = |at: usize| SCX_DATA + at;
+    // SCX_OPS_ENQ_EXITING, 10 s, and the name, NUL-padded to the kernel's 128 bytes.
+    expected[data(SCX_FLAGS)..data(SCX_FLAGS) + 8].copy_from_slice(&4u64.to_ne_bytes());
+    expected[data(SCX_TIMEOUT_MS)..data(SCX_TIMEOUT_MS) + 4]
+        .copy_from_slice(&10_000u32.to_ne_bytes());
+    expected[data(SCX_NAME)..data(SCX_NAME) + 15].copy_from_slice(b"preload_minimal");
+
+    let update = at(&|c| matches!(c, Call::MapUpdate { map, .. } if map == "preload_minimal"));
+    let Call::MapUpdate {
+        key: 0,
+        value: Value::Bytes(value),
+        ..
+    } = &calls[update]
+    else {
+        panic!("{:?}", calls[update])
+    };
+    assert_eq!(value, &expected, "the value of preload_minimal");
+    let link = at(&|c| matches!(c, Call::LinkCreate { prog, .. } if prog == "preload_minimal"));
+    assert!(update < link, "linked before its value was written");
+    assert!(
+        matches!(&calls[link], Call::LinkCreate { attach_type, .. } if *attach_type == abi::BPF_STRUCT_OPS)
+    );
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "sched_ext_minimal");
+
+    let total = fake.fallible;
+    for n in 1..=total {
+        let mut fake = Fake {
+            fail_at: n,
+            ..fake_kernel()
+        };
+        let err = load(object, &mut fake).expect_err("a call failed");
+        let context = format!("failing call {n} of {total} ({})", err.step);
+        assert_eq!(err.errno, Errno::EINTR, "{context}");
+        assert_nothing_left(&fake, &context);
+    }
+}
+
+/// A member whose size differs in the kernel's struct (a `name` array of another
+/// length) is refused naming it, as libbpf refuses it, before anything is created.
+#[test]
+fn a_struct_ops_member_of_another_size_is_refused() {
+    let mut fake = Fake {
+        vmlinux_btf: Some(sched_ext_btf(64).0),
+        ..Fake::default()
+    };
+    let err = load(SchedExtMinimal::OBJECT, &mut fake).expect_err("name[64]");
+    assert_eq!(
+        err.step,
+        Step::TranslateStructOps {
+            map: "preload_minimal",
+            member: Some("name"),
+            reason: "its size differs in the kernel's struct",
+        }
+    );
+    assert_eq!(err.errno, Errno::EOPNOTSUPP);
+    assert_nothing_left(&fake, "name[64]");
 }
 
 /// The maps' calls of a load: creations, refusals and closes, in order.
@@ -1208,13 +1467,13 @@ fn rodata_is_bound_to_every_program() {
         let l = loaded(object, &mut fake);
         let rodata: Vec<&str> = (object.maps.iter())
             .filter(|m| m.name == ".rodata" || m.name.starts_with(".rodata."))
-            .map(|m| kernel(m.kernel_name))
+            .map(|m| kernel(&m.kernel_name))
             .collect();
         let expected: Vec<(String, String)> = (object.programs.iter())
             .flat_map(|p| {
                 rodata
                     .iter()
-                    .map(|m| (kernel(p.name).into(), m.to_string()))
+                    .map(|m| (kernel(&p.name).into(), m.to_string()))
             })
             .collect();
         assert_eq!(binds(&fake), expected, "{}", object.name);
@@ -1243,7 +1502,7 @@ fn rodata_is_bound_to_every_program() {
         }
         assert_eq!(fake.warnings, Vec::<String>::new(), "{}", object.name);
         l.free(&mut fake);
-        assert_nothing_left(&fake, object.name);
+        assert_nothing_left(&fake, &object.name);
     }
     assert!(
         EXAMPLES

@@ -39,10 +39,10 @@ fn link_pins(object: &Object) -> Vec<(&str, Option<&str>)> {
     object
         .links
         .iter()
-        .map(|l| (object.programs[l.program].name, l.pin))
+        .map(|l| (object.programs[l.program].name.as_str(), l.pin.map(|p| p.as_str())))
         .collect()
 }
 
 fn map_pins(object: &Object) -> Vec<(&str, Option<&str>)> {
-    object.maps.iter().map(|m| (m.name, m.pin)).collect()
+    object.maps.iter().map(|m| (m.name.as_str(), m.pin.map(|p| p.as_str()))).collect()
 }

@@ -8,7 +8,7 @@ pub struct Default;
 pub struct All;
 
 fn main() {
-    let names = |o: &bpf_preload::Object| o.programs.iter().map(|p| p.name).collect::<Vec<_>>();
+    let names = |o: &bpf_preload::Object| o.programs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>();
     assert_eq!(names(<Default as Preload>::OBJECT), ["always_filter"]);
     assert_eq!(
         names(<All as Preload>::OBJECT),

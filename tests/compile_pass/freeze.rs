@@ -45,5 +45,5 @@ fn main() {
 }
 
 fn freezes(object: &Object) -> Vec<(&str, Freeze)> {
-    object.maps.iter().map(|m| (m.name, m.freeze)).collect()
+    object.maps.iter().map(|m| (m.name.as_str(), m.freeze)).collect()
 }

@@ -19,7 +19,7 @@ fn main() {
     assert_eq!(map.kconfig.len(), 1);
     let var = &map.kconfig[0];
     assert_eq!(
-        (var.name, var.offset, var.size, var.kind, var.weak),
+        (var.name.as_str(), var.offset, var.size, var.kind, var.weak),
         ("LINUX_KERNEL_VERSION", 0, 4, KconfigKind::Int { signed: false }, false)
     );
     assert!(object.externs.is_empty());

@@ -6,7 +6,7 @@ pub struct Ksym;
 
 fn main() {
     let object = <Ksym as Preload>::OBJECT;
-    let names: Vec<_> = object.externs.iter().map(|e| (e.name, e.kind, e.weak)).collect();
+    let names: Vec<_> = object.externs.iter().map(|e| (e.name.as_str(), e.kind, e.weak)).collect();
     assert_eq!(
         names,
         [

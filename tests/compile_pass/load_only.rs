@@ -15,7 +15,7 @@ fn main() {
     let programs: Vec<_> = object
         .programs
         .iter()
-        .map(|p| (p.name, p.prog_type, p.expected_attach_type, p.pin))
+        .map(|p| (p.name.as_str(), p.prog_type, p.expected_attach_type, p.pin.map(|p| p.as_str())))
         .collect();
     assert_eq!(
         programs,
@@ -46,10 +46,10 @@ fn link_pins(object: &Object) -> Vec<(&str, Option<&str>)> {
     object
         .links
         .iter()
-        .map(|l| (object.programs[l.program].name, l.pin))
+        .map(|l| (object.programs[l.program].name.as_str(), l.pin.map(|p| p.as_str())))
         .collect()
 }
 
 fn map_pins(object: &Object) -> Vec<(&str, Option<&str>)> {
-    object.maps.iter().map(|m| (m.name, m.pin)).collect()
+    object.maps.iter().map(|m| (m.name.as_str(), m.pin.map(|p| p.as_str()))).collect()
 }

@@ -11,7 +11,7 @@ pub struct Counters;
 fn main() {
     let object = <Counters as Preload>::OBJECT;
     assert_eq!(object.name, "getppid_counters");
-    let kernel_names: Vec<&str> = object.maps.iter().map(|m| m.kernel_name).collect();
+    let kernel_names: Vec<&str> = object.maps.iter().map(|m| m.kernel_name.as_str()).collect();
     assert_eq!(
         kernel_names,
         [
@@ -28,10 +28,10 @@ fn link_pins(object: &Object) -> Vec<(&str, Option<&str>)> {
     object
         .links
         .iter()
-        .map(|l| (object.programs[l.program].name, l.pin))
+        .map(|l| (object.programs[l.program].name.as_str(), l.pin.map(|p| p.as_str())))
         .collect()
 }
 
 fn map_pins(object: &Object) -> Vec<(&str, Option<&str>)> {
-    object.maps.iter().map(|m| (m.name, m.pin)).collect()
+    object.maps.iter().map(|m| (m.name.as_str(), m.pin.map(|p| p.as_str()))).collect()
 }

@@ -8,6 +8,6 @@ pub struct NoPrograms;
 fn main() {
     let object = <NoPrograms as Preload>::OBJECT;
     assert!(object.programs.is_empty() && object.links.is_empty());
-    let maps: Vec<_> = object.maps.iter().map(|m| (m.name, m.pin)).collect();
+    let maps: Vec<_> = object.maps.iter().map(|m| (m.name.as_str(), m.pin.map(|p| p.as_str()))).collect();
     assert_eq!(maps, [(".data", None), ("counters", Some("counters"))]);
 }

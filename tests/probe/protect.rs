@@ -166,7 +166,7 @@ fn fail_each_call(
 pub fn run() -> Result<bool, String> {
     let object: &'static Object = TamperLocked::OBJECT;
     let fs = Mount::bpffs().map_err(|e| format!("bpffs: {e}"))?;
-    let dir = fs.path().join(object.name);
+    let dir = fs.path().join(object.name.as_str());
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let scratch = std::env::temp_dir().join("protect-user");
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
@@ -176,7 +176,7 @@ pub fn run() -> Result<bool, String> {
     let loaded = load(object, &mut b).map_err(|e| format!("load: {e}"))?;
     let mut ids = Vec::new();
     for map in object.maps {
-        let fd = loaded.map_fd(map.name).expect("loaded");
+        let fd = loaded.map_fd(map.name.as_str()).expect("loaded");
         ids.push((
             Kind::Map,
             id_of(&mut b, Kind::Map, fd).map_err(|e| e.to_string())?,
@@ -211,7 +211,7 @@ pub fn run() -> Result<bool, String> {
         let guard = loaded.guard().expect("protect loads the guard");
         let mut out = Vec::new();
         for p in guard.object().programs {
-            let fd = guard.program_fd(p.name).expect("loaded");
+            let fd = guard.program_fd(p.name.as_str()).expect("loaded");
             out.push((
                 Kind::Prog,
                 id_of(&mut b, Kind::Prog, fd).map_err(|e| e.to_string())?,
@@ -255,7 +255,7 @@ pub fn run_struct_ops() -> Result<bool, String> {
             .any(|cc| cc == CC)
     };
     let object: &'static Object = TcpCcLocked::OBJECT;
-    let cc_dir = fs.path().join(object.name);
+    let cc_dir = fs.path().join(object.name.as_str());
     std::fs::create_dir_all(&cc_dir).map_err(|e| e.to_string())?;
     let mut b = UserBackend::new(&cc_dir);
     let loaded = load(object, &mut b).map_err(|e| format!("load tcp_cc: {e}"))?;

@@ -45,6 +45,19 @@ refute() {
 	fi
 }
 
+# wait_until SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (returns
+# 0), or returns 1 once SECONDS have passed; OUT and ERR hold what its last run printed.
+# For a change the kernel makes after the command that caused it returned (work it
+# defers, such as the release of a BPF link).
+wait_until() {
+	_deadline=$(($(now) + $1 * 1000))
+	shift
+	until capture "$@"; do
+		[ "$(now)" -ge "$_deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
 # contains TEXT STRING: whether TEXT has STRING in it (a fixed string).
 contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 

@@ -97,7 +97,10 @@ impl Held {
                 Part::Link(link, _) => (PIN_LINK, 0, release, object.programs[link.program].name),
             };
             self.take(kind, part.fd(), prog_type, release)
-                .map_err(|errno| HoldError { name, errno })?;
+                .map_err(|errno| HoldError {
+                    name: name.as_str(),
+                    errno,
+                })?;
         }
         for (name, part) in loaded.wanted_pins() {
             let iterator = match part {

@@ -13,7 +13,7 @@ pub(super) fn load<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> 
     if object.btf.is_empty() {
         return Ok(());
     }
-    match sys::btf_load(backend, object.btf) {
+    match sys::btf_load(backend, object.btf.as_slice()) {
         Ok(btf) => loaded.btf = Some(btf),
         // A kernel that refuses the BTF itself: as libbpf does, go on without it
         // (maps without BTF types, programs without func_info and line_info),

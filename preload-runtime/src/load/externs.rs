@@ -34,23 +34,34 @@ pub(super) fn resolve<B: Backend>(
 ) -> Result<Vec<Resolved>, Failed> {
     let mut out = Vec::new();
     if let Some(first) = object.externs.first() {
-        (out.try_reserve_exact(object.externs.len()))
-            .map_err(|_| Step::ResolveExtern { name: first.name }.failed(Errno::ENOMEM))?;
+        (out.try_reserve_exact(object.externs.len())).map_err(|_| {
+            Step::ResolveExtern {
+                name: first.name.as_str(),
+            }
+            .failed(Errno::ENOMEM)
+        })?;
     }
     for ext in object.externs {
         let found = match ext.kind {
             ExternKind::Kfunc => finder
-                .find(backend, ext.name, BTF_KIND_FUNC)
+                .find(backend, ext.name.as_str(), BTF_KIND_FUNC)
                 .map(Resolved::Btf),
             ExternKind::Ksym => finder
-                .find(backend, ext.name, BTF_KIND_VAR)
+                .find(backend, ext.name.as_str(), BTF_KIND_VAR)
                 .map(Resolved::Btf),
-            ExternKind::KsymAddress => finder.address(backend, ext.name).map(Resolved::Address),
+            ExternKind::KsymAddress => finder
+                .address(backend, ext.name.as_str())
+                .map(Resolved::Address),
         };
         out.push(match found {
             Ok(r) => r,
             Err(Errno::ENOENT) if ext.weak => Resolved::Missing,
-            Err(e) => return Err(Step::ResolveExtern { name: ext.name }.failed(e)),
+            Err(e) => {
+                return Err(Step::ResolveExtern {
+                    name: ext.name.as_str(),
+                }
+                .failed(e))
+            }
         });
     }
     Ok(out)
@@ -68,7 +79,7 @@ pub(super) fn patch(
     insns
         .try_reserve_exact(prog.insns.len())
         .map_err(|_| Errno::ENOMEM)?;
-    insns.extend_from_slice(prog.insns);
+    insns.extend_from_slice(prog.insns.as_slice());
     for u in prog.externs {
         let at = u.insn as usize * INSN_SIZE;
         let Some(insn) = insns.get_mut(at..at + 2 * INSN_SIZE) else {

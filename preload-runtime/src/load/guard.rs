@@ -114,7 +114,9 @@ fn collect<B: Backend>(
             // The map's id, given as a map.
             Part::Registered(..) => continue,
         };
-        let step = Step::ReadId { name };
+        let step = Step::ReadId {
+            name: name.as_str(),
+        };
         let id = (backend.object_id(part.kind(), part.fd(), prog_type)).map_err(at(step))?;
         let (list, n) = match part.kind() {
             ObjectKind::Map => (&mut value.map_ids, &mut value.maps),

@@ -15,13 +15,17 @@ pub(super) fn attach<B: Backend>(
     let object = loaded.object();
     for link in object.links {
         let (prog, prog_fd) = loaded.programs[link.program];
-        let step = Step::Attach { program: prog.name };
+        let step = Step::Attach {
+            program: prog.name.as_str(),
+        };
         (loaded.links.try_reserve(1)).map_err(|_| step.failed(Errno::ENOMEM))?;
         let fd = match link.attach {
             Attach::LinkCreate => sys::link_create(backend, prog_fd, 0, prog.expected_attach_type),
-            Attach::RawTracepoint(name) => sys::raw_tracepoint_open(backend, prog_fd, name),
+            Attach::RawTracepoint(name) => {
+                sys::raw_tracepoint_open(backend, prog_fd, name.map(|n| n.as_c_str()))
+            }
             Attach::Tracepoint { category, name } => {
-                backend.attach_tracepoint(prog_fd, category, name)
+                backend.attach_tracepoint(prog_fd, category.as_str(), name.as_str())
             }
         }
         .map_err(at(step))?;

@@ -25,10 +25,14 @@ pub(super) fn create<B: Backend>(
 ) -> Result<(), Failed> {
     let object = loaded.object();
     if let Some(first) = object.maps.first() {
-        (loaded.maps.try_reserve_exact(object.maps.len()))
-            .map_err(|_| Step::CreateMap { map: first.name }.failed(Errno::ENOMEM))?;
+        (loaded.maps.try_reserve_exact(object.maps.len())).map_err(|_| {
+            Step::CreateMap {
+                map: first.name.as_str(),
+            }
+            .failed(Errno::ENOMEM)
+        })?;
     }
-    let btf = loaded.btf.map(|fd| (fd, object.btf));
+    let btf = loaded.btf.map(|fd| (fd, object.btf.as_slice()));
     for (map, ops) in object.maps.iter().zip(struct_ops) {
         let fd = create_one(map, ops.as_ref(), btf, backend)?;
         loaded.maps.push((map, fd));
@@ -48,13 +52,15 @@ fn create_one<B: Backend>(
     btf: Option<(Fd, &[u8])>,
     backend: &mut B,
 ) -> Result<MapFd, Failed> {
-    let step = Step::CreateMap { map: map.name };
+    let step = Step::CreateMap {
+        map: map.name.as_str(),
+    };
     let has_btf = map.btf_key_type_id != 0 || map.btf_value_type_id != 0 || struct_ops.is_some();
     let mut max_entries = map.max_entries;
     if max_entries == 0 && map.map_type == abi::BPF_MAP_TYPE_PERF_EVENT_ARRAY {
-        max_entries = backend
-            .possible_cpus()
-            .map_err(at(Step::CountCpus { map: map.name }))?;
+        max_entries = backend.possible_cpus().map_err(at(Step::CountCpus {
+            map: map.name.as_str(),
+        }))?;
     }
     let inner = match map.inner {
         Some(inner) => Some(create_one(inner, None, btf, backend)?),
@@ -67,7 +73,7 @@ fn create_one<B: Backend>(
         max_entries,
         map_flags: map.map_flags,
         inner_map_fd: inner.map(|m| m.fd),
-        name: map.kernel_name,
+        name: map.kernel_name.as_str(),
         btf: btf
             .filter(|_| has_btf)
             .map(|(fd, _)| (fd, map.btf_key_type_id, map.btf_value_type_id)),
@@ -82,7 +88,7 @@ fn create_one<B: Backend>(
         Err(with_btf) if retries_without_btf(map, &spec, with_btf, btf) => {
             spec.btf = None;
             let step = Step::CreateMapWithoutBtf {
-                map: map.name,
+                map: map.name.as_str(),
                 with_btf,
             };
             sys::map_create(backend, &spec).map_err(at(step))
@@ -143,15 +149,16 @@ fn initialise<B: Backend>(map: &Map, fd: &MapFd, backend: &mut B) -> Result<(), 
     let value = if !map.kconfig.is_empty() {
         let config = backend.kernel_config().map_err(at(Step::ReadKconfig))?;
         let mut value = vec![0u8; map.value_size as usize];
-        kconfig::fill(map.kconfig, &config, &mut value)?;
+        kconfig::fill(map.kconfig.as_slice(), &config, &mut value)?;
         kconfig_value = value;
         Some(&kconfig_value[..])
     } else {
-        map.initial_value
+        map.initial_value.map(|v| v.as_slice())
     };
     if let Some(value) = value {
-        sys::map_update(backend, fd, &0u32.to_ne_bytes(), value)
-            .map_err(at(Step::InitMap { map: map.name }))?;
+        sys::map_update(backend, fd, &0u32.to_ne_bytes(), value).map_err(at(Step::InitMap {
+            map: map.name.as_str(),
+        }))?;
     }
     Ok(())
 }
@@ -167,7 +174,9 @@ fn freeze_if_due<B: Backend>(
     if map.freeze != now || now == Freeze::Never {
         return Ok(());
     }
-    sys::map_freeze(backend, fd).map_err(at(Step::FreezeMap { map: map.name }))
+    sys::map_freeze(backend, fd).map_err(at(Step::FreezeMap {
+        map: map.name.as_str(),
+    }))
 }
 
 /// Freezes every map that is frozen at `now`.
@@ -205,7 +214,7 @@ pub(super) fn fill_slots<B: Backend>(
                 _ => continue,
             };
             let step = Step::FillSlot {
-                map: map.name,
+                map: map.name.as_str(),
                 index: slot.index,
             };
             sys::map_update(backend, fd, &slot.index.to_ne_bytes(), &held.to_ne_bytes())

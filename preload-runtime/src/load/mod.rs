@@ -33,7 +33,7 @@ pub fn load<B: Backend>(object: &'static Object, backend: &mut B) -> Result<Load
         Ok(()) => Ok(loaded),
         Err(failed) => {
             loaded.free(backend);
-            Err(failed.of(object.name))
+            Err(failed.of(object.name.as_str()))
         }
     }
 }

@@ -27,7 +27,11 @@ pub(super) fn pin_guard<B: Backend>(
     backend: &mut B,
 ) -> Result<(), Failed> {
     let programs = guard.object().programs;
-    let wanted = collect(guard.links().map(|(l, fd)| (programs[l.program].name, fd)))?;
+    let wanted = collect(
+        guard
+            .links()
+            .map(|(l, fd)| (programs[l.program].name.as_str(), fd)),
+    )?;
     pin_all(guard, wanted, backend)
 }
 

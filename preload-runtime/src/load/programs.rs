@@ -28,8 +28,8 @@ pub(super) fn load<B: Backend>(
     let names = object
         .programs
         .iter()
-        .filter_map(|p| p.attach_btf.map(|t| t.name))
-        .chain(object.externs.iter().map(|e| e.name));
+        .filter_map(|p| p.attach_btf.map(|t| t.name.as_str()))
+        .chain(object.externs.iter().map(|e| e.name.as_str()));
     let mut finder = match names.map(str::len).max() {
         None => None,
         Some(longest) => {
@@ -39,11 +39,11 @@ pub(super) fn load<B: Backend>(
                 .find_map(|p| Some((p.name, p.attach_btf?)))
             {
                 Some((program, target)) => Step::FindAttachTarget {
-                    program,
-                    target: target.name,
+                    program: program.as_str(),
+                    target: target.name.as_str(),
                 },
                 None => Step::ResolveExtern {
-                    name: object.externs[0].name,
+                    name: object.externs[0].name.as_str(),
                 },
             };
             Some(TargetFinder::new(backend, longest).map_err(at(step))?)
@@ -71,7 +71,10 @@ fn load_with<B: Backend>(
     };
     let out_of_memory = || {
         let program = object.programs.first().map_or(object.name, |p| p.name);
-        Step::LoadProgram { program }.failed(Errno::ENOMEM)
+        Step::LoadProgram {
+            program: program.as_str(),
+        }
+        .failed(Errno::ENOMEM)
     };
     (loaded.programs.try_reserve_exact(object.programs.len())).map_err(|_| out_of_memory())?;
     // Instructions name maps by index, and kfuncs of modules by the index of their
@@ -102,7 +105,9 @@ fn load_with<B: Backend>(
             .map_or(0, |i| i as i16)
     };
     for (prog, struct_ops) in object.programs.iter().zip(struct_ops_targets) {
-        let step = Step::LoadProgram { program: prog.name };
+        let step = Step::LoadProgram {
+            program: prog.name.as_str(),
+        };
         let mut expected_attach_type = prog.expected_attach_type;
         let attach = match (prog.attach_btf, finder.as_deref_mut(), *struct_ops) {
             // A struct_ops program implements a member of a kernel struct.
@@ -114,10 +119,10 @@ fn load_with<B: Backend>(
                 }
             }
             (Some(target), Some(finder), None) => finder
-                .find(backend, target.name, target.kind)
+                .find(backend, target.name.as_str(), target.kind)
                 .map_err(at(Step::FindAttachTarget {
-                    program: prog.name,
-                    target: target.name,
+                    program: prog.name.as_str(),
+                    target: target.name.as_str(),
                 }))?,
             _ => KernelBtfId {
                 id: 0,
@@ -134,15 +139,15 @@ fn load_with<B: Backend>(
         };
         let spec = || ProgSpec {
             prog_type: prog.prog_type,
-            insns: patched.as_deref().unwrap_or(prog.insns),
-            license: Some(prog.license),
+            insns: patched.as_deref().unwrap_or(prog.insns.as_slice()),
+            license: Some(prog.license.as_c_str()),
             prog_flags: prog.prog_flags,
-            name: prog.name,
+            name: prog.name.as_str(),
             expected_attach_type,
             btf_fd: btf,
-            func_info: records(prog.func_info, FUNC_INFO_REC_SIZE),
-            line_info: records(prog.line_info, LINE_INFO_REC_SIZE),
-            core_relos: records(prog.core_relos, CORE_RELO_REC_SIZE),
+            func_info: records(prog.func_info.as_slice(), FUNC_INFO_REC_SIZE),
+            line_info: records(prog.line_info.as_slice(), LINE_INFO_REC_SIZE),
+            core_relos: records(prog.core_relos.as_slice(), CORE_RELO_REC_SIZE),
             attach_btf_id: attach.id,
             attach_btf_obj_fd: attach.btf_obj_fd,
             fd_array: &fd_array,

@@ -38,7 +38,7 @@ const MAX_VALUE_SIZE: usize = 1 << 20;
 
 fn fail(map: &'static Map, member: Option<&'static str>, reason: &'static str) -> Step {
     Step::TranslateStructOps {
-        map: map.name,
+        map: map.name.as_str(),
         member,
         reason,
     }
@@ -54,14 +54,16 @@ fn translate_map(
     let not_found = |reason| fail(map, None, reason).failed(Errno::ENOENT);
     let malformed = || fail(map, None, "the kernel's BTF is malformed").failed(Errno::EINVAL);
     let value_type_id = btf
-        .find_prefixed(VALUE_PREFIX, ops.type_name, BTF_KIND_STRUCT)
+        .find_prefixed(VALUE_PREFIX, ops.type_name.as_str(), BTF_KIND_STRUCT)
         .ok_or(not_found(
             "the running kernel has no struct bpf_struct_ops_<type>: it does not offer this \
          struct_ops type (or it is in a module, which bpf-preload does not search)",
         ))?;
-    let type_id = btf.find(ops.type_name, BTF_KIND_STRUCT).ok_or(not_found(
-        "the running kernel's BTF lacks the struct itself",
-    ))?;
+    let type_id = btf
+        .find(ops.type_name.as_str(), BTF_KIND_STRUCT)
+        .ok_or(not_found(
+            "the running kernel's BTF lacks the struct itself",
+        ))?;
     let (vtype, ty) = match (btf.get(value_type_id), btf.get(type_id)) {
         (Some(v), Some(t)) => (v, t),
         _ => return Err(malformed()),
@@ -95,11 +97,17 @@ fn translate_map(
     value.resize(size, 0);
     let mut programs = Vec::new();
     programs
-        .try_reserve_exact(ops.members.iter().filter(|m| m.program.is_some()).count())
+        .try_reserve_exact(
+            ops.members
+                .iter()
+                .filter(|m| m.program.get().is_some())
+                .count(),
+        )
         .map_err(out_of_memory)?;
 
     for m in ops.members {
-        let unsupported = |reason| fail(map, Some(m.name), reason).failed(Errno::EOPNOTSUPP);
+        let unsupported =
+            |reason| fail(map, Some(m.name.as_str()), reason).failed(Errno::EOPNOTSUPP);
         let bytes = (m.offset as usize)
             .checked_add(m.size as usize)
             .and_then(|end| ops.data.get(m.offset as usize..end))
@@ -107,10 +115,10 @@ fn translate_map(
         let Some((index, kern)) = btf
             .members(&ty)
             .enumerate()
-            .find(|(_, k)| btf.member_named(k, m.name))
+            .find(|(_, k)| btf.member_named(k, m.name.as_str()))
         else {
             // As libbpf: a member the kernel lacks may be left out if it is zero.
-            if bytes.iter().all(|&b| b == 0) && m.program.is_none() {
+            if bytes.iter().all(|&b| b == 0) && m.program.get().is_none() {
                 continue;
             }
             return Err(unsupported(
@@ -132,7 +140,7 @@ fn translate_map(
             return Err(unsupported("it lies outside the kernel's struct"));
         };
         if kern_ty.kind == BTF_KIND_PTR {
-            let Some(program) = m.program else {
+            let Some(program) = m.program.get() else {
                 continue;
             };
             let is_func = btf
@@ -222,7 +230,7 @@ pub(super) fn targets(
             match targets[program] {
                 Some(other) if other != target => {
                     let step = Step::TranslateStructOps {
-                        map: map.name,
+                        map: map.name.as_str(),
                         member: None,
                         reason: "one of its programs also serves another struct_ops type or \
                                  member, and a program is loaded for one member only",
@@ -256,7 +264,9 @@ pub(super) fn register<B: Backend>(
             let fd = u64::from(loaded.programs[program].1);
             t.value[at as usize..at as usize + 8].copy_from_slice(&fd.to_ne_bytes());
         }
-        let step = Step::RegisterStructOps { map: map.name };
+        let step = Step::RegisterStructOps {
+            map: map.name.as_str(),
+        };
         // Room first: a registration made is always recorded, and undone on failure.
         (loaded.registrations.try_reserve(1)).map_err(|_| step.failed(Errno::ENOMEM))?;
         sys::map_update(backend, &map_fd, &0u32.to_ne_bytes(), &t.value).map_err(at(step))?;
@@ -281,33 +291,33 @@ mod tests {
     use super::*;
     use crate::abi::BTF_KIND_INT;
     use crate::btf::tests::{info, Builder};
-    use crate::table::{Freeze, StructOpsMember};
+    use crate::table::{Freeze, List, OptIndex, Str, StructOpsMember};
 
     const MEMBERS: &[StructOpsMember] = &[
         StructOpsMember {
-            name: "n",
+            name: Str::new("n"),
             offset: 0,
             size: 4,
             kind: BTF_KIND_INT,
-            program: None,
+            program: OptIndex::NONE,
         },
         StructOpsMember {
-            name: "f",
+            name: Str::new("f"),
             offset: 8,
             size: 8,
             kind: BTF_KIND_PTR,
-            program: Some(0),
+            program: OptIndex::some(0),
         },
     ];
     const OPS: StructOps = StructOps {
-        type_name: "ops",
-        data: &[7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        members: MEMBERS,
+        type_name: Str::new("ops"),
+        data: List::new(&[7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        members: List::new(MEMBERS),
         register: true,
     };
     static MAP: Map = Map {
-        name: "ops_map",
-        kernel_name: "ops_map",
+        name: Str::new("ops_map"),
+        kernel_name: Str::new("ops_map"),
         map_type: 26,
         key_size: 4,
         value_size: 16,
@@ -320,8 +330,8 @@ mod tests {
         freeze: Freeze::Never,
         pin: None,
         inner: None,
-        slots: &[],
-        kconfig: &[],
+        slots: List::new(&[]),
+        kconfig: List::new(&[]),
         struct_ops: None,
     };
 

@@ -97,6 +97,9 @@ pub enum Call {
         inner: Option<String>,
         /// Whether the map was given the object's BTF.
         btf: bool,
+        /// `btf_vmlinux_value_type_id`: a struct_ops map's value type in the kernel's
+        /// BTF.
+        vmlinux_value_type_id: u32,
     },
     /// `BPF_MAP_CREATE` refused for the map's BTF key and value types.
     MapRefused {
@@ -158,7 +161,7 @@ pub enum Call {
     },
     /// `BPF_LINK_CREATE`.
     LinkCreate {
-        /// The program's name.
+        /// The program's name, or the map's for a struct_ops link.
         prog: String,
         /// Attach type.
         attach_type: u32,
@@ -280,6 +283,9 @@ pub struct Fake {
     pub injected_cmd: Option<u32>,
     /// Names looked up so far, in order: a name's BTF id is `FIRST_BTF_ID` + its index.
     pub looked_up: Vec<(String, u32)>,
+    /// The kernel's own BTF, which lays out struct_ops values
+    /// ([`Backend::with_vmlinux_btf`]); `None`: the fake kernel has none to offer.
+    pub vmlinux_btf: Option<Vec<u8>>,
 }
 
 impl Default for Fake {
@@ -304,6 +310,7 @@ impl Default for Fake {
             warnings: Vec::new(),
             injected_cmd: None,
             looked_up: Vec::new(),
+            vmlinux_btf: None,
         }
     }
 }
@@ -589,6 +596,7 @@ impl Fake {
             map_flags: a.map_flags,
             inner: inner.map(|i| self.name(i)),
             btf: btf.is_some(),
+            vmlinux_value_type_id: a.btf_vmlinux_value_type_id,
         });
         // A map keeps only its template's shape, not the template.
         let kind = Kind::Map {
@@ -888,6 +896,9 @@ impl Fake {
 
     fn link_create(&mut self, attr: &[u8]) -> Result<u32, Errno> {
         let a: abi::LinkCreateAttr = decode(attr);
+        if a.attach_type == abi::BPF_STRUCT_OPS {
+            return self.struct_ops_link(&a);
+        }
         let prog = self.fd(a.prog_fd, "LINK_CREATE: prog_fd", |k| {
             matches!(k, Kind::Prog { .. })
         })?;
@@ -903,6 +914,26 @@ impl Fake {
             attach_type: a.attach_type,
         });
         Ok(self.new_object(Kind::Link, name, vec![prog]))
+    }
+
+    /// A struct_ops link: `link_create.map_fd` (in `prog_fd`'s place) names a
+    /// `BPF_F_LINK` struct_ops map whose value has been written; the link holds the map.
+    fn struct_ops_link(&mut self, a: &abi::LinkCreateAttr) -> Result<u32, Errno> {
+        let map = self.fd(a.prog_fd, "LINK_CREATE (struct_ops): map_fd", |k| {
+            matches!(k, Kind::Map { map_type, .. } if *map_type == abi::BPF_MAP_TYPE_STRUCT_OPS)
+        })?;
+        let name = self.name(map);
+        if !self.objects[map].values.contains_key(&0) {
+            return Err(self.refuse(
+                Errno::EINVAL,
+                format!("LINK_CREATE (struct_ops) {name}: the map's value is not written"),
+            ));
+        }
+        self.calls.push(Call::LinkCreate {
+            prog: name.clone(),
+            attach_type: a.attach_type,
+        });
+        Ok(self.new_object(Kind::Link, name, vec![map]))
     }
 
     fn raw_tracepoint_open(&mut self, attr: &[u8]) -> Result<u32, Errno> {
@@ -1004,6 +1035,13 @@ impl Backend for Fake {
                 .violations
                 .push(format!("unpin of {}, which is not pinned", pin.name)),
         }
+    }
+
+    fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        self.tick()?;
+        let btf = self.vmlinux_btf.as_deref().ok_or(Errno::ENOENT)?;
+        read(btf);
+        Ok(())
     }
 
     fn possible_cpus(&mut self) -> Result<u32, Errno> {

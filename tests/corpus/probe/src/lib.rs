@@ -43,7 +43,7 @@ fn probe(object: &'static Object) -> Result<(), String> {
     };
     let mut report = String::new();
     for program in object.programs {
-        if let Some(fd) = loaded.program_fd(program.name) {
+        if let Some(fd) = loaded.program_fd(program.name.as_str()) {
             let info: ProgInfo = backend
                 .info_by_fd(fd)
                 .map_err(|e| format!("program `{}`: info by fd: {e}", program.name))?;
@@ -51,7 +51,7 @@ fn probe(object: &'static Object) -> Result<(), String> {
         }
     }
     for map in object.maps {
-        if let Some(fd) = loaded.map_fd(map.name) {
+        if let Some(fd) = loaded.map_fd(map.name.as_str()) {
             let info: MapInfo = backend
                 .info_by_fd(fd)
                 .map_err(|e| format!("map `{}`: info by fd: {e}", map.name))?;

@@ -5,7 +5,9 @@
 //! func_info, line_info and CO-RE records are in the kernel's `bpf_func_info`,
 //! `bpf_line_info` and `bpf_core_relo` layouts.
 
-use core::ffi::CStr;
+mod layout;
+
+pub use layout::{CStrRef, List, OptIndex, Str};
 
 use crate::abi;
 
@@ -25,21 +27,32 @@ pub trait Preload {
     const OBJECT: &'static Object;
 }
 
+/// The version of the table's layout that this crate makes and reads. An object
+/// module holds a table made by the crate its build used; the runtime module that
+/// loads it refuses one of another layout, naming both. Bump it with any change to
+/// the layout of a type in this module (the test `the_layout_is_the_one_its_version_names`
+/// records the sizes the version stands for).
+pub const TABLE_LAYOUT: u32 = 1;
+
 /// One compiled BPF object.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Object {
+    /// [`TABLE_LAYOUT`] of the crate that made this table. First, so that a reader of
+    /// any layout finds it.
+    pub layout: u32,
     /// The object's name: its bpffs directory and its module name.
-    pub name: &'static str,
+    pub name: Str,
     /// The object's BTF, fixed up (datasec sizes, variable offsets) for `BPF_BTF_LOAD`.
-    pub btf: &'static [u8],
+    pub btf: List<u8>,
     /// Maps, in the order the instructions index them.
-    pub maps: &'static [Map],
+    pub maps: List<Map>,
     /// Programs, sorted by name.
-    pub programs: &'static [Program],
+    pub programs: List<Program>,
     /// Links the loader creates, each attaching one program.
-    pub links: &'static [Link],
+    pub links: List<Link>,
     /// Kfuncs and kernel symbols the programs use, resolved at load time.
-    pub externs: &'static [Extern],
+    pub externs: List<Extern>,
     /// Load the runtime's guard with the object (`protect`): a BPF LSM program that
     /// refuses user space every fd to the object's maps, programs and links, and
     /// every write through one it already has.
@@ -48,11 +61,12 @@ pub struct Object {
 
 /// One map to create.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Map {
     /// The name in the object (`counts`, `.rodata`, ...).
-    pub name: &'static str,
+    pub name: Str,
     /// The name given to the kernel (at most 15 bytes, e.g. `counters.rodata`).
-    pub kernel_name: &'static str,
+    pub kernel_name: Str,
     /// `BPF_MAP_TYPE_*`.
     pub map_type: u32,
     /// Key size in bytes.
@@ -70,19 +84,19 @@ pub struct Map {
     /// See `btf_key_type_id`.
     pub btf_value_type_id: u32,
     /// Contents of element 0 of a `.data`/`.rodata` map, written before programs load.
-    pub initial_value: Option<&'static [u8]>,
+    pub initial_value: Option<&'static List<u8>>,
     /// Whether and when the loader freezes the map (`BPF_MAP_FREEZE`): no syscall can
     /// change it afterwards, its programs still can.
     pub freeze: Freeze,
     /// Name of the pin in the object's bpffs directory, if pinned.
-    pub pin: Option<&'static str>,
+    pub pin: Option<&'static Str>,
     /// The inner map of a map of maps: created first as the template
     /// (`inner_map_fd`), closed once the outer map exists.
     pub inner: Option<&'static Map>,
     /// Slots filled once what they hold exists (`.values = { ... }`).
-    pub slots: &'static [Slot],
+    pub slots: List<Slot>,
     /// Kconfig values the loader writes, for the `.kconfig` map.
-    pub kconfig: &'static [KconfigVar],
+    pub kconfig: List<KconfigVar>,
     /// The value of a `BPF_MAP_TYPE_STRUCT_OPS` map, translated into the running
     /// kernel's layout at load time (its `value_size` is then the kernel's).
     pub struct_ops: Option<&'static StructOps>,
@@ -91,14 +105,15 @@ pub struct Map {
 /// A struct_ops map's value as the object gives it (`SEC(".struct_ops")`): a kernel
 /// struct of function pointers and data, such as `tcp_congestion_ops`.
 #[derive(Debug)]
+#[repr(C)]
 pub struct StructOps {
     /// The kernel struct's name (libbpf's essential name: `tcp_congestion_ops___x` is
     /// `tcp_congestion_ops`).
-    pub type_name: &'static str,
+    pub type_name: Str,
     /// The object's bytes of the struct, laid out as the object's BTF says.
-    pub data: &'static [u8],
+    pub data: List<u8>,
     /// The members of the object's struct, in its order.
-    pub members: &'static [StructOpsMember],
+    pub members: List<StructOpsMember>,
     /// Registered with the kernel once its programs are loaded (`BPF_MAP_UPDATE_ELEM`,
     /// then `BPF_LINK_CREATE` for a `.struct_ops.link` map); `no_attach_all` leaves it
     /// created only.
@@ -107,9 +122,10 @@ pub struct StructOps {
 
 /// One member of a [`StructOps`] struct in the object.
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 pub struct StructOpsMember {
     /// Its name, by which the kernel's member is found.
-    pub name: &'static str,
+    pub name: Str,
     /// Byte offset in [`StructOps::data`].
     pub offset: u32,
     /// Size in bytes.
@@ -118,11 +134,12 @@ pub struct StructOpsMember {
     /// must be of the same kind.
     pub kind: u32,
     /// The program a function pointer holds: index into [`Object::programs`].
-    pub program: Option<usize>,
+    pub program: OptIndex,
 }
 
 /// When the loader freezes a map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Freeze {
     /// Never: user space may write it.
     Never,
@@ -136,6 +153,7 @@ pub enum Freeze {
 
 /// One slot of a map of maps or a program array, filled by the loader.
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 pub struct Slot {
     /// The key.
     pub index: u32,
@@ -145,6 +163,7 @@ pub struct Slot {
 
 /// What a slot holds.
 #[derive(Debug, Clone, Copy)]
+#[repr(C, u32)]
 pub enum SlotTarget {
     /// Index into [`Object::maps`].
     Map(usize),
@@ -155,9 +174,10 @@ pub enum SlotTarget {
 /// A `.kconfig` extern: where its value goes in the `.kconfig` map and how it is read
 /// from the kernel's configuration (libbpf's `set_kcfg_value_*`).
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 pub struct KconfigVar {
     /// `CONFIG_*`, or one of the values libbpf provides (`LINUX_KERNEL_VERSION`, ...).
-    pub name: &'static str,
+    pub name: Str,
     /// Where its value goes in the map's value.
     pub offset: u32,
     /// The value's size in bytes (a char array's length).
@@ -170,6 +190,7 @@ pub struct KconfigVar {
 
 /// The C type of a Kconfig extern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, u32)]
 pub enum KconfigKind {
     /// `bool`: `y` is 1, `n` or absent 0.
     Bool,
@@ -188,9 +209,10 @@ pub enum KconfigKind {
 
 /// A kernel symbol a program uses (`extern ... __ksym`).
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 pub struct Extern {
     /// The symbol's name.
-    pub name: &'static str,
+    pub name: Str,
     /// What it is, and so how it is resolved.
     pub kind: ExternKind,
     /// Left unresolved if the kernel lacks it (`bpf_ksym_exists()` guards it).
@@ -199,6 +221,7 @@ pub struct Extern {
 
 /// The kinds of kernel symbol a program can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub enum ExternKind {
     /// A kfunc: `BTF_KIND_FUNC` in vmlinux or a module.
     Kfunc,
@@ -210,6 +233,7 @@ pub enum ExternKind {
 
 /// An instruction that uses an extern: a kfunc call or an ld_imm64.
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 pub struct ExternUse {
     /// Index of the instruction in [`Program::insns`].
     pub insn: u32,
@@ -219,71 +243,75 @@ pub struct ExternUse {
 
 /// One program to load.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Program {
     /// The function name.
-    pub name: &'static str,
+    pub name: Str,
     /// The ELF section, e.g. `iter/bpf_map`.
-    pub section: &'static str,
+    pub section: Str,
     /// `BPF_PROG_TYPE_*`.
     pub prog_type: u32,
     /// `BPF_*` attach type, or 0.
     pub expected_attach_type: u32,
     /// A type in the running kernel's BTF to resolve into `attach_btf_id` at load time.
-    pub attach_btf: Option<BtfTarget>,
+    pub attach_btf: Option<&'static BtfTarget>,
     /// The object's `license` section.
-    pub license: &'static CStr,
+    pub license: CStrRef,
     /// `prog_flags`, e.g. `BPF_F_SLEEPABLE`.
     pub prog_flags: u32,
     /// Final instructions, [`INSN_SIZE`] bytes each.
-    pub insns: &'static [u8],
+    pub insns: List<u8>,
     /// `struct bpf_func_info` records, one per function of the linked program.
-    pub func_info: &'static [u8],
+    pub func_info: List<u8>,
     /// `struct bpf_line_info` records.
-    pub line_info: &'static [u8],
+    pub line_info: List<u8>,
     /// CO-RE relocations, applied by the kernel against its own BTF at load time.
-    pub core_relos: &'static [u8],
+    pub core_relos: List<u8>,
     /// Instructions the loader completes with what the kernel says of an extern.
-    pub externs: &'static [ExternUse],
+    pub externs: List<ExternUse>,
     /// Name of the pin in the object's bpffs directory, if pinned.
-    pub pin: Option<&'static str>,
+    pub pin: Option<&'static Str>,
 }
 
 /// A named type in the target kernel's BTF.
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 pub struct BtfTarget {
     /// The type's name (`bpf_lsm_path_mkdir`).
-    pub name: &'static str,
+    pub name: Str,
     /// `BTF_KIND_FUNC` or `BTF_KIND_TYPEDEF`.
     pub kind: u32,
 }
 
 /// One link: a program attached for as long as the object lives.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Link {
     /// Index into [`Object::programs`].
     pub program: usize,
     /// How it is attached.
     pub attach: Attach,
     /// Name of the pin in the object's bpffs directory, if pinned.
-    pub pin: Option<&'static str>,
+    pub pin: Option<&'static Str>,
 }
 
 /// How a link attaches its program.
 #[derive(Debug, Clone, Copy)]
+#[repr(C, u32)]
 pub enum Attach {
     /// `BPF_LINK_CREATE` with the program's expected attach type and no target:
     /// iterators, fentry/fexit, lsm.
     LinkCreate,
     /// `BPF_RAW_TRACEPOINT_OPEN` with this name (`raw_tp`) or none (`tp_btf`, whose
     /// target is the program's `attach_btf_id`).
-    RawTracepoint(Option<&'static CStr>),
+    RawTracepoint(Option<&'static CStrRef>),
     /// A perf event on a tracepoint, then `BPF_LINK_CREATE` with `BPF_PERF_EVENT`.
     /// Needs perf_event_open(2): user space only.
     Tracepoint {
         /// The tracepoint's category (`syscalls`).
-        category: &'static str,
+        category: Str,
         /// Its name (`sys_enter_getppid`).
-        name: &'static str,
+        name: Str,
     },
 }
 
@@ -323,5 +351,57 @@ impl Program {
     /// Number of instructions.
     pub fn insn_count(&self) -> usize {
         self.insns.len() / INSN_SIZE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::{align_of, size_of};
+
+    /// The sizes and alignments of the table's types on x86_64, as layout
+    /// [`TABLE_LAYOUT`] has them. A change here is a change of layout: bump the version.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_layout_is_the_one_its_version_names() {
+        let layout = [
+            ("Object", size_of::<Object>(), align_of::<Object>()),
+            ("Map", size_of::<Map>(), align_of::<Map>()),
+            ("StructOps", size_of::<StructOps>(), align_of::<StructOps>()),
+            (
+                "StructOpsMember",
+                size_of::<StructOpsMember>(),
+                align_of::<StructOpsMember>(),
+            ),
+            ("Slot", size_of::<Slot>(), align_of::<Slot>()),
+            (
+                "KconfigVar",
+                size_of::<KconfigVar>(),
+                align_of::<KconfigVar>(),
+            ),
+            ("Extern", size_of::<Extern>(), align_of::<Extern>()),
+            ("ExternUse", size_of::<ExternUse>(), align_of::<ExternUse>()),
+            ("Program", size_of::<Program>(), align_of::<Program>()),
+            ("BtfTarget", size_of::<BtfTarget>(), align_of::<BtfTarget>()),
+            ("Link", size_of::<Link>(), align_of::<Link>()),
+        ];
+        assert_eq!(TABLE_LAYOUT, 1);
+        assert_eq!(core::mem::offset_of!(Object, layout), 0);
+        assert_eq!(
+            layout,
+            [
+                ("Object", 112, 8),
+                ("Map", 144, 8),
+                ("StructOps", 56, 8),
+                ("StructOpsMember", 32, 8),
+                ("Slot", 24, 8),
+                ("KconfigVar", 40, 8),
+                ("Extern", 24, 8),
+                ("ExternUse", 8, 4),
+                ("Program", 160, 8),
+                ("BtfTarget", 24, 8),
+                ("Link", 56, 8),
+            ]
+        );
     }
 }
