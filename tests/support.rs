@@ -302,6 +302,14 @@ impl bpf_preload::Backend for Recorder {
         self.inner.wants_verifier_log()
     }
 
+    fn binds_maps(&self) -> bool {
+        self.inner.binds_maps()
+    }
+
+    fn warn(&mut self, what: std::fmt::Arguments<'_>) {
+        self.inner.warn(what)
+    }
+
     fn pins_outlive_holder(&self) -> bool {
         self.inner.pins_outlive_holder()
     }

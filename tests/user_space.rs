@@ -15,6 +15,7 @@ use bpf_preload::{load, Errno, Fd, Object, Preload};
 use counters::Counters;
 use externs::Externs;
 use iterators::Iterators;
+use lpm_maps::LpmMaps;
 use map_kinds::MapKinds;
 use preload_tests::{
     assert_all_gone, btf_oracle, dir_names, id_of, kernel_tier_missing, name_of, open_fds,
@@ -41,11 +42,12 @@ struct FrozenCounters;
 )]
 struct FrozenMapKinds;
 
-const EXAMPLES: [&Object; 8] = [
+const EXAMPLES: [&Object; 9] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
     MapKinds::OBJECT,
+    LpmMaps::OBJECT,
     FrozenCounters::OBJECT,
     FrozenMapKinds::OBJECT,
     TcpCc::OBJECT,
@@ -54,7 +56,7 @@ const EXAMPLES: [&Object; 8] = [
 
 fn main() {
     let args = Args::parse(std::env::args().skip(1));
-    let scenarios: [(&str, fn()); 10] = [
+    let scenarios: [(&str, fn()); 12] = [
         (
             "attach_targets_found_like_the_kernels_btf_says",
             attach_targets_found_like_the_kernels_btf_says,
@@ -75,6 +77,14 @@ fn main() {
         (
             "maps_completed_at_load_time_work",
             maps_completed_at_load_time_work,
+        ),
+        (
+            "lpm_tries_keyed_by_arrays_load_without_their_btf",
+            lpm_tries_keyed_by_arrays_load_without_their_btf,
+        ),
+        (
+            "rodata_is_bound_to_every_program_as_libbpf_binds_it",
+            rodata_is_bound_to_every_program_as_libbpf_binds_it,
         ),
         (
             "timer_ticks_while_its_map_is_held",
@@ -599,10 +609,22 @@ fn failure_at_every_call_leaves_nothing() {
             let fds_before = open_fds();
             let mut backend = Recorder::new(FailNth::new(UserBackend::new(&dir), n));
             let err = match load(object, &mut backend) {
-                Ok(_) => panic!(
-                    "{}: call {n} of {total} failed, yet the load succeeded",
-                    object.name
-                ),
+                // Only a bind of `.rodata` may fail without failing the load (as in
+                // libbpf), and the backend says so.
+                Ok(loaded) => {
+                    let context = format!("{}: call {n} of {total} failed", object.name);
+                    let notices = backend.inner.inner.take_notices();
+                    let binds = notices
+                        .iter()
+                        .filter(|n| n.contains("(BPF_PROG_BIND_MAP) failed: EINTR"))
+                        .count();
+                    assert_eq!(binds, 1, "{context}, yet the load succeeded: {notices:?}");
+                    loaded.free(&mut backend);
+                    assert_eq!(open_fds(), fds_before, "{context}: fds left open");
+                    let created = std::mem::take(&mut backend.created);
+                    assert_all_gone(&mut backend.inner.inner, &created, &context);
+                    continue;
+                }
                 Err(e) => e,
             };
             let context = format!(
@@ -798,6 +820,221 @@ fn maps_completed_at_load_time_work() {
     // SAFETY: the mapping made above, unmapped once.
     unsafe { libc::munmap(page, 4096) };
     assert_eq!((seen, calls), (7, 1), "inner_value, tail_calls");
+    loaded.free(&mut backend);
+}
+
+/// An LPM trie key of `lpm_maps.bpf.c`: a prefix length, then an IPv4 address.
+fn lpm_key(prefixlen: u32, addr: [u8; 4]) -> [u8; 8] {
+    let mut key = [0; 8];
+    key[..4].copy_from_slice(&prefixlen.to_ne_bytes());
+    key[4..].copy_from_slice(&addr);
+    key
+}
+
+/// `BPF_MAP_UPDATE_ELEM` of an LPM trie of `lpm_maps.bpf.c`.
+fn lpm_update(backend: &mut UserBackend, fd: Fd, key: [u8; 8], value: u32) {
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: key.as_ptr() as u64,
+        value: &value as *const u32 as u64,
+        ..Default::default()
+    };
+    // SAFETY: key and value are live and of the trie's sizes (8 and 4 bytes).
+    unsafe { bpf_preload::testing::bpf(backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) }
+        .expect("update the trie");
+}
+
+/// `BPF_MAP_LOOKUP_ELEM` of an LPM trie of `lpm_maps.bpf.c`: the longest prefix's value.
+fn lpm_lookup(backend: &mut UserBackend, fd: Fd, key: [u8; 8]) -> Result<u32, Errno> {
+    let mut value = 0u32;
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: key.as_ptr() as u64,
+        value: &mut value as *mut u32 as u64,
+        ..Default::default()
+    };
+    // SAFETY: key and value are live and of the trie's sizes (8 and 4 bytes).
+    unsafe { bpf_preload::testing::bpf(backend, abi::BPF_MAP_LOOKUP_ELEM, &mut attr) }?;
+    Ok(value)
+}
+
+/// LPM tries keyed by an array, which the kernel refuses with their BTF types (a
+/// trie's key type must be a struct): created again without them, on their own and as
+/// the inner map of an array and a hash of maps, and working through their outer maps.
+fn lpm_tries_keyed_by_arrays_load_without_their_btf() {
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, LpmMaps::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(LpmMaps::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let fd = |name: &str| loaded.map_fd(name).unwrap();
+
+    // What the kernel holds: the trie as the object defines it, without BTF types;
+    // `.rodata`, which the kernel takes with them, keeps them.
+    let trie: abi::MapInfo = backend.info_by_fd(fd("allowed")).unwrap();
+    assert_eq!(
+        (trie.type_, trie.key_size, trie.value_size, trie.max_entries),
+        (abi::BPF_MAP_TYPE_LPM_TRIE, 8, 4, 16),
+        "{trie:?}"
+    );
+    assert_eq!(
+        trie.map_flags & abi::BPF_F_NO_PREALLOC,
+        abi::BPF_F_NO_PREALLOC
+    );
+    assert_eq!(
+        (trie.btf_id, trie.btf_key_type_id, trie.btf_value_type_id),
+        (0, 0, 0),
+        "the trie was created without BTF"
+    );
+    let rodata: abi::MapInfo = backend.info_by_fd(fd(".rodata")).unwrap();
+    assert_ne!(rodata.btf_value_type_id, 0, ".rodata keeps its BTF type");
+    for outer in ["by_index", "by_key"] {
+        let info: abi::MapInfo = backend.info_by_fd(fd(outer)).unwrap();
+        assert_eq!(
+            info.btf_key_type_id, 0,
+            "{outer}: a map of maps has no BTF types"
+        );
+    }
+
+    // Both outer maps hold the trie (their templates were made without BTF too, or
+    // the outer maps could not have been created).
+    let trie_id = trie.id;
+    assert_eq!(lookup::<u32>(&mut backend, fd("by_index"), 0), Ok(trie_id));
+    assert_eq!(lookup::<u32>(&mut backend, fd("by_key"), 3), Ok(trie_id));
+
+    // 10.0.0.0/8 matches 10.1.2.3: through the outer maps, for the programs and for
+    // user space (the trie held in a slot, opened by the id the slot gives).
+    lpm_update(&mut backend, fd("allowed"), lpm_key(8, [10, 0, 0, 0]), 42);
+    lpm_update(&mut backend, fd("allowed"), lpm_key(24, [10, 9, 9, 0]), 7);
+    for program in ["through_array", "through_hash"] {
+        let prog = loaded.program_fd(program).unwrap();
+        assert_eq!(test_run(&mut backend, prog), Ok(42), "{program}");
+    }
+    let held = lookup::<u32>(&mut backend, fd("by_index"), 0).unwrap();
+    let held = backend
+        .fd_by_id(bpf_preload::ObjectKind::Map, held)
+        .unwrap();
+    assert_eq!(
+        lpm_lookup(&mut backend, held, lpm_key(32, [10, 1, 2, 3])),
+        Ok(42)
+    );
+    assert_eq!(
+        lpm_lookup(&mut backend, held, lpm_key(32, [10, 9, 9, 200])),
+        Ok(7),
+        "the longest prefix wins"
+    );
+    assert_eq!(
+        lpm_lookup(&mut backend, held, lpm_key(32, [11, 1, 2, 3])),
+        Err(Errno::ENOENT)
+    );
+    close(held);
+    loaded.free(&mut backend);
+}
+
+/// The ids of the maps program `fd` holds (`map_ids` of its info).
+fn prog_map_ids(backend: &mut UserBackend, fd: Fd) -> Vec<u32> {
+    let mut ids = [0u32; 16];
+    let mut info = abi::ProgInfo {
+        nr_map_ids: ids.len() as u32,
+        map_ids: ids.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    let mut attr = abi::InfoByFdAttr {
+        bpf_fd: fd,
+        info_len: std::mem::size_of::<abi::ProgInfo>() as u32,
+        info: &mut info as *mut abi::ProgInfo as u64,
+    };
+    // SAFETY: `info` is writable for `info_len` bytes, and the array it points to for
+    // `nr_map_ids` ids; both live for the call.
+    unsafe { bpf_preload::testing::bpf(backend, abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }
+        .expect("program info");
+    let mut ids = ids[..(info.nr_map_ids as usize).min(ids.len())].to_vec();
+    ids.sort();
+    ids
+}
+
+/// bpftool's JSON output of `args`.
+fn bpftool_json(args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new("bpftool")
+        .arg("-j")
+        .args(args)
+        .output()
+        .expect("bpftool, which this test compares with (Debian package `bpftool`)");
+    assert!(
+        out.status.success(),
+        "bpftool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The names of the maps of `ids`, by bpftool, sorted.
+fn map_names_by_bpftool(ids: &[u64]) -> Vec<String> {
+    let mut names: Vec<String> = ids
+        .iter()
+        .map(|id| bpftool_json(&["map", "show", "id", &id.to_string()])["name"].to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `.rodata`, which no program of lpm_maps reads, is bound to every program: the
+/// kernel lists it in each program's maps, as it does for the same object loaded by
+/// libbpf (`bpftool prog loadall`, in this test's bpffs), and `bpftool prog show`
+/// prints its `bpf_metadata_*` for our programs as for libbpf's.
+fn rodata_is_bound_to_every_program_as_libbpf_binds_it() {
+    const OBJECT: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/lpm_maps/bpf/lpm_maps.bpf.o"
+    );
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, LpmMaps::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(LpmMaps::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(backend.take_notices(), Vec::<String>::new());
+    let rodata = id_of(&mut backend, Kind::Map, loaded.map_fd(".rodata").unwrap()).unwrap();
+
+    let libbpf_dir = fs.path().join("libbpf");
+    let status = std::process::Command::new("bpftool")
+        .args(["prog", "loadall", OBJECT])
+        .arg(&libbpf_dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("bpftool, which this test compares with (Debian package `bpftool`)");
+    assert!(status.success(), "libbpf loads lpm_maps");
+    let mut libbpf_ids = Vec::new();
+    for (program, outer) in [("through_array", "by_index"), ("through_hash", "by_key")] {
+        let fd = loaded.program_fd(program).unwrap();
+        let ids = prog_map_ids(&mut backend, fd);
+        let outer = id_of(&mut backend, Kind::Map, loaded.map_fd(outer).unwrap()).unwrap();
+        let mut expected = vec![rodata, outer];
+        expected.sort();
+        assert_eq!(ids, expected, "{program}: the map it uses and .rodata");
+
+        let pinned = libbpf_dir.join(program);
+        let theirs = bpftool_json(&["prog", "show", "pinned", pinned.to_str().unwrap()]);
+        libbpf_ids.push((Kind::Prog, theirs["id"].as_u64().unwrap() as u32));
+        let their_maps: Vec<u64> = theirs["map_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_u64().unwrap())
+            .collect();
+        let our_maps: Vec<u64> = ids.iter().map(|&id| u64::from(id)).collect();
+        assert_eq!(
+            map_names_by_bpftool(&our_maps),
+            map_names_by_bpftool(&their_maps),
+            "{program}: the same maps as libbpf binds"
+        );
+        let id = id_of(&mut backend, Kind::Prog, fd).unwrap().to_string();
+        let ours = bpftool_json(&["prog", "show", "id", &id]);
+        assert_eq!(ours["metadata"], theirs["metadata"], "{program}: metadata");
+        assert_eq!(
+            ours["metadata"]["purpose"], "lpm tries keyed by arrays",
+            "{program}"
+        );
+    }
+    std::fs::remove_dir_all(&libbpf_dir).unwrap();
+    assert_all_gone(&mut backend, &libbpf_ids, "libbpf's programs");
     loaded.free(&mut backend);
 }
 

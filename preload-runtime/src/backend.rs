@@ -1,6 +1,8 @@
 //! What the loader needs from the place it runs in. The loader is generic over this
 //! trait, so the code that runs in the kernel is the code tested from user space.
 
+use core::fmt;
+
 use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
 use crate::sys::{self, Bpf, Fd, MapFd, ObjectKind};
@@ -65,6 +67,24 @@ pub trait Backend: Bpf {
     fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
         let _ = read;
         Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Whether this backend can bind a map to a program (`BPF_PROG_BIND_MAP`), as the
+    /// loader binds `.rodata` to every program after loading it, as libbpf does. A
+    /// process can (kernel 5.10 and later); a module cannot: `kern_sys_bpf` passes
+    /// only the commands light skeletons use, and refuses this one (`EINVAL`). It
+    /// loses nothing it needs: the module holds every map of the object itself, so
+    /// only `bpftool prog show` misses `.rodata` (and its `bpf_metadata_*`) in the
+    /// program's maps.
+    fn binds_maps(&self) -> bool {
+        false
+    }
+
+    /// Reports what the load did otherwise than asked without failing for it (a map
+    /// the kernel would not bind to a program, which libbpf too only warns about).
+    /// Nothing by default.
+    fn warn(&mut self, what: fmt::Arguments<'_>) {
+        let _ = what;
     }
 
     /// Whether a failed program load is worth repeating with a verifier log.

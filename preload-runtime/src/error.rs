@@ -16,6 +16,14 @@ pub enum Step {
         /// The map's name in the object.
         map: &'static str,
     },
+    /// `BPF_MAP_CREATE` again without the map's BTF key and value types, after the
+    /// kernel refused the map with them (libbpf's "Retrying without BTF").
+    CreateMapWithoutBtf {
+        /// The map's name in the object.
+        map: &'static str,
+        /// What the kernel said to the map with its BTF types.
+        with_btf: Errno,
+    },
     /// `BPF_MAP_UPDATE_ELEM` of a `.data`/`.rodata` map's initial value.
     InitMap {
         /// The map's name in the object.
@@ -153,6 +161,11 @@ impl fmt::Display for Step {
         match self {
             Step::LoadBtf => write!(f, "loading its BTF (BPF_BTF_LOAD)"),
             Step::CreateMap { map } => write!(f, "creating map `{map}` (BPF_MAP_CREATE)"),
+            Step::CreateMapWithoutBtf { map, with_btf } => write!(
+                f,
+                "creating map `{map}` (BPF_MAP_CREATE) without its BTF key and value types, \
+                 retried as libbpf does after the kernel refused them with {with_btf},"
+            ),
             Step::InitMap { map } => {
                 write!(
                     f,

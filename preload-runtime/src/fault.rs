@@ -113,6 +113,14 @@ impl<B: Backend> Backend for FailNth<B> {
         self.inner.wants_verifier_log()
     }
 
+    fn binds_maps(&self) -> bool {
+        self.inner.binds_maps()
+    }
+
+    fn warn(&mut self, what: core::fmt::Arguments<'_>) {
+        self.inner.warn(what)
+    }
+
     fn pins_outlive_holder(&self) -> bool {
         self.inner.pins_outlive_holder()
     }

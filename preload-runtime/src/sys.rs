@@ -314,6 +314,18 @@ pub fn prog_load<B: Bpf + ?Sized>(backend: &mut B, spec: ProgSpec<'_>) -> Result
     unsafe { call(backend, abi::BPF_PROG_LOAD, &mut attr) }
 }
 
+/// `BPF_PROG_BIND_MAP`: `prog` holds `map` as if its instructions used it, and lists
+/// it in its info (`map_ids`), as libbpf binds `.rodata` to every program.
+pub fn prog_bind_map<B: Bpf + ?Sized>(backend: &mut B, prog: Fd, map: Fd) -> Result<(), Errno> {
+    let mut attr = abi::ProgBindMapAttr {
+        prog_fd: prog,
+        map_fd: map,
+        flags: 0,
+    };
+    // SAFETY: no pointers.
+    unsafe { call(backend, abi::BPF_PROG_BIND_MAP, &mut attr) }.map(drop)
+}
+
 /// `BPF_LINK_CREATE` without attach-type specific options: `prog_fd` is the program
 /// (or, for `BPF_STRUCT_OPS`, the struct_ops map), `target_fd` the target if any.
 pub fn link_create<B: Bpf + ?Sized>(

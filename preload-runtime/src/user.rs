@@ -271,6 +271,14 @@ impl Backend for UserBackend {
         true
     }
 
+    fn binds_maps(&self) -> bool {
+        true
+    }
+
+    fn warn(&mut self, what: core::fmt::Arguments<'_>) {
+        self.notices.push(std::fmt::format(what));
+    }
+
     /// A process dies with its fds, not with its pins.
     fn pins_outlive_holder(&self) -> bool {
         true

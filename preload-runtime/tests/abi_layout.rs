@@ -229,6 +229,11 @@ fn layouts() -> Vec<Layout> {
             batch_size => M("test.batch_size"),
             pad => Pad,
         }),
+        layout!(ProgBindMapAttr, "union bpf_attr", None, Size::Member("prog_bind_map"), {
+            prog_fd => M("prog_bind_map.prog_fd"),
+            map_fd => M("prog_bind_map.map_fd"),
+            flags => M("prog_bind_map.flags"),
+        }),
         layout!(GetFdByIdAttr, "union bpf_attr", None, Size::Prefix("open_flags"), {
             id => M("prog_id"),
             next_id => M("next_id"),

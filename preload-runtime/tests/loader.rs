@@ -52,11 +52,17 @@ mod examples {
 
     #[bpf_preload(obj = "../../examples/sched_ext_minimal/bpf/sched_ext_minimal.bpf.o")]
     pub struct SchedExtMinimal;
+
+    #[bpf_preload(obj = "../../examples/lpm_maps/bpf/lpm_maps.bpf.o")]
+    pub struct LpmMaps;
+
+    #[bpf_preload(obj = "../../examples/timer_tick/bpf/timer_tick.bpf.o")]
+    pub struct TimerTick;
 }
 
 use examples::*;
 
-const EXAMPLES: [&Object; 8] = [
+const EXAMPLES: [&Object; 10] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
@@ -65,6 +71,8 @@ const EXAMPLES: [&Object; 8] = [
     MapKinds::OBJECT,
     MkdirGuard::OBJECT,
     TypedKsym::OBJECT,
+    LpmMaps::OBJECT,
+    TimerTick::OBJECT,
 ];
 
 /// A name as the kernel keeps it: at most 15 bytes.
@@ -79,12 +87,14 @@ fn summary(calls: &[Call]) -> Vec<String> {
         .map(|c| match c {
             Call::BtfLoad { .. } => "btf".into(),
             Call::MapCreate { name, .. } => format!("map {name}"),
+            Call::MapRefused { name, errno } => format!("map {name} refused: {errno:?}"),
             Call::MapUpdate { map, key, value } => match value {
                 Value::Bytes(_) => format!("update {map}[{key}]"),
                 Value::Holds(held) => format!("update {map}[{key}] = {held}"),
             },
             Call::MapFreeze { map } => format!("freeze {map}"),
             Call::ProgLoad { name, .. } => format!("prog {name}"),
+            Call::BindMap { prog, map } => format!("bind {prog} = {map}"),
             Call::Lookup { name, .. } => format!("lookup {name}"),
             Call::LinkCreate { prog, .. } => format!("link {prog}"),
             Call::RawTracepointOpen { prog, .. } => format!("raw_tp {prog}"),
@@ -146,6 +156,9 @@ fn iterators_load_in_the_documented_order() {
             "prog dump_bpf_prog",
             "close preload_btf_id",
             "close preload_btf_id",
+            // `.rodata` bound to every program, as libbpf binds it.
+            "bind dump_bpf_map = iterator.rodata",
+            "bind dump_bpf_prog = iterator.rodata",
             "link dump_bpf_map",
             "link dump_bpf_prog",
             "pin maps.debug = dump_bpf_map",
@@ -275,7 +288,14 @@ fn every_example_walks_its_table_in_order() {
                 "{context}"
             );
             let typed = map.btf_key_type_id != 0 || map.btf_value_type_id != 0;
-            assert_eq!(*btf, typed && !object.btf.is_empty(), "{context}: BTF");
+            // Created without its BTF types only once they were refused, just before.
+            let refused = at > 0
+                && matches!(&calls[at - 1], Call::MapRefused { name, .. } if name == kernel(&map.kernel_name));
+            assert_eq!(
+                *btf,
+                typed && !object.btf.is_empty() && !refused,
+                "{context}: BTF"
+            );
             // Initialised (and frozen) right after it is made, before the next map.
             let mut next = at + 1;
             if map.initial_value.is_some() || !map.kconfig.is_empty() {
@@ -890,10 +910,19 @@ fn a_failure_at_every_call_leaves_nothing() {
                     ..Fake::failing_at(n)
                 };
                 let err: Error = match load(object, &mut fake) {
-                    Ok(_) => panic!(
-                        "{}: call {n} of {total} failed, yet the load succeeded",
-                        object.name
-                    ),
+                    // Only a bind of `.rodata` may fail without failing the load.
+                    Ok(l) => {
+                        let context = format!("{}: call {n} of {total} failed", object.name);
+                        assert_eq!(
+                            fake.injected_cmd,
+                            Some(abi::BPF_PROG_BIND_MAP),
+                            "{context}, yet the load succeeded"
+                        );
+                        assert_eq!(fake.warnings.len(), 1, "{context}: {:?}", fake.warnings);
+                        l.free(&mut fake);
+                        assert_nothing_left(&fake, &context);
+                        continue;
+                    }
                     Err(e) => e,
                 };
                 let context = format!(
@@ -1249,4 +1278,289 @@ fn a_struct_ops_member_of_another_size_is_refused() {
     );
     assert_eq!(err.errno, Errno::EOPNOTSUPP);
     assert_nothing_left(&fake, "name[64]");
+}
+
+/// The maps' calls of a load: creations, refusals and closes, in order.
+fn map_calls(fake: &Fake) -> Vec<String> {
+    summary(&fake.calls)
+        .into_iter()
+        .filter(|c| c.starts_with("map ") || c.starts_with("close by_"))
+        .collect()
+}
+
+/// An LPM trie keyed by an array is refused with its BTF types (the kernel takes only
+/// a struct as its key type), on its own or as the inner map of a map of maps; each
+/// is created again without them, as libbpf does, and the rest of the load goes on.
+#[test]
+fn lpm_tries_keyed_by_arrays_are_created_again_without_btf() {
+    let object = LpmMaps::OBJECT;
+    let mut fake = Fake::default();
+    let l = loaded(object, &mut fake);
+    assert_eq!(
+        map_calls(&fake),
+        [
+            "map lpm_maps.rodata",
+            "map allowed refused: EINVAL",
+            "map allowed",
+            "map by_index.inner refused: EINVAL",
+            "map by_index.inner",
+            "map by_index",
+            "close by_index.inner",
+            "map by_key.inner refused: EINVAL",
+            "map by_key.inner",
+            "map by_key",
+            "close by_key.inner",
+        ]
+    );
+    for call in &fake.calls {
+        if let Call::MapCreate { name, btf, .. } = call {
+            // `.rodata` keeps its BTF; maps of maps have none (libbpf drops it too).
+            assert_eq!(*btf, name == "lpm_maps.rodata", "{name}");
+        }
+    }
+    // The retried maps are what the outer maps hold and the programs use.
+    let slots: Vec<String> = summary(&fake.calls)
+        .into_iter()
+        .filter(|c| c.starts_with("update by_"))
+        .collect();
+    assert_eq!(
+        slots,
+        ["update by_index[0] = allowed", "update by_key[3] = allowed"]
+    );
+    assert!(l.program_fd("through_array").is_some() && l.program_fd("through_hash").is_some());
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "lpm_maps");
+}
+
+/// A failure at each call of the retried creations: the retry's own failure names the
+/// map, the errno its BTF types were refused with and the errno of the retry; a
+/// failure of the first attempt that is not a refusal of its types (`EINTR` here) is
+/// not retried. Either way nothing is left.
+#[test]
+fn a_failed_retry_names_the_map_and_both_errnos() {
+    let object = LpmMaps::OBJECT;
+    let mut counter = Fake::default();
+    loaded(object, &mut counter).free(&mut counter);
+    let total = counter.fallible;
+    let mut retries = Vec::new();
+    let mut first_attempts = Vec::new();
+    for n in 1..=total {
+        let mut fake = Fake::failing_at(n);
+        let err = match load(object, &mut fake) {
+            Ok(l) => {
+                // A bind of `.rodata`, which only warns.
+                assert_eq!(fake.injected_cmd, Some(abi::BPF_PROG_BIND_MAP), "call {n}");
+                l.free(&mut fake);
+                continue;
+            }
+            Err(e) => e,
+        };
+        let context = format!("failing call {n} of {total}: {err}");
+        assert_nothing_left(&fake, &context);
+        match err.step {
+            Step::CreateMapWithoutBtf { map, with_btf } => {
+                assert_eq!(
+                    (with_btf, err.errno),
+                    (Errno::EINVAL, Errno::EINTR),
+                    "{context}"
+                );
+                let text = err.to_string();
+                for part in [
+                    map,
+                    "without its BTF key and value types",
+                    "EINVAL",
+                    "EINTR",
+                ] {
+                    assert!(text.contains(part), "{context}: `{part}` missing");
+                }
+                retries.push(map);
+            }
+            Step::CreateMap { map } if map != ".rodata" => {
+                // Failed before the kernel could refuse its types: not created again,
+                // only freed.
+                let at = fake
+                    .calls
+                    .iter()
+                    .position(|c| *c == Call::Injected)
+                    .unwrap();
+                let after = summary(&fake.calls[at + 1..]);
+                assert!(
+                    after.iter().all(|c| c.starts_with("close ")),
+                    "{context}: then {after:?}"
+                );
+                first_attempts.push(map);
+            }
+            _ => {}
+        }
+    }
+    // The inner maps are named by their outer map (libbpf's `<outer>.inner`).
+    assert_eq!(retries, ["allowed", "by_index.inner", "by_key.inner"]);
+    assert_eq!(
+        first_attempts,
+        [
+            "allowed",
+            "by_index.inner",
+            "by_index",
+            "by_key.inner",
+            "by_key"
+        ]
+    );
+}
+
+/// A map whose value holds what the kernel knows only from its BTF (a `bpf_timer`
+/// here) is not created again without it when its types are refused: the first error
+/// stands. Another map of the same object, refused the same way, is.
+#[test]
+fn a_map_that_needs_its_btf_keeps_the_first_error() {
+    let object = TimerTick::OBJECT;
+    let mut fake = Fake {
+        refuse_map_btf: vec!["ticker"],
+        ..Fake::default()
+    };
+    let err = load(object, &mut fake).expect_err("ticker needs its BTF");
+    assert_eq!(err.step, Step::CreateMap { map: "ticker" }, "{err}");
+    assert_eq!(err.errno, Errno::EOPNOTSUPP, "{err}");
+    assert!(
+        !fake
+            .calls
+            .iter()
+            .any(|c| matches!(c, Call::MapCreate { name, .. } if name == "ticker")),
+        "ticker was created again: {:?}",
+        summary(&fake.calls)
+    );
+    assert_nothing_left(&fake, "ticker refused");
+
+    let mut fake = Fake {
+        refuse_map_btf: vec!["ticks"],
+        ..Fake::default()
+    };
+    let l = loaded(object, &mut fake);
+    let calls = map_calls(&fake);
+    let at = calls
+        .iter()
+        .position(|c| c == "map ticks refused: EOPNOTSUPP");
+    assert!(
+        at.is_some_and(|at| calls[at + 1] == "map ticks"),
+        "{calls:?}"
+    );
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "ticks refused");
+}
+
+/// The binds of a load: `(program, map)`.
+fn binds(fake: &Fake) -> Vec<(String, String)> {
+    fake.calls
+        .iter()
+        .filter_map(|c| match c {
+            Call::BindMap { prog, map } => Some((prog.clone(), map.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every `.rodata` map is bound to every program once all are loaded, before anything
+/// attaches, as libbpf binds it after each load; objects without one bind nothing.
+#[test]
+fn rodata_is_bound_to_every_program() {
+    for object in EXAMPLES {
+        let mut fake = Fake::default();
+        let l = loaded(object, &mut fake);
+        let rodata: Vec<&str> = (object.maps.iter())
+            .filter(|m| m.name == ".rodata" || m.name.starts_with(".rodata."))
+            .map(|m| kernel(&m.kernel_name))
+            .collect();
+        let expected: Vec<(String, String)> = (object.programs.iter())
+            .flat_map(|p| {
+                rodata
+                    .iter()
+                    .map(|m| (kernel(&p.name).into(), m.to_string()))
+            })
+            .collect();
+        assert_eq!(binds(&fake), expected, "{}", object.name);
+        let calls = &fake.calls;
+        let first_bind = calls.iter().position(|c| matches!(c, Call::BindMap { .. }));
+        let last_prog = calls
+            .iter()
+            .rposition(|c| matches!(c, Call::ProgLoad { name, .. } if name != fake::FINDER));
+        let first_link = calls.iter().position(|c| {
+            matches!(
+                c,
+                Call::LinkCreate { .. } | Call::RawTracepointOpen { .. } | Call::Tracepoint { .. }
+            )
+        });
+        if let Some(first_bind) = first_bind {
+            assert!(
+                Some(first_bind) > last_prog,
+                "{}: after every load",
+                object.name
+            );
+            assert!(
+                first_link.is_none_or(|link| link > first_bind),
+                "{}: before attaching",
+                object.name
+            );
+        }
+        assert_eq!(fake.warnings, Vec::<String>::new(), "{}", object.name);
+        l.free(&mut fake);
+        assert_nothing_left(&fake, &object.name);
+    }
+    assert!(
+        EXAMPLES
+            .iter()
+            .filter(|o| o.maps.iter().any(|m| m.name == ".rodata"))
+            .count()
+            >= 3,
+        "the examples bind something"
+    );
+}
+
+/// A backend that cannot bind (a module: `kern_sys_bpf` refuses the command) is not
+/// asked to.
+#[test]
+fn a_backend_that_cannot_bind_is_not_asked_to() {
+    let mut fake = Fake {
+        binds_maps: false,
+        ..Fake::default()
+    };
+    let l = loaded(LpmMaps::OBJECT, &mut fake);
+    assert_eq!(binds(&fake), Vec::<(String, String)>::new());
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "no binds");
+}
+
+/// A bind the kernel refuses is a warning naming the program, the map and the errno,
+/// and the load goes on: the program is loaded without it, the others are bound.
+#[test]
+fn a_refused_bind_is_a_warning() {
+    let object = LpmMaps::OBJECT;
+    let mut counter = Fake::default();
+    loaded(object, &mut counter).free(&mut counter);
+    let mut warned = Vec::new();
+    for n in 1..=counter.fallible {
+        let mut fake = Fake::failing_at(n);
+        let Ok(l) = load(object, &mut fake) else {
+            continue;
+        };
+        let [warning] = &fake.warnings[..] else {
+            panic!("call {n}: {:?}", fake.warnings);
+        };
+        let bound: Vec<String> = binds(&fake).into_iter().map(|(p, _)| p).collect();
+        let unbound = ["through_array", "through_hash"]
+            .into_iter()
+            .find(|p| !bound.iter().any(|b| b == p))
+            .expect("one program unbound");
+        assert_eq!(bound.len(), 1, "call {n}: the other is bound");
+        assert_eq!(
+            warning,
+            &format!(
+                "program `{unbound}`: binding map `.rodata` (BPF_PROG_BIND_MAP) failed: \
+                 EINTR (Interrupted system call); loaded without it, as libbpf does"
+            )
+        );
+        assert!(l.program_fd(unbound).is_some());
+        warned.push(unbound);
+        l.free(&mut fake);
+        assert_nothing_left(&fake, &format!("call {n}"));
+    }
+    assert_eq!(warned, ["through_array", "through_hash"]);
 }

@@ -67,6 +67,8 @@ pub fn run(sanitizer: bool) -> Result<()> {
         "tier 1 (host) and tier 2 (the real kernel from user space, tests/user_space.rs): \
          cargo test --workspace",
     );
+    // Tier 2 compares what the kernel holds of an object with libbpf's load of it.
+    crate::setup::ensure_packages(&["bpftool"], "tier 2 (libbpf's side of a comparison)")?;
     let mut passed = 0;
     count_tests(
         &mut cargo(&["test", "--workspace", "--all-targets"]),

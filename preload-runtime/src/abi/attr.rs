@@ -256,6 +256,16 @@ pub struct ProgTestRunAttr {
     pub pad: u32,
 }
 
+/// `BPF_PROG_BIND_MAP`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProgBindMapAttr {
+    pub prog_fd: u32,
+    pub map_fd: u32,
+    /// None defined; must be 0.
+    pub flags: u32,
+}
+
 /// `BPF_{PROG,MAP,BTF,LINK}_GET_FD_BY_ID`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -300,6 +310,8 @@ unsafe impl BpfAttr for GetFdByIdAttr {}
 unsafe impl BpfAttr for InfoByFdAttr {}
 // SAFETY: as for `MapCreateAttr`.
 unsafe impl BpfAttr for ProgTestRunAttr {}
+// SAFETY: as for `MapCreateAttr`.
+unsafe impl BpfAttr for ProgBindMapAttr {}
 
 /// Any of the attr structs above, in one zero-initialised buffer as large as
 /// the largest of them (C's `union bpf_attr`, cut to what this crate uses).
@@ -371,6 +383,7 @@ attr_from! {
     LinkCreateAttr,
     GetFdByIdAttr,
     InfoByFdAttr,
+    ProgBindMapAttr,
 }
 
 // SAFETY: repr(C), one array of integers (no padding); each attr struct it is made

@@ -283,5 +283,108 @@ impl<'a> RawBtf<'a> {
 /// arrays [`RawBtf::size_of`], before giving up.
 const MAX_CHAIN: usize = 32;
 
+/// The structs the kernel finds in a map's value through its BTF and gives a meaning
+/// of their own (`btf_parse_fields`, as of 6.12, and the ones later kernels added): a
+/// map whose value holds one needs its BTF.
+const SPECIAL_STRUCTS: [&str; 10] = [
+    "bpf_spin_lock",
+    "bpf_res_spin_lock",
+    "bpf_timer",
+    "bpf_wq",
+    "bpf_task_work",
+    "bpf_list_head",
+    "bpf_list_node",
+    "bpf_rb_root",
+    "bpf_rb_node",
+    "bpf_refcount",
+];
+
+/// The type tags that make a pointer in a map's value a kptr (or a uptr) for the kernel.
+const KPTR_TAGS: [&str; 5] = ["kptr", "kptr_untrusted", "kptr_ref", "percpu_kptr", "uptr"];
+
+/// How many types [`RawBtf::holds_special_fields`] looks at, and how many it keeps
+/// waiting, before giving up.
+const MAX_VISITS: usize = 4096;
+const MAX_PENDING: usize = 64;
+
+impl RawBtf<'_> {
+    /// Whether a value of type `id` holds something the kernel knows only from the
+    /// map's BTF: a `bpf_spin_lock`, `bpf_timer`, `bpf_wq`, `bpf_list_head`,
+    /// `bpf_rb_root`, `bpf_refcount` (or a newer such struct), or a kptr, anywhere
+    /// in it (nested structs and unions, arrays, the variables of a DATASEC). Created
+    /// without its BTF, such a map would lose what the kernel makes of them.
+    /// `None` if it cannot tell: a type it cannot read, or more than 4096 of them.
+    /// A loop over a bounded stack, without recursion or allocation.
+    pub fn holds_special_fields(&self, id: u32) -> Option<bool> {
+        fn push(pending: &mut [u32; MAX_PENDING], len: &mut usize, id: u32) -> Option<()> {
+            *pending.get_mut(*len)? = id;
+            *len += 1;
+            Some(())
+        }
+        let mut pending = [0u32; MAX_PENDING];
+        let mut len = 0;
+        push(&mut pending, &mut len, id)?;
+        for _ in 0..MAX_VISITS {
+            if len == 0 {
+                return Some(false);
+            }
+            len -= 1;
+            let id = pending[len];
+            if id == 0 {
+                continue;
+            }
+            let (_, ty) = self.skip_mods(id)?;
+            match ty.kind {
+                BTF_KIND_STRUCT | BTF_KIND_UNION => {
+                    let name = ty.name_off as usize;
+                    if SPECIAL_STRUCTS
+                        .iter()
+                        .any(|s| name_is(self.strings, name, "", s))
+                    {
+                        return Some(true);
+                    }
+                    for member in self.members(&ty) {
+                        push(&mut pending, &mut len, member.type_id)?;
+                    }
+                }
+                BTF_KIND_ARRAY => push(&mut pending, &mut len, u32_at(ty.extra, 0)?)?,
+                BTF_KIND_VAR => push(&mut pending, &mut len, ty.size_or_type)?,
+                BTF_KIND_DATASEC => {
+                    // `vlen` entries of (type, offset, size).
+                    for var in ty.extra.chunks_exact(12).take(ty.vlen) {
+                        push(&mut pending, &mut len, u32_at(var, 0)?)?;
+                    }
+                }
+                BTF_KIND_PTR if self.tagged_kptr(ty.size_or_type)? => return Some(true),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Whether the type tags right after a pointer (`PTR -> TYPE_TAG -> ...`, modifiers
+    /// skipped) name it a kptr.
+    fn tagged_kptr(&self, mut id: u32) -> Option<bool> {
+        for _ in 0..MAX_CHAIN {
+            let Some(ty) = self.get(id) else {
+                // void, or a type past the end: no tag.
+                return Some(false);
+            };
+            match ty.kind {
+                BTF_KIND_TYPE_TAG => {
+                    let name = ty.name_off as usize;
+                    if KPTR_TAGS.iter().any(|t| name_is(self.strings, name, "", t)) {
+                        return Some(true);
+                    }
+                }
+                BTF_KIND_TYPEDEF | BTF_KIND_VOLATILE | BTF_KIND_CONST | BTF_KIND_RESTRICT => {}
+                _ => return Some(false),
+            }
+            id = ty.size_or_type;
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests;

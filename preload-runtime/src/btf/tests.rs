@@ -82,6 +82,7 @@ fn exercise(data: &[u8]) {
                 let _ = btf.size_of(m.type_id);
             }
         }
+        let _ = btf.holds_special_fields(id);
     }
 }
 
@@ -238,6 +239,81 @@ fn cycles_and_long_chains_end() {
     let btf = RawBtf::parse(&btf_data).unwrap();
     assert!(btf.skip_mods(id).is_none());
     assert_eq!(btf.skip_mods(5).map(|(id, _)| id), Some(1));
+}
+
+/// What makes a map need its BTF is found wherever it is in a value, and nothing else
+/// is taken for it.
+#[test]
+fn special_fields_are_found_anywhere_in_a_value() {
+    const TYPE_TAG: u32 = 18;
+    const VAR: u32 = 14;
+    const DATASEC: u32 = 15;
+    let mut b = Builder::new();
+    let int = b.ty(0, info(BTF_KIND_INT, 0), 4, &[32]);
+    let (lock_name, timer_name, task_name) = (
+        b.name("bpf_spin_lock"),
+        b.name("bpf_timer"),
+        b.name("task_struct"),
+    );
+    let lock = b.ty(lock_name, info(BTF_KIND_STRUCT, 0), 4, &[]);
+    let timer = b.ty(timer_name, info(BTF_KIND_STRUCT, 0), 16, &[]);
+    let task = b.ty(task_name, info(BTF_KIND_STRUCT, 0), 64, &[]);
+    let (kptr_name, other_tag) = (b.name("kptr_untrusted"), b.name("user"));
+    let kptr_tag = b.ty(kptr_name, info(TYPE_TAG, 0), task, &[]);
+    let kptr = b.ty(0, info(BTF_KIND_PTR, 0), kptr_tag, &[]);
+    let user_tag = b.ty(other_tag, info(TYPE_TAG, 0), task, &[]);
+    let tagged = b.ty(0, info(BTF_KIND_PTR, 0), user_tag, &[]);
+    let plain_ptr = b.ty(0, info(BTF_KIND_PTR, 0), task, &[]);
+    let m = b.name("m");
+    // A struct of one member of each type.
+    let holder = |b: &mut Builder, ty| b.ty(0, info(BTF_KIND_STRUCT, 1), 64, &[m, ty, 0]);
+    let with_lock = holder(&mut b, lock);
+    let with_kptr = holder(&mut b, kptr);
+    let with_tag = holder(&mut b, tagged);
+    let with_ptr = holder(&mut b, plain_ptr);
+    let plain = holder(&mut b, int);
+    // The timer two structs deep, in an array of them, behind a typedef.
+    let inner = holder(&mut b, timer);
+    let array = b.ty(0, info(BTF_KIND_ARRAY, 0), 0, &[inner, int, 2]);
+    let deep = holder(&mut b, array);
+    let typedef = b.ty(m, info(BTF_KIND_TYPEDEF, 0), deep, &[]);
+    // A `.data.A` section holding an int and a lock, as `private(A)` globals.
+    let (var_int, var_lock) = (
+        b.ty(m, info(VAR, 0), int, &[1]),
+        b.ty(m, info(VAR, 0), lock, &[1]),
+    );
+    let datasec = b.ty(m, info(DATASEC, 2), 8, &[var_int, 0, 4, var_lock, 4, 4]);
+    let plain_datasec = b.ty(m, info(DATASEC, 1), 4, &[var_int, 0, 4]);
+    // A struct that holds itself through an array: the walk ends.
+    let looped = b.ty(0, info(BTF_KIND_STRUCT, 1), 8, &[m, 0, 0]);
+    let data = b.build();
+    let btf = RawBtf::parse(&data).unwrap();
+    for (id, expected, what) in [
+        (lock, Some(true), "a bpf_spin_lock"),
+        (with_lock, Some(true), "a struct with a bpf_spin_lock"),
+        (with_kptr, Some(true), "a kptr"),
+        (typedef, Some(true), "a timer nested in an array of structs"),
+        (datasec, Some(true), "a lock among a section's variables"),
+        (with_tag, Some(false), "a pointer tagged otherwise"),
+        (with_ptr, Some(false), "a plain pointer"),
+        (plain, Some(false), "an int"),
+        (int, Some(false), "an int alone"),
+        (plain_datasec, Some(false), "a section of ints"),
+        (0, Some(false), "void"),
+        (looped, Some(false), "a struct of void"),
+        (999, None, "no such type"),
+    ] {
+        assert_eq!(btf.holds_special_fields(id), expected, "{what}");
+    }
+    exercise(&data);
+
+    // A struct that holds itself: each visit pushes it again, until the visits run out.
+    let mut b = Builder::new();
+    let m = b.name("m");
+    b.ty(0, info(BTF_KIND_STRUCT, 2), 8, &[m, 1, 0, m, 1, 0]);
+    let data = b.build();
+    let btf = RawBtf::parse(&data).unwrap();
+    assert_eq!(btf.holds_special_fields(1), None, "a cycle ends undecided");
 }
 
 #[test]

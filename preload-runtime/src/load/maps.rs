@@ -32,8 +32,9 @@ pub(super) fn create<B: Backend>(
             .failed(Errno::ENOMEM)
         })?;
     }
+    let btf = loaded.btf.map(|fd| (fd, object.btf.as_slice()));
     for (map, ops) in object.maps.iter().zip(struct_ops) {
-        let fd = create_one(map, ops.as_ref(), loaded.btf, backend)?;
+        let fd = create_one(map, ops.as_ref(), btf, backend)?;
         loaded.maps.push((map, fd));
         initialise(map, &fd, backend)?;
         freeze_if_due(map, fd.fd, Freeze::Initialised, backend)?;
@@ -43,11 +44,12 @@ pub(super) fn create<B: Backend>(
 
 /// `BPF_MAP_CREATE` of `map`, with its inner map as the template of a map of maps
 /// (created first, closed once the outer map exists). A struct_ops map takes its
-/// value's size and type from the kernel (`struct_ops`).
+/// value's size and type from the kernel (`struct_ops`). `btf` is the object's BTF:
+/// its fd and its bytes.
 fn create_one<B: Backend>(
     map: &Map,
     struct_ops: Option<&Translated>,
-    btf: Option<Fd>,
+    btf: Option<(Fd, &[u8])>,
     backend: &mut B,
 ) -> Result<MapFd, Failed> {
     let step = Step::CreateMap {
@@ -74,7 +76,7 @@ fn create_one<B: Backend>(
         name: map.kernel_name.as_str(),
         btf: btf
             .filter(|_| has_btf)
-            .map(|fd| (fd, map.btf_key_type_id, map.btf_value_type_id)),
+            .map(|(fd, _)| (fd, map.btf_key_type_id, map.btf_value_type_id)),
         btf_vmlinux_value_type_id: 0,
         map_extra: map.map_extra,
     };
@@ -82,12 +84,62 @@ fn create_one<B: Backend>(
         spec.value_size = t.value.len() as u32;
         spec.btf_vmlinux_value_type_id = t.value_type_id;
     }
-    let result = sys::map_create(backend, &spec).map_err(at(step));
+    let result = match sys::map_create(backend, &spec) {
+        Err(with_btf) if retries_without_btf(map, &spec, with_btf, btf) => {
+            spec.btf = None;
+            let step = Step::CreateMapWithoutBtf {
+                map: map.name.as_str(),
+                with_btf,
+            };
+            sys::map_create(backend, &spec).map_err(at(step))
+        }
+        result => result.map_err(at(step)),
+    };
     if let Some(inner) = inner {
         // The outer map keeps what it needs of its template.
         backend.close(inner.fd);
     }
     result
+}
+
+/// Whether a map the kernel refused with its BTF key and value types is created again
+/// without them, as libbpf's `bpf_object__create_map` retries ("Retrying without
+/// BTF"): an LPM trie whose key is an array (`__type(key, __u8[8])`), which the kernel
+/// accepts only as a struct, loads that way.
+///
+/// As libbpf: only a map given key or value type ids (struct_ops maps, which take
+/// their value type from the kernel, never are). Unlike libbpf, which retries
+/// whatever the error: only on what the kernel answers to types it refuses (`EINVAL`,
+/// `EOPNOTSUPP`, and `ENOTSUPP` from a map type that takes no BTF), so that a
+/// transient failure or a missing privilege (`EINTR`, `ENOMEM`, `EPERM`) is reported
+/// as it is rather than hidden by a map that silently lost its types; and never for a
+/// map that needs its BTF, whose value holds what the kernel knows only from it
+/// (`bpf_spin_lock`, `bpf_timer`, kptrs...): without it the map would be created but
+/// useless to its programs, so the first error stands.
+fn retries_without_btf(
+    map: &Map,
+    spec: &MapSpec<'_>,
+    errno: Errno,
+    btf: Option<(Fd, &[u8])>,
+) -> bool {
+    let typed = spec
+        .btf
+        .is_some_and(|(_, key, value)| key != 0 || value != 0);
+    let refused_types = matches!(errno, Errno::EINVAL | Errno::EOPNOTSUPP | Errno::ENOTSUPP);
+    typed && refused_types && map.struct_ops.is_none() && !needs_btf(map, btf)
+}
+
+/// Whether `map`'s value holds a field the kernel knows only from its BTF. Read from
+/// the object's BTF only when a creation with it failed; BTF this reader cannot
+/// follow counts as not needing it (libbpf retries every map).
+fn needs_btf(map: &Map, btf: Option<(Fd, &[u8])>) -> bool {
+    let Some((_, bytes)) = btf else {
+        return false;
+    };
+    crate::btf::RawBtf::parse(bytes)
+        .ok()
+        .and_then(|btf| btf.holds_special_fields(map.btf_value_type_id))
+        .unwrap_or(false)
 }
 
 /// Writes a map's initial value: its section's bytes, or the Kconfig values of the

@@ -52,6 +52,9 @@ fn run<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> Result<(), F
     // Attach targets and externs resolved in the running kernel, extern slots written
     // into a copy of the instructions, loaded with `fd_array` and kernel-side CO-RE.
     programs::load(loaded, &struct_ops, backend)?;
+    // Every program holds `.rodata` (BPF_PROG_BIND_MAP), whether it reads it or not,
+    // as libbpf binds it after each load; a refusal is a warning, as in libbpf.
+    programs::bind_rodata(loaded, backend);
     // Program arrays hold programs that now all exist.
     maps::fill_slots(loaded, maps::Holding::Programs, backend)?;
     struct_ops::register(loaded, struct_ops, backend)?;

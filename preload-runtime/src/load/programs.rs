@@ -165,6 +165,34 @@ fn load_with<B: Backend>(
     Ok(())
 }
 
+/// Binds every `.rodata` map of the object (`.rodata`, `.rodata.*`: libbpf's
+/// `LIBBPF_MAP_RODATA`) to every program, as libbpf's `bpf_object_load_prog` does
+/// after each load when the object has one and the kernel supports
+/// `BPF_PROG_BIND_MAP`: the program then holds it and lists it in its info, and
+/// `bpftool prog show` prints the `bpf_metadata_*` variables in it. Where the backend
+/// cannot bind (a module) nothing is tried; a bind the kernel refuses is reported with
+/// [`Backend::warn`] and the load goes on (libbpf: "Don't fail hard if can't bind
+/// rodata").
+pub(super) fn bind_rodata<B: Backend>(loaded: &Loaded<B::Pin>, backend: &mut B) {
+    if !backend.binds_maps() {
+        return;
+    }
+    let rodata = || {
+        (loaded.maps.iter()).filter(|(m, _)| m.name == ".rodata" || m.name.starts_with(".rodata."))
+    };
+    for &(prog, prog_fd) in &loaded.programs {
+        for (map, map_fd) in rodata() {
+            if let Err(errno) = sys::prog_bind_map(backend, prog_fd, map_fd.fd) {
+                backend.warn(format_args!(
+                    "program `{}`: binding map `{}` (BPF_PROG_BIND_MAP) failed: {errno}; \
+                     loaded without it, as libbpf does",
+                    prog.name, map.name
+                ));
+            }
+        }
+    }
+}
+
 /// Repeats a rejected `BPF_PROG_LOAD` with a log buffer, when the backend wants it,
 /// and returns the end of the verifier's log.
 fn verifier_log<B: Backend + ?Sized>(backend: &mut B, spec: ProgSpec<'_>) -> Option<String> {

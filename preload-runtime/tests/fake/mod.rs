@@ -101,6 +101,13 @@ pub enum Call {
         /// BTF.
         vmlinux_value_type_id: u32,
     },
+    /// `BPF_MAP_CREATE` refused for the map's BTF key and value types.
+    MapRefused {
+        /// Kernel name.
+        name: String,
+        /// What the fake answered.
+        errno: Errno,
+    },
     /// `BPF_MAP_UPDATE_ELEM`.
     MapUpdate {
         /// The map's name.
@@ -137,6 +144,13 @@ pub enum Call {
         func_info: u32,
         /// Whether a verifier log was asked for.
         log: bool,
+    },
+    /// `BPF_PROG_BIND_MAP`.
+    BindMap {
+        /// The program's name.
+        prog: String,
+        /// The map's name.
+        map: String,
     },
     /// `BPF_PROG_TEST_RUN` of the finder program: a lookup of `name` of `kind`.
     Lookup {
@@ -252,8 +266,21 @@ pub struct Fake {
     /// Whether `BPF_BTF_LOAD` refuses every BTF (`EINVAL`), as a kernel does that lacks
     /// a BTF kind the object uses.
     pub refuse_btf: bool,
+    /// Maps (by kernel name) whose BTF key and value types `BPF_MAP_CREATE` refuses
+    /// with `EOPNOTSUPP`, as a kernel does a special field (a `bpf_timer`...) in a
+    /// map type that does not support it. (LPM tries with a key that is not a struct
+    /// are refused with `EINVAL` whatever this says, as by the kernel.)
+    pub refuse_map_btf: Vec<&'static str>,
+    /// The bytes of each BTF object loaded, by object.
+    pub btf_data: BTreeMap<ObjId, Vec<u8>>,
     /// What [`Backend::wants_verifier_log`] says.
     pub verifier_log: bool,
+    /// What [`Backend::binds_maps`] says.
+    pub binds_maps: bool,
+    /// What the loader reported with [`Backend::warn`].
+    pub warnings: Vec<String>,
+    /// The bpf(2) command of the call refused by injection, if one was.
+    pub injected_cmd: Option<u32>,
     /// Names looked up so far, in order: a name's BTF id is `FIRST_BTF_ID` + its index.
     pub looked_up: Vec<(String, u32)>,
     /// The kernel's own BTF, which lays out struct_ops values
@@ -276,7 +303,12 @@ impl Default for Fake {
             in_modules: Vec::new(),
             reject: None,
             refuse_btf: false,
+            refuse_map_btf: Vec::new(),
+            btf_data: BTreeMap::new(),
             verifier_log: false,
+            binds_maps: true,
+            warnings: Vec::new(),
+            injected_cmd: None,
             looked_up: Vec::new(),
             vmlinux_btf: None,
         }
@@ -294,6 +326,36 @@ fn decode<A: BpfAttr>(attr: &[u8]) -> A {
     // SAFETY: `BpfAttr` types are repr(C) integers without padding, valid for any bytes,
     // and `attr` holds exactly one (checked above); the read is unaligned-safe.
     unsafe { attr.as_ptr().cast::<A>().read_unaligned() }
+}
+
+/// The kind of type `id` in raw BTF, typedefs and modifiers skipped (as the kernel's
+/// `btf_type_id_size` resolves a map's key type); `None` for void or a bad id. The
+/// fake's own reading, independent of the runtime's reader.
+fn resolved_kind(btf: &[u8], mut id: u32) -> Option<u32> {
+    let word = |at: usize| Some(u32::from_le_bytes(btf.get(at..at + 4)?.try_into().ok()?));
+    let hdr_len = word(4)? as usize;
+    let start = hdr_len + word(8)? as usize;
+    let end = start + word(12)? as usize;
+    let mut offsets = Vec::new();
+    let mut at = start;
+    while at < end {
+        offsets.push(at);
+        let info = word(at + 4)?;
+        let (kind, vlen) = (abi::btf_info_kind(info), abi::btf_info_vlen(info));
+        at += abi::BTF_TYPE_LEN + abi::btf_type_extra_len(kind, vlen)?;
+    }
+    for _ in 0..32 {
+        let at = *offsets.get((id as usize).checked_sub(1)?)?;
+        match abi::btf_info_kind(word(at + 4)?) {
+            abi::BTF_KIND_TYPEDEF
+            | abi::BTF_KIND_VOLATILE
+            | abi::BTF_KIND_CONST
+            | abi::BTF_KIND_RESTRICT
+            | abi::BTF_KIND_TYPE_TAG => id = word(at + 8)?,
+            kind => return Some(kind),
+        }
+    }
+    None
 }
 
 /// `len` bytes at user pointer `addr`.
@@ -475,7 +537,9 @@ impl Fake {
             return Err(Errno::EINVAL);
         }
         self.calls.push(Call::BtfLoad { size: btf.len() });
-        Ok(self.new_object(Kind::Btf, "btf".into(), Vec::new()))
+        let fd = self.new_object(Kind::Btf, "btf".into(), Vec::new());
+        self.btf_data.insert(self.fds[&fd], btf);
+        Ok(fd)
     }
 
     fn map_create(&mut self, attr: &[u8]) -> Result<u32, Errno> {
@@ -504,6 +568,24 @@ impl Fake {
         };
         if a.max_entries == 0 {
             return Err(self.refuse(Errno::EINVAL, format!("MAP_CREATE {name}: max_entries 0")));
+        }
+        if let Some(btf) = btf {
+            // As the kernel's `trie_check_btf`: an LPM trie's key must be a struct.
+            let key_kind = resolved_kind(&self.btf_data[&btf], a.btf_key_type_id);
+            if a.map_type == abi::BPF_MAP_TYPE_LPM_TRIE && key_kind != Some(abi::BTF_KIND_STRUCT) {
+                self.calls.push(Call::MapRefused {
+                    name,
+                    errno: Errno::EINVAL,
+                });
+                return Err(Errno::EINVAL);
+            }
+            if self.refuse_map_btf.contains(&name.as_str()) {
+                self.calls.push(Call::MapRefused {
+                    name,
+                    errno: Errno::EOPNOTSUPP,
+                });
+                return Err(Errno::EOPNOTSUPP);
+            }
         }
         self.calls.push(Call::MapCreate {
             name: name.clone(),
@@ -729,6 +811,29 @@ impl Fake {
         Ok(self.new_object(kind, name, holds))
     }
 
+    fn prog_bind_map(&mut self, attr: &[u8]) -> Result<u32, Errno> {
+        let a: abi::ProgBindMapAttr = decode(attr);
+        if a.flags != 0 {
+            return Err(self.refuse(Errno::EINVAL, format!("PROG_BIND_MAP: flags {}", a.flags)));
+        }
+        let prog = self.fd(a.prog_fd, "PROG_BIND_MAP: prog_fd", |k| {
+            matches!(k, Kind::Prog { .. })
+        })?;
+        let map = self.fd(a.map_fd, "PROG_BIND_MAP: map_fd", |k| {
+            matches!(k, Kind::Map { .. })
+        })?;
+        // As the kernel: a map the program already uses is not added again.
+        if !self.objects[prog].holds.contains(&map) {
+            self.objects[map].refs += 1;
+            self.objects[prog].holds.push(map);
+        }
+        self.calls.push(Call::BindMap {
+            prog: self.name(prog),
+            map: self.name(map),
+        });
+        Ok(0)
+    }
+
     fn test_run(&mut self, attr: &[u8]) -> Result<u32, Errno> {
         let a: abi::ProgTestRunAttr = decode(attr);
         let prog = self.fd(a.prog_fd, "PROG_TEST_RUN", |k| {
@@ -849,7 +954,7 @@ impl Fake {
 
 impl Bpf for Fake {
     unsafe fn bpf(&mut self, cmd: u32, attr: &mut [u8]) -> Result<u32, Errno> {
-        self.tick()?;
+        self.tick().inspect_err(|_| self.injected_cmd = Some(cmd))?;
         match cmd {
             abi::BPF_BTF_LOAD => self.btf_load(attr),
             abi::BPF_MAP_CREATE => self.map_create(attr),
@@ -857,6 +962,7 @@ impl Bpf for Fake {
             abi::BPF_MAP_FREEZE => self.map_freeze(attr),
             abi::BPF_PROG_LOAD => self.prog_load(attr),
             abi::BPF_PROG_TEST_RUN => self.test_run(attr),
+            abi::BPF_PROG_BIND_MAP => self.prog_bind_map(attr),
             abi::BPF_LINK_CREATE => self.link_create(attr),
             abi::BPF_RAW_TRACEPOINT_OPEN => self.raw_tracepoint_open(attr),
             cmd => Err(self.refuse(
@@ -955,5 +1061,13 @@ impl Backend for Fake {
 
     fn wants_verifier_log(&self) -> bool {
         self.verifier_log
+    }
+
+    fn binds_maps(&self) -> bool {
+        self.binds_maps
+    }
+
+    fn warn(&mut self, what: std::fmt::Arguments<'_>) {
+        self.warnings.push(what.to_string());
     }
 }

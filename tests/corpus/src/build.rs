@@ -1,6 +1,8 @@
-//! The corpus's objects, built from Debian packages only and cached under
+//! The corpus's objects, built from Debian packages and cached under
 //! `target/corpus/objects/`, keyed by the packages' versions, the running kernel (its
-//! BTF is the selftests' `vmlinux.h`) and the committed selection of selftests.
+//! BTF is the selftests' `vmlinux.h`), the committed selection of selftests and the
+//! objects written for the corpus (`tests/corpus/written/`, shapes no Debian package
+//! has, built with the same clang).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -34,6 +36,8 @@ const SOURCE_MEMBERS: [&str; 5] = [
     "linux-source-6.12/scripts/bpf_doc.py",
 ];
 const SELFTESTS: &str = "tools/testing/selftests/bpf";
+/// The objects written for the corpus, one `*.bpf.c` each.
+const WRITTEN: &str = "tests/corpus/written";
 
 /// One object of the corpus, or why it could not be built.
 #[derive(Debug, Clone)]
@@ -86,7 +90,32 @@ fn cache_key(dir: &Path) -> Result<String> {
     for file in selftest_selection()? {
         key.push_str(&format!("selftest {file}\n"));
     }
+    for source in written_sources()? {
+        let text = fs::read(&source)?;
+        key.push_str(&format!(
+            "written {} {:016x}\n",
+            source.file_name().unwrap().to_string_lossy(),
+            fnv1a(&text)
+        ));
+    }
     Ok(key)
+}
+
+/// FNV-1a of `bytes`: a stable hash for the cache key (std's is not stable).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The sources in `tests/corpus/written/`, sorted.
+fn written_sources() -> Result<Vec<PathBuf>> {
+    let mut sources: Vec<PathBuf> = fs::read_dir(root().join(WRITTEN))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    sources.retain(|p| p.to_string_lossy().ends_with(".bpf.c"));
+    sources.sort();
+    Ok(sources)
 }
 
 /// Builds (or finds cached) every object of the corpus.
@@ -112,6 +141,7 @@ pub fn objects() -> Result<Vec<Entry>> {
     let mut entries = vec![iterators(&src, &dir)?];
     entries.extend(libbpf_tools(&dir.join("libbpf-tools"))?);
     entries.extend(selftests(&src, &dir)?);
+    entries.extend(written(&dir.join("written"))?);
     fs::write(&list_file, format_entries(&entries))?;
     fs::write(&key_file, key)?;
     Ok(entries)
@@ -237,6 +267,37 @@ fn iterators(src: &Path, dir: &Path) -> Result<Entry> {
         krate: "k_iterators".into(),
         object,
     })
+}
+
+/// The objects written for the corpus, built as the examples are (libbpf-dev's
+/// headers and the UAPI headers of the build machine; no `vmlinux.h`).
+fn written(dir: &Path) -> Result<Vec<Entry>> {
+    fs::create_dir_all(dir)?;
+    let mut entries = Vec::new();
+    for source in written_sources()? {
+        let file = source.file_name().unwrap().to_string_lossy().into_owned();
+        let stem = file.trim_end_matches(".bpf.c").replace('-', "_");
+        let out = dir.join(format!("{stem}.bpf.o"));
+        let object = compile(
+            clang()
+                .current_dir(root().join(WRITTEN))
+                .args(["-g", "-O2", "--target=bpf", "-D__TARGET_ARCH_x86"])
+                .args(["-I/usr/include/x86_64-linux-gnu", "-c"])
+                .arg(&file)
+                .arg("-o")
+                .arg(&out),
+            &out,
+        )
+        .map(|()| out);
+        entries.push(Entry {
+            source: format!("written/{file}"),
+            krate: format!("wr_{stem}"),
+            name: stem,
+            object,
+        });
+    }
+    println!("corpus: built {} objects written for it", entries.len());
+    Ok(entries)
 }
 
 /// The executables of the libbpf-tools package.

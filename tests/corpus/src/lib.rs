@@ -597,12 +597,13 @@ fn summary(rows: &BTreeMap<String, Row>) {
         .filter(|r| r.libbpf.starts_with("not built"))
         .count();
     println!(
-        "\ncorpus on this host: {} objects ({} kernel, {} libbpf-tools, {} selftests; \
-         {not_built} selftests did not compile)",
+        "\ncorpus on this host: {} objects ({} kernel, {} libbpf-tools, {} selftests, \
+         {} written for it; {not_built} did not compile)",
         host.len(),
         count("kernel/"),
         count("libbpf-tools/"),
-        count("selftests/")
+        count("selftests/"),
+        count("written/")
     );
     tables(&host);
     if !vm.is_empty() {

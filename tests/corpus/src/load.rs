@@ -1,5 +1,6 @@
 //! Loading one object on each side and reading back, through bpftool and by id, what
-//! the kernel holds: programs (type, translated instructions) and map definitions.
+//! the kernel holds: programs (type, translated instructions, the maps they hold) and
+//! map definitions.
 //! Both sides are inspected the same way, so they compare.
 
 use std::collections::BTreeMap;
@@ -26,6 +27,9 @@ pub struct Program {
     pub prog_type: String,
     /// Translated instructions, map ids replaced by map names.
     pub insns: Vec<Insn>,
+    /// The names of the maps it holds (`map_ids`: those its instructions use, and
+    /// those bound to it, as libbpf binds `.rodata`), sorted.
+    pub maps: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,9 +296,24 @@ fn inspect(ids: &Ids, scratch: &Path) -> Result<Loaded> {
             );
         }
         let insns = normalise(&fs::read(&file)?, &map_names);
-        loaded
-            .programs
-            .insert(name.clone(), Program { prog_type, insns });
+        let mut maps: Vec<String> = (json["map_ids"].as_array().into_iter().flatten())
+            .map(|id| {
+                let id = id.as_u64().unwrap_or(0);
+                map_names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("<map id not loaded by this side: {id}>"))
+            })
+            .collect();
+        maps.sort();
+        loaded.programs.insert(
+            name.clone(),
+            Program {
+                prog_type,
+                insns,
+                maps,
+            },
+        );
     }
     Ok(loaded)
 }
@@ -385,6 +404,13 @@ pub fn differences(libbpf: &Loaded, ours: &Loaded) -> Vec<String> {
                 "program {name}: translated instructions differ ({} vs {} insns, first at #{first})",
                 l.insns.len(),
                 o.insns.len()
+            ));
+        }
+        if l.maps != o.maps {
+            diffs.push(format!(
+                "program {name}: holds maps {} (libbpf) vs {} (ours)",
+                l.maps.join(","),
+                o.maps.join(",")
             ));
         }
     }
@@ -542,6 +568,7 @@ Error: failed to load object file
         let program = |insns: Vec<Insn>| Program {
             prog_type: "tracing".into(),
             insns,
+            maps: vec!["o.rodata".into()],
         };
         let libbpf = Loaded {
             programs: BTreeMap::from([
@@ -551,8 +578,10 @@ Error: failed to load object file
             maps: BTreeMap::from([("o.bss".to_string(), map(0x400))]),
             ids: Vec::new(),
         };
+        let mut unbound = program(vec![Insn::Raw(1)]);
+        unbound.maps.clear();
         let ours = Loaded {
-            programs: BTreeMap::from([("a".to_string(), program(vec![Insn::Raw(1)]))]),
+            programs: BTreeMap::from([("a".to_string(), unbound)]),
             maps: BTreeMap::from([("o.bss".to_string(), map(0))]),
             ids: Vec::new(),
         };
@@ -561,6 +590,7 @@ Error: failed to load object file
             [
                 "programs only libbpf loads: b",
                 "program a: translated instructions differ (2 vs 1 insns, first at #1)",
+                "program a: holds maps o.rodata (libbpf) vs  (ours)",
                 "map o.bss: flags 0x400 vs 0x0 (libbpf vs ours)",
             ]
         );
