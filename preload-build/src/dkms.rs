@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 
 use crate::kernel::{Codegen, KernelTree};
-use crate::module::{self, KCONFIG_SH, OBJECT_C, OBJECT_KBUILD, RUNTIME_C, RUNTIME_H};
-use crate::module::{RUNTIME_KBUILD, SHIM_H};
+use crate::module::{self, KernelSources};
 use crate::package::Crate;
 use crate::tools::{fill, write_if_changed};
 
@@ -118,12 +117,13 @@ pub fn trees(
         fill(RUNTIME_CONF, &version).as_bytes(),
     )?;
     let mut kbuild = fill(RUNTIME_KBUILD_PREFIX, &[version[0], ("SHIPPED", &list)]);
-    kbuild.push_str(RUNTIME_KBUILD);
+    let sources = KernelSources::of(krate)?;
+    kbuild.push_str(&sources.runtime_kbuild);
     write_if_changed(&runtime.dir.join("Kbuild"), kbuild.as_bytes())?;
     for (file, contents) in [
-        ("runtime.c", RUNTIME_C),
-        ("shim.h", SHIM_H),
-        ("bpf_preload_runtime.h", RUNTIME_H),
+        ("runtime.c", sources.runtime_c.as_str()),
+        ("shim.h", &sources.shim_h),
+        ("bpf_preload_runtime.h", &sources.runtime_h),
         ("keep-symvers.sh", KEEP_SYMVERS),
     ] {
         write_if_changed(&runtime.dir.join(file), contents.as_bytes())?;
@@ -154,12 +154,12 @@ pub fn trees(
         fill(OBJECT_CONF, &values[..4]).as_bytes(),
     )?;
     let mut kbuild = fill(OBJECT_KBUILD_PREFIX, &values);
-    kbuild.push_str(OBJECT_KBUILD);
+    kbuild.push_str(&sources.object_kbuild);
     write_if_changed(&object.dir.join("Kbuild"), kbuild.as_bytes())?;
     for (file, contents) in [
-        ("object.c", OBJECT_C),
-        ("kconfig.sh", KCONFIG_SH),
-        ("bpf_preload_runtime.h", RUNTIME_H),
+        ("object.c", &sources.object_c),
+        ("kconfig.sh", &sources.kconfig_sh),
+        ("bpf_preload_runtime.h", &sources.runtime_h),
     ] {
         write_if_changed(&object.dir.join(file), contents.as_bytes())?;
     }

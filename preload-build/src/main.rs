@@ -55,9 +55,14 @@ enum Command {
         /// Depend on bpf-preload from this git repository.
         #[arg(long, value_name = "URL", group = "runtime")]
         runtime_git: Option<String>,
-        /// Depend on this version of bpf-preload from crates.io.
-        #[arg(long, value_name = "VERSION", group = "runtime")]
+        /// Depend on this version of bpf-preload [default: this tool's version],
+        /// from crates.io or the registry given with --runtime-registry.
+        #[arg(long, value_name = "VERSION", conflicts_with_all = ["runtime_path", "runtime_git"])]
         runtime_version: Option<String>,
+        /// Depend on bpf-preload from this registry of cargo's configuration
+        /// (`[registries.NAME]`), e.g. a company's own.
+        #[arg(long, value_name = "NAME", group = "runtime")]
+        runtime_registry: Option<String>,
     },
     /// Build `<name>.ko` for one or several kernels.
     Build {
@@ -179,6 +184,7 @@ fn run(cli: Cli) -> Result<()> {
             runtime_path,
             runtime_git,
             runtime_version,
+            runtime_registry,
         } => {
             let kind = if iter {
                 Kind::Iter
@@ -196,6 +202,11 @@ fn run(cli: Cli) -> Result<()> {
                 Runtime::Git {
                     url,
                     reference: None,
+                }
+            } else if let Some(registry) = runtime_registry {
+                Runtime::NamedRegistry {
+                    version: runtime_version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+                    registry,
                 }
             } else if let Some(version) = runtime_version {
                 Runtime::Registry {

@@ -33,15 +33,56 @@ pub const TARGET: &str = "x86_64-unknown-none";
 pub const RUNTIME: &str = "bpf_preload_runtime";
 
 /// The kernel-side sources, the same for every object: the runtime's C half and its
-/// contract with Rust, its ABI, the generic object module, and their Kbuilds.
-pub(crate) const RUNTIME_C: &str = include_str!("../../preload-runtime/kernel/runtime.c");
-pub(crate) const SHIM_H: &str = include_str!("../../preload-runtime/kernel/shim.h");
-pub(crate) const RUNTIME_H: &str =
-    include_str!("../../preload-runtime/kernel/bpf_preload_runtime.h");
-pub(crate) const RUNTIME_KBUILD: &str = include_str!("../../preload-runtime/kernel/runtime.Kbuild");
-pub(crate) const OBJECT_C: &str = include_str!("../../preload-runtime/kernel/object.c");
-pub(crate) const OBJECT_KBUILD: &str = include_str!("../../preload-runtime/kernel/object.Kbuild");
-pub(crate) const KCONFIG_SH: &str = include_str!("../../preload-runtime/kernel/kconfig.sh");
+/// contract with Rust, its ABI, the generic object module, and their Kbuilds. They
+/// have one home, the `kernel/` directory of the `bpf-preload` package, and are read
+/// from the very package the crate resolves to (a registry's copy, a git checkout or
+/// a path), never from this tool's build: the C half and the Rust half of the runtime
+/// module then always come from the same version, whichever version of this tool
+/// builds them.
+#[derive(Debug, Clone)]
+pub(crate) struct KernelSources {
+    /// `runtime.c`: the runtime module's C half.
+    pub runtime_c: String,
+    /// `shim.h`: its contract with the Rust half.
+    pub shim_h: String,
+    /// `bpf_preload_runtime.h`: the runtime's ABI, which object modules call.
+    pub runtime_h: String,
+    /// `runtime.Kbuild`: how the runtime module links.
+    pub runtime_kbuild: String,
+    /// `object.c`: the generic object module around a table.
+    pub object_c: String,
+    /// `object.Kbuild`: how an object module links.
+    pub object_kbuild: String,
+    /// `kconfig.sh`: the target kernel's values of the `.kconfig` externs.
+    pub kconfig_sh: String,
+}
+
+impl KernelSources {
+    /// The sources in `kernel/` of the `bpf-preload` that `krate` depends on.
+    pub(crate) fn of(krate: &Crate) -> Result<Self> {
+        let dir = krate.runtime_dir.join("kernel");
+        let read = |file: &str| {
+            let path = dir.join(file);
+            fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "reading {} of {}: that package lacks the runtime's kernel sources \
+                     (a bpf-preload older than this tool, or packaged without `kernel/`?)",
+                    path.display(),
+                    krate.runtime
+                )
+            })
+        };
+        Ok(KernelSources {
+            runtime_c: read("runtime.c")?,
+            shim_h: read("shim.h")?,
+            runtime_h: read("bpf_preload_runtime.h")?,
+            runtime_kbuild: read("runtime.Kbuild")?,
+            object_c: read("object.c")?,
+            object_kbuild: read("object.Kbuild")?,
+            kconfig_sh: read("kconfig.sh")?,
+        })
+    }
+}
 
 const TABLE_TOML: &str = include_str!("../templates/module/table.toml");
 const TABLE_RS: &str = include_str!("../templates/module/table.rs");
@@ -520,11 +561,12 @@ pub fn build_runtime(krate: &Crate, kernel: &KernelTree, verbose: bool) -> Resul
     let rust = build_runtime_rust(krate, kernel.codegen()?, &[kernel], verbose)?;
     let dir = runtime_dir(krate).join(format!("kbuild-{}", kernel.release));
     write_if_changed(&dir.join("rust-crate.o"), &fs::read(&rust.path)?)?;
+    let sources = KernelSources::of(krate)?;
     for (file, contents) in [
-        ("Kbuild", RUNTIME_KBUILD),
-        ("runtime.c", RUNTIME_C),
-        ("shim.h", SHIM_H),
-        ("bpf_preload_runtime.h", RUNTIME_H),
+        ("Kbuild", &sources.runtime_kbuild),
+        ("runtime.c", &sources.runtime_c),
+        ("shim.h", &sources.shim_h),
+        ("bpf_preload_runtime.h", &sources.runtime_h),
     ] {
         write_if_changed(&dir.join(file), contents.as_bytes())?;
     }
@@ -559,11 +601,12 @@ fn object_kbuild(krate: &Crate, kernel: &KernelTree, options: &Options) -> Resul
         &dir.join("kconfig-names"),
         kconfig_options(krate)?.as_bytes(),
     )?;
+    let sources = KernelSources::of(krate)?;
     for (file, contents) in [
-        ("Kbuild", OBJECT_KBUILD),
-        ("object.c", OBJECT_C),
-        ("kconfig.sh", KCONFIG_SH),
-        ("bpf_preload_runtime.h", RUNTIME_H),
+        ("Kbuild", &sources.object_kbuild),
+        ("object.c", &sources.object_c),
+        ("kconfig.sh", &sources.kconfig_sh),
+        ("bpf_preload_runtime.h", &sources.runtime_h),
     ] {
         write_if_changed(&dir.join(file), contents.as_bytes())?;
     }
