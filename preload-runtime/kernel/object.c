@@ -128,8 +128,8 @@ static void __exit object_exit(void)
 #ifdef BPF_PRELOAD_UNLOADABLE
 	bpf_preload_release(held);
 #else
+	/* The runtime says so: the object's programs stay attached, held by it. */
 	bpf_preload_abandon(held);
-	pr_warn("forced removal: its BPF programs stay attached and held by the runtime until shutdown\n");
 #endif
 }
 module_exit(object_exit);
@@ -137,4 +137,4 @@ module_exit(object_exit);
 /* MODULE_INFO with a string works with both MODULE_IMPORT_NS syntaxes (6.13 changed it). */
 MODULE_INFO(import_ns, "BPF_PRELOAD");
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("bpf-preload: the BPF object " KBUILD_MODNAME ", loaded and held by bpf_preload_runtime");
+MODULE_DESCRIPTION("bpf-preload object " KBUILD_MODNAME);

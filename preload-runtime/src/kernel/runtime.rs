@@ -305,4 +305,11 @@ pub unsafe extern "C" fn bpf_preload_rust_abandon(held: *mut c_void) {
         unsafe { ffi::bpf_preload_unexpose() };
     }
     preloaded.held.abandon();
+    log(
+        Level::Warning,
+        preloaded.module,
+        format_args!(
+            "forced removal: its BPF programs stay attached, held by the runtime until shutdown"
+        ),
+    );
 }
