@@ -11,14 +11,14 @@ use clap::{Args, Parser, Subcommand};
 
 use bpf_preload_build::install::{self, Target};
 use bpf_preload_build::new::{self, Kind};
-use bpf_preload_build::{dkms, find_kdir, module, Crate, KernelTree, Runtime};
+use bpf_preload_build::{deb, dkms, find_kdir, module, Crate, KernelTree, Runtime};
 
 #[derive(Parser)]
 #[command(
     name = "cargo bpf-preload",
     bin_name = "cargo bpf-preload",
     version,
-    about = "Build a crate using bpf-preload into a kernel module, install it for every boot, make a DKMS tree"
+    about = "Build a crate using bpf-preload into a kernel module, install it for every boot, make DKMS trees and Debian packages of them"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -134,6 +134,31 @@ enum Command {
         #[arg(long)]
         unloadable: bool,
     },
+    /// Make Debian packages of the two DKMS trees with dpkg-buildpackage and dh-dkms:
+    /// bpf-preload-runtime-dkms and <name>-dkms (which depends on it), in a flat apt
+    /// repository.
+    Deb {
+        #[command(flatten)]
+        krate: CrateArg,
+        /// The apt repository the packages go to (indexed with dpkg-scanpackages)
+        /// [default: <target>/bpf-preload/deb/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Kernels whose flag sets the runtime ships (see `dkms --kdir`).
+        #[arg(long, value_name = "DIR")]
+        kdir: Vec<PathBuf>,
+        /// Unloadable modules (see `build --unloadable`).
+        #[arg(long)]
+        unloadable: bool,
+        /// `Name <email>` for the packages [default: DEBFULLNAME and DEBEMAIL, else
+        /// the crate's first author, else user@hostname].
+        #[arg(long, value_name = "NAME <EMAIL>")]
+        maintainer: Option<String>,
+        /// Do not ship /usr/lib/modules-load.d/<name>.conf (the module then loads only
+        /// when something asks for it).
+        #[arg(long)]
+        no_modules_load: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -172,6 +197,17 @@ fn kernel_because(kdir: Option<&Path>, given: &str) -> Result<KernelTree> {
     let kernel = KernelTree::open(&dir)?;
     println!("==> kernel {} ({}, {why})", kernel.release, dir.display());
     Ok(kernel)
+}
+
+/// The kernels a DKMS tree ships flag sets for: `--kdir`, else every installed
+/// kernel's headers.
+fn dkms_kernels(kdir: Vec<PathBuf>) -> Result<Vec<KernelTree>> {
+    let dirs = if kdir.is_empty() {
+        bpf_preload_build::kernel::installed_headers()
+    } else {
+        kdir
+    };
+    dirs.iter().map(|d| KernelTree::open(d)).collect()
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -317,16 +353,13 @@ fn run(cli: Cli) -> Result<()> {
             unloadable,
         } => {
             let krate = open(&krate)?;
-            let dirs = if kdir.is_empty() {
-                bpf_preload_build::kernel::installed_headers()
-            } else {
-                kdir
-            };
-            let kernels = dirs
-                .iter()
-                .map(|d| KernelTree::open(d))
-                .collect::<Result<Vec<_>>>()?;
-            let trees = dkms::trees(&krate, &kernels, out.as_deref(), unloadable, false)?;
+            let trees = dkms::trees(
+                &krate,
+                &dkms_kernels(kdir)?,
+                out.as_deref(),
+                unloadable,
+                false,
+            )?;
             for tree in [&trees.runtime, &trees.object] {
                 println!(
                     "==> DKMS tree of `{}` {} in {}",
@@ -353,6 +386,60 @@ fn run(cli: Cli) -> Result<()> {
                     version = tree.version
                 );
             }
+            Ok(())
+        }
+        Command::Deb {
+            krate,
+            out,
+            kdir,
+            unloadable,
+            maintainer,
+            no_modules_load,
+        } => {
+            let krate = open(&krate)?;
+            let trees = dkms::trees(&krate, &dkms_kernels(kdir)?, None, unloadable, false)?;
+            for (codegen, releases) in &trees.shipped {
+                println!(
+                    "==> runtime's Rust part {codegen}.o_shipped ({})",
+                    releases.join(", ")
+                );
+            }
+            let options = deb::Options {
+                out,
+                maintainer,
+                modules_load: !no_modules_load,
+            };
+            let debs = deb::packages(&krate, &trees, &options)?;
+            for (deb, tree) in [
+                (&debs.runtime, &trees.runtime),
+                (&debs.object, &trees.object),
+            ] {
+                println!(
+                    "==> {} {} ({} bytes): {}",
+                    deb.package,
+                    deb.version,
+                    deb.size,
+                    deb.path.display()
+                );
+                println!(
+                    "    /usr/src/{}-{}/, dkms.conf by dh_dkms",
+                    tree.name, tree.version
+                );
+            }
+            if options.modules_load {
+                println!(
+                    "    /usr/lib/modules-load.d/{}.conf: systemd-modules-load loads it at boot",
+                    trees.object.name
+                );
+            }
+            println!(
+                "\n    a flat apt repository in {repo} (Packages by dpkg-scanpackages):\n    \
+                 echo 'deb [trusted=yes] file:{repo} ./' | sudo tee /etc/apt/sources.list.d/{name}.list\n    \
+                 sudo apt update && sudo apt install {package}",
+                repo = debs.repo.display(),
+                name = debs.object.package,
+                package = debs.object.package,
+            );
             Ok(())
         }
     }

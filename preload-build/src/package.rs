@@ -20,6 +20,12 @@ pub struct Crate {
     pub package: String,
     /// The package version (the DKMS package's version).
     pub version: String,
+    /// Its `description`, if the manifest has one (the Debian package's).
+    pub description: Option<String>,
+    /// Its `license` (an SPDX expression), if the manifest has one.
+    pub license: Option<String>,
+    /// Its `authors`.
+    pub authors: Vec<String>,
     /// The directory of its `Cargo.toml`.
     pub dir: PathBuf,
     /// The library's crate name, as Rust code names it (`my_policy`).
@@ -31,6 +37,8 @@ pub struct Crate {
     /// Its directory, where cargo unpacked or checked it out: the runtime's C half
     /// (`kernel/`) is read from there, so it always matches the Rust half it links.
     pub runtime_dir: PathBuf,
+    /// Its `license`, as its manifest says (the runtime module's Debian package's).
+    pub runtime_license: Option<String>,
     /// Where cargo puts this workspace's build output; ours goes to
     /// `<target_dir>/bpf-preload/`.
     pub target_dir: PathBuf,
@@ -244,6 +252,7 @@ impl Crate {
             .parent()
             .context("a manifest path has a directory")?
             .into();
+        let runtime_license = runtime_package.license.clone();
         let lib_name = lib.name.replace('-', "_");
         let src_path: PathBuf = lib.src_path.clone().into();
         let preloaded = find_preloaded(&src_path, &lib_name)?;
@@ -251,6 +260,9 @@ impl Crate {
         Ok(Crate {
             package: package.name.to_string(),
             version: package.version.to_string(),
+            description: package.description.clone(),
+            license: package.license.clone(),
+            authors: package.authors.clone(),
             dir: package
                 .manifest_path
                 .parent()
@@ -260,6 +272,7 @@ impl Crate {
             runtime,
             runtime_version,
             runtime_dir,
+            runtime_license,
             target_dir: metadata.target_directory.clone().into(),
             lockfile: lockfile.exists().then(|| lockfile.into()),
             preloaded,

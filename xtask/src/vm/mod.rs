@@ -6,12 +6,14 @@
 //! ([`initramfs`]); the script prints `VERDICT <scenario> PASS|FAIL <detail>` on the
 //! serial console; [`qemu`] reads those markers and kills QEMU on timeout; [`report`]
 //! tabulates scenarios x kernels. The scenarios are files, `tests/vm/<name>.sh`
-//! ([`scenarios`]); [`userflow`] and [`signing`] are the Rust hooks their headers name.
+//! ([`scenarios`]); [`userflow`], [`packages`] and [`signing`] are the Rust hooks their
+//! headers name.
 
 pub mod boot_test;
 mod distro;
 mod initramfs;
 mod kernels;
+mod packages;
 mod qemu;
 mod report;
 mod scenarios;

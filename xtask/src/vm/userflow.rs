@@ -20,12 +20,15 @@ use bpf_preload_build::dkms::RUNTIME_PACKAGE;
 use bpf_preload_build::module::RUNTIME;
 
 /// The package `new` makes, and its module (Kbuild's `_` for `-`).
-const PACKAGE: &str = "my-guard";
-const MODULE: &str = "my_guard";
-const VERSION: &str = "0.1.0";
+pub(super) const PACKAGE: &str = "my-guard";
+pub(super) const MODULE: &str = "my_guard";
+pub(super) const VERSION: &str = "0.1.0";
 
 /// Runs once per process; later calls get the first result.
-fn once<T: Clone>(cell: &OnceLock<Result<T, String>>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(super) fn once<T: Clone>(
+    cell: &OnceLock<Result<T, String>>,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     cell.get_or_init(|| f().map_err(|e| format!("{e:#}")))
         .clone()
         .map_err(|e| anyhow!(e))
@@ -60,7 +63,7 @@ fn installed_subcommand() -> Result<PathBuf> {
 /// `cargo bpf-preload ARGS` in `dir`, with the installed subcommand first on PATH and
 /// the crate's target directory kept between runs (core and alloc take minutes to
 /// build per flag set). Returns its output.
-fn subcommand(dir: &Path, args: &[&str]) -> Result<String> {
+pub(super) fn subcommand(dir: &Path, args: &[&str]) -> Result<String> {
     let bin = installed_subcommand()?;
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![bin];
@@ -88,7 +91,7 @@ fn subcommand(dir: &Path, args: &[&str]) -> Result<String> {
 
 /// `cargo bpf-preload new my-guard --lsm` in a fresh temporary directory outside the
 /// repository.
-fn new_crate() -> Result<PathBuf> {
+pub(super) fn new_crate() -> Result<PathBuf> {
     static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     once(&CELL, || {
         let parent = std::env::temp_dir().join(format!("bpf-preload-vm-{}", std::process::id()));
@@ -256,18 +259,24 @@ fn release_of(kernel: &Kernel) -> &str {
     &kernel.release
 }
 
-/// A Debian 12 root filesystem with systemd, initramfs-tools, busybox and the
-/// kernel `release`, made by mmdebstrap from Debian's packages, plus the test's own
-/// checks (an init-bottom script and a systemd unit); cached.
-fn debian_root(release: &str) -> Result<PathBuf> {
+/// A Debian 12 root filesystem with systemd, initramfs-tools, busybox, the kernel
+/// `release` and its headers, and DKMS, made by mmdebstrap from Debian's packages,
+/// plus the test's own checks (an init-bottom script and a systemd unit); cached,
+/// keyed by the list of packages.
+pub(super) fn debian_root(release: &str) -> Result<PathBuf> {
     static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     once(&CELL, || {
         ensure_packages(
             &["mmdebstrap", "e2fsprogs", "initramfs-tools"],
             "the Debian root filesystem of the boot tests",
         )?;
-        let packages =
-            format!("systemd-sysv,udev,kmod,initramfs-tools,busybox,linux-image-{release}");
+        // DKMS, the kernel's headers and what DKMS builds with are for the `deb`
+        // scenario, which installs the packages of `cargo bpf-preload deb` into a
+        // copy of this tree.
+        let packages = format!(
+            "systemd-sysv,udev,kmod,initramfs-tools,busybox,linux-image-{release},\
+             dkms,gcc,make,xz-utils,linux-headers-{release}"
+        );
         let base = root().join("target/vm/debian-root");
         let tree = base.join("tree");
         let stamp = base.join("done");
@@ -345,7 +354,7 @@ fn disk_image(tree: &Path, image: &Path) -> Result<()> {
 }
 
 /// The tree's kernel, initramfs and (made here) root disk, booted on `cmdline`.
-fn media(tree: &Path, release: &str, work: &Path, cmdline: &str) -> Result<Media> {
+pub(super) fn media(tree: &Path, release: &str, work: &Path, cmdline: &str) -> Result<Media> {
     let initrd = work.join("initrd.img");
     fs::copy(tree.join(format!("boot/initrd.img-{release}")), &initrd)
         .with_context(|| format!("the tree has no initrd.img-{release}"))?;
