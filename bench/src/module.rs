@@ -33,17 +33,14 @@ pub struct Built {
 /// text, data, bss (bytes), as `size` prints them.
 pub type Size = (u64, u64, u64);
 
+/// A module's size, or why there is none.
+pub type SizeOr = std::result::Result<Size, String>;
+
 /// (release, object) → (ours, C), and release → the runtime module, once.
 #[derive(Debug, Clone, Default)]
 pub struct Sizes {
-    pub objects: BTreeMap<
-        (String, String),
-        (
-            std::result::Result<Size, String>,
-            std::result::Result<Size, String>,
-        ),
-    >,
-    pub runtime: BTreeMap<String, std::result::Result<Size, String>>,
+    pub objects: BTreeMap<(String, String), (SizeOr, SizeOr)>,
+    pub runtime: BTreeMap<String, SizeOr>,
 }
 
 /// The crate that `cargo xtask build-module` builds for a subject: the example itself,
