@@ -20,25 +20,28 @@ use crate::peers::{self, write_if_changed};
 use crate::vm::{Kernel, Run, Vm};
 use crate::{output, work, Kind, Stats, Subject};
 
-/// Both modules of one object for one kernel, or why there is none.
+/// Both modules of one object for one kernel, or why there is none; with ours, the
+/// runtime module it needs (the same for every object of a kernel).
 pub struct Built {
     pub kernel: Kernel,
     pub subject: Subject,
     pub ours: std::result::Result<PathBuf, String>,
+    pub runtime: Option<PathBuf>,
     pub c: std::result::Result<PathBuf, String>,
 }
 
 /// text, data, bss (bytes), as `size` prints them.
 pub type Size = (u64, u64, u64);
 
-/// (release, object) → (ours, C).
-pub type Sizes = BTreeMap<
-    (String, String),
-    (
-        std::result::Result<Size, String>,
-        std::result::Result<Size, String>,
-    ),
->;
+/// A module's size, or why there is none.
+pub type SizeOr = std::result::Result<Size, String>;
+
+/// (release, object) → (ours, C), and release → the runtime module, once.
+#[derive(Debug, Clone, Default)]
+pub struct Sizes {
+    pub objects: BTreeMap<(String, String), (SizeOr, SizeOr)>,
+    pub runtime: BTreeMap<String, SizeOr>,
+}
 
 /// The crate that `cargo xtask build-module` builds for a subject: the example itself,
 /// or a generated crate of its own (the build section's are members of its workspace,
@@ -50,8 +53,9 @@ fn crate_dir(s: &Subject) -> Result<PathBuf> {
     })
 }
 
-/// Our module, unloadable, built as `cargo xtask build-module --unloadable` builds it.
-fn ours(s: &Subject, kernel: &Kernel) -> Result<PathBuf> {
+/// Our object module, unloadable, built as `cargo xtask build-module --unloadable`
+/// builds it, and the runtime module beside it.
+fn ours(s: &Subject, kernel: &Kernel) -> Result<(PathBuf, PathBuf)> {
     let dir = crate_dir(s)?;
     let krate = Crate::open(&dir).with_context(|| format!("the crate at {}", dir.display()))?;
     let built = module::build(
@@ -62,9 +66,10 @@ fn ours(s: &Subject, kernel: &Kernel) -> Result<PathBuf> {
             sign: None,
             unloadable: true,
             verbose: false,
+            table_layout: None,
         },
     )?;
-    Ok(built.ko)
+    Ok((built.ko, built.runtime))
 }
 
 /// The C light-skeleton module: `<name>_lskel.ko`.
@@ -103,10 +108,15 @@ pub fn build_all(vm: &dyn Vm, subjects: &[Subject]) -> Result<Vec<Built>> {
         // counters has a classic tracepoint: user space only (perf_event_open).
         for s in subjects.iter().filter(|s| s.name != "counters") {
             println!("    {} for {}", s.name, kernel.release);
+            let (ours, runtime) = match ours(s, kernel) {
+                Ok((ko, runtime)) => (Ok(ko), Some(runtime)),
+                Err(e) => (Err(format!("{e:#}")), None),
+            };
             out.push(Built {
                 kernel: kernel.clone(),
                 subject: s.clone(),
-                ours: ours(s, kernel).map_err(|e| format!("{e:#}")),
+                ours,
+                runtime,
                 c: c(s, kernel).map_err(|e| format!("{e:#}")),
             });
         }
@@ -145,15 +155,17 @@ pub fn first_line(e: &str) -> String {
 }
 
 pub fn sizes(built: &[Built]) -> Result<Sizes> {
-    Ok(built
-        .iter()
-        .map(|b| {
-            (
-                (b.kernel.release.clone(), b.subject.name.clone()),
-                (size(&b.ours), size(&b.c)),
-            )
-        })
-        .collect())
+    let mut sizes = Sizes::default();
+    for b in built {
+        let key = (b.kernel.release.clone(), b.subject.name.clone());
+        sizes.objects.insert(key, (size(&b.ours), size(&b.c)));
+        if let Some(runtime) = &b.runtime {
+            (sizes.runtime)
+                .entry(b.kernel.release.clone())
+                .or_insert_with(|| size(&Ok(runtime.clone())));
+        }
+    }
+    Ok(sizes)
 }
 
 /// One object in one VM: insmod → init returned (µs → ms), the kernel memory kept
@@ -215,6 +227,11 @@ pub fn in_vm(vm: &dyn Vm, built: &[Built], runs: usize) -> Result<VmResults> {
     let mut boots = Vec::new();
     for (release, list) in &by_kernel {
         let mut files = vec![(insmod_time.clone(), "bin/insmod_time".to_string())];
+        // The runtime, which the VM's init loads before the script: ours are timed
+        // as every object module after the first loads, with the runtime there.
+        if let Some(runtime) = list.iter().find_map(|b| b.runtime.clone()) {
+            files.push((runtime, "modules/bpf_preload_runtime.ko".to_string()));
+        }
         let mut objects = Vec::new();
         for b in list {
             let name = &b.subject.name;

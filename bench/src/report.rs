@@ -466,22 +466,24 @@ impl Report {
         let _ = writeln!(o, "## 3. Module size\n");
         let _ = writeln!(
             o,
-            "`size` (text / data / bss, bytes) of each `.ko`: ours from `cargo xtask build-module \
-             <crate> --unloadable --kdir <headers>`, next to the C module of the same object: \
+            "`size` (text / data / bss, bytes) of each `.ko`: ours, the object module from `cargo \
+             xtask build-module <crate> --unloadable --kdir <headers>` (the object's table and the \
+             generic object.c), next to the C module of the same object: \
              [bench/lskel/module.c](bench/lskel/module.c) with the object's `bpftool gen skeleton \
              -L` header and libbpf's `skel_internal.h`, `make -C <headers> M=... LSKEL_NAME=<object>` \
              (for iterators with `PRELOAD_OPS=1`: both offer the two iterator links to bpffs). \
              Both have an exit function (rmmod frees everything). Not stripped; neither signed. \
              text includes .rodata, where both keep the object's instructions, BTF and names; \
-             ours also carries the one generic loader (the same for every object), the C module \
-             the light skeleton's loader program, generated per object.\n"
+             the C module also carries the light skeleton's loader program, generated per \
+             object. Ours carries no loader: the runtime module holds the one generic loader for \
+             every object module of a kernel, and is listed once below.\n"
         );
         let _ = writeln!(
             o,
             "| kernel | object | ours text / data / bss | C light skeleton text / data / bss | ours/C (text + data) |"
         );
         let _ = writeln!(o, "|---|---|---|---|---|");
-        for ((release, name), (ours, c)) in r {
+        for ((release, name), (ours, c)) in &r.objects {
             let x = match (ours, c) {
                 (Ok(a), Ok(b)) => Some((a.0 + a.1) as f64 / (b.0 + b.1) as f64),
                 _ => None,
@@ -505,6 +507,16 @@ impl Report {
                     ));
                 }
             }
+        }
+        let _ = writeln!(
+            o,
+            "\nThe runtime module, `bpf_preload_runtime.ko` (the loader, its kernel backend and \
+             runtime.c: once per kernel, whatever the number of object modules):\n"
+        );
+        let _ = writeln!(o, "| kernel | runtime text / data / bss |");
+        let _ = writeln!(o, "|---|---|");
+        for (release, size) in &r.runtime {
+            let _ = writeln!(o, "| {release} | {} |", size_cell(size));
         }
         o.push('\n');
     }
@@ -707,14 +719,15 @@ impl Report {
             );
         }
         if let Some(r) = &self.sizes {
-            let mut releases: Vec<&String> = r.keys().map(|(k, _)| k).collect();
+            let mut releases: Vec<&String> = r.objects.keys().map(|(k, _)| k).collect();
             releases.dedup();
             for release in releases {
                 for (i, who) in ["ours", "C"].iter().enumerate() {
                     let v = gens
                         .iter()
                         .map(|s| {
-                            r.get(&(release.clone(), s.name.clone()))
+                            r.objects
+                                .get(&(release.clone(), s.name.clone()))
                                 .and_then(|(a, b)| {
                                     let x = if i == 0 { a } else { b };
                                     x.as_ref().ok().map(|(t, d, _)| (t + d) as f64)

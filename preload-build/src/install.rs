@@ -1,5 +1,6 @@
-//! Installing a module for every boot, with Debian's own machinery: the module in
-//! `/lib/modules/<release>/updates/` and `depmod`; `/etc/modules-load.d/<name>.conf`
+//! Installing a module for every boot, with Debian's own machinery: the object module
+//! and the runtime module it depends on in `/lib/modules/<release>/updates/` and
+//! `depmod` (which records the dependency modprobe follows); `/etc/modules-load.d/<name>.conf`
 //! for systemd-modules-load; for the earliest start, a line in
 //! `/etc/initramfs-tools/modules` and `update-initramfs`, so that the initramfs loads
 //! it before the root filesystem is mounted and before init. On a kernel with the
@@ -65,10 +66,14 @@ pub fn install(module: &Module, kernel: &KernelTree, target: &Target) -> Result<
     }
     let updates = modules.join("updates");
     fs::create_dir_all(&updates).with_context(|| format!("creating {}", updates.display()))?;
-    let ko = updates.join(format!("{name}.ko"));
-    fs::copy(&module.ko, &ko)
-        .with_context(|| format!("copying {} to {}", module.ko.display(), ko.display()))?;
-    done.push(format!("installed {}", ko.display()));
+    // The runtime beside the object: depmod records that the object needs it, so
+    // modprobe, the kernel's request_module and initramfs-tools load it first.
+    for built in [&module.runtime, &module.ko] {
+        let ko = updates.join(built.file_name().unwrap_or_default());
+        fs::copy(built, &ko)
+            .with_context(|| format!("copying {} to {}", built.display(), ko.display()))?;
+        done.push(format!("installed {}", ko.display()));
+    }
     depmod(root, release)?;
     done.push(format!("depmod -b {} {release}", root.display()));
 

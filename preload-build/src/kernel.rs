@@ -152,7 +152,7 @@ impl KernelTree {
 /// a module does not include kernel headers, so one object serves every kernel with
 /// the same flags. Its [`Display`](fmt::Display) is the flag set's name, as the
 /// DKMS tree's Kbuild computes it from `CONFIG_*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Codegen {
     /// `CONFIG_(MITIGATION_)RETPOLINE`: indirect calls through the kernel's thunks.
     pub retpoline: bool,

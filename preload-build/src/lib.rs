@@ -20,13 +20,16 @@
 //! ```
 //!
 //! Then [`install`] puts it in `/lib/modules/<release>/updates/` (or an image tree)
-//! with `modules-load.d` and the initramfs, and [`dkms::tree`] writes a DKMS source
-//! tree with the Rust part prebuilt per set of code-generation flags ([`Codegen`]).
+//! with `modules-load.d` and the initramfs, [`dkms::trees`] writes the DKMS source
+//! trees of the runtime module (its Rust part prebuilt per set of code-generation
+//! flags, [`Codegen`]) and of the object module, and [`deb::packages`] makes Debian
+//! packages of them with `dpkg-buildpackage` and `dh-dkms`.
 //!
 //! The same crate loads from a process too, with `bpf-preload`'s `std` feature and
 //! no build step of ours: `bpf_preload::load(MyPolicy::OBJECT, &mut UserBackend::new(dir))`.
 #![deny(missing_docs)]
 
+pub mod deb;
 pub mod dkms;
 pub mod install;
 pub mod kernel;

@@ -11,14 +11,14 @@ use clap::{Args, Parser, Subcommand};
 
 use bpf_preload_build::install::{self, Target};
 use bpf_preload_build::new::{self, Kind};
-use bpf_preload_build::{dkms, find_kdir, module, Crate, KernelTree, Runtime};
+use bpf_preload_build::{deb, dkms, find_kdir, module, Crate, KernelTree, Runtime};
 
 #[derive(Parser)]
 #[command(
     name = "cargo bpf-preload",
     bin_name = "cargo bpf-preload",
     version,
-    about = "Build a crate using bpf-preload into a kernel module, install it for every boot, make a DKMS tree"
+    about = "Build a crate using bpf-preload into a kernel module, install it for every boot, make DKMS trees and Debian packages of them"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -55,9 +55,14 @@ enum Command {
         /// Depend on bpf-preload from this git repository.
         #[arg(long, value_name = "URL", group = "runtime")]
         runtime_git: Option<String>,
-        /// Depend on this version of bpf-preload from crates.io.
-        #[arg(long, value_name = "VERSION", group = "runtime")]
+        /// Depend on this version of bpf-preload [default: this tool's version],
+        /// from crates.io or the registry given with --runtime-registry.
+        #[arg(long, value_name = "VERSION", conflicts_with_all = ["runtime_path", "runtime_git"])]
         runtime_version: Option<String>,
+        /// Depend on bpf-preload from this registry of cargo's configuration
+        /// (`[registries.NAME]`), e.g. a company's own.
+        #[arg(long, value_name = "NAME", group = "runtime")]
+        runtime_registry: Option<String>,
     },
     /// Build `<name>.ko` for one or several kernels.
     Build {
@@ -111,12 +116,14 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "/")]
         root: PathBuf,
     },
-    /// Write a DKMS source tree: dkms.conf, the C shim, Kbuild and the Rust part
-    /// prebuilt for the code-generation flags of each kernel given.
+    /// Write the DKMS source trees of the object module (object.c and the table) and
+    /// of the runtime module (runtime.c, Kbuild and the loader's Rust part prebuilt
+    /// for the code-generation flags of each kernel given).
     Dkms {
         #[command(flatten)]
         krate: CrateArg,
-        /// The tree's directory [default: <target>/bpf-preload/dkms/<name>-<version>/].
+        /// Where the two trees go, as `<name>-<version>/` and
+        /// `bpf-preload-runtime-<version>/` [default: <target>/bpf-preload/dkms/].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Kernels whose flag sets to ship (repeatable) [default: every
@@ -126,6 +133,31 @@ enum Command {
         /// Unloadable modules (see `build --unloadable`).
         #[arg(long)]
         unloadable: bool,
+    },
+    /// Make Debian packages of the two DKMS trees with dpkg-buildpackage and dh-dkms:
+    /// bpf-preload-runtime-dkms and <name>-dkms (which depends on it), in a flat apt
+    /// repository.
+    Deb {
+        #[command(flatten)]
+        krate: CrateArg,
+        /// The apt repository the packages go to (indexed with dpkg-scanpackages)
+        /// [default: <target>/bpf-preload/deb/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Kernels whose flag sets the runtime ships (see `dkms --kdir`).
+        #[arg(long, value_name = "DIR")]
+        kdir: Vec<PathBuf>,
+        /// Unloadable modules (see `build --unloadable`).
+        #[arg(long)]
+        unloadable: bool,
+        /// `Name <email>` for the packages [default: DEBFULLNAME and DEBEMAIL, else
+        /// the crate's first author, else user@hostname].
+        #[arg(long, value_name = "NAME <EMAIL>")]
+        maintainer: Option<String>,
+        /// Do not ship /usr/lib/modules-load.d/<name>.conf (the module then loads only
+        /// when something asks for it).
+        #[arg(long)]
+        no_modules_load: bool,
     },
 }
 
@@ -167,6 +199,17 @@ fn kernel_because(kdir: Option<&Path>, given: &str) -> Result<KernelTree> {
     Ok(kernel)
 }
 
+/// The kernels a DKMS tree ships flag sets for: `--kdir`, else every installed
+/// kernel's headers.
+fn dkms_kernels(kdir: Vec<PathBuf>) -> Result<Vec<KernelTree>> {
+    let dirs = if kdir.is_empty() {
+        bpf_preload_build::kernel::installed_headers()
+    } else {
+        kdir
+    };
+    dirs.iter().map(|d| KernelTree::open(d)).collect()
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::New {
@@ -177,6 +220,7 @@ fn run(cli: Cli) -> Result<()> {
             runtime_path,
             runtime_git,
             runtime_version,
+            runtime_registry,
         } => {
             let kind = if iter {
                 Kind::Iter
@@ -194,6 +238,11 @@ fn run(cli: Cli) -> Result<()> {
                 Runtime::Git {
                     url,
                     reference: None,
+                }
+            } else if let Some(registry) = runtime_registry {
+                Runtime::NamedRegistry {
+                    version: runtime_version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+                    registry,
                 }
             } else if let Some(version) = runtime_version {
                 Runtime::Registry {
@@ -236,6 +285,7 @@ fn run(cli: Cli) -> Result<()> {
                 sign: pair(sign),
                 unloadable,
                 verbose: false,
+                table_layout: None,
             };
             for kdir in kdirs {
                 let kernel = kernel(kdir)?;
@@ -280,6 +330,7 @@ fn run(cli: Cli) -> Result<()> {
                     sign: pair(sign),
                     unloadable,
                     verbose: false,
+                    table_layout: None,
                 },
             )?;
             println!("==> built {}", built.ko.display());
@@ -302,34 +353,92 @@ fn run(cli: Cli) -> Result<()> {
             unloadable,
         } => {
             let krate = open(&krate)?;
-            let dirs = if kdir.is_empty() {
-                bpf_preload_build::kernel::installed_headers()
-            } else {
-                kdir
-            };
-            let kernels = dirs
-                .iter()
-                .map(|d| KernelTree::open(d))
-                .collect::<Result<Vec<_>>>()?;
-            let tree = dkms::tree(&krate, &kernels, out.as_deref(), unloadable, false)?;
-            println!(
-                "==> DKMS tree of `{}` {} in {}",
-                tree.name,
-                tree.version,
-                tree.dir.display()
-            );
-            for (codegen, releases) in &tree.shipped {
+            let trees = dkms::trees(
+                &krate,
+                &dkms_kernels(kdir)?,
+                out.as_deref(),
+                unloadable,
+                false,
+            )?;
+            for tree in [&trees.runtime, &trees.object] {
                 println!(
-                    "    {codegen}.o_shipped: {} ({})",
-                    codegen.rustflags().join(" "),
+                    "==> DKMS tree of `{}` {} in {}",
+                    tree.name,
+                    tree.version,
+                    tree.dir.display()
+                );
+                if std::ptr::eq(tree, &trees.runtime) {
+                    for (codegen, releases) in &trees.shipped {
+                        println!(
+                            "    {codegen}.o_shipped: {} ({})",
+                            codegen.rustflags().join(" "),
+                            releases.join(", ")
+                        );
+                    }
+                }
+            }
+            println!("\n    the runtime first, then the object:");
+            for tree in [&trees.runtime, &trees.object] {
+                println!(
+                    "    sudo cp -r {dir} /usr/src/ && sudo dkms install {name}/{version}",
+                    dir = tree.dir.display(),
+                    name = tree.name,
+                    version = tree.version
+                );
+            }
+            Ok(())
+        }
+        Command::Deb {
+            krate,
+            out,
+            kdir,
+            unloadable,
+            maintainer,
+            no_modules_load,
+        } => {
+            let krate = open(&krate)?;
+            let trees = dkms::trees(&krate, &dkms_kernels(kdir)?, None, unloadable, false)?;
+            for (codegen, releases) in &trees.shipped {
+                println!(
+                    "==> runtime's Rust part {codegen}.o_shipped ({})",
                     releases.join(", ")
                 );
             }
+            let options = deb::Options {
+                out,
+                maintainer,
+                modules_load: !no_modules_load,
+            };
+            let debs = deb::packages(&krate, &trees, &options)?;
+            for (deb, tree) in [
+                (&debs.runtime, &trees.runtime),
+                (&debs.object, &trees.object),
+            ] {
+                println!(
+                    "==> {} {} ({} bytes): {}",
+                    deb.package,
+                    deb.version,
+                    deb.size,
+                    deb.path.display()
+                );
+                println!(
+                    "    /usr/src/{}-{}/, dkms.conf by dh_dkms",
+                    tree.name, tree.version
+                );
+            }
+            if options.modules_load {
+                println!(
+                    "    /usr/lib/modules-load.d/{}.conf: systemd-modules-load loads it at boot",
+                    trees.object.name
+                );
+            }
             println!(
-                "\n    sudo cp -r {dir} /usr/src/ && sudo dkms install {name}/{version}",
-                dir = tree.dir.display(),
-                name = tree.name,
-                version = tree.version
+                "\n    a flat apt repository in {repo} (Packages by dpkg-scanpackages):\n    \
+                 echo 'deb [trusted=yes] file:{repo} ./' | sudo tee /etc/apt/sources.list.d/{name}.list\n    \
+                 sudo apt update && sudo apt install {package}",
+                repo = debs.repo.display(),
+                name = debs.object.package,
+                package = debs.object.package,
             );
             Ok(())
         }

@@ -51,17 +51,24 @@ impl Kind {
     }
 }
 
-const CARGO_TOML: &str = include_str!("../templates/new/Cargo.toml");
+// Not `Cargo.toml`: `cargo package` leaves out every directory holding one (a package
+// of its own), and the templates must ship inside this one.
+const CARGO_TOML: &str = include_str!("../templates/new/Cargo.toml.in");
 const README: &str = include_str!("../templates/new/README.md");
 const GITIGNORE: &str = include_str!("../templates/new/gitignore");
 
 /// The runtime a new crate depends on when not told: the checkout this tool was
 /// built from, if it is still there (`cargo install --path preload-build`), else
-/// this version from crates.io.
+/// this version from crates.io. A tool built from its package (`cargo install
+/// bpf-preload-build`, whose directory holds the `Cargo.toml.orig` that `cargo
+/// package` keeps) never depends on a checkout, even one lying next to it.
 pub fn default_runtime() -> Runtime {
-    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../preload-runtime");
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let checkout = here.join("../preload-runtime");
     match checkout.canonicalize() {
-        Ok(dir) if dir.join("Cargo.toml").exists() => Runtime::Path(dir),
+        Ok(dir) if dir.join("Cargo.toml").exists() && !here.join("Cargo.toml.orig").exists() => {
+            Runtime::Path(dir)
+        }
         _ => Runtime::Registry {
             version: env!("CARGO_PKG_VERSION").to_string(),
             index: None,
@@ -173,6 +180,11 @@ fn runtime_dependency(runtime: &Runtime) -> String {
                 toml_string(version)
             )
         }
+        Runtime::NamedRegistry { version, registry } => format!(
+            "{{ version = {}, registry = {}, default-features = false }}",
+            toml_string(version),
+            toml_string(registry)
+        ),
         other => other.dependency(&[]).replace(", features = []", ""),
     }
 }

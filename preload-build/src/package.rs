@@ -20,12 +20,25 @@ pub struct Crate {
     pub package: String,
     /// The package version (the DKMS package's version).
     pub version: String,
+    /// Its `description`, if the manifest has one (the Debian package's).
+    pub description: Option<String>,
+    /// Its `license` (an SPDX expression), if the manifest has one.
+    pub license: Option<String>,
+    /// Its `authors`.
+    pub authors: Vec<String>,
     /// The directory of its `Cargo.toml`.
     pub dir: PathBuf,
     /// The library's crate name, as Rust code names it (`my_policy`).
     pub lib_name: String,
     /// The `bpf-preload` this crate depends on, exactly.
     pub runtime: Runtime,
+    /// Its version (the runtime's DKMS package's version).
+    pub runtime_version: String,
+    /// Its directory, where cargo unpacked or checked it out: the runtime's C half
+    /// (`kernel/`) is read from there, so it always matches the Rust half it links.
+    pub runtime_dir: PathBuf,
+    /// Its `license`, as its manifest says (the runtime module's Debian package's).
+    pub runtime_license: Option<String>,
     /// Where cargo puts this workspace's build output; ours goes to
     /// `<target_dir>/bpf-preload/`.
     pub target_dir: PathBuf,
@@ -49,6 +62,15 @@ pub enum Runtime {
         /// The registry's index URL, as cargo spells it in the source id.
         index: Option<String>,
     },
+    /// From a registry named in cargo's configuration (`[registries.NAME]`): what
+    /// `cargo bpf-preload new --runtime-registry` writes. A crate's resolved runtime
+    /// names its registry by index instead.
+    NamedRegistry {
+        /// The version asked for.
+        version: String,
+        /// The registry's name.
+        registry: String,
+    },
     /// From git: the repository and what the dependency asked for.
     Git {
         /// The repository URL.
@@ -70,6 +92,11 @@ impl Runtime {
                 }
                 s
             }
+            Runtime::NamedRegistry { version, registry } => format!(
+                "version = {}, registry = {}",
+                toml_string(&format!("={version}")),
+                toml_string(registry)
+            ),
             Runtime::Git { url, reference } => {
                 let mut s = format!("git = {}", toml_string(url));
                 if let Some((key, value)) = reference {
@@ -142,6 +169,9 @@ impl std::fmt::Display for Runtime {
                 "{RUNTIME} {version} from {}",
                 index.as_deref().unwrap_or("crates.io")
             ),
+            Runtime::NamedRegistry { version, registry } => {
+                write!(f, "{RUNTIME} {version} from registry `{registry}`")
+            }
             Runtime::Git { url, reference } => match reference {
                 Some((k, v)) => write!(f, "{RUNTIME} from {url} ({k} {v})"),
                 None => write!(f, "{RUNTIME} from {url}"),
@@ -216,6 +246,13 @@ impl Crate {
             )
         })?;
         let runtime = Runtime::from_source(runtime_package)?;
+        let runtime_version = runtime_package.version.to_string();
+        let runtime_dir = runtime_package
+            .manifest_path
+            .parent()
+            .context("a manifest path has a directory")?
+            .into();
+        let runtime_license = runtime_package.license.clone();
         let lib_name = lib.name.replace('-', "_");
         let src_path: PathBuf = lib.src_path.clone().into();
         let preloaded = find_preloaded(&src_path, &lib_name)?;
@@ -223,6 +260,9 @@ impl Crate {
         Ok(Crate {
             package: package.name.to_string(),
             version: package.version.to_string(),
+            description: package.description.clone(),
+            license: package.license.clone(),
+            authors: package.authors.clone(),
             dir: package
                 .manifest_path
                 .parent()
@@ -230,6 +270,9 @@ impl Crate {
                 .into(),
             lib_name,
             runtime,
+            runtime_version,
+            runtime_dir,
+            runtime_license,
             target_dir: metadata.target_directory.clone().into(),
             lockfile: lockfile.exists().then(|| lockfile.into()),
             preloaded,
@@ -590,6 +633,14 @@ mod tests {
         assert_eq!(
             registry.dependency(&[]),
             "{ version = \"=0.1.0\", default-features = false, features = [] }"
+        );
+        let named = Runtime::NamedRegistry {
+            version: "0.1.0".into(),
+            registry: "ours".into(),
+        };
+        assert_eq!(
+            named.dependency(&["kernel"]),
+            "{ version = \"=0.1.0\", registry = \"ours\", default-features = false, features = [\"kernel\"] }"
         );
     }
 }

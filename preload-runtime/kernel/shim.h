@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The contract between the generic C shim (shim.c) and the Rust runtime
- * (preload-runtime/src/kernel.rs). The shim is the same for every module: what
- * differs between modules reaches it only through the Rust table.
+ * The contract, inside the runtime module, between its C half (runtime.c) and
+ * the Rust loader (preload-runtime/src/kernel/). What differs between objects
+ * reaches both only through the table an object module passes to
+ * bpf_preload_load() (bpf_preload_runtime.h).
  *
  * Every function returning int returns 0 or a negative errno.
  */
@@ -11,24 +12,29 @@
 
 #include <linux/types.h>
 
-/* ---- Implemented in Rust (the module's static library) ---- */
+/* ---- Implemented in Rust (the runtime's static library) ---- */
 
-/* Loads, attaches and holds the object; called from module init. */
-int bpf_preload_rust_init(void);
-/* Detaches and frees everything; called from module exit (--unloadable only). */
-void bpf_preload_rust_exit(void);
 /*
- * Gives what the module holds to the kernel for good, keeping it attached, and
- * frees the rest; called from the exit of a permanent module, which only a forced
- * rmmod -f reaches.
+ * bpf_preload_load(): checks the table's layout, then loads, attaches and holds
+ * the object for @owner, named @name (NUL-terminated) in messages; *@held is
+ * what the other three take.
  */
-void bpf_preload_rust_abandon(void);
+int bpf_preload_rust_load(void *owner, const char *name, const void *table,
+			  const char *kconfig, size_t kconfig_len, void **held);
+/* bpf_preload_release(): detaches and frees everything of @held. */
+void bpf_preload_rust_release(void *held);
 /*
- * Preload profile: pins what the module holds into @dir with bpf_preload_pin(),
- * returning the first error. Called by the kernel for every bpffs instance it
- * creates, while the object is registered (never concurrently with itself).
+ * bpf_preload_abandon(): keeps everything of @held attached and held for good,
+ * telling kmemleak so, and frees the rest.
  */
-int bpf_preload_rust_populate(void *dir);
+void bpf_preload_rust_abandon(void *held);
+/*
+ * bpf_preload_populate(): pins what @held asks for into @dir with
+ * bpf_preload_pin(), returning the first error. Called by the kernel for every
+ * bpffs instance it creates, while the object module is registered (never
+ * concurrently with itself).
+ */
+int bpf_preload_rust_populate(void *held, void *dir);
 
 /* ---- Implemented by the shim, called from Rust ---- */
 
@@ -47,8 +53,11 @@ u32 bpf_preload_kernel_version(void);
 /* num_possible_cpus(). */
 u32 bpf_preload_possible_cpus(void);
 
-/* printk(level "<module name>: %.*s\n"); level: 3 err, 4 warning, 6 info. */
-void bpf_preload_log(int level, const char *msg, size_t len);
+/*
+ * printk(level "bpf_preload_runtime: <who>: <msg>\n"); level: 3 err, 4 warning,
+ * 6 info; @who is the object module's name.
+ */
+void bpf_preload_log(int level, const char *who, size_t who_len, const char *msg, size_t len);
 
 /*
  * Holds the file behind @fd, the map, program (of @prog_type) or link @kind says
@@ -81,10 +90,11 @@ int bpf_preload_struct_ops_unregister(u32 fd);
 void bpf_preload_struct_ops_unregister_release(void *file);
 
 /*
- * Keeps kernel.ftrace_enabled on while the module holds programs that run
+ * Keeps kernel.ftrace_enabled on while an object holds programs that run
  * through BPF trampolines (a permanent ftrace_ops: the sysctl then fails with
- * EBUSY). -EBUSY if ftrace is already off. Released at module exit, also by
- * rmmod -f, since the ops is in the module's memory.
+ * EBUSY). -EBUSY if ftrace is already off. Counted: the ops stays registered
+ * while one object holds it, and goes at the runtime's exit in any case, since
+ * it is in the runtime's memory.
  */
 int bpf_preload_hold_ftrace(void);
 void bpf_preload_release_ftrace(void);
@@ -100,28 +110,26 @@ int bpf_preload_read_vmlinux_btf(void **buf, size_t *size);
 void bpf_preload_vfree(void *buf);
 
 /*
- * Stock profile: offer two iterator links to every bpffs mount through the
- * kernel's bpf_preload_ops hook. -EBUSY if another module owns the hook, -EOPNOTSUPP
- * if the kernel has no such hook (the preload profile replaces it). The shim copies the names (NUL-terminated, at most 15
+ * Stock profile: offer two iterator links of the object of module @owner to
+ * every bpffs mount through the kernel's bpf_preload_ops hook, which bpffs calls
+ * under try_module_get(@owner). One object at a time: -EBUSY if another object or
+ * module has the hook, -EOPNOTSUPP if the kernel has no such hook (the preload
+ * profile replaces it). The runtime copies the names (NUL-terminated, at most 15
  * bytes); it takes no reference of its own: Rust holds each link (from
  * bpf_preload_hold_file) until after bpf_preload_unexpose(), and bpffs takes its own
  * reference when it pins a link into a mount (bpf_link_inc in populate_bpffs).
  */
-int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *link1);
+int bpf_preload_expose(void *owner, const char *name0, void *link0, const char *name1,
+		       void *link1);
 void bpf_preload_unexpose(void);
 
 /*
- * Preload profile: a kernel with the preload series (kernel/patches/), detected by
- * <linux/bpf_preload.h>. bpf_preload_register() registers the module's object
- * with bpf_preload_set_ops(KBUILD_MODNAME, ...): from then on every bpffs
- * instance gets a directory named after the module, filled by
- * bpf_preload_rust_populate(). 0, or -EPERM (not on the kernel's preload list;
- * the kernel logs why), -EBUSY (the name is taken), -EOPNOTSUPP (a stock kernel,
- * or CONFIG_BPF_PRELOAD off). bpf_preload_unregister() returns once no
- * populate call is running and none will start.
+ * Whether the kernel has the preload series (kernel/patches/), detected by
+ * <linux/bpf_preload.h>: each object module then registers with
+ * bpf_preload_set_ops() (object.c), and the kernel asks for its pins in every
+ * bpffs instance through bpf_preload_populate().
  */
-int bpf_preload_register(void);
-void bpf_preload_unregister(void);
+bool bpf_preload_pins_per_object(void);
 /* What bpf_preload_pin() pins: values of the kernel's enum bpf_type. */
 #define BPF_PRELOAD_PIN_PROG 1
 #define BPF_PRELOAD_PIN_MAP 2

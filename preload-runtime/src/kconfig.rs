@@ -1,7 +1,7 @@
 //! The values of `.kconfig` externs, from the configuration of the kernel the object
 //! runs on, as libbpf computes them (`bpf_object__process_kconfig_line`,
-//! `set_kcfg_value_tri`, `_str`, `_num`). A module carries the lines of its kernel's
-//! configuration that its object reads ([`filter`], at compile time); the user-space
+//! `set_kcfg_value_tri`, `_str`, `_num`). An object module carries the lines of its kernel's
+//! configuration that its object reads ([`options_read`], kept by its build); the user-space
 //! backend reads the running kernel's (`/proc/config.gz`, else
 //! `/boot/config-$(uname -r)`).
 
@@ -185,66 +185,20 @@ pub fn fill(
     Ok(())
 }
 
-const fn line_is(text: &[u8], at: usize, name: &[u8]) -> bool {
-    if at + name.len() >= text.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < name.len() {
-        if text[at + i] != name[i] {
-            return false;
-        }
-        i += 1;
-    }
-    text[at + name.len()] == b'='
-}
-
-const fn wanted(object: &Object, text: &[u8], at: usize) -> bool {
-    let mut m = 0;
-    while m < object.maps.as_slice().len() {
-        let vars = object.maps.as_slice()[m].kconfig.as_slice();
-        let mut v = 0;
-        while v < vars.len() {
-            if line_is(text, at, vars[v].name.as_str().as_bytes()) {
-                return true;
-            }
-            v += 1;
-        }
-        m += 1;
-    }
-    // `LINUX_HAS_SYSCALL_WRAPPER` is read from this option.
-    line_is(text, at, b"CONFIG_ARCH_HAS_SYSCALL_WRAPPER")
-}
-
-/// The lines of a kernel configuration `text` that `object` reads, in the first
-/// `.1` bytes of `.0` (`N` is the length a first call with `N = 0` returns): run at
-/// compile time by `kernel_module!`, so a module carries only those lines.
-pub const fn filter<const N: usize>(object: &Object, text: &str) -> ([u8; N], usize) {
-    let text = text.as_bytes();
-    let mut out = [0u8; N];
-    let (mut at, mut len) = (0, 0);
-    while at < text.len() {
-        let mut end = at;
-        while end < text.len() && text[end] != b'\n' {
-            end += 1;
-        }
-        if wanted(object, text, at) {
-            let mut i = at;
-            while i < end {
-                if len < N {
-                    out[len] = text[i];
-                }
-                len += 1;
-                i += 1;
-            }
-            if len < N {
-                out[len] = b'\n';
-            }
-            len += 1;
-        }
-        at = end + 1;
-    }
-    (out, len)
+/// The options of the kernel's configuration that `object` reads: its `CONFIG_*`
+/// externs, and `CONFIG_ARCH_HAS_SYSCALL_WRAPPER` for `LINUX_HAS_SYSCALL_WRAPPER`.
+/// An object module's build keeps only these lines of the kernel's
+/// `include/config/auto.conf`.
+pub fn options_read(object: &Object) -> impl Iterator<Item = &'static str> + '_ {
+    object
+        .maps
+        .iter()
+        .flat_map(|m| m.kconfig.iter())
+        .filter_map(|v| match v.name.as_str() {
+            "LINUX_HAS_SYSCALL_WRAPPER" => Some("CONFIG_ARCH_HAS_SYSCALL_WRAPPER"),
+            name if name.starts_with("CONFIG_") => Some(name),
+            _ => None,
+        })
 }
 
 #[cfg(test)]

@@ -14,10 +14,13 @@
 //! ```
 //!
 //! **As a kernel module**, loaded at every boot: `cargo bpf-preload build` (the
-//! `bpf-preload-build` crate, `cargo install --path preload-build`) wraps the crate in
-//! a static library with this crate's `kernel` feature and `kernel_module!`, and links
-//! it with the generic C shim; `cargo bpf-preload install --initramfs` makes Debian's
-//! initramfs load it before init. [`describe`] says what such a module will do.
+//! `bpf-preload-build` crate) makes two modules. The object module holds only the
+//! table (data) and the generic `kernel/object.c`; the runtime module,
+//! `bpf_preload_runtime.ko`, one per kernel and shared by every object module, is
+//! this crate with its `kernel` feature linked with `kernel/runtime.c`, and loads,
+//! attaches and holds each table it is handed (`kernel/bpf_preload_runtime.h`).
+//! `cargo bpf-preload install --initramfs` makes Debian's initramfs load both before
+//! init. [`describe`] says what such a module will do.
 //!
 //! **From a process** (feature `std`), into a bpffs directory:
 //!
@@ -111,10 +114,11 @@ pub mod testing {
     }
 }
 
-/// What `#[bpf_preload]` and `kernel_module!` expand to refers to; not an API.
+/// What `#[bpf_preload]` expands to and the generated crates of `cargo bpf-preload`
+/// refer to; not an API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::assert::user_space_attach_only;
-    pub use crate::kconfig::filter as kconfig_filter;
+    pub use crate::kconfig::options_read as kconfig_options_read;
     pub use crate::load::Guard;
 }

@@ -1,13 +1,15 @@
-//! The Rust side of the module's FFI against the C side: every function that
-//! `src/kernel/ffi.rs` declares, and every entry point that `kernel_module!` defines,
-//! must have the prototype `kernel/shim.h` gives it, type for type. The two are
-//! written by hand in two languages; this is what keeps them one contract.
+//! The Rust side of the runtime module's FFI against the C side: every function that
+//! `src/kernel/ffi.rs` declares, and every entry point that `src/kernel/runtime.rs`
+//! defines, must have the prototype `kernel/shim.h` gives it, type for type; and the
+//! table layout the runtime's ABI header names is the crate's. The two are written
+//! by hand in two languages; this is what keeps them one contract.
 
 use std::collections::BTreeMap;
 
 const HEADER: &str = include_str!("../kernel/shim.h");
 const FFI: &str = include_str!("../src/kernel/ffi.rs");
-const MODULE: &str = include_str!("../src/kernel/module.rs");
+const RUNTIME: &str = include_str!("../src/kernel/runtime.rs");
+const ABI: &str = include_str!("../kernel/bpf_preload_runtime.h");
 
 /// A prototype: parameter types and the return type, in Rust's spelling.
 type Prototype = (Vec<String>, String);
@@ -22,6 +24,8 @@ fn rust_type(c: &str) -> String {
         "void" => "()",
         "void*" => "*mut c_void",
         "void**" => "*mut *mut c_void",
+        "const_void*" => "*const c_void",
+        "bool" => "bool",
         "size_t*" => "*mut usize",
         "u32*" => "*mut u32",
         "const_char*" => "*const c_char",
@@ -30,16 +34,31 @@ fn rust_type(c: &str) -> String {
     .to_string()
 }
 
+/// The header without its comments, one declaration per line.
+fn declarations() -> Vec<String> {
+    let mut text = String::new();
+    let mut rest = HEADER;
+    while let Some((before, after)) = rest.split_once("/*") {
+        text.push_str(before);
+        rest = after.split_once("*/").map_or("", |(_, after)| after);
+    }
+    text.push_str(rest);
+    let code: String = (text.lines())
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    (code.split(';'))
+        .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
 /// Every `bpf_preload_*` prototype of the header.
 fn header() -> BTreeMap<String, Prototype> {
     let mut out = BTreeMap::new();
-    for line in HEADER
-        .lines()
-        .filter(|l| l.contains("bpf_preload_") && l.ends_with(';'))
+    for line in declarations()
+        .iter()
+        .filter(|l| l.contains("bpf_preload_") && l.contains('('))
     {
-        if line.starts_with(' ') || line.starts_with('*') || line.starts_with("#") {
-            continue;
-        }
         let (head, rest) = line.split_once('(').expect("a prototype");
         let (ret, name) = head.rsplit_once([' ', '*']).unwrap();
         let ret = if head[ret.len()..].starts_with('*') {
@@ -119,19 +138,27 @@ fn every_declaration_matches_the_header() {
 #[test]
 fn every_entry_point_matches_the_header() {
     let header = header();
-    let defined = rust_prototypes(MODULE, "extern \"C\" fn bpf_preload_");
+    let defined = rust_prototypes(RUNTIME, "extern \"C\" fn bpf_preload_");
     assert_eq!(
         defined.len(),
         4,
-        "init, exit, abandon, populate: {defined:?}"
+        "load, populate, release, abandon: {defined:?}"
     );
     for (name, prototype) in &defined {
         assert_eq!(
             Some(prototype),
             header.get(name),
-            "{name}: kernel_module! against shim.h"
+            "{name}: runtime.rs against shim.h"
         );
     }
+}
+
+#[test]
+fn the_abi_names_the_crates_table_layout() {
+    let layout = (ABI.lines())
+        .find_map(|l| l.strip_prefix("#define BPF_PRELOAD_TABLE_LAYOUT "))
+        .expect("bpf_preload_runtime.h defines BPF_PRELOAD_TABLE_LAYOUT");
+    assert_eq!(layout.trim(), bpf_preload::TABLE_LAYOUT.to_string());
 }
 
 #[test]

@@ -1,9 +1,10 @@
-# The module DKMS built from the generated tree with the kernel's headers and gcc
-# alone (no cargo or rustc on PATH): it loads and its LSM refuses what it should.
+# The modules DKMS built from the generated trees, the runtime's and then the
+# object's, with the kernel's headers and gcc alone (no cargo or rustc on PATH): they
+# load and the LSM refuses what it should.
 # kernels: stock
 # prepare: dkms
-ko=/modules/dkms/my_guard.ko
-load $ko
+load /modules/dkms/bpf_preload_runtime.ko
+load /modules/dkms/my_guard.ko
 klog my_guard
 refute "mkdir of /tmp/forbidden succeeded" mkdir /tmp/forbidden
 check "mkdir failed, but not with EPERM" contains "$ERR" 'Operation not permitted'

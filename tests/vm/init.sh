@@ -19,6 +19,11 @@ export SCENARIO PROFILE SANITIZER
 # kmemleak and the fault injection knobs of the preload-sanitizer kernel are in
 # debugfs; the scenarios of the other kernels run without it, as they always did.
 [ "$SANITIZER" = 1 ] && mount -t debugfs debugfs /sys/kernel/debug
+# The runtime module every object module of the scenario needs, as modprobe would
+# load it (the kernel may have loaded it already, for its preload list).
+if [ -f /modules/bpf_preload_runtime.ko ] && ! grep -q '^bpf_preload_runtime ' /proc/modules; then
+	insmod /modules/bpf_preload_runtime.ko || echo "insmod bpf_preload_runtime failed: $(dmesg | tail -1)"
+fi
 sh -c '. /prelude.sh; . /scenario.sh' </dev/null 2>&1
 echo "VM-END $?"
 # The prelude's checks, in this shell (the scenario's has exited); a call trace that

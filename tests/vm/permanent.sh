@@ -15,6 +15,7 @@ refute "LSM gone after rmmod" mkdir /tmp/bpf-preload-reserved
 # Debian enables CONFIG_MODULE_FORCE_UNLOAD: rmmod -f removes the modules (tainting
 # the kernel), but the programs stay attached and the bpffs hook does not dangle.
 check "rmmod -f failed" rmmod -f mkdir_guard iterators
+refute "rmmod of the runtime succeeded while it holds the abandoned objects" rmmod bpf_preload_runtime
 klog iterators
 refute "LSM gone after rmmod -f" mkdir /tmp/bpf-preload-reserved
 check "bpffs mount after rmmod -f" mount -t bpf bpf /sys/fs/bpf

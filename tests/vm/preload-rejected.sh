@@ -6,7 +6,7 @@
 dmesg | grep -E 'bpf_preload|verifier_reject:' | grep -v 'verification failed'
 check "the kernel did not report the failed object" sh -c "dmesg | grep -q 'bpf_preload: verifier_reject is on the preload list but did not register'"
 # shellcheck disable=SC2016 # the backquotes are the module's own, in its message
-msg=$(kmsg | grep '^verifier_reject: ' | grep -F '`bad_deref`' | head -1)
+msg=$(about verifier_reject | grep -F '`bad_deref`' | head -1)
 check "the module did not say what failed: $msg" contains "$msg" BPF_PROG_LOAD
 check "mount bpffs" mount -t bpf bpf /sys/fs/bpf
 ls -la /sys/fs/bpf

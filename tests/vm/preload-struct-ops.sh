@@ -11,7 +11,7 @@ cat /tmp/boot.log
 check "tcp_cc was not loaded at boot" grep -q "^tcp_cc " /proc/modules
 # The kernel logs its mount once every listed module has been loaded and has
 # preloaded into it, before it runs /init (which mounts /sys).
-loaded=$(grep -n "^tcp_cc: loaded" /tmp/boot.log | cut -d: -f1)
+loaded=$(grep -nE "^(bpf_preload_runtime: )?tcp_cc: loaded" /tmp/boot.log | cut -d: -f1)
 mounted=$(grep -n "bpf_preload: the kernel's bpffs instance holds" /tmp/boot.log | cut -d: -f1)
 check "no line of tcp_cc loading ($loaded) before the kernel's mount ($mounted)" \
 	sh -c "[ -n '$loaded' ] && [ -n '$mounted' ] && [ '$loaded' -lt '$mounted' ]"

@@ -71,8 +71,11 @@ now() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 elapsed() { echo $(($2 - $1)); }
 # Kernel messages without timestamps (stock kernels have them, the patched one not).
 kmsg() { dmesg | sed 's/^\[[^]]*\] //'; }
-# The last kernel message of module $1.
-klog() { kmsg | grep "^$1: " | tail -1; }
+# The kernel messages about object module $1: its own, and the runtime's about its
+# object (`bpf_preload_runtime: $1: ...`).
+about() { kmsg | grep -E "^(bpf_preload_runtime: )?$1: "; }
+# The last kernel message about object module $1.
+klog() { about "$1" | tail -1; }
 # The kernel log's timestamp, in seconds, of a `[ 1.234567] ...` line.
 timestamp() { echo "$1" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
 # load MODULE.ko: insmod, or the scenario fails with the module's last message.

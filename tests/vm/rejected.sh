@@ -3,7 +3,7 @@
 # kernels: all
 # modules: permanent tests/fixtures/verifier_reject
 refute "insmod succeeded" insmod /modules/verifier_reject.ko
-msg=$(kmsg | grep '^verifier_reject: ' | grep -v -e taints -e 'verification failed')
+msg=$(about verifier_reject | grep -v -e taints -e 'verification failed')
 echo "$msg"
 # shellcheck disable=SC2016 # the backquotes are the module's own, in its message
 for word in '`verifier_reject`' '`bad_deref`' BPF_PROG_LOAD EACCES; do

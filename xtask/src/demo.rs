@@ -35,7 +35,7 @@ pub fn run(preload: bool) -> Result<()> {
             "==> building {example} into a module for {}",
             kernel.release
         );
-        let ko = module::build(&module::Options {
+        let built = module::build(&module::Options {
             crate_dir: PathBuf::from(example),
             kdir: Some(kernel.kdir.clone()),
             out: Some(root().join("target/demo").join(&kernel.release)),
@@ -43,19 +43,25 @@ pub fn run(preload: bool) -> Result<()> {
             sign: kernel.preload_keys.clone(),
             unloadable: false,
             verbose: true,
+            table_layout: None,
         })?;
-        let name = ko
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let dest = if preload {
-            // Where the kernel's request_module() finds it (the VM runs depmod).
-            format!("lib/modules/{}/extra/{name}", kernel.release)
-        } else {
-            format!("modules/{name}")
-        };
-        files.push((ko, dest));
+        for ko in [built.runtime, built.ko] {
+            let name = ko
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let dest = if preload {
+                // Where the kernel's request_module() finds it, and the runtime it
+                // depends on (the VM runs depmod).
+                format!("lib/modules/{}/extra/{name}", kernel.release)
+            } else {
+                format!("modules/{name}")
+            };
+            if !files.iter().any(|(_, d)| d == &dest) {
+                files.push((ko, dest));
+            }
+        }
     }
     let (cmdline, script) = if preload {
         (

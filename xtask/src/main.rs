@@ -7,6 +7,7 @@ mod demo;
 mod fixtures;
 mod kernel;
 mod module;
+mod packaged;
 mod setup;
 mod test;
 mod tools;
@@ -106,6 +107,11 @@ enum Command {
     /// Print the tamper matrix (route × kernel × unprotected/protected) from the logs
     /// of the last `vm-test --scenario tamper-open --scenario tamper-locked`.
     TamperMatrix,
+    /// Package the published crates (`cargo package`), serve them from a local
+    /// registry, install `cargo-bpf-preload` from it, and build a module of a crate
+    /// that `cargo bpf-preload new` makes, all from the packages (no root; Debian's
+    /// 6.1 headers).
+    Packaged,
     /// Run every test tier: formatting, lints, objects up to date, host tests, and
     /// the real-kernel tests.
     Test {
@@ -125,6 +131,11 @@ fn main() -> Result<()> {
         Command::Demo { preload, .. } => demo::run(preload),
         Command::Test { sanitizer } => test::run(sanitizer),
         Command::TamperMatrix => vm::tamper_matrix(),
+        Command::Packaged => {
+            let passed = packaged::run()?;
+            println!("packaged: {passed} passed, 0 failed");
+            Ok(())
+        }
         Command::BuildModule {
             crate_dir,
             kdir,
@@ -138,6 +149,7 @@ fn main() -> Result<()> {
             sign: sign.map(|s| (s[0].clone(), s[1].clone())),
             unloadable,
             verbose: true,
+            table_layout: None,
         }),
         Command::VmTest(args) => vm::run(&args).map(drop),
         Command::Bench(args) => bench::run(&args),

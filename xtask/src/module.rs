@@ -5,9 +5,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+pub use bpf_preload_build::Module;
 use bpf_preload_build::{find_kdir, module, Crate, KernelTree};
 
+pub use bpf_preload_build::module::RUNTIME;
 pub use bpf_preload_build::tools::signer;
+
 pub use bpf_preload_build::version_key;
 
 use crate::setup::root;
@@ -27,14 +30,16 @@ pub struct Options {
     pub unloadable: bool,
     /// Print the summary and the description (the VM tests build quietly).
     pub verbose: bool,
+    /// The table claims this layout (a test of the runtime's refusal).
+    pub table_layout: Option<u32>,
 }
 
 pub fn run(options: &Options) -> Result<()> {
     build(options).map(|_| ())
 }
 
-/// Builds the module; returns the path of the `.ko`.
-pub fn build(options: &Options) -> Result<PathBuf> {
+/// Builds the object module and the runtime module it needs.
+pub fn build(options: &Options) -> Result<Module> {
     let dir = if options.crate_dir.join("Cargo.toml").exists() {
         options.crate_dir.clone()
     } else {
@@ -54,6 +59,7 @@ pub fn build(options: &Options) -> Result<PathBuf> {
             sign: options.sign.clone(),
             unloadable: options.unloadable,
             verbose: options.verbose,
+            table_layout: options.table_layout,
         },
     )?;
     if options.verbose {
@@ -65,5 +71,5 @@ pub fn build(options: &Options) -> Result<PathBuf> {
             println!("    {line}");
         }
     }
-    Ok(built.ko)
+    Ok(built)
 }

@@ -74,6 +74,11 @@ pub fn run(sanitizer: bool) -> Result<()> {
         &mut cargo(&["test", "--workspace", "--all-targets"]),
         &mut passed,
     )?;
+    step(
+        "the published crates as a user gets them: cargo package, a local registry, \
+         cargo install, new and build from the packages: cargo xtask packaged",
+    );
+    passed += crate::packaged::run()? as u64;
     step("tier 3 (the preload kernel with its C test modules under QEMU): cargo xtask kernel --boot-test");
     passed += crate::vm::boot_test::run(
         &crate::kernel::run(crate::kernel::Variant::Preload, None)?.into(),

@@ -20,24 +20,34 @@ pub enum Level {
     Info = 6,
 }
 
-/// Prints one line through printk, prefixed with the module's name by the shim. The
-/// line is formatted on the stack, never allocated: logging runs where an allocation
-/// failure must not become a panic (populate, with the kernel's preload lock held).
-/// Past 512 bytes it is cut and ends in `...`.
-pub fn log(level: Level, args: fmt::Arguments<'_>) {
+/// Prints one line through printk about the object of module `who`, prefixed with
+/// the runtime's and `who`'s names by runtime.c. The line is formatted on the
+/// stack, never allocated: logging runs where an allocation failure must not
+/// become a panic (populate, with the kernel's preload lock held). Past 512 bytes
+/// it is cut and ends in `...`.
+pub fn log(level: Level, who: &str, args: fmt::Arguments<'_>) {
     let line = crate::line::Line::<512>::format(args);
     let bytes = line.as_bytes();
-    // SAFETY: `bytes` is valid for `len` bytes for the call; the shim prints it with %.*s.
-    unsafe { ffi::bpf_preload_log(level as c_int, bytes.as_ptr().cast(), bytes.len()) };
+    // SAFETY: both are valid for their lengths for the call; runtime.c prints them
+    // with %.*s.
+    unsafe {
+        ffi::bpf_preload_log(
+            level as c_int,
+            who.as_ptr().cast(),
+            who.len(),
+            bytes.as_ptr().cast(),
+            bytes.len(),
+        )
+    };
 }
 
 /// bpf(2) from kernel context. A module cannot pin while it loads (it has no bpffs
-/// of its own): `module::init` hands what it holds to the kernel, which pins it into
-/// each bpffs instance it creates.
+/// of its own): the object module registers with the kernel, which asks the runtime
+/// to pin what it holds into each bpffs instance it creates.
 #[derive(Debug, Default)]
 pub struct KernelBackend {
-    /// The lines of the kernel's configuration the object reads (see
-    /// [`crate::kconfig::filter`]).
+    /// The lines of the kernel's configuration the object reads, which the object
+    /// module's build took from the kernel's `include/config/auto.conf`.
     pub(super) kconfig: &'static str,
 }
 
@@ -57,7 +67,7 @@ impl Bpf for KernelBackend {
 }
 
 impl Backend for KernelBackend {
-    /// None: a module pins later, into each bpffs instance (see `module::populate`).
+    /// None: a module pins later, into each bpffs instance (see `runtime::bpf_preload_rust_populate`).
     type Pin = core::convert::Infallible;
 
     fn close(&mut self, fd: Fd) {

@@ -1,5 +1,5 @@
-//! The shim's functions (`kernel/shim.h`), declared for Rust. A test
-//! (`tests/shim_ffi.rs`) checks each declaration against the header.
+//! runtime.c's functions for the Rust loader (`kernel/shim.h`), declared for Rust. A
+//! test (`tests/shim_ffi.rs`) checks each declaration against the header.
 
 use core::ffi::{c_char, c_int, c_void};
 
@@ -26,7 +26,13 @@ unsafe extern "C" {
     pub(crate) fn bpf_preload_alloc(size: usize) -> *mut c_void;
     pub(crate) fn bpf_preload_realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
     pub(crate) fn bpf_preload_free(ptr: *mut c_void);
-    pub(crate) fn bpf_preload_log(level: c_int, msg: *const c_char, len: usize);
+    pub(crate) fn bpf_preload_log(
+        level: c_int,
+        who: *const c_char,
+        who_len: usize,
+        msg: *const c_char,
+        len: usize,
+    );
     pub(crate) fn bpf_preload_hold_file(
         kind: u32,
         fd: u32,
@@ -43,7 +49,7 @@ unsafe extern "C" {
     pub(crate) fn bpf_preload_release_ftrace();
     pub(crate) fn bpf_preload_read_vmlinux_btf(buf: *mut *mut c_void, size: *mut usize) -> c_int;
     pub(crate) fn bpf_preload_vfree(buf: *mut c_void);
-    pub(crate) fn bpf_preload_register() -> c_int;
+    pub(crate) fn bpf_preload_pins_per_object() -> bool;
     pub(crate) fn bpf_preload_pin(
         dir: *mut c_void,
         name: *const c_char,
@@ -51,10 +57,12 @@ unsafe extern "C" {
         kind: u32,
     ) -> c_int;
     pub(crate) fn bpf_preload_expose(
+        owner: *mut c_void,
         name0: *const c_char,
         link0: *mut c_void,
         name1: *const c_char,
         link1: *mut c_void,
     ) -> c_int;
+    pub(crate) fn bpf_preload_unexpose();
     pub(crate) fn bpf_preload_panic(msg: *const c_char, len: usize) -> !;
 }

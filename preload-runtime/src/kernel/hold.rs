@@ -1,4 +1,4 @@
-//! What a module holds between init and exit: the file behind every fd of a load (so
+//! What the runtime holds of one object between its module's init and exit: the file behind every fd of a load (so
 //! exactly what the fd held, user references included), the pins made of them, and
 //! ftrace kept on while a program runs through a trampoline.
 
@@ -164,10 +164,10 @@ impl Held {
         Ok(())
     }
 
-    /// Keeps every file held for good (a permanent module removed by force: its
-    /// programs stay attached), telling kmemleak so, and frees the bookkeeping. ftrace
-    /// stays as the shim leaves it (its ops is in the module's memory: the shim
-    /// releases it).
+    /// Keeps every file held for good (a permanent object module removed by force:
+    /// its programs stay attached), telling kmemleak so, and frees the bookkeeping.
+    /// ftrace stays held for them (runtime.c counts its holders; the runtime then
+    /// stays loaded).
     pub(super) fn abandon(self) {
         for f in &self.files {
             // SAFETY: a file we hold, never released from now on.

@@ -4,7 +4,7 @@ echo DEMO-BEGIN
 echo '# cat /proc/cmdline'
 cat /proc/cmdline
 echo '# the kernel mounted bpffs at boot and loaded the listed modules for it (request_module):'
-kmsg | grep -E '^(bpf_preload|iterators|mkdir_guard):'
+kmsg | grep -E '^(bpf_preload|bpf_preload_runtime|iterators|mkdir_guard):'
 echo '# grep -E "^(iterators|mkdir_guard) " /proc/modules'
 grep -E '^(iterators|mkdir_guard) ' /proc/modules
 echo '# mount -t bpf bpf /sys/fs/bpf; ls -R /sys/fs/bpf'

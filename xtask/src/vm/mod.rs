@@ -6,12 +6,14 @@
 //! ([`initramfs`]); the script prints `VERDICT <scenario> PASS|FAIL <detail>` on the
 //! serial console; [`qemu`] reads those markers and kills QEMU on timeout; [`report`]
 //! tabulates scenarios x kernels. The scenarios are files, `tests/vm/<name>.sh`
-//! ([`scenarios`]); [`userflow`] and [`signing`] are the Rust hooks their headers name.
+//! ([`scenarios`]); [`userflow`], [`packages`] and [`signing`] are the Rust hooks their
+//! headers name.
 
 pub mod boot_test;
 mod distro;
 mod initramfs;
 mod kernels;
+mod packages;
 mod qemu;
 mod report;
 mod scenarios;
@@ -248,11 +250,12 @@ pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
             let mut files = vec![(probe.clone(), "bin/preload-probe".to_string())];
             let mut kos = Vec::new();
             for spec in &scenario.modules {
-                let ko = &built[&(kernel.release.clone(), spec.build_key())];
-                let name = ko.file_name().unwrap_or_default().to_string_lossy();
-                files.push((ko.clone(), spec.dest(&name, &kernel.release)));
-                kos.push((spec.clone(), ko.clone()));
+                let module = &built[&(kernel.release.clone(), spec.build_key())];
+                let name = module.ko.file_name().unwrap_or_default().to_string_lossy();
+                files.push((module.ko.clone(), spec.dest(&name, &kernel.release)));
+                kos.push((spec.clone(), module.ko.clone()));
             }
+            files.extend(runtime_files(scenario, kernel, &built));
             let mut host = scenario.host_check.map(|check| check(kernel, &kos));
             let mut media = None;
             if let Some(prepare) = scenario.prepare {
@@ -330,11 +333,40 @@ pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
         .collect())
 }
 
+/// Where the runtime module goes in a scenario's VM, which init.sh loads before the
+/// scenario runs: `/modules/bpf_preload_runtime.ko` if the scenario has modules to
+/// insmod, and beside its installed modules, where depmod records that they need it
+/// (and so modprobe and the kernel's request_module load it first). Signed if a
+/// module of the scenario is (`module.sig_enforce=1` refuses an unsigned one).
+fn runtime_files(
+    scenario: &Scenario,
+    kernel: &Kernel,
+    built: &BTreeMap<(String, BuildKey), module::Module>,
+) -> Vec<(PathBuf, String)> {
+    let specs = &scenario.modules;
+    let Some(spec) = specs.iter().find(|s| s.signed).or(specs.first()) else {
+        return Vec::new();
+    };
+    let runtime = &built[&(kernel.release.clone(), spec.build_key())].runtime;
+    let name = format!("{}.ko", module::RUNTIME);
+    let mut files = Vec::new();
+    if specs.iter().any(|s| !s.installed) {
+        files.push((runtime.clone(), format!("modules/{name}")));
+    }
+    if specs.iter().any(|s| s.installed) {
+        files.push((
+            runtime.clone(),
+            format!("lib/modules/{}/extra/{name}", kernel.release),
+        ));
+    }
+    files
+}
+
 /// Every module each kernel needs, built once: by (kernel release, build key).
 fn build_modules(
     scenarios: &[Scenario],
     kernels: &[Kernel],
-) -> Result<BTreeMap<(String, BuildKey), PathBuf>> {
+) -> Result<BTreeMap<(String, BuildKey), module::Module>> {
     let mut built = BTreeMap::new();
     for kernel in kernels {
         for spec in scenarios
@@ -367,6 +399,8 @@ fn build_modules(
                 },
                 unloadable: spec.unloadable,
                 verbose: false,
+                // One past the runtime's: a layout it does not read.
+                table_layout: spec.foreign_layout.then_some(bpf_preload::TABLE_LAYOUT + 1),
             })?;
             built.insert(key_of, module);
         }

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use super::{distro, signing, userflow, Kernel, Prepared};
+use super::{distro, packages, signing, userflow, Kernel, Prepared};
 
 /// The kernels a scenario runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +86,9 @@ impl Kernels {
     }
 }
 
-/// What a module is built from and how: (crate directory, unloadable, signed).
-pub type BuildKey = (String, bool, bool);
+/// What a module is built from and how: (crate directory, unloadable, signed,
+/// foreign layout).
+pub type BuildKey = (String, bool, bool, bool);
 
 /// A module a scenario needs, from a crate (an example, or a fixture).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -100,33 +101,39 @@ pub struct ModuleSpec {
     /// In `/lib/modules/<release>/extra/` with `depmod`, where the preload kernel's
     /// `request_module()` finds it, instead of `/modules/`.
     pub installed: bool,
+    /// Unloadable, with a table that claims a layout the runtime does not read.
+    pub foreign_layout: bool,
 }
 
 impl ModuleSpec {
-    /// `[installed] permanent|unloadable|signed <crate>`.
+    /// `[installed] permanent|unloadable|signed|foreign-layout <crate>`.
     fn parse(text: &str) -> Result<Self> {
         let mut words = text.split_whitespace().peekable();
         let installed = words.next_if_eq(&"installed").is_some();
+        let grammar = "[installed] permanent|unloadable|signed|foreign-layout <crate>";
         let (variant, example) = match (words.next(), words.next(), words.next()) {
             (Some(variant), Some(example), None) => (variant, example),
-            _ => bail!("`{text}` is not `[installed] permanent|unloadable|signed <crate>`"),
+            _ => bail!("`{text}` is not `{grammar}`"),
         };
-        let (unloadable, signed) = match variant {
-            "permanent" => (false, false),
-            "unloadable" => (true, false),
-            "signed" => (false, true),
-            _ => bail!("`{variant}` is not permanent, unloadable or signed"),
+        let (unloadable, signed, foreign_layout) = match variant {
+            "permanent" => (false, false, false),
+            "unloadable" => (true, false, false),
+            "signed" => (false, true, false),
+            "foreign-layout" => (true, false, true),
+            _ => bail!("`{variant}` is not permanent, unloadable, signed or foreign-layout"),
         };
         Ok(Self {
             example: example.to_string(),
             unloadable,
             signed,
             installed,
+            foreign_layout,
         })
     }
 
     pub fn variant(&self) -> &'static str {
         match (self.unloadable, self.signed) {
+            _ if self.foreign_layout => "foreign-layout",
             (_, true) => "signed",
             (true, false) => "unloadable",
             (false, false) => "permanent",
@@ -135,7 +142,12 @@ impl ModuleSpec {
 
     /// What is built: where the module goes does not matter.
     pub fn build_key(&self) -> BuildKey {
-        (self.example.clone(), self.unloadable, self.signed)
+        (
+            self.example.clone(),
+            self.unloadable,
+            self.signed,
+            self.foreign_layout,
+        )
     }
 
     /// Where the module is inside the VM.
@@ -176,11 +188,12 @@ fn prepare(name: &str) -> Result<Prepare> {
         "dkms" => userflow::dkms_module,
         "modules-load" => userflow::modules_load_boot,
         "initramfs" => userflow::initramfs_boot,
+        "deb" => packages::deb_boot,
         "conntrack" => distro::conntrack,
         "insmod-time" => insmod_time,
         _ => bail!(
             "no prepare hook `{name}`; there are: new-crate, dkms, modules-load, initramfs, \
-             conntrack, insmod-time"
+             deb, conntrack, insmod-time"
         ),
     })
 }

@@ -16,14 +16,19 @@ use anyhow::{anyhow, bail, ensure, Context, Result};
 use super::{harness_dir, Kernel, Media, Prepared};
 use crate::setup::{ensure_packages, root};
 use crate::tools::run as run_cmd;
+use bpf_preload_build::dkms::RUNTIME_PACKAGE;
+use bpf_preload_build::module::RUNTIME;
 
 /// The package `new` makes, and its module (Kbuild's `_` for `-`).
-const PACKAGE: &str = "my-guard";
-const MODULE: &str = "my_guard";
-const VERSION: &str = "0.1.0";
+pub(super) const PACKAGE: &str = "my-guard";
+pub(super) const MODULE: &str = "my_guard";
+pub(super) const VERSION: &str = "0.1.0";
 
 /// Runs once per process; later calls get the first result.
-fn once<T: Clone>(cell: &OnceLock<Result<T, String>>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(super) fn once<T: Clone>(
+    cell: &OnceLock<Result<T, String>>,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     cell.get_or_init(|| f().map_err(|e| format!("{e:#}")))
         .clone()
         .map_err(|e| anyhow!(e))
@@ -58,7 +63,7 @@ fn installed_subcommand() -> Result<PathBuf> {
 /// `cargo bpf-preload ARGS` in `dir`, with the installed subcommand first on PATH and
 /// the crate's target directory kept between runs (core and alloc take minutes to
 /// build per flag set). Returns its output.
-fn subcommand(dir: &Path, args: &[&str]) -> Result<String> {
+pub(super) fn subcommand(dir: &Path, args: &[&str]) -> Result<String> {
     let bin = installed_subcommand()?;
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![bin];
@@ -86,7 +91,7 @@ fn subcommand(dir: &Path, args: &[&str]) -> Result<String> {
 
 /// `cargo bpf-preload new my-guard --lsm` in a fresh temporary directory outside the
 /// repository.
-fn new_crate() -> Result<PathBuf> {
+pub(super) fn new_crate() -> Result<PathBuf> {
     static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     once(&CELL, || {
         let parent = std::env::temp_dir().join(format!("bpf-preload-vm-{}", std::process::id()));
@@ -111,10 +116,14 @@ pub fn new_crate_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     let out = work.to_string_lossy().into_owned();
     subcommand(&dir, &["build", "--kdir", &kdir, "--out", &out])?;
     Ok(Prepared {
-        files: vec![(
-            work.join(format!("{MODULE}.ko")),
-            format!("modules/{MODULE}.ko"),
-        )],
+        files: [MODULE, RUNTIME]
+            .map(|name| {
+                (
+                    work.join(format!("{name}.ko")),
+                    format!("modules/{name}.ko"),
+                )
+            })
+            .to_vec(),
         media: None,
         note: Some(format!(
             "built by the installed `cargo bpf-preload build` in {}",
@@ -123,12 +132,17 @@ pub fn new_crate_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     })
 }
 
-/// The crate's DKMS tree, by `cargo bpf-preload dkms` (the flag sets of every
-/// installed kernel's headers: Debian's 6.1 and 6.12).
-fn dkms_tree() -> Result<PathBuf> {
+/// The crate's DKMS trees, the runtime's and the object's, by `cargo bpf-preload dkms`
+/// (the flag sets of every installed kernel's headers: Debian's 6.1 and 6.12), in
+/// the directory this returns.
+fn dkms_trees() -> Result<PathBuf> {
     static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     once(&CELL, || {
-        let tree = root().join(format!("target/vm/dkms/{MODULE}-{VERSION}"));
+        // Not target/vm/dkms/: the scenario's own work directories are there.
+        let tree = root().join("target/vm/dkms-trees");
+        if tree.exists() {
+            fs::remove_dir_all(&tree)?;
+        }
         let out = subcommand(&new_crate()?, &["dkms", "--out", &tree.to_string_lossy()])?;
         print!(
             "{}",
@@ -140,11 +154,12 @@ fn dkms_tree() -> Result<PathBuf> {
     })
 }
 
-/// `dkms`: add, build and install the tree for this kernel in a private DKMS tree,
-/// with a PATH that has no cargo or rustc; the module DKMS installed.
+/// `dkms`: add, build and install the runtime's tree and then the object's for this
+/// kernel in a private DKMS tree, with a PATH that has no cargo or rustc; the modules
+/// DKMS installed.
 pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     ensure_packages(&["dkms"], "the DKMS test")?;
-    let tree = dkms_tree()?;
+    let trees = dkms_trees()?;
     if work.exists() {
         fs::remove_dir_all(work)?;
     }
@@ -153,7 +168,9 @@ pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     for dir in [&source, &dkms, &install.join(&kernel.release)] {
         fs::create_dir_all(dir)?;
     }
-    run_cmd(Command::new("cp").arg("-r").arg(&tree).arg(&source))?;
+    for entry in fs::read_dir(&trees)? {
+        run_cmd(Command::new("cp").arg("-r").arg(entry?.path()).arg(&source))?;
+    }
     // What a machine without Rust has.
     let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for tool in ["cargo", "rustc"] {
@@ -164,10 +181,10 @@ pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
             found.unwrap_or_default().display()
         );
     }
-    let dkms_cmd = |action: &str| {
+    let dkms_cmd = |action: &str, package: &str, version: &str| {
         let mut cmd = Command::new("dkms");
         cmd.arg(action)
-            .args(["-m", MODULE, "-v", VERSION, "-k", &kernel.release])
+            .args(["-m", package, "-v", version, "-k", &kernel.release])
             .arg("--kernelsourcedir")
             .arg(&kernel.kdir)
             .arg("--sourcetree")
@@ -181,45 +198,54 @@ pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
             .env("HOME", work);
         cmd
     };
+    // The workspace's version, which the runtime shares.
+    let runtime_version = env!("CARGO_PKG_VERSION");
     let mut log = String::new();
-    for action in ["add", "build", "install"] {
-        let (ok, text) =
-            crate::tools::combined_output(&mut dkms_cmd(action)).context("running dkms")?;
-        log.push_str(&text);
-        if !ok {
-            let make_log = dkms.join(format!("{MODULE}/{VERSION}/build/make.log"));
-            bail!(
-                "dkms {action} failed:\n{text}\n{}",
-                fs::read_to_string(make_log).unwrap_or_default()
-            );
+    for (package, version) in [(RUNTIME_PACKAGE, runtime_version), (MODULE, VERSION)] {
+        for action in ["add", "build", "install"] {
+            let (ok, text) = crate::tools::combined_output(&mut dkms_cmd(action, package, version))
+                .context("running dkms")?;
+            log.push_str(&text);
+            if !ok {
+                let make_log = dkms.join(format!("{package}/{version}/build/make.log"));
+                bail!(
+                    "dkms {action} {package} failed:\n{text}\n{}",
+                    fs::read_to_string(make_log).unwrap_or_default()
+                );
+            }
         }
     }
     let installed = install.join(&kernel.release).join("updates/dkms");
-    let ko = installed.join(format!("{MODULE}.ko"));
-    let xz = installed.join(format!("{MODULE}.ko.xz"));
-    let module = if ko.exists() {
-        ko
-    } else if xz.exists() {
-        // Debian's 6.12 compresses its modules, and DKMS does as the kernel does; the
-        // busybox insmod of the test initramfs reads plain ones.
-        let plain = work.join(format!("{MODULE}.ko"));
-        let data = Command::new("xz").arg("-dc").arg(&xz).output()?.stdout;
-        fs::write(&plain, data)?;
-        plain
-    } else {
-        bail!(
-            "dkms install put no {MODULE}.ko in {}:\n{log}",
-            installed.display()
-        );
-    };
+    let mut files = Vec::new();
+    for name in [RUNTIME, MODULE] {
+        let ko = installed.join(format!("{name}.ko"));
+        let xz = installed.join(format!("{name}.ko.xz"));
+        let module = if ko.exists() {
+            ko
+        } else if xz.exists() {
+            // Debian's 6.12 compresses its modules, and DKMS does as the kernel does;
+            // the busybox insmod of the test initramfs reads plain ones.
+            let plain = work.join(format!("{name}.ko"));
+            let data = Command::new("xz").arg("-dc").arg(&xz).output()?.stdout;
+            fs::write(&plain, data)?;
+            plain
+        } else {
+            bail!(
+                "dkms install put no {name}.ko in {}:\n{log}",
+                installed.display()
+            );
+        };
+        files.push((module, format!("modules/dkms/{name}.ko")));
+    }
     let signed = log.contains("Signing module");
     Ok(Prepared {
-        files: vec![(module, format!("modules/dkms/{MODULE}.ko"))],
+        files,
         media: None,
         note: Some(format!(
-            "dkms add, build, install with PATH={path} (no cargo, no rustc){}",
+            "dkms add, build, install of {RUNTIME_PACKAGE} {runtime_version} and {MODULE} \
+             {VERSION} with PATH={path} (no cargo, no rustc){}",
             if signed {
-                "; DKMS signed it with its MOK key"
+                "; DKMS signed them with its MOK key"
             } else {
                 ""
             }
@@ -233,18 +259,24 @@ fn release_of(kernel: &Kernel) -> &str {
     &kernel.release
 }
 
-/// A Debian 12 root filesystem with systemd, initramfs-tools, busybox and the
-/// kernel `release`, made by mmdebstrap from Debian's packages, plus the test's own
-/// checks (an init-bottom script and a systemd unit); cached.
-fn debian_root(release: &str) -> Result<PathBuf> {
+/// A Debian 12 root filesystem with systemd, initramfs-tools, busybox, the kernel
+/// `release` and its headers, and DKMS, made by mmdebstrap from Debian's packages,
+/// plus the test's own checks (an init-bottom script and a systemd unit); cached,
+/// keyed by the list of packages.
+pub(super) fn debian_root(release: &str) -> Result<PathBuf> {
     static CELL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     once(&CELL, || {
         ensure_packages(
             &["mmdebstrap", "e2fsprogs", "initramfs-tools"],
             "the Debian root filesystem of the boot tests",
         )?;
-        let packages =
-            format!("systemd-sysv,udev,kmod,initramfs-tools,busybox,linux-image-{release}");
+        // DKMS, the kernel's headers and what DKMS builds with are for the `deb`
+        // scenario, which installs the packages of `cargo bpf-preload deb` into a
+        // copy of this tree.
+        let packages = format!(
+            "systemd-sysv,udev,kmod,initramfs-tools,busybox,linux-image-{release},\
+             dkms,gcc,make,xz-utils,linux-headers-{release}"
+        );
         let base = root().join("target/vm/debian-root");
         let tree = base.join("tree");
         let stamp = base.join("done");
@@ -322,7 +354,7 @@ fn disk_image(tree: &Path, image: &Path) -> Result<()> {
 }
 
 /// The tree's kernel, initramfs and (made here) root disk, booted on `cmdline`.
-fn media(tree: &Path, release: &str, work: &Path, cmdline: &str) -> Result<Media> {
+pub(super) fn media(tree: &Path, release: &str, work: &Path, cmdline: &str) -> Result<Media> {
     let initrd = work.join("initrd.img");
     fs::copy(tree.join(format!("boot/initrd.img-{release}")), &initrd)
         .with_context(|| format!("the tree has no initrd.img-{release}"))?;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The one generic C shim of every bpf-preload module: module init/exit, the
- * kernel symbols the Rust runtime needs, allocation, printing, panics, and the
- * kernel's preload interface. Nothing in here is specific to a BPF object:
- * what differs between modules reaches the shim only through the Rust table.
- * See shim.h for the contract.
+ * The C half of the bpf-preload runtime module (bpf_preload_runtime.ko): the
+ * module's init/exit, its exports to object modules (bpf_preload_runtime.h), and
+ * the kernel symbols, allocation, printing and panics the Rust loader needs
+ * (shim.h). Nothing in here is specific to a BPF object: an object module hands
+ * its table to bpf_preload_load(), and everything else is the Rust loader's.
  *
  * Two kernel profiles, told apart at build time by <linux/bpf_preload.h>:
  *   stock   Debian's 6.1 and 6.12 (checked against their headers and sources):
@@ -17,8 +17,6 @@
  * Build-time defines (set by Kbuild):
  *   BPF_PRELOAD_IMPORT_NS  symbol namespace of the BPF exports (BPF_INTERNAL
  *                          on 6.12.y and >= 6.15), taken from Module.symvers
- *   BPF_PRELOAD_UNLOADABLE rmmod detaches and frees everything; without it
- *                          rmmod is refused (see bpf_preload_shim_exit)
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -34,6 +32,7 @@
 #include <linux/ftrace.h>
 #include <linux/kmemleak.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
@@ -47,6 +46,7 @@
 #include <linux/btf.h>		/* btf_vmlinux_raw_data(), from the same series */
 #endif
 
+#include "bpf_preload_runtime.h"
 #include "shim.h"
 
 /* Exported (EXPORT_SYMBOL, in BPF_INTERNAL on 6.12.y) but declared in no header. */
@@ -92,20 +92,21 @@ void bpf_preload_free(void *ptr)
 	kfree(ptr);
 }
 
-void bpf_preload_log(int level, const char *msg, size_t len)
+void bpf_preload_log(int level, const char *who, size_t who_len, const char *msg, size_t len)
 {
-	/* Bounded: msg is a Rust &str, not NUL-terminated. */
+	/* Bounded: both are Rust &str, not NUL-terminated. */
+	int w = who_len > MODULE_NAME_LEN ? MODULE_NAME_LEN : (int)who_len;
 	int n = len > INT_MAX ? INT_MAX : (int)len;
 
 	switch (level) {
 	case 3:
-		pr_err("%.*s\n", n, msg);
+		pr_err("%.*s: %.*s\n", w, who, n, msg);
 		break;
 	case 4:
-		pr_warn("%.*s\n", n, msg);
+		pr_warn("%.*s: %.*s\n", w, who, n, msg);
 		break;
 	default:
-		pr_info("%.*s\n", n, msg);
+		pr_info("%.*s: %.*s\n", w, who, n, msg);
 		break;
 	}
 }
@@ -253,7 +254,7 @@ void bpf_preload_struct_ops_unregister_release(void *file)
 }
 
 /*
- * While the module holds a program that runs through a BPF trampoline (lsm,
+ * While the runtime holds a program that runs through a BPF trampoline (lsm,
  * fentry, fexit, fmod_ret), it keeps ftrace switched on: on x86 trampolines are
  * ftrace direct calls, and kernel.ftrace_enabled=0 would turn every one of them
  * into a no-op, switching the policy off without touching it. A registered
@@ -275,37 +276,64 @@ static void notrace bpf_preload_ftrace_nop(unsigned long ip, unsigned long paren
 {
 }
 
-static struct ftrace_ops ftrace_hold = {
-	.func = bpf_preload_ftrace_nop,
-	.flags = FTRACE_OPS_FL_PERMANENT,
-};
-static bool ftrace_held;
+#define FTRACE_HOLD_OPS { .func = bpf_preload_ftrace_nop, .flags = FTRACE_OPS_FL_PERMANENT }
+static struct ftrace_ops ftrace_hold = FTRACE_HOLD_OPS;
+/* How many objects hold ftrace: the ops is registered while one does. */
+static unsigned int ftrace_holders;
+static DEFINE_MUTEX(ftrace_lock);
+
+/*
+ * Frees the ops's filter and makes it new, for the next object that holds ftrace:
+ * ftrace_free_filter() frees the hashes but leaves the ops pointing at them, and
+ * the next ftrace_set_filter_ip() would copy from freed memory. A new ops, as
+ * the static initialiser has it, starts with no hash, which ftrace reads as empty.
+ * Called with ftrace_lock held, the ops not registered.
+ */
+static void ftrace_hold_reset(void)
+{
+	ftrace_free_filter(&ftrace_hold);
+	ftrace_hold = (struct ftrace_ops)FTRACE_HOLD_OPS;
+}
 
 int bpf_preload_hold_ftrace(void)
 {
-	int err;
+	int err = 0;
 
-	if (ftrace_held)
-		return 0;
-	err = ftrace_set_filter_ip(&ftrace_hold, (unsigned long)bpf_preload_ftrace_anchor, 0, 0);
-	if (err)
-		return err;
-	err = register_ftrace_function(&ftrace_hold);
-	if (err) {
-		ftrace_free_filter(&ftrace_hold);
-		return err;
+	mutex_lock(&ftrace_lock);
+	if (ftrace_holders == 0) {
+		err = ftrace_set_filter_ip(&ftrace_hold,
+					   (unsigned long)bpf_preload_ftrace_anchor, 0, 0);
+		if (!err)
+			err = register_ftrace_function(&ftrace_hold);
+		if (err)
+			ftrace_hold_reset();
 	}
-	ftrace_held = true;
-	return 0;
+	if (!err)
+		ftrace_holders++;
+	mutex_unlock(&ftrace_lock);
+	return err;
 }
 
 void bpf_preload_release_ftrace(void)
 {
-	if (!ftrace_held)
-		return;
-	unregister_ftrace_function(&ftrace_hold);
-	ftrace_free_filter(&ftrace_hold);
-	ftrace_held = false;
+	mutex_lock(&ftrace_lock);
+	if (ftrace_holders && --ftrace_holders == 0) {
+		unregister_ftrace_function(&ftrace_hold);
+		ftrace_hold_reset();
+	}
+	mutex_unlock(&ftrace_lock);
+}
+
+/* Runtime exit: the ops lives in the runtime's memory, which the kernel frees. */
+static void release_ftrace_for_good(void)
+{
+	mutex_lock(&ftrace_lock);
+	if (ftrace_holders) {
+		unregister_ftrace_function(&ftrace_hold);
+		ftrace_hold_reset();
+		ftrace_holders = 0;
+	}
+	mutex_unlock(&ftrace_lock);
 }
 #else
 /* Trampolines are not ftrace direct calls here: the sysctl cannot touch them. */
@@ -315,6 +343,10 @@ int bpf_preload_hold_ftrace(void)
 }
 
 void bpf_preload_release_ftrace(void)
+{
+}
+
+static void release_ftrace_for_good(void)
 {
 }
 #endif
@@ -393,37 +425,14 @@ void bpf_preload_vfree(void *buf)
 }
 
 #ifdef BPF_PRELOAD_SEED
-/* ---- Preload profile: a kernel with the preload series ---- */
+/*
+ * ---- Preload profile: a kernel with the preload series ----
+ * Each object module registers itself (object.c); the runtime pins for it.
+ */
 
-static int shim_preload(struct dentry *dir)
+bool bpf_preload_pins_per_object(void)
 {
-	return bpf_preload_rust_populate(dir);
-}
-
-static struct bpf_preload_ops shim_ops = {
-	.preload = shim_preload,
-};
-
-static bool is_registered;
-
-int bpf_preload_register(void)
-{
-	int err = bpf_preload_set_ops(KBUILD_MODNAME, THIS_MODULE, &shim_ops);
-
-	is_registered = !err;
-	return err;
-}
-
-void bpf_preload_unregister(void)
-{
-	if (!is_registered)
-		return;
-	/*
-	 * Under the kernel's preload lock, which every preload() call holds:
-	 * once this returns, no call is running and none will start.
-	 */
-	bpf_preload_set_ops(KBUILD_MODNAME, THIS_MODULE, NULL);
-	is_registered = false;
+	return true;
 }
 
 int bpf_preload_pin(void *dir, const char *name, void *object, u32 type)
@@ -435,7 +444,8 @@ int bpf_preload_pin(void *dir, const char *name, void *object, u32 type)
 }
 
 /* The global hook is gone from this kernel: the object is exposed per directory. */
-int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *link1)
+int bpf_preload_expose(void *owner, const char *name0, void *link0, const char *name1,
+		       void *link1)
 {
 	return -EOPNOTSUPP;
 }
@@ -478,6 +488,8 @@ extern struct bpf_preload_ops *bpf_preload_ops;
  */
 static struct bpf_preload_info exposed[BPF_PRELOAD_LINKS];
 static bool is_exposed;
+/* Object modules load and unload concurrently; one of them at a time is exposed. */
+static DEFINE_MUTEX(expose_lock);
 
 static int shim_preload(struct bpf_preload_info *obj)
 {
@@ -485,32 +497,47 @@ static int shim_preload(struct bpf_preload_info *obj)
 	return 0;
 }
 
+/*
+ * The owner is the exposing object's module, not the runtime: bpffs calls
+ * preload() under try_module_get(owner), so that the object module cannot go,
+ * and with it the links, while a mount copies them.
+ */
 static struct bpf_preload_ops shim_ops = {
 	.preload = shim_preload,
-	.owner = THIS_MODULE,
 };
 
-int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *link1)
+int bpf_preload_expose(void *owner, const char *name0, void *link0, const char *name1,
+		       void *link1)
 {
 	const char *names[BPF_PRELOAD_LINKS] = { name0, name1 };
 	struct bpf_link *links[BPF_PRELOAD_LINKS] = { link0, link1 };
 	struct bpf_preload_ops *old;
-	char owner[MODULE_NAME_LEN];
+	char holder[MODULE_NAME_LEN];
 	int i;
 
-	if (is_exposed)
+	mutex_lock(&expose_lock);
+	if (is_exposed) {
+		pr_warn("%s is exposed in bpffs already: %s and %s are not\n",
+			module_name(shim_ops.owner), name0, name1);
+		mutex_unlock(&expose_lock);
 		return -EBUSY;
+	}
 	for (i = 0; i < BPF_PRELOAD_LINKS; i++) {
-		if (!links[i] || !names[i])
+		if (!links[i] || !names[i]) {
+			memset(exposed, 0, sizeof(exposed));
+			mutex_unlock(&expose_lock);
 			return -EINVAL;
+		}
 		if (strscpy(exposed[i].link_name, names[i], sizeof(exposed[i].link_name)) < 0) {
 			pr_err("cannot expose link '%s': a name has at most %zu bytes\n",
 			       names[i], sizeof(exposed[i].link_name) - 1);
 			memset(exposed, 0, sizeof(exposed));
+			mutex_unlock(&expose_lock);
 			return -ENAMETOOLONG;
 		}
 		exposed[i].link = links[i];
 	}
+	shim_ops.owner = owner;
 
 	/*
 	 * Claim the hook only if it is free. Preemption stays off while the old
@@ -521,29 +548,34 @@ int bpf_preload_expose(const char *name0, void *link0, const char *name1, void *
 	old = cmpxchg(&bpf_preload_ops, NULL, &shim_ops);
 	if (old) {
 		if (old->owner)
-			strscpy(owner, module_name(old->owner), sizeof(owner));
+			strscpy(holder, module_name(old->owner), sizeof(holder));
 		else
-			strscpy(owner, "the kernel itself", sizeof(owner));
+			strscpy(holder, "the kernel itself", sizeof(holder));
 	}
 	preempt_enable();
 	if (old) {
 		pr_warn("the kernel's bpf_preload_ops hook is taken (by %s): %s and %s are not exposed in bpffs\n",
-			owner, exposed[0].link_name, exposed[1].link_name);
+			holder, exposed[0].link_name, exposed[1].link_name);
 		memset(exposed, 0, sizeof(exposed));
+		mutex_unlock(&expose_lock);
 		return -EBUSY;
 	}
 	is_exposed = true;
+	mutex_unlock(&expose_lock);
 	return 0;
 }
 
 void bpf_preload_unexpose(void)
 {
-	if (!is_exposed)
+	mutex_lock(&expose_lock);
+	if (!is_exposed) {
+		mutex_unlock(&expose_lock);
 		return;
+	}
 	/*
-	 * From module exit no preload callback can be running: bpffs calls it
-	 * only under try_module_get(THIS_MODULE), which fails once the module is
-	 * going, and rmmod refuses a module whose count is not zero (rmmod -f
+	 * From the exposing object module's exit no preload callback can be
+	 * running: bpffs calls it only under try_module_get(owner), which fails
+	 * once that module is going, and rmmod refuses a module whose count is not zero (rmmod -f
 	 * does not, and is racy by nature). A bpffs mounted meanwhile keeps the
 	 * kernel's own references on its two link files. (The kernel itself
 	 * reads bpf_preload_ops twice without a lock in bpf_preload_mod_get();
@@ -554,16 +586,13 @@ void bpf_preload_unexpose(void)
 		pr_warn("bpf_preload_ops was changed behind our back\n");
 	is_exposed = false;
 	memset(exposed, 0, sizeof(exposed));
+	mutex_unlock(&expose_lock);
 }
 
 /* Pins need the preload series: this kernel only offers two links at the root. */
-int bpf_preload_register(void)
+bool bpf_preload_pins_per_object(void)
 {
-	return -EOPNOTSUPP;
-}
-
-void bpf_preload_unregister(void)
-{
+	return false;
 }
 
 int bpf_preload_pin(void *dir, const char *name, void *object, u32 type)
@@ -589,54 +618,72 @@ void bpf_preload_panic(const char *msg, size_t len)
 	BUG();
 }
 
-static int __init bpf_preload_shim_init(void)
-{
-	int err = bpf_preload_rust_init();
+/* ---- The exports: bpf_preload_runtime.h ---- */
 
-	/* A positive return from init makes the kernel warn; it is an error. */
-	if (err)
-		return err > 0 ? -EINVAL : err;
-#ifndef BPF_PRELOAD_UNLOADABLE
+/* 6.13 made the namespace of EXPORT_SYMBOL_NS_GPL a string. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define BPF_PRELOAD_EXPORT(sym) EXPORT_SYMBOL_NS_GPL(sym, "BPF_PRELOAD")
+#else
+#define BPF_PRELOAD_EXPORT(sym) EXPORT_SYMBOL_NS_GPL(sym, BPF_PRELOAD)
+#endif
+
+int bpf_preload_load(struct module *owner, const void *table, const char *kconfig,
+		     size_t kconfig_len, struct bpf_preload_held **held)
+{
+	if (!owner || !table || !held || (kconfig_len && !kconfig))
+		return -EINVAL;
+	return bpf_preload_rust_load(owner, module_name(owner), table, kconfig, kconfig_len,
+				     (void **)held);
+}
+BPF_PRELOAD_EXPORT(bpf_preload_load);
+
+int bpf_preload_populate(struct bpf_preload_held *held, void *dir)
+{
+	return bpf_preload_rust_populate(held, dir);
+}
+BPF_PRELOAD_EXPORT(bpf_preload_populate);
+
+void bpf_preload_release(struct bpf_preload_held *held)
+{
+	bpf_preload_rust_release(held);
+}
+BPF_PRELOAD_EXPORT(bpf_preload_release);
+
+void bpf_preload_abandon(struct bpf_preload_held *held)
+{
+	bpf_preload_rust_abandon(held);
 	/*
-	 * Permanent: our own reference makes rmmod fail ("in use"). Only a
-	 * forced rmmod -f gets past it, and then the exit function below runs.
+	 * The abandoned object's programs stay attached, ftrace held for their
+	 * trampolines and, on a stock kernel, perhaps the bpffs hook: all of it in
+	 * the runtime's memory, so the runtime stays too (as a permanent object
+	 * module does: only rmmod -f removes it).
 	 */
 	__module_get(THIS_MODULE);
-#endif
+}
+BPF_PRELOAD_EXPORT(bpf_preload_abandon);
+
+static int __init bpf_preload_runtime_init(void)
+{
+	pr_info("ready: loads tables of layout %d\n", BPF_PRELOAD_TABLE_LAYOUT);
 	return 0;
 }
-module_init(bpf_preload_shim_init);
+module_init(bpf_preload_runtime_init);
 
 /*
- * A permanent module has an exit function too, for one case only: rmmod -f
- * (CONFIG_MODULE_FORCE_UNLOAD, which Debian's kernels enable) removes a module
- * whatever its reference count, and even one without an exit function. The
- * kernel's preload hook would then point into freed module memory and the
- * next bpffs mount would oops. So the exit function always releases the hook;
- * only an unloadable module also detaches and frees its programs.
+ * Only reached when no object module uses the runtime (each holds a reference
+ * through the symbols it uses), or by rmmod -f. Whatever is still exposed or
+ * held for ftrace points into this module's memory and must go.
  */
-static void __exit bpf_preload_shim_exit(void)
+static void __exit bpf_preload_runtime_exit(void)
 {
-	/* Hook first, so no new mount is offered objects that are being freed. */
-	bpf_preload_unregister();
 	bpf_preload_unexpose();
-#ifdef BPF_PRELOAD_UNLOADABLE
-	bpf_preload_rust_exit();
-#else
-	bpf_preload_rust_abandon();
-	pr_warn("forced removal: its BPF programs stay attached and held until shutdown, but kernel.ftrace_enabled=0 can now switch off their trampolines\n");
-#endif
-	/*
-	 * The ops lives in this module's memory, which the kernel frees after exit:
-	 * it must go, even from a forced removal that leaves the programs attached.
-	 */
-	bpf_preload_release_ftrace();
+	release_ftrace_for_good();
 }
-module_exit(bpf_preload_shim_exit);
+module_exit(bpf_preload_runtime_exit);
 
 #ifdef BPF_PRELOAD_IMPORT_NS
 /* MODULE_INFO with a string works with both MODULE_IMPORT_NS syntaxes (6.13 changed it). */
 MODULE_INFO(import_ns, __stringify(BPF_PRELOAD_IMPORT_NS));
 #endif
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("bpf-preload: loads, attaches and holds the BPF object " KBUILD_MODNAME);
+MODULE_DESCRIPTION("bpf-preload runtime: loads, attaches and holds the BPF objects of object modules");

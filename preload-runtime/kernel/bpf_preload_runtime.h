@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ABI of the bpf-preload runtime module (bpf_preload_runtime.ko): what an
+ * object module calls. The runtime holds the one copy of the generic loader on a
+ * machine; an object module holds only its object's table (the #[repr(C)] data
+ * #[bpf_preload] emits) and the generic object.c, which hands the table to the
+ * runtime at init and takes it back at exit.
+ *
+ * The exports are EXPORT_SYMBOL_NS_GPL in the namespace BPF_PRELOAD: an object
+ * module imports it (MODULE_IMPORT_NS). The module loader then records the
+ * dependency (the runtime cannot be removed while an object module is loaded, and
+ * depmod makes modprobe load the runtime first), and with CONFIG_MODVERSIONS
+ * checks the CRC of each prototype below.
+ *
+ * Every function returning int returns 0 or a negative errno, and has printed why.
+ */
+#ifndef BPF_PRELOAD_RUNTIME_H
+#define BPF_PRELOAD_RUNTIME_H
+
+#include <linux/types.h>
+
+struct module;
+
+/*
+ * The layout of the table this runtime reads (bpf_preload::TABLE_LAYOUT). The
+ * table's first field is the layout it was made with; bpf_preload_load() refuses
+ * a table of another layout, naming both.
+ */
+#define BPF_PRELOAD_TABLE_LAYOUT 1
+
+/* What the runtime holds of one loaded object: opaque to the object module. */
+struct bpf_preload_held;
+
+/*
+ * Loads, attaches and holds the object of @table for @owner (the calling module,
+ * whose name prefixes the messages), reading the Kconfig values of its .kconfig
+ * externs from @kconfig (@kconfig_len bytes of `CONFIG_X=value` lines, from the
+ * configuration of the kernel the object module was built for). On success
+ * *@held is what bpf_preload_populate(), bpf_preload_release() and
+ * bpf_preload_abandon() take; on failure nothing is left behind. @table and
+ * @kconfig must stay valid until the object is released (module data is).
+ */
+int bpf_preload_load(struct module *owner, const void *table, const char *kconfig,
+		     size_t kconfig_len, struct bpf_preload_held **held);
+
+/*
+ * With the preload series: pins what @held asks for into @dir, the object's new
+ * directory of a bpffs instance (the kernel's preload() callback).
+ */
+int bpf_preload_populate(struct bpf_preload_held *held, void *dir);
+
+/* Detaches and frees everything of @held (an unloadable object module's exit). */
+void bpf_preload_release(struct bpf_preload_held *held);
+
+/*
+ * Keeps everything of @held attached and held for good, and the runtime loaded
+ * with it (a permanent object module removed by force: only rmmod -f reaches its
+ * exit).
+ */
+void bpf_preload_abandon(struct bpf_preload_held *held);
+
+#endif

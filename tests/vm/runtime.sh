@@ -1,0 +1,32 @@
+# One runtime module, two object modules (an LSM policy and the iterators): the
+# runtime holds the one copy of the loader; rmmod of the runtime is refused while an
+# object module uses it; rmmod of an unloadable object module frees its own objects
+# only; a table of another layout is refused, naming both layouts, and leaves nothing.
+# kernels: all
+# modules: unloadable examples/mkdir_guard, unloadable examples/iterators, foreign-layout examples/mkdir_guard
+check "the runtime is not loaded" grep -q '^bpf_preload_runtime ' /proc/modules
+reads=$(kmsg | sed -n 's/^bpf_preload_runtime: ready: loads tables of layout \([0-9]*\)$/\1/p' | tail -1)
+check "the runtime did not say which layout it reads" number "$reads"
+refute "a table of another layout loaded" insmod /modules/foreign-layout/mkdir_guard.ko
+msg=$(klog mkdir_guard)
+check "the refusal does not name both layouts: $msg" \
+	contains "$msg" "table has layout $((reads + 1)), but this runtime reads layout $reads"
+check "left behind by the refused table" preload-probe absent prog refuse_reserved map refusals link refuse_reserved
+load /modules/unloadable/mkdir_guard.ko
+load /modules/unloadable/iterators.ko
+users=$(grep '^bpf_preload_runtime ' /proc/modules | cut -d' ' -f3,4)
+check "the runtime is not used by both object modules: $users" \
+	sh -c "echo '$users' | grep -q '^2 .*mkdir_guard' && echo '$users' | grep -q iterators"
+refute "rmmod of the runtime succeeded while two object modules use it" rmmod bpf_preload_runtime
+refute "the LSM policy is not active" mkdir /tmp/bpf-preload-reserved
+check "rmmod mkdir_guard failed" rmmod mkdir_guard
+check "mkdir_guard's objects left behind" preload-probe absent prog refuse_reserved map refusals link refuse_reserved
+check "mkdir refused after mkdir_guard's rmmod" mkdir /tmp/bpf-preload-reserved
+check "the iterators' program is gone with mkdir_guard" preload-probe find prog dump_bpf_map
+mount -t bpf bpf /sys/fs/bpf
+check "the iterators are no longer shown" grep -q iterator.rodata "$(pins /sys/fs/bpf iterators)/maps.debug"
+umount /sys/fs/bpf
+check "rmmod iterators failed" rmmod iterators
+check "the iterators' objects left behind" preload-probe absent prog dump_bpf_map prog dump_bpf_prog map iterator.rodata
+check "rmmod of the runtime failed with no object module left" rmmod bpf_preload_runtime
+pass "two object modules on one runtime (used by $users); the runtime stays while they do; each rmmod freed its own; the table of layout $((reads + 1)) was refused by the runtime of layout $reads"
