@@ -148,8 +148,42 @@ fn update_initramfs(root: &Path, release: &str) -> Result<String> {
     ))
 }
 
+/// Removes the runtime module `install` put in `modules/updates/` once no module of
+/// that release depends on it any more (by depmod's `modules.dep`): DKMS will not
+/// install its own over one it finds there.
+fn remove_unused_runtime(root: &Path, modules: &Path, release: &str) -> Result<Vec<String>> {
+    let runtime = modules.join(format!("updates/{}.ko", crate::module::RUNTIME));
+    if !runtime.exists() {
+        return Ok(Vec::new());
+    }
+    let dep = modules.join("modules.dep");
+    let text = fs::read_to_string(&dep).with_context(|| format!("reading {}", dep.display()))?;
+    let needed = text.lines().any(|l| {
+        l.split_once(':').is_some_and(|(_, deps)| {
+            deps.split_whitespace()
+                .any(|d| d.ends_with(&format!("/{}.ko", crate::module::RUNTIME)))
+        })
+    });
+    if needed {
+        return Ok(vec![format!(
+            "kept {}: another installed module needs it",
+            runtime.display()
+        )]);
+    }
+    fs::remove_file(&runtime).with_context(|| format!("removing {}", runtime.display()))?;
+    depmod(root, release)?;
+    Ok(vec![
+        format!(
+            "removed {} (no installed module needs it)",
+            runtime.display()
+        ),
+        format!("depmod -b {} {release}", root.display()),
+    ])
+}
+
 /// Removes everything [`install`] put under `root` for module `name`, for every
-/// kernel release; returns what it did.
+/// kernel release, and the runtime module where no other module needs it; returns
+/// what it did.
 pub fn uninstall(name: &str, root: &Path) -> Result<Vec<String>> {
     if is_host(root) && !tools::is_root() {
         bail!("uninstalling from /lib/modules and /etc needs root: run it with sudo");
@@ -168,6 +202,7 @@ pub fn uninstall(name: &str, root: &Path) -> Result<Vec<String>> {
             let release = entry.file_name().to_string_lossy().into_owned();
             depmod(root, &release)?;
             done.push(format!("depmod -b {} {release}", root.display()));
+            done.extend(remove_unused_runtime(root, &entry.path(), &release)?);
             releases.push(release);
         }
     }

@@ -209,14 +209,15 @@ fn installed_tree() -> Result<(PathBuf, String)> {
             "uninstall left {} in the tree",
             object.display()
         );
-        // `uninstall` keeps the runtime module (other objects may use it), and DKMS
-        // does not replace a module of the same name and version (both have none)
-        // that it finds already installed: this test is of a machine that never had
-        // `cargo bpf-preload install`, so the copy loses that one too.
+        // With no other module needing it, the runtime goes too: DKMS would not
+        // replace a module of the same name and version (both have none) that it finds
+        // already installed.
         let runtime = updates.join(format!("{RUNTIME}.ko"));
-        if runtime.exists() {
-            fs::remove_file(&runtime)?;
-        }
+        ensure!(
+            !runtime.exists(),
+            "uninstall left {}, which no module needs, in the tree",
+            runtime.display()
+        );
         // The repository, as a fleet's own would be, and the scenario's check in place
         // of the modules-load one.
         let in_tree = tree.join(REPO_IN_TREE);
