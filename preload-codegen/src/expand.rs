@@ -234,6 +234,11 @@ pub fn expand(
             }
             None => quote!(::core::option::Option::None),
         };
+        // The object's initial value with the values of `set(...)` written in.
+        let m = &MapModel {
+            initial_value: plan.initial_values[i].clone(),
+            ..m.clone()
+        };
         map(
             m,
             kernel_name,

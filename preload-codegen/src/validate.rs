@@ -32,6 +32,8 @@ pub struct Plan {
     pub links: Vec<LinkPlan>,
     /// Whether the loader registers struct_ops maps (not under `no_attach_all`).
     pub register_struct_ops: bool,
+    /// Per map: its initial value, with the values of `set(...)` written in.
+    pub initial_values: Vec<Option<Vec<u8>>>,
 }
 
 impl Plan {
@@ -440,6 +442,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
 
     cx.check_load_only();
     let renamed = cx.pin_renames();
+    let initial_values = cx.errors.check(crate::values::initial_values(args, model));
     cx.errors.finish()?;
 
     let unpinned = |key: &str| args.no_pin.iter().any(|id| id == key);
@@ -518,6 +521,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         programs: cx.loaded,
         links,
         register_struct_ops: args.no_attach_all.is_none(),
+        initial_values: initial_values.unwrap_or_default(),
     })
 }
 
