@@ -70,8 +70,17 @@ struct Configured;
 #[bpf_preload::bpf_preload(obj = "fixtures/config.bpf.o", name = "unconfigured", pin_data)]
 struct Unconfigured;
 
-const EXAMPLES: [&Object; 11] = [
+/// Programs whose sections name no target, given theirs by the attribute, beside twins
+/// whose sections name the same (`tests/fixtures/src/attach_target.bpf.c`).
+#[bpf_preload::bpf_preload(
+    obj = "fixtures/attach_target.bpf.o",
+    attach_target(dump = "bpf_map", on_enter = "sys_enter")
+)]
+struct AttachTargets;
+
+const EXAMPLES: [&Object; 12] = [
     Configured::OBJECT,
+    AttachTargets::OBJECT,
     Unconfigured::OBJECT,
     Iterators::OBJECT,
     Counters::OBJECT,
@@ -86,10 +95,14 @@ const EXAMPLES: [&Object; 11] = [
 
 fn main() {
     let args = Args::parse(std::env::args().skip(1));
-    let scenarios: [(&str, fn()); 13] = [
+    let scenarios: [(&str, fn()); 14] = [
         (
             "globals_set_by_the_attribute_reach_the_kernel",
             globals_set_by_the_attribute_reach_the_kernel,
+        ),
+        (
+            "attach_targets_given_by_the_attribute_attach_as_declared_ones",
+            attach_targets_given_by_the_attribute_attach_as_declared_ones,
         ),
         (
             "attach_targets_found_like_the_kernels_btf_says",
@@ -1268,4 +1281,85 @@ fn globals_set_by_the_attribute_reach_the_kernel() {
         assert_eq!(hits, RUNS * step, "{name}: counted by `step`");
         loaded.free(&mut backend);
     }
+}
+
+/// `attach_target(...)` through the kernel: the iterator given `bpf_map` lists the
+/// same maps as its twin of `SEC("iter/bpf_map")` (the test's own, filtered by name),
+/// the BTF-typed tracepoint given `sys_enter` counts the same getppid calls as its twin
+/// of `SEC("tp_btf/sys_enter")`, and the kernel reports the same attach target and the
+/// same kind of link for each pair.
+fn attach_targets_given_by_the_attribute_attach_as_declared_ones() {
+    const CALLS: u64 = 17;
+    let object = AttachTargets::OBJECT;
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, object);
+    let mut backend = UserBackend::new(&dir);
+    let own_map = create_array_map(&mut backend, "at_own_map");
+    let own_map_id = id_of(&mut backend, Kind::Map, own_map).unwrap();
+    let loaded = load(object, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+
+    let listed = std::fs::read_to_string(dir.join("dump")).unwrap();
+    let declared = std::fs::read_to_string(dir.join("dump_declared")).unwrap();
+    assert_eq!(listed, declared, "the two iterators list the same maps");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l == format!("{own_map_id} at_own_map 3")),
+        "the test's own map is listed:\n{listed}"
+    );
+
+    for _ in 0..CALLS {
+        // SAFETY: getppid has no preconditions.
+        unsafe { libc::syscall(libc::SYS_getppid) };
+    }
+    // SAFETY: getpid has no preconditions.
+    let tgid = unsafe { libc::getpid() } as u32;
+    let seen = loaded.map_fd("seen").unwrap();
+    let [given, declared]: [u64; 2] = lookup(&mut backend, seen, tgid).unwrap();
+    assert_eq!(
+        (given, declared),
+        (CALLS, CALLS),
+        "getppid calls seen by each twin"
+    );
+
+    let vmlinux = std::fs::read("/sys/kernel/btf/vmlinux").unwrap();
+    for (given, declared, target, kind) in [
+        (
+            "dump",
+            "dump_declared",
+            "bpf_iter_bpf_map",
+            abi::BTF_KIND_FUNC,
+        ),
+        (
+            "on_enter",
+            "on_enter_declared",
+            "btf_trace_sys_enter",
+            abi::BTF_KIND_TYPEDEF,
+        ),
+    ] {
+        let expected = btf_oracle::find_type_id(&vmlinux, target, kind).unwrap();
+        let mut facts = Vec::new();
+        for program in [given, declared] {
+            let info: abi::ProgInfo = backend
+                .info_by_fd(loaded.program_fd(program).unwrap())
+                .unwrap();
+            let link: abi::LinkInfo = backend
+                .info_by_fd(loaded.link_fd(program).unwrap())
+                .unwrap();
+            assert_eq!(
+                info.attach_btf_id, expected,
+                "{program} attaches to {target}"
+            );
+            assert_eq!(link.prog_id, info.id, "{program}'s link");
+            facts.push((
+                info.type_,
+                info.attach_btf_obj_id,
+                info.attach_btf_id,
+                link.type_,
+            ));
+        }
+        assert_eq!(facts[0], facts[1], "{given} and {declared}");
+    }
+    loaded.free(&mut backend);
+    close(own_map);
 }

@@ -268,7 +268,7 @@ pub fn expand(
             Some(t) => abi(t.name()),
             None => quote!(0),
         };
-        let attach_btf = match &p.kind.attach_btf {
+        let attach_btf = match &plan.program_targets[i] {
             Some((target, kind)) => {
                 let (kind, target) = (abi(kind.name()), text(target));
                 quote!(::core::option::Option::Some(&::bpf_preload::BtfTarget {

@@ -10,9 +10,9 @@ pub const OPTIONS: &str =
     "obj = \"...\", name = \"...\", pin_as(NAME = \"...\", ...), no_pin(NAME, ...), \
      no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data, \
      max_entries(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect, \
-     set(VARIABLE = value, ...)";
+     set(VARIABLE = value, ...), attach_target(PROGRAM = \"target\", ...)";
 
-const OPTION_NAMES: [&str; 14] = [
+const OPTION_NAMES: [&str; 15] = [
     "obj",
     "name",
     "pin_as",
@@ -27,6 +27,7 @@ const OPTION_NAMES: [&str; 14] = [
     "freeze_all",
     "protect",
     "set",
+    "attach_target",
 ];
 
 pub struct Args {
@@ -60,6 +61,9 @@ pub struct Args {
     /// maps' initial values as a loader sets them through the skeleton before load.
     /// The values are checked against the variables' types by `validate`.
     pub set: Vec<(Ident, syn::Expr)>,
+    /// Attach targets for programs whose section names none (`SEC("lsm")`), as
+    /// libbpf's `bpf_program__set_attach_target(prog, 0, "target")` gives them.
+    pub attach_target: Vec<(Ident, LitStr)>,
 }
 
 impl Args {
@@ -181,8 +185,8 @@ fn name_in(input: ParseStream, key: &Ident, usage: &str) -> syn::Result<Ident> {
     })
 }
 
-/// `NAME = "string"` inside `pin_as(...)` (`example` is "pin", `what` "the pin
-/// name").
+/// `NAME = "string"` inside `pin_as(...)` or `attach_target(...)`; `example` is the
+/// string errors show (`"pin"`) and `what` what they call it (`the pin name`).
 fn named_string(
     input: ParseStream,
     key: &Ident,
@@ -284,6 +288,7 @@ impl Parse for Args {
         let mut freeze_all = None;
         let mut protect = None;
         let mut set = None;
+        let mut attach_target = None;
 
         while !input.is_empty() {
             if let Ok(lit) = input.fork().parse::<LitStr>() {
@@ -317,6 +322,14 @@ impl Parse for Args {
                         named_string(c, &key, USAGE, "pin", "the pin name")
                     })?;
                     set_once(&mut pin_as, renames, &key)?;
+                }
+                "attach_target" => {
+                    const USAGE: &str = "attach_target(PROGRAM = \"target\", ...)";
+                    let content = list(input, &key, USAGE)?;
+                    let targets = comma_separated(&content, |c| {
+                        named_string(c, &key, USAGE, "target", "the attach target")
+                    })?;
+                    set_once(&mut attach_target, targets, &key)?;
                 }
                 "set" => {
                     let content = list(input, &key, "set(VARIABLE = value, ...)")?;
@@ -418,6 +431,7 @@ impl Parse for Args {
             freeze_all,
             protect: protect.unwrap_or(false),
             set: set.unwrap_or_default(),
+            attach_target: attach_target.unwrap_or_default(),
         })
     }
 }

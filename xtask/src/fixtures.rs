@@ -65,6 +65,7 @@ const BUILDS: &[(&str, &str, &[&str])] = &[
     ("struct_ops_unused.bpf.c", "struct_ops_unused.bpf.o", BPF),
     ("verifier_reject.bpf.c", "verifier_reject.bpf.o", BPF),
     ("config.bpf.c", "config.bpf.o", BPF),
+    ("attach_target.bpf.c", "attach_target.bpf.o", BPF),
 ];
 
 /// The object every byte edit starts from.
