@@ -42,7 +42,46 @@ struct FrozenCounters;
 )]
 struct FrozenMapKinds;
 
-const EXAMPLES: [&Object; 9] = [
+/// Global variables set by the attribute, as a loader sets them through the skeleton
+/// (`tests/fixtures/src/config.bpf.c`): each is the value its program tests for.
+#[bpf_preload::bpf_preload(
+    obj = "fixtures/config.bpf.o",
+    name = "configured",
+    pin_data,
+    set(
+        target_pid = -1234,
+        verbose = true,
+        mode = MODE_STRICT,
+        direction = DOWN,
+        comm = "sshd",
+        ports = [22, 443],
+        small = -128,
+        big = 0xffff_ffff_ffff_fffe,
+        key = b"\xde\xad\xbe\xef",
+        names = ["a", "b"],
+        limit = 99,
+        step = 3,
+        threshold = 1000,
+    )
+)]
+struct Configured;
+
+/// The same object with the values it was compiled with.
+#[bpf_preload::bpf_preload(obj = "fixtures/config.bpf.o", name = "unconfigured", pin_data)]
+struct Unconfigured;
+
+/// Programs whose sections name no target, given theirs by the attribute, beside twins
+/// whose sections name the same (`tests/fixtures/src/attach_target.bpf.c`).
+#[bpf_preload::bpf_preload(
+    obj = "fixtures/attach_target.bpf.o",
+    attach_target(dump = "bpf_map", on_enter = "sys_enter")
+)]
+struct AttachTargets;
+
+const EXAMPLES: [&Object; 12] = [
+    Configured::OBJECT,
+    AttachTargets::OBJECT,
+    Unconfigured::OBJECT,
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
@@ -56,7 +95,15 @@ const EXAMPLES: [&Object; 9] = [
 
 fn main() {
     let args = Args::parse(std::env::args().skip(1));
-    let scenarios: [(&str, fn()); 12] = [
+    let scenarios: [(&str, fn()); 14] = [
+        (
+            "globals_set_by_the_attribute_reach_the_kernel",
+            globals_set_by_the_attribute_reach_the_kernel,
+        ),
+        (
+            "attach_targets_given_by_the_attribute_attach_as_declared_ones",
+            attach_targets_given_by_the_attribute_attach_as_declared_ones,
+        ),
         (
             "attach_targets_found_like_the_kernels_btf_says",
             attach_targets_found_like_the_kernels_btf_says,
@@ -1134,4 +1181,185 @@ fn struct_ops_congestion_control_carries_traffic() {
             );
         }
     }
+}
+
+/// The value of element 0 of an array map, of `size` bytes.
+fn lookup_bytes(backend: &mut UserBackend, fd: Fd, size: usize) -> Vec<u8> {
+    let (key, mut value) = (0u32, vec![0u8; size]);
+    let mut attr = abi::MapElemAttr {
+        map_fd: fd,
+        key: &key as *const u32 as u64,
+        value: value.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    // SAFETY: the key is a live u32 and `value` holds `size` bytes, the map's value size.
+    unsafe { bpf_preload::testing::bpf(backend, abi::BPF_MAP_LOOKUP_ELEM, &mut attr) }
+        .expect("lookup of element 0");
+    value
+}
+
+/// `set(...)` through the kernel: `.rodata` holds the values (read back by fd, and
+/// frozen), `.data` and `.bss` too, and the program, which tests each variable for the
+/// value the attribute gives it, returns one bit per match and adds `step` (3, from
+/// `.data`) to a counter on every run. The same object without `set(...)` returns no
+/// bit and counts by its own `step` (1).
+fn globals_set_by_the_attribute_reach_the_kernel() {
+    const RUNS: u64 = 5;
+    for (object, bits, step) in [
+        (Configured::OBJECT, 0xfff_u32, 3u64),
+        (Unconfigured::OBJECT, 0, 1),
+    ] {
+        let name = object.name.as_str();
+        let fs = Mount::bpffs().unwrap();
+        let dir = object_dir(&fs, object);
+        let mut backend = UserBackend::new(&dir);
+        let loaded = load(object, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+        let check = loaded.program_fd("check").unwrap();
+        for _ in 0..RUNS {
+            let retval = test_run(&mut backend, check).unwrap();
+            assert_eq!(
+                retval, bits,
+                "{name}: the bits of the values the program saw"
+            );
+        }
+
+        let table = |map: &str| object.maps.iter().find(|m| m.name == map).unwrap();
+        let rodata = loaded.map_fd(".rodata").unwrap();
+        let value = lookup_bytes(&mut backend, rodata, table(".rodata").value_size as usize);
+        assert_eq!(
+            Some(&value[..]),
+            table(".rodata").initial_value.map(|v| v.as_slice()),
+            "{name}: .rodata holds the table's value"
+        );
+        let target_pid = i32::from_le_bytes(value[..4].try_into().unwrap());
+        assert_eq!(target_pid, if bits == 0 { 0 } else { -1234 }, "{name}");
+        assert_eq!(
+            &value[0x0d..0x12],
+            if bits == 0 { b"\0\0\0\0\0" } else { b"sshd\0" }
+        );
+        // Frozen once written, as before.
+        let mut attr = abi::MapElemAttr {
+            map_fd: rodata,
+            key: &0u32 as *const u32 as u64,
+            value: value.as_ptr() as u64,
+            ..Default::default()
+        };
+        // SAFETY: key and value are live, of the map's key and value sizes.
+        let update =
+            unsafe { bpf_preload::testing::bpf(&mut backend, abi::BPF_MAP_UPDATE_ELEM, &mut attr) };
+        assert_eq!(update, Err(Errno::EPERM), "{name}: .rodata is frozen");
+
+        let limits = loaded.map_fd(".rodata.limits").unwrap();
+        let limit = lookup_bytes(&mut backend, limits, 4);
+        assert_eq!(
+            limit,
+            if bits == 0 {
+                [10, 0, 0, 0]
+            } else {
+                [99, 0, 0, 0]
+            },
+            "{name}"
+        );
+        let data = loaded.map_fd(".data").unwrap();
+        assert_eq!(
+            lookup_bytes(&mut backend, data, 4),
+            (step as u32).to_le_bytes(),
+            "{name}"
+        );
+        // `threshold`, then the program's static run counter.
+        let bss = loaded.map_fd(".bss").unwrap();
+        let bss = lookup_bytes(&mut backend, bss, 12);
+        let threshold = u64::from_le_bytes(bss[..8].try_into().unwrap());
+        let runs = u32::from_le_bytes(bss[8..].try_into().unwrap());
+        assert_eq!(
+            (threshold, u64::from(runs)),
+            (if bits == 0 { 0 } else { 1000 }, RUNS),
+            "{name}: .bss"
+        );
+        let hits = loaded.map_fd("hits").unwrap();
+        let hits: u64 = lookup(&mut backend, hits, 0).unwrap();
+        assert_eq!(hits, RUNS * step, "{name}: counted by `step`");
+        loaded.free(&mut backend);
+    }
+}
+
+/// `attach_target(...)` through the kernel: the iterator given `bpf_map` lists the
+/// same maps as its twin of `SEC("iter/bpf_map")` (the test's own, filtered by name),
+/// the BTF-typed tracepoint given `sys_enter` counts the same getppid calls as its twin
+/// of `SEC("tp_btf/sys_enter")`, and the kernel reports the same attach target and the
+/// same kind of link for each pair.
+fn attach_targets_given_by_the_attribute_attach_as_declared_ones() {
+    const CALLS: u64 = 17;
+    let object = AttachTargets::OBJECT;
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, object);
+    let mut backend = UserBackend::new(&dir);
+    let own_map = create_array_map(&mut backend, "at_own_map");
+    let own_map_id = id_of(&mut backend, Kind::Map, own_map).unwrap();
+    let loaded = load(object, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+
+    let listed = std::fs::read_to_string(dir.join("dump")).unwrap();
+    let declared = std::fs::read_to_string(dir.join("dump_declared")).unwrap();
+    assert_eq!(listed, declared, "the two iterators list the same maps");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l == format!("{own_map_id} at_own_map 3")),
+        "the test's own map is listed:\n{listed}"
+    );
+
+    for _ in 0..CALLS {
+        // SAFETY: getppid has no preconditions.
+        unsafe { libc::syscall(libc::SYS_getppid) };
+    }
+    // SAFETY: getpid has no preconditions.
+    let tgid = unsafe { libc::getpid() } as u32;
+    let seen = loaded.map_fd("seen").unwrap();
+    let [given, declared]: [u64; 2] = lookup(&mut backend, seen, tgid).unwrap();
+    assert_eq!(
+        (given, declared),
+        (CALLS, CALLS),
+        "getppid calls seen by each twin"
+    );
+
+    let vmlinux = std::fs::read("/sys/kernel/btf/vmlinux").unwrap();
+    for (given, declared, target, kind) in [
+        (
+            "dump",
+            "dump_declared",
+            "bpf_iter_bpf_map",
+            abi::BTF_KIND_FUNC,
+        ),
+        (
+            "on_enter",
+            "on_enter_declared",
+            "btf_trace_sys_enter",
+            abi::BTF_KIND_TYPEDEF,
+        ),
+    ] {
+        let expected = btf_oracle::find_type_id(&vmlinux, target, kind).unwrap();
+        let mut facts = Vec::new();
+        for program in [given, declared] {
+            let info: abi::ProgInfo = backend
+                .info_by_fd(loaded.program_fd(program).unwrap())
+                .unwrap();
+            let link: abi::LinkInfo = backend
+                .info_by_fd(loaded.link_fd(program).unwrap())
+                .unwrap();
+            assert_eq!(
+                info.attach_btf_id, expected,
+                "{program} attaches to {target}"
+            );
+            assert_eq!(link.prog_id, info.id, "{program}'s link");
+            facts.push((
+                info.type_,
+                info.attach_btf_obj_id,
+                info.attach_btf_id,
+                link.type_,
+            ));
+        }
+        assert_eq!(facts[0], facts[1], "{given} and {declared}");
+    }
+    loaded.free(&mut backend);
+    close(own_map);
 }

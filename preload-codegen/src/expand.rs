@@ -234,6 +234,11 @@ pub fn expand(
             }
             None => quote!(::core::option::Option::None),
         };
+        // The object's initial value with the values of `set(...)` written in.
+        let m = &MapModel {
+            initial_value: plan.initial_values[i].clone(),
+            ..m.clone()
+        };
         map(
             m,
             kernel_name,
@@ -263,7 +268,7 @@ pub fn expand(
             Some(t) => abi(t.name()),
             None => quote!(0),
         };
-        let attach_btf = match &p.kind.attach_btf {
+        let attach_btf = match &plan.program_targets[i] {
             Some((target, kind)) => {
                 let (kind, target) = (abi(kind.name()), text(target));
                 quote!(::core::option::Option::Some(&::bpf_preload::BtfTarget {

@@ -14,6 +14,7 @@ pub mod expand;
 pub mod parse;
 pub mod replay;
 pub mod validate;
+pub mod values;
 
 /// The object model, a crate of its own so that the fuzzer and the module builder use
 /// it too.

@@ -9,9 +9,10 @@ use syn::{Ident, LitStr, Token};
 pub const OPTIONS: &str =
     "obj = \"...\", name = \"...\", pin_as(NAME = \"...\", ...), no_pin(NAME, ...), \
      no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data, \
-     max_entries(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect";
+     max_entries(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect, \
+     set(VARIABLE = value, ...), attach_target(PROGRAM = \"target\", ...)";
 
-const OPTION_NAMES: [&str; 13] = [
+const OPTION_NAMES: [&str; 15] = [
     "obj",
     "name",
     "pin_as",
@@ -25,6 +26,8 @@ const OPTION_NAMES: [&str; 13] = [
     "freeze",
     "freeze_all",
     "protect",
+    "set",
+    "attach_target",
 ];
 
 pub struct Args {
@@ -54,6 +57,13 @@ pub struct Args {
     pub freeze_all: Option<Ident>,
     /// Load the runtime's guard with the object.
     pub protect: bool,
+    /// Values for global variables (`.rodata`, `.data`, `.bss`), written into the
+    /// maps' initial values as a loader sets them through the skeleton before load.
+    /// The values are checked against the variables' types by `validate`.
+    pub set: Vec<(Ident, syn::Expr)>,
+    /// Attach targets for programs whose section names none (`SEC("lsm")`), as
+    /// libbpf's `bpf_program__set_attach_target(prog, 0, "target")` gives them.
+    pub attach_target: Vec<(Ident, LitStr)>,
 }
 
 impl Args {
@@ -175,24 +185,69 @@ fn name_in(input: ParseStream, key: &Ident, usage: &str) -> syn::Result<Ident> {
     })
 }
 
-/// `NAME = "pin"` inside `pin_as(...)`.
-fn rename(input: ParseStream, key: &Ident) -> syn::Result<(Ident, LitStr)> {
-    const USAGE: &str = "pin_as(NAME = \"pin\", ...)";
-    let name = name_in(input, key, USAGE)?;
+/// `NAME = "string"` inside `pin_as(...)` or `attach_target(...)`; `example` is the
+/// string errors show (`"pin"`) and `what` what they call it (`the pin name`).
+fn named_string(
+    input: ParseStream,
+    key: &Ident,
+    usage: &str,
+    example: &str,
+    what: &str,
+) -> syn::Result<(Ident, LitStr)> {
+    let name = name_in(input, key, usage)?;
     if !input.peek(Token![=]) {
         return Err(syn::Error::new(
             name.span(),
-            format!("expected `= \"pin\"` after `{name}`: `{USAGE}`"),
+            format!("expected `= \"{example}\"` after `{name}`: `{usage}`"),
         ));
     }
     input.parse::<Token![=]>()?;
     if !input.peek(LitStr) {
         return Err(syn::Error::new(
             input.span(),
-            format!("the pin name of `{name}` must be a string: `{name} = \"pin\"`"),
+            format!("{what} of `{name}` must be a string: `{name} = \"{example}\"`"),
         ));
     }
     Ok((name, input.parse()?))
+}
+
+/// `VARIABLE = value` inside `set(...)`. The variable may be named like a Rust
+/// keyword (`type`), as C allows; the value is any expression here, checked against
+/// the variable's type once the object is read.
+fn assignment(input: ParseStream, key: &Ident) -> syn::Result<(Ident, syn::Expr)> {
+    const USAGE: &str = "set(VARIABLE = value, ...)";
+    if let Ok(lit) = input.fork().parse::<LitStr>() {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "variables in `{key}(...)` are named without quotes: `{USAGE}` (the variable's \
+                 C name, e.g. `target_pid = 1234`)"
+            ),
+        ));
+    }
+    let name: Ident = input.call(syn::ext::IdentExt::parse_any).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("expected a global variable's name in `{key}(...)`: `{USAGE}`"),
+        )
+    })?;
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("expected `= value` after `{name}`: `{USAGE}`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    let value: syn::Expr = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!(
+                "expected the value of `{name}`: an integer, `true` or `false`, an enumerator's \
+                 name, a string, or `[...]` of these"
+            ),
+        )
+    })?;
+    Ok((name, value))
 }
 
 /// `a, b, c` until the end of `input`, each parsed by `item`.
@@ -207,7 +262,10 @@ fn comma_separated<T>(
             break;
         }
         if !input.peek(Token![,]) {
-            return Err(syn::Error::new(input.span(), "expected `,` between names"));
+            return Err(syn::Error::new(
+                input.span(),
+                "expected `,` between the entries of the list",
+            ));
         }
         input.parse::<Token![,]>()?;
     }
@@ -229,6 +287,8 @@ impl Parse for Args {
         let mut freeze = None;
         let mut freeze_all = None;
         let mut protect = None;
+        let mut set = None;
+        let mut attach_target = None;
 
         while !input.is_empty() {
             if let Ok(lit) = input.fork().parse::<LitStr>() {
@@ -256,9 +316,25 @@ impl Parse for Args {
                     set_once(&mut name, value, &key)?;
                 }
                 "pin_as" => {
-                    let content = list(input, &key, "pin_as(NAME = \"pin\", ...)")?;
-                    let renames = comma_separated(&content, |c| rename(c, &key))?;
+                    const USAGE: &str = "pin_as(NAME = \"pin\", ...)";
+                    let content = list(input, &key, USAGE)?;
+                    let renames = comma_separated(&content, |c| {
+                        named_string(c, &key, USAGE, "pin", "the pin name")
+                    })?;
                     set_once(&mut pin_as, renames, &key)?;
+                }
+                "attach_target" => {
+                    const USAGE: &str = "attach_target(PROGRAM = \"target\", ...)";
+                    let content = list(input, &key, USAGE)?;
+                    let targets = comma_separated(&content, |c| {
+                        named_string(c, &key, USAGE, "target", "the attach target")
+                    })?;
+                    set_once(&mut attach_target, targets, &key)?;
+                }
+                "set" => {
+                    let content = list(input, &key, "set(VARIABLE = value, ...)")?;
+                    let values = comma_separated(&content, |c| assignment(c, &key))?;
+                    set_once(&mut set, values, &key)?;
                 }
                 "max_entries" => {
                     const USAGE: &str = "max_entries(MAP = N, ...)";
@@ -354,6 +430,8 @@ impl Parse for Args {
             freeze: freeze.unwrap_or_default(),
             freeze_all,
             protect: protect.unwrap_or(false),
+            set: set.unwrap_or_default(),
+            attach_target: attach_target.unwrap_or_default(),
         })
     }
 }

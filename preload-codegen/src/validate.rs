@@ -10,6 +10,7 @@ use syn::{Ident, LitStr};
 use crate::model::names::{self, pin_name_problem};
 use crate::model::{kinds, Attach, AttachModel, Model};
 use crate::parse::{closest, Args};
+use bpf_preload_uapi::{AttachType, BtfKind};
 
 #[derive(Debug)]
 pub struct Plan {
@@ -32,6 +33,11 @@ pub struct Plan {
     pub links: Vec<LinkPlan>,
     /// Whether the loader registers struct_ops maps (not under `no_attach_all`).
     pub register_struct_ops: bool,
+    /// Per program of the model: its attach target in the kernel's BTF (name and
+    /// kind), from its section or from `attach_target(...)`.
+    pub program_targets: Vec<Option<(String, BtfKind)>>,
+    /// Per map: its initial value, with the values of `set(...)` written in.
+    pub initial_values: Vec<Option<Vec<u8>>>,
 }
 
 impl Plan {
@@ -231,6 +237,96 @@ impl<'a> Cx<'a> {
             e.combine(syn::Error::new(all.span(), "`no_attach_all` is given here"));
             self.errors.push(e);
         }
+    }
+
+    /// `attach_target(PROGRAM = "target")` names programs of the object whose section
+    /// attaches to a target in the kernel's BTF and names none, as libbpf's
+    /// `bpf_program__set_attach_target(prog, 0, "target")` completes them; every
+    /// program the table holds that needs a target has one. Returns, per program, the
+    /// target its table entry carries, found by libbpf's rules for either source
+    /// ([`kinds::kernel_btf_target`]).
+    fn attach_targets(&mut self) -> Vec<Option<(String, BtfKind)>> {
+        let (args, model) = (self.args, self.model);
+        let mut targets: Vec<Option<(String, BtfKind)>> = model
+            .programs
+            .iter()
+            .map(|p| p.kind.attach_btf.clone())
+            .collect();
+        let program_names = self.program_names();
+        let mut given: HashSet<usize> = HashSet::new();
+        for (id, lit) in &args.attach_target {
+            let found = self
+                .program_index(id)
+                .ok_or_else(|| unknown(id, "program", &program_names));
+            let Some(i) = self.errors.check(found) else {
+                continue;
+            };
+            if !given.insert(i) {
+                self.errors.push(syn::Error::new(
+                    id.span(),
+                    format!("`{id}` is given two targets in `attach_target(...)`"),
+                ));
+                continue;
+            }
+            let p = &model.programs[i];
+            if !p.kind.takes_btf_target {
+                self.errors.push(syn::Error::new(
+                    id.span(),
+                    format!(
+                        "`attach_target({id} = ...)`: program `{id}` (section `{}`) does not \
+                         attach to a target in the kernel's BTF, so it takes none; \
+                         `attach_target` completes the sections of {BTF_SECTIONS} that name no \
+                         target, as libbpf's bpf_program__set_attach_target() does",
+                        p.section
+                    ),
+                ));
+                continue;
+            }
+            if p.kind.attach_btf.is_some() {
+                let base = p.section.split('/').next().unwrap_or_default();
+                self.errors.push(syn::Error::new(
+                    id.span(),
+                    format!(
+                        "`attach_target({id} = ...)`: program `{id}`'s section `{}` already \
+                         names its target; give the target once, in the section or here with \
+                         the section written `SEC(\"{base}\")`",
+                        p.section
+                    ),
+                ));
+                continue;
+            }
+            let target = lit.value();
+            if let Some(problem) = target_problem(&target, p.kind.expected_attach_type) {
+                self.errors.push(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "attach target `{}` of `{id}` {problem}",
+                        target.escape_debug()
+                    ),
+                ));
+                continue;
+            }
+            targets[i] = Some(kinds::kernel_btf_target(
+                p.kind.expected_attach_type,
+                &target,
+            ));
+        }
+        for &i in &self.loaded {
+            let p = &model.programs[i];
+            if p.kind.takes_btf_target && targets[i].is_none() && !given.contains(&i) {
+                self.errors.push(syn::Error::new(
+                    args.obj.span(),
+                    format!(
+                        "program `{0}` (section `{1}`) names no attach target, which the \
+                         kernel needs to load it: give it with `attach_target({0} = \"...\")` \
+                         (what libbpf's bpf_program__set_attach_target() sets before load), or \
+                         write the section as `{1}/<target>`",
+                        p.name, p.section
+                    ),
+                ));
+            }
+        }
+        targets
     }
 
     /// Programs bpf-preload cannot attach must be marked load-only.
@@ -440,6 +536,8 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
 
     cx.check_load_only();
     let renamed = cx.pin_renames();
+    let program_targets = cx.attach_targets();
+    let initial_values = cx.errors.check(crate::values::initial_values(args, model));
     cx.errors.finish()?;
 
     let unpinned = |key: &str| args.no_pin.iter().any(|id| id == key);
@@ -518,6 +616,49 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         programs: cx.loaded,
         links,
         register_struct_ops: args.no_attach_all.is_none(),
+        program_targets,
+        initial_values: initial_values.unwrap_or_default(),
+    })
+}
+
+/// The sections `attach_target(...)` completes, for error messages.
+const BTF_SECTIONS: &str =
+    "`fentry`, `fexit`, `fmod_ret`, `lsm`, `lsm_cgroup`, `iter` and `tp_btf` \
+     (and their sleepable `.s` forms)";
+
+/// What is wrong with `target` as the attach target of a program of `attach_type`, if
+/// anything: it is a kernel function's, hook's, iterator's or tracepoint's name (a C
+/// identifier), optionally `module:`-qualified, as libbpf's `find_kernel_btf_id`
+/// takes it, and without the prefix libbpf adds itself.
+fn target_problem(target: &str, attach_type: Option<AttachType>) -> Option<String> {
+    let function = target.split_once(':').map_or(target, |(_, f)| f);
+    let identifier = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    let module_ok = target.split_once(':').is_none_or(|(m, _)| {
+        !m.is_empty()
+            && m.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
+    if !identifier(function) || !module_ok {
+        return Some(
+            "is not a name the kernel's BTF can hold: give a function, LSM hook, iterator or \
+             tracepoint name (a C identifier), optionally `module:name`"
+                .into(),
+        );
+    }
+    let (prefix, what) = match attach_type {
+        Some(AttachType::TraceRawTp) => ("btf_trace_", "tracepoint"),
+        Some(AttachType::LsmMac | AttachType::LsmCgroup) => ("bpf_lsm_", "LSM hook"),
+        Some(AttachType::TraceIter) => ("bpf_iter_", "iterator"),
+        _ => return None,
+    };
+    function.strip_prefix(prefix).map(|rest| {
+        format!(
+            "starts with `{prefix}`, which libbpf adds itself: give the {what}'s name, `{rest}`"
+        )
     })
 }
 

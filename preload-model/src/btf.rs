@@ -463,6 +463,58 @@ impl<'a> Btf<'a> {
         }
     }
 
+    /// The raw `info` word of type `id` (0 for `void` or an id past the end).
+    fn info(&self, id: u32) -> u32 {
+        self.offsets
+            .get(id as usize)
+            .filter(|_| id != 0)
+            .and_then(|&at| u32_at(self.type_data, at + 4))
+            .unwrap_or(0)
+    }
+
+    /// The `BTF_KIND_*` number of `id` as recorded, aliases told apart (typedef,
+    /// `const`, `volatile`, ...), which [`Btf::kind_number`] does not do.
+    pub fn raw_kind(&self, id: u32) -> u32 {
+        btf_info_kind(self.info(id))
+    }
+
+    /// The enumerators of the `ENUM` or `ENUM64` `id`, by name and value, and whether
+    /// the enum is signed (its `kind_flag`, as clang 15 and later record it; an enum
+    /// without it is unsigned, as the kernel reads it). `None` for any other kind.
+    pub fn enumerators(&self, id: u32) -> Option<(bool, Vec<(String, i128)>)> {
+        let info = self.info(id);
+        let (kind, vlen) = (btf_info_kind(info), usize::from(btf_info_vlen(info)));
+        let signed = bpf_preload_uapi::btf_info_kflag(info);
+        let rec = *self.offsets.get(id as usize)? + BTF_TYPE_LEN;
+        let word = |i: usize| u32_at(self.type_data, rec + 4 * i);
+        let mut out = Vec::with_capacity(vlen);
+        for i in 0..vlen {
+            let (name, value) = match kind {
+                BTF_KIND_ENUM => {
+                    let raw = word(2 * i + 1)?;
+                    let value = if signed {
+                        i128::from(raw as i32)
+                    } else {
+                        i128::from(raw)
+                    };
+                    (word(2 * i)?, value)
+                }
+                BTF_KIND_ENUM64 => {
+                    let raw = u64::from(word(3 * i + 1)?) | u64::from(word(3 * i + 2)?) << 32;
+                    let value = if signed {
+                        i128::from(raw as i64)
+                    } else {
+                        i128::from(raw)
+                    };
+                    (word(3 * i)?, value)
+                }
+                _ => return None,
+            };
+            out.push((self.string(name).unwrap_or_default(), value));
+        }
+        Some((signed, out))
+    }
+
     /// The string table.
     pub fn strings(&self) -> &'a [u8] {
         self.strings

@@ -18,6 +18,11 @@ pub struct ProgramKind {
     pub prog_flags: Vec<&'static str>,
     /// Name and kind (`BTF_KIND_FUNC`/`BTF_KIND_TYPEDEF`) in the kernel's BTF.
     pub attach_btf: Option<(String, BtfKind)>,
+    /// Attached to a target in the kernel's BTF (`fentry`, `lsm`, `iter`, `tp_btf`,
+    /// ...). With `attach_btf` `None`, the section names no target (`SEC("lsm")`) and
+    /// the loader must supply one, as libbpf's `bpf_program__set_attach_target()`
+    /// does: the attribute's `attach_target(...)`.
+    pub takes_btf_target: bool,
     pub attach: Attach,
 }
 
@@ -286,25 +291,10 @@ pub fn classify(section: &str) -> Result<ProgramKind, String> {
     if def.flags & XDP_FRAGS != 0 {
         prog_flags.push("BPF_F_XDP_HAS_FRAGS");
     }
-    let attach_btf = if def.flags & ATTACH_BTF != 0 {
-        if target.is_empty() {
-            return Err(format!(
-                "section `{section}` names no attach target: write `{base}/<target>` (libbpf \
-                 would need bpf_program__set_attach_target() before loading, which a preloaded \
-                 object has no place for)"
-            ));
-        }
-        // `fentry/module:function`: the finder searches vmlinux and every module.
-        let function = target.rsplit_once(':').map_or(target, |(_, f)| f);
-        Some(match base.trim_end_matches(".s") {
-            "tp_btf" => (format!("btf_trace_{target}"), BtfKind::Typedef),
-            "iter" => (format!("bpf_iter_{target}"), BtfKind::Func),
-            "lsm" | "lsm_cgroup" => (format!("bpf_lsm_{target}"), BtfKind::Func),
-            _ => (function.to_string(), BtfKind::Func),
-        })
-    } else {
-        None
-    };
+    // A section without a target (`SEC("lsm")`) leaves it to the loader: the
+    // attribute's `attach_target(...)`, checked by the macro.
+    let attach_btf = (def.flags & ATTACH_BTF != 0 && !target.is_empty())
+        .then(|| kernel_btf_target(def.attach_type, target));
     let attach = match def.how {
         Nothing => Attach::Nothing,
         BtfLink => Attach::Anywhere(AttachModel::LinkCreate),
@@ -337,9 +327,29 @@ pub fn classify(section: &str) -> Result<ProgramKind, String> {
         prog_type: def.prog_type,
         expected_attach_type: def.attach_type,
         attach_btf,
+        takes_btf_target: def.flags & ATTACH_BTF != 0,
         prog_flags,
         attach,
     })
+}
+
+/// Where libbpf looks for an attach target named `target` in the kernel's BTF, the
+/// same whether the section names it (`SEC("lsm/path_mkdir")`) or the loader does
+/// (`bpf_program__set_attach_target(prog, 0, "path_mkdir")`): `find_kernel_btf_id`
+/// drops a `module:` qualifier (the runtime searches vmlinux and every module), and
+/// `btf_get_kernel_prefix_kind` prefixes the name by the program's attach type:
+/// `btf_trace_` and a typedef for `tp_btf`, `bpf_lsm_` for `lsm` and `lsm_cgroup`,
+/// `bpf_iter_` for `iter`, and nothing (a function) for the rest.
+pub fn kernel_btf_target(attach_type: Option<AttachType>, target: &str) -> (String, BtfKind) {
+    let function = target.split_once(':').map_or(target, |(_, f)| f);
+    match attach_type {
+        Some(AttachType::TraceRawTp) => (format!("btf_trace_{function}"), BtfKind::Typedef),
+        Some(AttachType::LsmMac | AttachType::LsmCgroup) => {
+            (format!("bpf_lsm_{function}"), BtfKind::Func)
+        }
+        Some(AttachType::TraceIter) => (format!("bpf_iter_{function}"), BtfKind::Func),
+        _ => (function.to_string(), BtfKind::Func),
+    }
 }
 
 /// The C name of a map type, or its number if the loader does not know it.

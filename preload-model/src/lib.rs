@@ -18,6 +18,7 @@ pub mod btf;
 pub mod btf_fix;
 pub mod elf;
 pub mod externs;
+pub mod globals;
 pub mod kinds;
 pub mod link;
 pub mod maps;
@@ -67,6 +68,8 @@ pub struct MapModel {
     pub kconfig: Vec<KconfigModel>,
     /// A struct_ops map's value (`SEC(".struct_ops")`).
     pub struct_ops: Option<StructOpsModel>,
+    /// A global-data map's variables, which the attribute's `set(...)` may set.
+    pub globals: Vec<globals::GlobalVar>,
 }
 
 /// A variable of `.struct_ops`/`.struct_ops.link`: a kernel struct's value, which the

@@ -213,6 +213,7 @@ fn model(name: String, def: Def) -> Result<MapModel, ReadError> {
         slots: Vec::new(),
         kconfig: Vec::new(),
         struct_ops: None,
+        globals: Vec::new(),
     })
 }
 
@@ -292,6 +293,7 @@ pub fn read(
                     slots: Vec::new(),
                     kconfig: Vec::new(),
                     struct_ops: None,
+                    globals: super::globals::read(elf, btf, section),
                 });
             }
             _ => {}
@@ -315,6 +317,7 @@ pub fn read(
             slots: Vec::new(),
             kconfig: kconfig.vars.clone(),
             struct_ops: None,
+            globals: Vec::new(),
         });
     }
     maps.sort_by(|a, b| a.name.cmp(&b.name));
@@ -550,6 +553,7 @@ fn struct_ops(
                 data,
                 members: model_members,
             }),
+            globals: Vec::new(),
         });
     }
     Ok(maps)

@@ -64,6 +64,8 @@ const BUILDS: &[(&str, &str, &[&str])] = &[
     ("nested_array_value.bpf.c", "nested_array_value.bpf.o", BPF),
     ("struct_ops_unused.bpf.c", "struct_ops_unused.bpf.o", BPF),
     ("verifier_reject.bpf.c", "verifier_reject.bpf.o", BPF),
+    ("config.bpf.c", "config.bpf.o", BPF),
+    ("attach_target.bpf.c", "attach_target.bpf.o", BPF),
 ];
 
 /// The object every byte edit starts from.

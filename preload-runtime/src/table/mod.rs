@@ -83,7 +83,9 @@ pub struct Map {
     pub btf_key_type_id: u32,
     /// See `btf_key_type_id`.
     pub btf_value_type_id: u32,
-    /// Contents of element 0 of a `.data`/`.rodata` map, written before programs load.
+    /// Contents of element 0 of a global-data map (`.data*`, `.rodata*`, or `.bss*`
+    /// given values by `set(...)`), written before programs load; `None` for a value
+    /// of zeros, which the kernel gives a new array anyway.
     pub initial_value: Option<&'static List<u8>>,
     /// Whether and when the loader freezes the map (`BPF_MAP_FREEZE`): no syscall can
     /// change it afterwards, its programs still can.
