@@ -94,6 +94,35 @@ struct Packed {
     cksum: String,
 }
 
+/// Removes what an earlier `cargo package` of this version left unpacked in cargo's
+/// home: it verifies each package against the others through a local registry of
+/// the checkout's target directory, and cargo unpacks a registry crate of a given
+/// name and version only once, so the sources of an earlier run (before a change,
+/// with the same version) would be built instead of the new ones. Only registries
+/// of local paths (`registry/src/-<hash>/`) hold our crates: none is on crates.io.
+fn forget_unpacked_packages(version: &str) -> Result<()> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let Ok(registries) = fs::read_dir(home.join("registry/src")) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for name in PUBLISHED {
+            let unpacked = registry.path().join(format!("{name}-{version}"));
+            if unpacked.exists() {
+                fs::remove_dir_all(&unpacked)
+                    .with_context(|| format!("removing {}", unpacked.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn step(name: &str, started: Instant) {
     println!("==> [{:>5.1}s] {name}", started.elapsed().as_secs_f64());
 }
@@ -111,6 +140,7 @@ pub fn run() -> Result<usize> {
         "cargo package of the published crates, each verified against the others' packages",
         started,
     );
+    forget_unpacked_packages(version)?;
     let mut package = crate::tools::cargo();
     package
         .current_dir(&root)
