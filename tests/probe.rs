@@ -25,6 +25,8 @@
 //!   preload-probe nothing-left FILE DIR      wait up to 20 s until no id but FILE's (the
 //!                                            output of `ids`) exists, and a new bpffs
 //!                                            mounted at DIR is empty (exit 1 if not)
+//!   preload-probe status                     what `cargo bpf-preload status` prints (the
+//!                                            runtime's status map, checked by id)
 //!   preload-probe fail-nth N insmod PATH     finit_module(2) of PATH with the N-th fault
 //!   preload-probe fail-nth N rmmod NAME      point failed (/proc/thread-self/fail-nth), or
 //!                                            delete_module(2); print `<ok|errno> <injected|
@@ -272,11 +274,19 @@ fn run(args: &[String]) -> Result<bool, String> {
             }
             Ok(true)
         }
+        ["status"] => match bpf_preload::status::read() {
+            Ok(Some(held)) => {
+                print!("{}", bpf_preload::status::report(&held));
+                Ok(true)
+            }
+            Ok(None) => Err("the runtime module is not loaded".into()),
+            Err(e) => Err(format!("reading the status map: {e}")),
+        },
         ["nothing-left", file, dir] => fail_nth::nothing_left(&mut b, file, dir),
         ["fail-nth", n, what, arg] => fail_nth::run(n, what, arg),
         _ => Err(
             "usage: preload-probe find|absent|lookup|grows|getppid|iter|run|tcp|ids|\
-             nothing-left|fail-nth … (see the source)"
+             status|nothing-left|fail-nth … (see the source)"
                 .into(),
         ),
     }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use bpf_preload_build::install::{self, Target};
@@ -159,6 +159,10 @@ enum Command {
         #[arg(long)]
         no_modules_load: bool,
     },
+    /// What the runtime module holds on this machine: every object of every object
+    /// module, its programs (attach point, and whether its link is still there and
+    /// runs it) and its maps, each checked against the kernel by id. Needs root.
+    Status,
 }
 
 fn main() -> ExitCode {
@@ -442,5 +446,19 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Status => match bpf_preload::status::read() {
+            Ok(Some(held)) => {
+                print!("{}", bpf_preload::status::report(&held));
+                Ok(())
+            }
+            Ok(None) => bail!(
+                "the runtime module is not loaded (no `{}` map): nothing is preloaded",
+                bpf_preload::status::STATUS_MAP
+            ),
+            Err(e) if e == bpf_preload::Errno::EPERM => bail!(
+                "reading the runtime's status needs root (CAP_SYS_ADMIN for bpf(2) by id): {e}"
+            ),
+            Err(e) => bail!("reading the runtime's status map: {e}"),
+        },
     }
 }

@@ -29,6 +29,7 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/mount.h>
 #include <linux/ftrace.h>
 #include <linux/kmemleak.h>
 #include <linux/module.h>
@@ -65,6 +66,16 @@ int bpf_preload_sys_bpf(int cmd, void *attr, u32 size)
 void bpf_preload_close_fd(u32 fd)
 {
 	close_fd(fd);
+}
+
+int bpf_preload_install_fd(void *file)
+{
+	int fd = get_unused_fd_flags(O_CLOEXEC);
+
+	if (fd < 0)
+		return fd;
+	fd_install(fd, get_file((struct file *)file));
+	return fd;
 }
 
 u32 bpf_preload_kernel_version(void)
@@ -444,13 +455,17 @@ int bpf_preload_pin(void *dir, const char *name, void *object, u32 type)
 }
 
 /* The global hook is gone from this kernel: the object is exposed per directory. */
-int bpf_preload_expose(void *owner, const char *name0, void *link0, const char *name1,
+int bpf_preload_expose(bool runtime, const char *name0, void *link0, const char *name1,
 		       void *link1)
 {
 	return -EOPNOTSUPP;
 }
 
-void bpf_preload_unexpose(void)
+void bpf_preload_unexpose(bool runtime)
+{
+}
+
+static void unexpose_for_good(void)
 {
 }
 
@@ -478,71 +493,58 @@ extern struct bpf_preload_ops *bpf_preload_ops;
 #define BPF_PRELOAD_LINKS 2
 
 /*
- * The exposed links. Written only while the hook is not published (before the
- * cmpxchg that claims it, after the one that releases it), so the preload
- * callback reads them without a lock. No reference of our own (shim.h): Rust
- * holds each link until after bpf_preload_unexpose(), and bpffs takes its own
- * reference for every link file it creates (bpf_link_inc in populate_bpffs).
- * bpf_link_inc() is not exported; bpf_link_inc_not_zero() is, should the shim
- * ever need one.
+ * What the hook offers, in two places: the runtime's own links (its status view,
+ * preload.progs and preload.maps) and the links of the one object module that asked
+ * (an object pinning exactly two iterators, such as maps.debug and progs.debug). An
+ * object's links go first: they are what its attribute asked for, while the status
+ * view is also in the status map, which `cargo bpf-preload status` reads. Only
+ * written, and read by the preload callback, under expose_lock.
+ *
+ * The hook's owner is the runtime, for good: bpffs takes a reference on the owner
+ * before the callback and drops one on whatever owner the hook names afterwards, so
+ * the owner must never change while the hook is published. No reference of our own
+ * on the links (shim.h): Rust holds each link until bpf_preload_unexpose() has
+ * returned, which waits out any mount that may have copied them (settle()), and
+ * bpffs takes its own reference for every link file it creates (bpf_link_inc in
+ * populate_bpffs).
  */
-static struct bpf_preload_info exposed[BPF_PRELOAD_LINKS];
-static bool is_exposed;
-/* Object modules load and unload concurrently; one of them at a time is exposed. */
+static struct bpf_preload_info runtime_links[BPF_PRELOAD_LINKS];
+static struct bpf_preload_info object_links[BPF_PRELOAD_LINKS];
+static bool has_runtime_links, has_object_links, is_published;
 static DEFINE_MUTEX(expose_lock);
 
 static int shim_preload(struct bpf_preload_info *obj)
 {
-	memcpy(obj, exposed, sizeof(exposed));
-	return 0;
-}
-
-/*
- * The owner is the exposing object's module, not the runtime: bpffs calls
- * preload() under try_module_get(owner), so that the object module cannot go,
- * and with it the links, while a mount copies them.
- */
-static struct bpf_preload_ops shim_ops = {
-	.preload = shim_preload,
-};
-
-int bpf_preload_expose(void *owner, const char *name0, void *link0, const char *name1,
-		       void *link1)
-{
-	const char *names[BPF_PRELOAD_LINKS] = { name0, name1 };
-	struct bpf_link *links[BPF_PRELOAD_LINKS] = { link0, link1 };
-	struct bpf_preload_ops *old;
-	char holder[MODULE_NAME_LEN];
-	int i;
+	int err = 0;
 
 	mutex_lock(&expose_lock);
-	if (is_exposed) {
-		pr_warn("%s is exposed in bpffs already: %s and %s are not\n",
-			module_name(shim_ops.owner), name0, name1);
-		mutex_unlock(&expose_lock);
-		return -EBUSY;
-	}
-	for (i = 0; i < BPF_PRELOAD_LINKS; i++) {
-		if (!links[i] || !names[i]) {
-			memset(exposed, 0, sizeof(exposed));
-			mutex_unlock(&expose_lock);
-			return -EINVAL;
-		}
-		if (strscpy(exposed[i].link_name, names[i], sizeof(exposed[i].link_name)) < 0) {
-			pr_err("cannot expose link '%s': a name has at most %zu bytes\n",
-			       names[i], sizeof(exposed[i].link_name) - 1);
-			memset(exposed, 0, sizeof(exposed));
-			mutex_unlock(&expose_lock);
-			return -ENAMETOOLONG;
-		}
-		exposed[i].link = links[i];
-	}
-	shim_ops.owner = owner;
+	if (has_object_links)
+		memcpy(obj, object_links, sizeof(object_links));
+	else if (has_runtime_links)
+		memcpy(obj, runtime_links, sizeof(runtime_links));
+	else
+		err = -ENOENT;	/* bpffs then shows nothing */
+	mutex_unlock(&expose_lock);
+	return err;
+}
 
+static struct bpf_preload_ops shim_ops = {
+	.preload = shim_preload,
+	.owner = THIS_MODULE,
+};
+
+/* Claims the hook if it is free. Called with expose_lock held. */
+static int publish(const char *what)
+{
+	struct bpf_preload_ops *old;
+	char holder[MODULE_NAME_LEN];
+
+	if (is_published)
+		return 0;
 	/*
-	 * Claim the hook only if it is free. Preemption stays off while the old
-	 * owner's name is read: a module's memory is freed only after an RCU
-	 * grace period, so the other owner's ops and struct module stay valid.
+	 * Preemption stays off while the other owner's name is read: a module's
+	 * memory is freed only after an RCU grace period, so its ops and struct
+	 * module stay valid.
 	 */
 	preempt_disable();
 	old = cmpxchg(&bpf_preload_ops, NULL, &shim_ops);
@@ -554,38 +556,127 @@ int bpf_preload_expose(void *owner, const char *name0, void *link0, const char *
 	}
 	preempt_enable();
 	if (old) {
-		pr_warn("the kernel's bpf_preload_ops hook is taken (by %s): %s and %s are not exposed in bpffs\n",
-			holder, exposed[0].link_name, exposed[1].link_name);
-		memset(exposed, 0, sizeof(exposed));
-		mutex_unlock(&expose_lock);
+		pr_warn("the kernel's bpf_preload_ops hook is taken (by %s): %s is not shown in bpffs\n",
+			holder, what);
 		return -EBUSY;
 	}
-	is_exposed = true;
-	mutex_unlock(&expose_lock);
+	is_published = true;
 	return 0;
 }
 
-void bpf_preload_unexpose(void)
+/* Gives the hook back. Called with expose_lock held. */
+static void unpublish(void)
 {
-	mutex_lock(&expose_lock);
-	if (!is_exposed) {
-		mutex_unlock(&expose_lock);
+	if (!is_published)
 		return;
-	}
 	/*
-	 * From the exposing object module's exit no preload callback can be
-	 * running: bpffs calls it only under try_module_get(owner), which fails
-	 * once that module is going, and rmmod refuses a module whose count is not zero (rmmod -f
-	 * does not, and is racy by nature). A bpffs mounted meanwhile keeps the
-	 * kernel's own references on its two link files. (The kernel itself
-	 * reads bpf_preload_ops twice without a lock in bpf_preload_mod_get();
-	 * the in-tree bpf_preload module has the same race against a mount on
-	 * unload.)
+	 * The kernel reads bpf_preload_ops twice without a lock in
+	 * bpf_preload_mod_get(); the in-tree bpf_preload module has the same race
+	 * against a mount on unload. From the runtime's exit no callback runs: bpffs
+	 * calls it only under try_module_get(owner), which fails once we are going.
 	 */
 	if (cmpxchg(&bpf_preload_ops, &shim_ops, NULL) != &shim_ops)
 		pr_warn("bpf_preload_ops was changed behind our back\n");
-	is_exposed = false;
-	memset(exposed, 0, sizeof(exposed));
+	is_published = false;
+}
+
+/*
+ * Waits until no bpffs mount can still hold a copy of links taken from the hook.
+ * bpffs copies them and takes its own references under its preload lock, which a
+ * mount of our own takes too: once that mount is made, every earlier one is done.
+ * The mount is private (kern_mount) and goes at once; bpffs is built in, so its
+ * file_system_type holds no module reference to put.
+ */
+static void settle(void)
+{
+	struct file_system_type *bpffs = get_fs_type("bpf");
+	struct vfsmount *mnt;
+
+	if (!bpffs)
+		return;
+	mnt = kern_mount(bpffs);
+	if (IS_ERR(mnt)) {
+		/* Without it a mount racing with this rmmod could copy a freed link. */
+		pr_warn("cannot mount bpffs to wait for mounts in flight (%ld)\n", PTR_ERR(mnt));
+		return;
+	}
+	kern_unmount(mnt);
+}
+
+int bpf_preload_expose(bool runtime, const char *name0, void *link0, const char *name1,
+		       void *link1)
+{
+	const char *names[BPF_PRELOAD_LINKS] = { name0, name1 };
+	struct bpf_link *links[BPF_PRELOAD_LINKS] = { link0, link1 };
+	struct bpf_preload_info *to = runtime ? runtime_links : object_links;
+	bool *has = runtime ? &has_runtime_links : &has_object_links;
+	struct bpf_preload_info offered[BPF_PRELOAD_LINKS] = {};
+	int i, err;
+
+	for (i = 0; i < BPF_PRELOAD_LINKS; i++) {
+		if (!links[i] || !names[i])
+			return -EINVAL;
+		if (strscpy(offered[i].link_name, names[i], sizeof(offered[i].link_name)) < 0) {
+			pr_err("cannot expose link '%s': a name has at most %zu bytes\n",
+			       names[i], sizeof(offered[i].link_name) - 1);
+			return -ENAMETOOLONG;
+		}
+		offered[i].link = links[i];
+	}
+	mutex_lock(&expose_lock);
+	if (*has) {
+		pr_warn("%s and %s are exposed in bpffs already: %s and %s are not\n",
+			to[0].link_name, to[1].link_name, name0, name1);
+		mutex_unlock(&expose_lock);
+		return -EBUSY;
+	}
+	err = publish(name0);
+	if (!err) {
+		memcpy(to, offered, sizeof(offered));
+		*has = true;
+	}
+	mutex_unlock(&expose_lock);
+	return err;
+}
+
+void bpf_preload_unexpose(bool runtime)
+{
+	bool had;
+
+	mutex_lock(&expose_lock);
+	if (runtime) {
+		had = false;	/* from the runtime's exit: no mount can hold the hook */
+		has_runtime_links = false;
+		memset(runtime_links, 0, sizeof(runtime_links));
+	} else {
+		had = has_object_links;
+		has_object_links = false;
+		memset(object_links, 0, sizeof(object_links));
+	}
+	mutex_unlock(&expose_lock);
+	/*
+	 * Settled while the hook is still published: with no hook, a bpffs mount asks
+	 * for the kernel's own bpf_preload module (request_module).
+	 */
+	if (had)
+		settle();
+	mutex_lock(&expose_lock);
+	if (!has_runtime_links && !has_object_links)
+		unpublish();
+	mutex_unlock(&expose_lock);
+}
+
+/*
+ * Runtime exit: the hook points into this module's memory. No mount can be copying
+ * links (bpffs holds a reference on the runtime while it does), so nothing to wait
+ * for; an object's links are still offered only after rmmod -f.
+ */
+static void unexpose_for_good(void)
+{
+	mutex_lock(&expose_lock);
+	has_runtime_links = false;
+	has_object_links = false;
+	unpublish();
 	mutex_unlock(&expose_lock);
 }
 
@@ -632,7 +723,7 @@ int bpf_preload_load(struct module *owner, const void *table, const char *kconfi
 {
 	if (!owner || !table || !held || (kconfig_len && !kconfig))
 		return -EINVAL;
-	return bpf_preload_rust_load(owner, module_name(owner), table, kconfig, kconfig_len,
+	return bpf_preload_rust_load(module_name(owner), table, kconfig, kconfig_len,
 				     (void **)held);
 }
 BPF_PRELOAD_EXPORT(bpf_preload_load);
@@ -662,8 +753,17 @@ void bpf_preload_abandon(struct bpf_preload_held *held)
 }
 BPF_PRELOAD_EXPORT(bpf_preload_abandon);
 
+/* The runtime's own object: its status view. */
+static void *status;
+
 static int __init bpf_preload_runtime_init(void)
 {
+	/*
+	 * Without its status view the runtime still loads objects: what it holds is
+	 * then seen only in the kernel log. The Rust half said why.
+	 */
+	if (bpf_preload_rust_load_status(&status))
+		status = NULL;
 	pr_info("ready: loads tables of layout %d\n", BPF_PRELOAD_TABLE_LAYOUT);
 	return 0;
 }
@@ -676,7 +776,9 @@ module_init(bpf_preload_runtime_init);
  */
 static void __exit bpf_preload_runtime_exit(void)
 {
-	bpf_preload_unexpose();
+	if (status)
+		bpf_preload_rust_release(status);
+	unexpose_for_good();
 	release_ftrace_for_good();
 }
 module_exit(bpf_preload_runtime_exit);

@@ -16,11 +16,16 @@
 
 /*
  * bpf_preload_load(): checks the table's layout, then loads, attaches and holds
- * the object for @owner, named @name (NUL-terminated) in messages; *@held is
- * what the other three take.
+ * the object of the module named @name (NUL-terminated; it prefixes messages);
+ * *@held is what the other three take.
  */
-int bpf_preload_rust_load(void *owner, const char *name, const void *table,
+int bpf_preload_rust_load(const char *name, const void *table,
 			  const char *kconfig, size_t kconfig_len, void **held);
+/*
+ * The runtime's init: loads its own object, the status view (status/status.bpf.c);
+ * released with bpf_preload_rust_release().
+ */
+int bpf_preload_rust_load_status(void **held);
 /* bpf_preload_release(): detaches and frees everything of @held. */
 void bpf_preload_rust_release(void *held);
 /*
@@ -110,18 +115,28 @@ int bpf_preload_read_vmlinux_btf(void **buf, size_t *size);
 void bpf_preload_vfree(void *buf);
 
 /*
- * Stock profile: offer two iterator links of the object of module @owner to
- * every bpffs mount through the kernel's bpf_preload_ops hook, which bpffs calls
- * under try_module_get(@owner). One object at a time: -EBUSY if another object or
- * module has the hook, -EOPNOTSUPP if the kernel has no such hook (the preload
- * profile replaces it). The runtime copies the names (NUL-terminated, at most 15
- * bytes); it takes no reference of its own: Rust holds each link (from
- * bpf_preload_hold_file) until after bpf_preload_unexpose(), and bpffs takes its own
- * reference when it pins a link into a mount (bpf_link_inc in populate_bpffs).
+ * Stock profile: offer two iterator links to every bpffs mount through the
+ * kernel's bpf_preload_ops hook, which the runtime owns. @runtime: the runtime's
+ * own (its status view), shown while no object's are; otherwise an object's, one
+ * object at a time. -EBUSY if another object's links are offered or another module
+ * has the hook, -EOPNOTSUPP if the kernel has no such hook (the preload profile
+ * replaces it). The runtime copies the names (NUL-terminated, at most 15 bytes);
+ * it takes no reference of its own: Rust holds each link (from
+ * bpf_preload_hold_file) until bpf_preload_unexpose() has returned, which for an
+ * object's links waits until no mount can still be copying them, and bpffs takes
+ * its own reference when it pins a link into a mount (bpf_link_inc in
+ * populate_bpffs).
  */
-int bpf_preload_expose(void *owner, const char *name0, void *link0, const char *name1,
+int bpf_preload_expose(bool runtime, const char *name0, void *link0, const char *name1,
 		       void *link1);
-void bpf_preload_unexpose(void);
+void bpf_preload_unexpose(bool runtime);
+
+/*
+ * A new fd (O_CLOEXEC) of the calling task for a held file, with a reference of
+ * its own, for bpf(2) on an object whose fds are closed (the status map); close it
+ * with bpf_preload_close_fd(). A negative errno on failure.
+ */
+int bpf_preload_install_fd(void *file);
 
 /*
  * Whether the kernel has the preload series (kernel/patches/), detected by

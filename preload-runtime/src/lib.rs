@@ -76,6 +76,7 @@ pub mod kernel;
 mod line;
 mod load;
 mod loaded;
+pub mod status;
 pub mod sys;
 mod table;
 #[cfg(feature = "std")]

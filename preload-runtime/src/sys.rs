@@ -74,6 +74,17 @@ pub struct MapFd {
     value_size: u32,
 }
 
+impl MapFd {
+    /// An fd of a map whose key and value sizes are known.
+    pub fn of(fd: Fd, key_size: u32, value_size: u32) -> Self {
+        Self {
+            fd,
+            key_size,
+            value_size,
+        }
+    }
+}
+
 /// What `BPF_MAP_CREATE` makes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MapSpec<'a> {
@@ -165,6 +176,48 @@ pub fn map_delete<B: Bpf + ?Sized>(backend: &mut B, map: &MapFd, key: &[u8]) -> 
     };
     // SAFETY: the key is readable for the map's key size (checked).
     unsafe { call(backend, abi::BPF_MAP_DELETE_ELEM, &mut attr) }.map(drop)
+}
+
+/// `BPF_MAP_LOOKUP_ELEM` into `value`. Not for per-CPU maps, whose values the kernel
+/// writes once per possible CPU.
+pub fn map_lookup<B: Bpf + ?Sized>(
+    backend: &mut B,
+    map: &MapFd,
+    key: &[u8],
+    value: &mut [u8],
+) -> Result<(), Errno> {
+    covers(key, map.key_size)?;
+    covers(value, map.value_size)?;
+    let mut attr = abi::MapElemAttr {
+        map_fd: map.fd,
+        key: ptr(key),
+        value: value.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    // SAFETY: the key is readable and the value writable for the map's sizes (checked).
+    unsafe { call(backend, abi::BPF_MAP_LOOKUP_ELEM, &mut attr) }.map(drop)
+}
+
+/// `BPF_MAP_GET_NEXT_KEY`: the key after `key` into `next`, or the first key if `key`
+/// is `None`; `ENOENT` past the last.
+pub fn map_next_key<B: Bpf + ?Sized>(
+    backend: &mut B,
+    map: &MapFd,
+    key: Option<&[u8]>,
+    next: &mut [u8],
+) -> Result<(), Errno> {
+    if let Some(key) = key {
+        covers(key, map.key_size)?;
+    }
+    covers(next, map.key_size)?;
+    let mut attr = abi::MapElemAttr {
+        map_fd: map.fd,
+        key: key.map_or(0, ptr),
+        value: next.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    // SAFETY: the key (if any) is readable and `next` writable for the key size (checked).
+    unsafe { call(backend, abi::BPF_MAP_GET_NEXT_KEY, &mut attr) }.map(drop)
 }
 
 /// `BPF_MAP_FREEZE`: no syscall can change the map afterwards.

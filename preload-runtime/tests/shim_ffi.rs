@@ -141,8 +141,8 @@ fn every_entry_point_matches_the_header() {
     let defined = rust_prototypes(RUNTIME, "extern \"C\" fn bpf_preload_");
     assert_eq!(
         defined.len(),
-        4,
-        "load, populate, release, abandon: {defined:?}"
+        5,
+        "load, load_status, populate, release, abandon: {defined:?}"
     );
     for (name, prototype) in &defined {
         assert_eq!(

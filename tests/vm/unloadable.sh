@@ -32,4 +32,8 @@ check "ftrace is still held after rmmod" sh -c "echo 0 >$ftrace"
 echo 1 >$ftrace
 mount -t bpf bpf /sys/fs/bpf
 refute "a new bpffs mount still shows maps.debug" test -e "$(pins /sys/fs/bpf iterators)/maps.debug"
-pass "after rmmod no program, map or link of the three modules remains; the hook is free"
+if [ "$PROFILE" != preload ]; then
+	check "the hook does not offer the runtime's status view again" cat /sys/fs/bpf/preload.progs
+	refute "the status view still lists a removed module's program" contains "$OUT" count_getppid
+fi
+pass "after rmmod no program, map or link of the three modules remains; the hook offers the runtime's status view again"

@@ -1,7 +1,7 @@
 //! `cargo xtask bpf`: every `examples/*/bpf/*.bpf.c`, and the templates of `cargo
 //! bpf-preload new` (`preload-build/templates/new/*/program.bpf.c`) and the runtime's
-//! guard (`preload-runtime/guard/guard.bpf.c`), compiled to the
-//! `.bpf.o` beside it.
+//! own objects (its guard, `preload-runtime/guard/guard.bpf.c`, and its status view,
+//! `preload-runtime/status/status.bpf.c`), compiled to the `.bpf.o` beside it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,9 +21,9 @@ pub fn sources() -> Result<Vec<PathBuf>> {
     let examples = fs::read_dir(root().join("examples"))?.map(|e| e.map(|e| e.path().join("bpf")));
     let templates =
         fs::read_dir(root().join("preload-build/templates/new"))?.map(|e| e.map(|e| e.path()));
-    // The runtime's own guard (`protect`).
-    let guard = std::iter::once(Ok(root().join("preload-runtime/guard")));
-    for bpf in examples.chain(templates).chain(guard) {
+    // The runtime's own: the guard (`protect`) and the status view.
+    let runtime = ["guard", "status"].map(|dir| Ok(root().join("preload-runtime").join(dir)));
+    for bpf in examples.chain(templates).chain(runtime) {
         let bpf = bpf?;
         let Ok(entries) = fs::read_dir(&bpf) else {
             continue;

@@ -55,6 +55,8 @@ const REQUIRED: [(&str, &[&str]); 2] = [
             "kernel/kconfig.sh",
             "guard/guard.bpf.c",
             "guard/guard.bpf.o",
+            "status/status.bpf.c",
+            "status/status.bpf.o",
         ],
     ),
     (

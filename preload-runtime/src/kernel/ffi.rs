@@ -57,12 +57,13 @@ unsafe extern "C" {
         kind: u32,
     ) -> c_int;
     pub(crate) fn bpf_preload_expose(
-        owner: *mut c_void,
+        runtime: bool,
         name0: *const c_char,
         link0: *mut c_void,
         name1: *const c_char,
         link1: *mut c_void,
     ) -> c_int;
-    pub(crate) fn bpf_preload_unexpose();
+    pub(crate) fn bpf_preload_unexpose(runtime: bool);
+    pub(crate) fn bpf_preload_install_fd(file: *mut c_void) -> c_int;
     pub(crate) fn bpf_preload_panic(msg: *const c_char, len: usize) -> !;
 }

@@ -164,6 +164,11 @@ impl Held {
         Ok(())
     }
 
+    /// The held file behind `fd` of the load.
+    pub(super) fn file_of(&self, fd: Fd) -> Option<*mut c_void> {
+        self.files.iter().rev().find(|f| f.fd == fd).map(|f| f.file)
+    }
+
     /// Keeps every file held for good (a permanent object module removed by force:
     /// its programs stay attached), telling kmemleak so, and frees the bookkeeping.
     /// ftrace stays held for them (runtime.c counts its holders; the runtime then

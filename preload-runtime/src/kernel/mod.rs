@@ -16,7 +16,8 @@
 //! By job: `ffi` declares runtime.c, `backend` is bpf(2) and printk, `hold` takes
 //! and releases references, `runtime` is each object's life in the runtime (load,
 //! populate, release, abandon: the Rust halves of the runtime's exports),
-//! `lang_items` the allocator and the panic handler.
+//! `status` the runtime's status view (its own object, and the rows of what it
+//! holds), `lang_items` the allocator and the panic handler.
 
 mod backend;
 mod ffi;
@@ -24,5 +25,6 @@ mod hold;
 #[cfg(target_os = "none")]
 mod lang_items;
 mod runtime;
+mod status;
 
 pub use backend::{log, KernelBackend, Level};

@@ -7,21 +7,37 @@
 use core::alloc::Layout;
 use core::ffi::{c_char, c_int, c_void, CStr};
 
+use alloc::vec::Vec;
+
 use super::backend::{log, KernelBackend, Level};
 use super::ffi;
 use super::hold::{Held, HoldError};
+use super::status::{self, Shown};
 use crate::errno::Errno;
 use crate::load::load;
 use crate::table::{Object, TABLE_LAYOUT};
+
+/// Whose object the runtime holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// An object module's.
+    Object,
+    /// The runtime's own: its status view.
+    Status,
+}
 
 /// What the runtime holds of one object, behind the opaque pointer an object module
 /// keeps between its init and exit.
 struct Preloaded {
     /// The object module's name, which prefixes its messages.
     module: &'static str,
+    object: &'static Object,
+    role: Role,
     held: Held,
     /// Whether its two iterator links are offered to bpffs (stock kernels).
     exposed: bool,
+    /// Its rows in the status view.
+    shown: Vec<Shown>,
 }
 
 /// `bpf_preload_load`: checks the table's layout, then loads, attaches and holds
@@ -31,14 +47,13 @@ struct Preloaded {
 ///
 /// # Safety
 ///
-/// `owner` is the calling module, `name` its NUL-terminated name; `table` points to
+/// `name` is the calling module's NUL-terminated name; `table` points to
 /// a table whose first field is its `u32` layout and, if that is [`TABLE_LAYOUT`], is
 /// an [`Object`] made by `#[bpf_preload]`; `kconfig` points to `kconfig_len` bytes.
 /// All of them stay valid until the handle is released or abandoned (they are the
 /// calling module's data). `out` is writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bpf_preload_rust_load(
-    owner: *mut c_void,
     name: *const c_char,
     table: *const c_void,
     kconfig: *const c_char,
@@ -74,6 +89,37 @@ pub unsafe extern "C" fn bpf_preload_rust_load(
         );
         return -Errno::EINVAL.0;
     };
+    // SAFETY: `out` is writable (see above).
+    unsafe { hand_over(module, object, kconfig, Role::Object, out) }
+}
+
+/// `bpf_preload_load` for the runtime's own status view, from the runtime's init: 0
+/// and the handle in `*out`, or a negative errno having printed why.
+///
+/// # Safety
+///
+/// `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bpf_preload_rust_load_status(out: *mut *mut c_void) -> c_int {
+    // SAFETY: `out` is writable (see above).
+    unsafe { hand_over(RUNTIME, status::STATUS, "", Role::Status, out) }
+}
+
+/// The runtime's name in its messages.
+const RUNTIME: &str = "bpf_preload_runtime";
+
+/// Loads and holds `object` of `module`, and hands the handle over in `*out`.
+///
+/// # Safety
+///
+/// `out` is writable.
+unsafe fn hand_over(
+    module: &'static str,
+    object: &'static Object,
+    kconfig: &'static str,
+    role: Role,
+    out: *mut *mut c_void,
+) -> c_int {
     // Room for the handle first, so that nothing loaded is lost to a failed allocation.
     let Some(slot) = allocate::<Preloaded>() else {
         log(
@@ -86,7 +132,7 @@ pub unsafe extern "C" fn bpf_preload_rust_load(
         );
         return -Errno::ENOMEM.0;
     };
-    match preload(owner, module, object, kconfig) {
+    match preload(module, object, kconfig, role) {
         Ok(preloaded) => {
             // SAFETY: `slot` is fresh memory for one `Preloaded`; `out` is writable.
             unsafe {
@@ -111,10 +157,10 @@ fn allocate<T>() -> Option<*mut T> {
 }
 
 fn preload(
-    owner: *mut c_void,
     module: &'static str,
     object: &'static Object,
     kconfig: &'static str,
+    role: Role,
 ) -> Result<Preloaded, Errno> {
     let mut backend = KernelBackend { kconfig };
     let loaded = load(object, &mut backend).map_err(|e| {
@@ -141,16 +187,29 @@ fn preload(
             return Err(errno);
         }
     };
+    if role == Role::Status {
+        // Its own rows too: the status view shows the runtime's object beside the others.
+        let map = loaded.map_fd(crate::status::STATUS_MAP);
+        if let Some(file) = map.and_then(|fd| held.file_of(fd)) {
+            status::set_map(file);
+        }
+    }
+    // Ids are read off the fds; with no memory for them the object is held unshown.
+    let shown = status::rows_of(&loaded).unwrap_or_default();
     // The held files keep everything as the fds did; the fds belong to insmod and must go.
     loaded.close_fds(&mut backend);
+    status::write(module, object, &shown, 0);
     let mut preloaded = Preloaded {
         module,
+        object,
+        role,
         held,
         exposed: false,
+        shown,
     };
     // SAFETY: no arguments; a constant of the build.
     if !unsafe { ffi::bpf_preload_pins_per_object() } {
-        preloaded.exposed = expose_iterators(owner, &preloaded);
+        preloaded.exposed = expose_iterators(&preloaded);
     }
     log(
         Level::Info,
@@ -174,17 +233,17 @@ fn preload(
 /// Stock profile: offers the object's two pinned iterator links to every bpffs
 /// mount, if it has exactly two; everything else is held without pins. Whether
 /// they are offered.
-fn expose_iterators(owner: *mut c_void, preloaded: &Preloaded) -> bool {
+fn expose_iterators(preloaded: &Preloaded) -> bool {
     let (module, held) = (preloaded.module, &preloaded.held);
     let mut iterators = held.pins.iter().filter(|p| p.iterator);
     let mut exposed = 0;
     if let (Some(a), Some(b), None) = (iterators.next(), iterators.next(), iterators.next()) {
         // SAFETY: the names are NUL-terminated (the runtime copies them) and the links
-        // are held until `release`, which unexposes them first; bpffs calls back under
-        // a reference on `owner`.
+        // are held until `release`, which unexposes them first (or for good, if the
+        // object is abandoned).
         let ret = unsafe {
             ffi::bpf_preload_expose(
-                owner,
+                preloaded.role == Role::Status,
                 a.c_name.as_ptr().cast(),
                 a.object,
                 b.c_name.as_ptr().cast(),
@@ -281,8 +340,14 @@ pub unsafe extern "C" fn bpf_preload_rust_release(held: *mut c_void) {
     // SAFETY: see above.
     let preloaded = unsafe { take(held) };
     if preloaded.exposed {
-        // SAFETY: no arguments; the hook goes before the links it offers.
-        unsafe { ffi::bpf_preload_unexpose() };
+        // SAFETY: a flag; the hook stops offering the links before they go, and any
+        // mount that copied them has taken its own references once this returns.
+        unsafe { ffi::bpf_preload_unexpose(preloaded.role == Role::Status) };
+    }
+    match preloaded.role {
+        Role::Object => status::delete(preloaded.module, &preloaded.shown),
+        // The map goes with it: nothing is written to it from now on.
+        Role::Status => status::clear_map(),
     }
     preloaded.held.release_all();
 }
@@ -298,12 +363,9 @@ pub unsafe extern "C" fn bpf_preload_rust_release(held: *mut c_void) {
 pub unsafe extern "C" fn bpf_preload_rust_abandon(held: *mut c_void) {
     // SAFETY: see above.
     let preloaded = unsafe { take(held) };
-    if preloaded.exposed {
-        // SAFETY: no arguments. The hook names the object module as its owner, and
-        // that module is going: bpffs must no longer call into it. The links stay
-        // held, and the mounts that pinned them keep their own references.
-        unsafe { ffi::bpf_preload_unexpose() };
-    }
+    // Its links stay offered if they were: they are held for good, and the hook is
+    // the runtime's, which stays too.
+    status::abandon(preloaded.module, preloaded.object, &preloaded.shown);
     preloaded.held.abandon();
     log(
         Level::Warning,
