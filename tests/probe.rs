@@ -16,6 +16,9 @@
 //!   preload-probe protect-hold DIR SOCK      load it with `protect`, pinned in DIR, print
 //!                                            `ready` and the fds held, hold until killed,
 //!                                            handing them out on the unix socket SOCK
+//!   preload-probe inner OUTER KEY array|hash KEY_SIZE VALUE_SIZE ENTRIES
+//!                                            create such a map and put it into the map of
+//!                                            maps OUTER at KEY; print `ok` or the errno
 //!   preload-probe run PROG                   BPF_PROG_TEST_RUN of program PROG on a 64-byte
 //!                                            packet of zeros; print its return value
 //!   preload-probe tcp CC|default BYTES       send BYTES over loopback TCP with congestion
@@ -138,8 +141,9 @@ fn test_run(b: &mut UserBackend, program: &str) -> Result<u32, String> {
     ran.map_err(|e| format!("BPF_PROG_TEST_RUN of program {id}: {e}"))
 }
 
-fn lookup(b: &mut UserBackend, map: &str, key: &str) -> Result<Vec<u64>, String> {
-    let fd = if map.starts_with('/') {
+/// An fd of the map named `map`, or pinned at `map` if it is a path.
+fn map_fd(b: &mut UserBackend, map: &str) -> Result<Fd, String> {
+    Ok(if map.starts_with('/') {
         b.obj_get(std::path::Path::new(map))
             .map_err(|e| format!("BPF_OBJ_GET {map}: {e}"))?
     } else {
@@ -149,7 +153,11 @@ fn lookup(b: &mut UserBackend, map: &str, key: &str) -> Result<Vec<u64>, String>
             .ok_or_else(|| format!("no map named `{map}`"))?;
         b.fd_by_id(ObjectKind::Map, id)
             .map_err(|e| format!("map {id}: {e}"))?
-    };
+    })
+}
+
+fn lookup(b: &mut UserBackend, map: &str, key: &str) -> Result<Vec<u64>, String> {
+    let fd = map_fd(b, map)?;
     let value = lookup_fd(b, fd, key);
     close(fd);
     value.map_err(|e| format!("`{map}`: {e}"))
@@ -258,6 +266,28 @@ fn run(args: &[String]) -> Result<bool, String> {
             print!("{}", read_iterator(&mut b, program)?);
             Ok(true)
         }
+        ["inner", outer, key, ty, key_size, value_size, entries] => {
+            let number = |w: &str| w.parse::<u32>().map_err(|_| format!("bad number `{w}`"));
+            let ty = match ty {
+                "array" => abi::BPF_MAP_TYPE_ARRAY,
+                "hash" => abi::BPF_MAP_TYPE_HASH,
+                other => return Err(format!("map type `{other}`: array or hash")),
+            };
+            let fd = map_fd(&mut b, outer)?;
+            let (key, ks, vs, n) = (
+                number(key)?,
+                number(key_size)?,
+                number(value_size)?,
+                number(entries)?,
+            );
+            let done = preload_tests::insert_inner(&mut b, fd, key, ty, ks, vs, n);
+            close(fd);
+            match done {
+                Ok(()) => println!("ok"),
+                Err(e) => println!("{}", e.describe().map_or("?", |(name, _)| name)),
+            }
+            Ok(done.is_ok())
+        }
         ["run", program] => {
             println!("{}", test_run(&mut b, program)?);
             Ok(true)
@@ -285,7 +315,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         ["nothing-left", file, dir] => fail_nth::nothing_left(&mut b, file, dir),
         ["fail-nth", n, what, arg] => fail_nth::run(n, what, arg),
         _ => Err(
-            "usage: preload-probe find|absent|lookup|grows|getppid|iter|run|tcp|ids|\
+            "usage: preload-probe find|absent|lookup|grows|getppid|iter|inner|run|tcp|ids|\
              status|nothing-left|fail-nth … (see the source)"
                 .into(),
         ),

@@ -356,3 +356,33 @@ pub fn with_scm_msghdr<R>(byte: &mut [u8; 1], f: impl FnOnce(&mut libc::msghdr) 
     msg.msg_controllen = space;
     f(&mut msg)
 }
+
+/// What a product's agent does at run time with a map of maps whose inner maps its
+/// loader supplied: creates a map (`map_type`, key and value sizes, entries) and puts
+/// it into `outer` at `key`, which the kernel refuses (EINVAL) unless the map is like
+/// the outer map's template. The outer map holds the new map; our fd of it is closed.
+pub fn insert_inner(
+    backend: &mut UserBackend,
+    outer: Fd,
+    key: u32,
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+) -> Result<(), Errno> {
+    let spec = bpf_preload::sys::MapSpec {
+        map_type,
+        key_size,
+        value_size,
+        max_entries,
+        name: "inner",
+        ..Default::default()
+    };
+    let inner = bpf_preload::sys::map_create(backend, &spec)?;
+    let outer = bpf_preload::sys::MapFd::of(outer, 4, 4);
+    let result =
+        bpf_preload::sys::map_update(backend, &outer, &key.to_ne_bytes(), &inner.fd.to_ne_bytes());
+    // SAFETY: our fd of the new map, closed once.
+    unsafe { libc::close(inner.fd as i32) };
+    result
+}

@@ -15,11 +15,12 @@ use bpf_preload::{load, Errno, Fd, Object, Preload};
 use counters::Counters;
 use externs::Externs;
 use iterators::Iterators;
+use loader_inner_maps::LoaderInnerMaps;
 use lpm_maps::LpmMaps;
 use map_kinds::MapKinds;
 use preload_tests::{
-    assert_all_gone, btf_oracle, dir_names, id_of, kernel_tier_missing, name_of, open_fds,
-    test_run, tier_can_run, Kind, Recorder,
+    assert_all_gone, btf_oracle, dir_names, id_of, insert_inner, kernel_tier_missing, name_of,
+    open_fds, test_run, tier_can_run, Kind, Recorder,
 };
 use tcp_cc::TcpCc;
 use tcp_cc_link::TcpCcLink;
@@ -78,7 +79,7 @@ struct Unconfigured;
 )]
 struct AttachTargets;
 
-const EXAMPLES: [&Object; 12] = [
+const EXAMPLES: [&Object; 13] = [
     Configured::OBJECT,
     AttachTargets::OBJECT,
     Unconfigured::OBJECT,
@@ -87,6 +88,7 @@ const EXAMPLES: [&Object; 12] = [
     Externs::OBJECT,
     MapKinds::OBJECT,
     LpmMaps::OBJECT,
+    LoaderInnerMaps::OBJECT,
     FrozenCounters::OBJECT,
     FrozenMapKinds::OBJECT,
     TcpCc::OBJECT,
@@ -95,7 +97,7 @@ const EXAMPLES: [&Object; 12] = [
 
 fn main() {
     let args = Args::parse(std::env::args().skip(1));
-    let scenarios: [(&str, fn()); 14] = [
+    let scenarios: [(&str, fn()); 15] = [
         (
             "globals_set_by_the_attribute_reach_the_kernel",
             globals_set_by_the_attribute_reach_the_kernel,
@@ -128,6 +130,10 @@ fn main() {
         (
             "lpm_tries_keyed_by_arrays_load_without_their_btf",
             lpm_tries_keyed_by_arrays_load_without_their_btf,
+        ),
+        (
+            "inner_maps_given_by_the_attribute_are_the_templates",
+            inner_maps_given_by_the_attribute_are_the_templates,
         ),
         (
             "rodata_is_bound_to_every_program_as_libbpf_binds_it",
@@ -974,6 +980,49 @@ fn lpm_tries_keyed_by_arrays_load_without_their_btf() {
         Err(Errno::ENOENT)
     );
     close(held);
+    loaded.free(&mut backend);
+}
+
+/// Maps of maps declared without their inner map, given one by `inner_map(...)`:
+/// `per_cgroup` the definition of the object's `template`, `per_slot` one of its own.
+/// The kernel takes at run time only maps like those templates, and the programs
+/// count through what it took.
+fn inner_maps_given_by_the_attribute_are_the_templates() {
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, LoaderInnerMaps::OBJECT);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = load(LoaderInnerMaps::OBJECT, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let fd = |name: &str| loaded.map_fd(name).unwrap();
+    let run = |backend: &mut UserBackend, program: &str| {
+        test_run(backend, loaded.program_fd(program).unwrap())
+    };
+    for (outer, key, program) in [
+        ("per_cgroup", 7, "count_cgroup"),
+        ("per_slot", 0, "count_slot"),
+    ] {
+        assert_eq!(
+            run(&mut backend, program),
+            Ok(1000),
+            "{program}: nothing in {outer} yet"
+        );
+        // An array of one u64 is the template of both (per_slot's by its definition).
+        let array = abi::BPF_MAP_TYPE_ARRAY;
+        for (what, (ty, value_size, entries)) in [
+            ("a hash", (abi::BPF_MAP_TYPE_HASH, 8, 1)),
+            ("4-byte values", (array, 4, 1)),
+            ("2 entries", (array, 8, 2)),
+        ] {
+            assert_eq!(
+                insert_inner(&mut backend, fd(outer), key, ty, 4, value_size, entries),
+                Err(Errno::EINVAL),
+                "{outer} took an inner map unlike its template: {what}"
+            );
+        }
+        insert_inner(&mut backend, fd(outer), key, array, 4, 8, 1)
+            .unwrap_or_else(|e| panic!("{outer} refused a map like its template: {e}"));
+        assert_eq!(run(&mut backend, program), Ok(1), "{program}");
+        assert_eq!(run(&mut backend, program), Ok(2), "{program}");
+    }
     loaded.free(&mut backend);
 }
 

@@ -183,7 +183,8 @@ pub fn expand(
             };
             Some(quote!(::bpf_preload::Slot { index: #index, target: #target }))
         });
-        let inner = match &m.inner {
+        // The object's own `__array(values, ...)`, or the attribute's `inner_map(...)`.
+        let inner = match m.inner.as_deref().or(plan.inner_maps[i].as_ref()) {
             Some(inner) => {
                 let name = bpf_preload_model::names::inner_map_kernel_name(kernel_name);
                 // `validate` checked that the loader's rules size it.

@@ -10,9 +10,11 @@ pub const OPTIONS: &str =
     "obj = \"...\", name = \"...\", pin_as(NAME = \"...\", ...), no_pin(NAME, ...), \
      no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data, \
      max_entries(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect, \
-     set(VARIABLE = value, ...), attach_target(PROGRAM = \"target\", ...)";
+     set(VARIABLE = value, ...), attach_target(PROGRAM = \"target\", ...), \
+     inner_map(MAP = INNER_MAP | { type = BPF_MAP_TYPE_..., key_size = N, value_size = N, \
+     max_entries = N }, ...)";
 
-const OPTION_NAMES: [&str; 15] = [
+const OPTION_NAMES: [&str; 16] = [
     "obj",
     "name",
     "pin_as",
@@ -28,6 +30,7 @@ const OPTION_NAMES: [&str; 15] = [
     "protect",
     "set",
     "attach_target",
+    "inner_map",
 ];
 
 pub struct Args {
@@ -64,6 +67,27 @@ pub struct Args {
     /// Attach targets for programs whose section names none (`SEC("lsm")`), as
     /// libbpf's `bpf_program__set_attach_target(prog, 0, "target")` gives them.
     pub attach_target: Vec<(Ident, LitStr)>,
+    /// Inner maps of maps of maps whose object leaves them to its loader (no
+    /// `__array(values, ...)`), as libbpf's `bpf_map__set_inner_map_fd()` gives them.
+    pub inner_map: Vec<(Ident, InnerMap)>,
+}
+
+/// The inner map `inner_map(OUTER = ...)` gives a map of maps.
+pub enum InnerMap {
+    /// Another map of the object, whose definition is the template (`OUTER = MAP`).
+    Map(Ident),
+    /// A definition: `OUTER = { type = BPF_MAP_TYPE_HASH, key_size = 4, value_size =
+    /// 8, max_entries = 64, map_flags = 0 }`; each field with its value.
+    Definition {
+        brace: Span,
+        fields: Vec<(Ident, DefinitionValue)>,
+    },
+}
+
+/// A field's value in an [`InnerMap::Definition`]: a map type's name or a number.
+pub enum DefinitionValue {
+    Name(Ident),
+    Number(syn::LitInt),
 }
 
 impl Args {
@@ -250,6 +274,53 @@ fn assignment(input: ParseStream, key: &Ident) -> syn::Result<(Ident, syn::Expr)
     Ok((name, value))
 }
 
+/// `OUTER = INNER` or `OUTER = { field = value, ... }` inside `inner_map(...)`.
+fn inner_map(input: ParseStream, key: &Ident) -> syn::Result<(Ident, InnerMap)> {
+    const USAGE: &str = "inner_map(MAP = INNER_MAP, ...) or inner_map(MAP = { type = \
+                         BPF_MAP_TYPE_HASH, key_size = 4, value_size = 8, max_entries = 64 })";
+    let outer = name_in(input, key, USAGE)?;
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            outer.span(),
+            format!("expected `= INNER_MAP` or `= {{ ... }}` after `{outer}`: `{USAGE}`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    if !input.peek(syn::token::Brace) {
+        return Ok((outer, InnerMap::Map(name_in(input, key, USAGE)?)));
+    }
+    let content;
+    let brace = syn::braced!(content in input);
+    let fields = comma_separated(&content, |c| {
+        let field: Ident = c.call(syn::ext::IdentExt::parse_any)?;
+        if !c.peek(Token![=]) {
+            return Err(syn::Error::new(
+                field.span(),
+                format!("expected `= value` after `{field}`: `{USAGE}`"),
+            ));
+        }
+        c.parse::<Token![=]>()?;
+        let value = if c.peek(syn::LitInt) {
+            DefinitionValue::Number(c.parse()?)
+        } else {
+            DefinitionValue::Name(c.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!("the value of `{field}` is a number, or a map type's name for `type`"),
+                )
+            })?)
+        };
+        Ok((field, value))
+    })?;
+    Ok((
+        outer,
+        InnerMap::Definition {
+            brace: brace.span.join(),
+            fields,
+        },
+    ))
+}
+
 /// `a, b, c` until the end of `input`, each parsed by `item`.
 fn comma_separated<T>(
     input: ParseStream,
@@ -289,6 +360,7 @@ impl Parse for Args {
         let mut protect = None;
         let mut set = None;
         let mut attach_target = None;
+        let mut inner_maps = None;
 
         while !input.is_empty() {
             if let Ok(lit) = input.fork().parse::<LitStr>() {
@@ -330,6 +402,11 @@ impl Parse for Args {
                         named_string(c, &key, USAGE, "target", "the attach target")
                     })?;
                     set_once(&mut attach_target, targets, &key)?;
+                }
+                "inner_map" => {
+                    let content = list(input, &key, "inner_map(MAP = INNER_MAP, ...)")?;
+                    let given = comma_separated(&content, |c| inner_map(c, &key))?;
+                    set_once(&mut inner_maps, given, &key)?;
                 }
                 "set" => {
                     let content = list(input, &key, "set(VARIABLE = value, ...)")?;
@@ -432,6 +509,7 @@ impl Parse for Args {
             protect: protect.unwrap_or(false),
             set: set.unwrap_or_default(),
             attach_target: attach_target.unwrap_or_default(),
+            inner_map: inner_maps.unwrap_or_default(),
         })
     }
 }

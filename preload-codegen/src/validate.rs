@@ -8,8 +8,8 @@ use proc_macro2::Span;
 use syn::{Ident, LitStr};
 
 use crate::model::names::{self, pin_name_problem};
-use crate::model::{kinds, Attach, AttachModel, Model};
-use crate::parse::{closest, Args};
+use crate::model::{kinds, Attach, AttachModel, MapModel, Model};
+use crate::parse::{closest, Args, DefinitionValue, InnerMap};
 use bpf_preload_uapi::{AttachType, BtfKind};
 
 #[derive(Debug)]
@@ -38,6 +38,9 @@ pub struct Plan {
     pub program_targets: Vec<Option<(String, BtfKind)>>,
     /// Per map: its initial value, with the values of `set(...)` written in.
     pub initial_values: Vec<Option<Vec<u8>>>,
+    /// Per map: the inner map `inner_map(...)` gives a map of maps whose object
+    /// declares none (`None` for every other map).
+    pub inner_maps: Vec<Option<MapModel>>,
 }
 
 impl Plan {
@@ -570,6 +573,10 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         .collect();
     let map_entries = cx.errors.check(entries(args, model));
     let map_freeze = cx.errors.check(frozen(args, model));
+    let inner_maps = match &map_entries {
+        Some(entries) => cx.errors.check(inner_maps(args, model, entries)),
+        None => None,
+    };
 
     // Every pin, with what it pins.
     let mut pins: Vec<(&str, String)> = Vec::new();
@@ -618,6 +625,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         register_struct_ops: args.no_attach_all.is_none(),
         program_targets,
         initial_values: initial_values.unwrap_or_default(),
+        inner_maps: inner_maps.unwrap_or_default(),
     })
 }
 
@@ -760,4 +768,234 @@ fn entries(args: &Args, model: &Model) -> syn::Result<Vec<u32>> {
         out.push(sized.unwrap_or(0));
     }
     Ok(out)
+}
+
+/// Whether a map of `map_type` is a map of maps.
+fn is_outer(map_type: u32) -> bool {
+    use bpf_preload_uapi::{BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS};
+    matches!(
+        map_type,
+        BPF_MAP_TYPE_ARRAY_OF_MAPS | BPF_MAP_TYPE_HASH_OF_MAPS
+    )
+}
+
+/// Why the kernel refuses maps of `map_type` as inner maps (`bpf_map_meta_alloc`),
+/// if it does.
+fn not_inner(map_type: u32) -> Option<&'static str> {
+    use bpf_preload_uapi::*;
+    match map_type {
+        BPF_MAP_TYPE_ARRAY_OF_MAPS | BPF_MAP_TYPE_HASH_OF_MAPS => Some("maps of maps do not nest"),
+        BPF_MAP_TYPE_PROG_ARRAY
+        | BPF_MAP_TYPE_CGROUP_STORAGE
+        | BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE
+        | BPF_MAP_TYPE_STRUCT_OPS => Some("the kernel takes no such map as an inner map"),
+        _ => None,
+    }
+}
+
+/// The inner map of every map of maps whose object declares none, from
+/// `inner_map(OUTER = MAP)` (another map's definition, as a product's loader passes
+/// `bpf_map__fd(template)` to `bpf_map__set_inner_map_fd()`) or `inner_map(OUTER = {
+/// ... })` (a definition). `entries` are the maps' sizes in the table.
+fn inner_maps(args: &Args, model: &Model, entries: &[u32]) -> syn::Result<Vec<Option<MapModel>>> {
+    let map_names: Vec<&str> = model
+        .maps
+        .iter()
+        .map(|m| m.name.trim_start_matches('.'))
+        .collect();
+    let mut out: Vec<Option<MapModel>> = vec![None; model.maps.len()];
+    for (outer_id, given) in &args.inner_map {
+        let i = map_index(model, &outer_id.to_string())
+            .ok_or_else(|| unknown(outer_id, "map", &map_names))?;
+        let outer = &model.maps[i];
+        if !is_outer(outer.map_type) {
+            return Err(syn::Error::new(
+                outer_id.span(),
+                format!(
+                    "`inner_map({outer_id} = ...)`: `{}` is a {}, not a map of maps \
+                     (BPF_MAP_TYPE_ARRAY_OF_MAPS or BPF_MAP_TYPE_HASH_OF_MAPS)",
+                    outer.name,
+                    kinds::map_type_name(outer.map_type)
+                ),
+            ));
+        }
+        if outer.inner.is_some() {
+            return Err(syn::Error::new(
+                outer_id.span(),
+                format!(
+                    "`inner_map({outer_id} = ...)`: `{}` declares its inner map already \
+                     (`__array(values, ...)`)",
+                    outer.name
+                ),
+            ));
+        }
+        if out[i].is_some() {
+            return Err(syn::Error::new(
+                outer_id.span(),
+                format!("`{outer_id}` is given two inner maps in `inner_map(...)`"),
+            ));
+        }
+        let name = format!("{}.inner", outer.name);
+        let inner = match given {
+            InnerMap::Map(id) => {
+                let j = map_index(model, &id.to_string())
+                    .ok_or_else(|| unknown(id, "map", &map_names))?;
+                let template = &model.maps[j];
+                if let Some(why) = not_inner(template.map_type) {
+                    return Err(syn::Error::new(
+                        id.span(),
+                        format!(
+                            "`{id}` cannot be the inner map of `{}`: it is a {} ({why})",
+                            outer.name,
+                            kinds::map_type_name(template.map_type)
+                        ),
+                    ));
+                }
+                MapModel {
+                    name,
+                    internal: false,
+                    max_entries: entries[j],
+                    initial_value: None,
+                    freeze: false,
+                    inner: None,
+                    slots: Vec::new(),
+                    kconfig: Vec::new(),
+                    struct_ops: None,
+                    globals: Vec::new(),
+                    ..template.clone()
+                }
+            }
+            InnerMap::Definition { brace, fields } => definition(name, *brace, fields)?,
+        };
+        out[i] = Some(inner);
+    }
+    for (m, inner) in model.maps.iter().zip(&out) {
+        if is_outer(m.map_type) && m.inner.is_none() && inner.is_none() {
+            let key = m.name.trim_start_matches('.');
+            return Err(syn::Error::new(
+                args.obj.span(),
+                format!(
+                    "map `{0}` is a map of maps without its inner map definition: declare it \
+                     in the outer one, e.g. `__array(values, struct inner_map);`, or give it \
+                     as its loader would (libbpf's bpf_map__set_inner_map_fd()) with \
+                     `inner_map({key} = MAP)` (another map of the object) or `inner_map({key} = \
+                     {{ type = BPF_MAP_TYPE_HASH, key_size = 4, value_size = 8, max_entries = \
+                     64 }})`",
+                    m.name
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The inner map `inner_map(OUTER = { ... })` defines: `type`, `key_size`,
+/// `value_size` and `max_entries` (as the kernel's rules for the type want them),
+/// and `map_flags` (0 if left out). It has no BTF types.
+fn definition(
+    name: String,
+    brace: Span,
+    fields: &[(Ident, DefinitionValue)],
+) -> syn::Result<MapModel> {
+    const FIELDS: [&str; 5] = ["type", "key_size", "value_size", "max_entries", "map_flags"];
+    let mut values: HashMap<&str, (u32, Span)> = HashMap::new();
+    for (field, value) in fields {
+        let key = field.to_string();
+        let Some(&known) = FIELDS.iter().find(|f| **f == key) else {
+            let hint = closest(&key, FIELDS)
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            return Err(syn::Error::new(
+                field.span(),
+                format!(
+                    "no field `{key}` in an inner map's definition; {hint}its fields: {}",
+                    FIELDS.join(", ")
+                ),
+            ));
+        };
+        let n = match (known, value) {
+            ("type", DefinitionValue::Name(id)) => {
+                let name = id.to_string();
+                let ty = bpf_preload_uapi::MapType::ALL
+                    .iter()
+                    .find(|t| t.name() == name)
+                    .ok_or_else(|| {
+                        let names = bpf_preload_uapi::MapType::ALL.iter().map(|t| t.name());
+                        let hint = closest(&name, names)
+                            .map(|c| format!("; did you mean `{c}`?"))
+                            .unwrap_or_default();
+                        syn::Error::new(id.span(), format!("`{name}` is not a map type{hint}"))
+                    })?;
+                *ty as u32
+            }
+            ("type", DefinitionValue::Number(n)) => {
+                return Err(syn::Error::new(
+                    n.span(),
+                    "`type` takes a map type's name: `type = BPF_MAP_TYPE_HASH`",
+                ))
+            }
+            (_, DefinitionValue::Number(n)) => n
+                .base10_parse::<u32>()
+                .map_err(|_| syn::Error::new(n.span(), format!("`{known}` must fit in 32 bits")))?,
+            (_, DefinitionValue::Name(id)) => {
+                return Err(syn::Error::new(
+                    id.span(),
+                    format!("`{known}` takes a number: `{known} = 8`"),
+                ))
+            }
+        };
+        if values.insert(known, (n, field.span())).is_some() {
+            return Err(syn::Error::new(
+                field.span(),
+                format!("`{known}` is given twice"),
+            ));
+        }
+    }
+    let get = |f: &str| {
+        values.get(f).map(|(n, _)| *n).ok_or_else(|| {
+            syn::Error::new(
+                brace,
+                format!("the inner map's definition lacks `{f} = ...`: it needs type, key_size, value_size and max_entries"),
+            )
+        })
+    };
+    let map_type = get("type")?;
+    if let Some(why) = not_inner(map_type) {
+        return Err(syn::Error::new(
+            values["type"].1,
+            format!(
+                "a {} cannot be an inner map: {why}",
+                kinds::map_type_name(map_type)
+            ),
+        ));
+    }
+    let max_entries = get("max_entries")?;
+    kinds::entries(map_type, max_entries).map_err(|()| {
+        syn::Error::new(
+            values["max_entries"].1,
+            format!(
+                "a {} needs max_entries above 0",
+                kinds::map_type_name(map_type)
+            ),
+        )
+    })?;
+    Ok(MapModel {
+        name,
+        internal: false,
+        map_type,
+        key_size: get("key_size")?,
+        value_size: get("value_size")?,
+        max_entries,
+        map_flags: values.get("map_flags").map_or(0, |(n, _)| *n),
+        map_extra: 0,
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        initial_value: None,
+        freeze: false,
+        inner: None,
+        slots: Vec::new(),
+        kconfig: Vec::new(),
+        struct_ops: None,
+        globals: Vec::new(),
+    })
 }

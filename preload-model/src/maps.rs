@@ -174,12 +174,8 @@ fn parse_def(btf: &Btf<'_>, map: &str, ty: u32, inner: bool) -> Result<Def, Read
         def.map_type,
         BPF_MAP_TYPE_ARRAY_OF_MAPS | BPF_MAP_TYPE_HASH_OF_MAPS
     );
-    if outer && def.inner.is_none() {
-        return Err(format!(
-            "map `{map}` is a map of maps without its inner map definition: declare it in the \
-             outer one, e.g. `__array(values, struct inner_map);`"
-        ));
-    }
+    // A map of maps without `__array(values, ...)` is completed by its loader
+    // (`bpf_map__set_inner_map_fd`): the attribute's `inner_map(...)` (codegen).
     if def.inner.is_some() && !outer {
         return Err(format!(
             "map `{map}` declares an inner map with `__array(values, struct ...)` but is not a \

@@ -152,6 +152,7 @@ impl StatusRow {
 }
 
 /// The bytes of a `Pod` value, as bpf(2) reads them.
+#[cfg(any(feature = "std", feature = "kernel"))]
 pub(crate) fn bytes_of<T: crate::abi::Pod>(v: &T) -> &[u8] {
     // SAFETY: `Pod` types are repr(C) without padding: every byte is initialised.
     unsafe { core::slice::from_raw_parts((v as *const T).cast::<u8>(), core::mem::size_of::<T>()) }

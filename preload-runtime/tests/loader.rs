@@ -58,6 +58,15 @@ mod examples {
 
     #[bpf_preload(obj = "../../examples/timer_tick/bpf/timer_tick.bpf.o")]
     pub struct TimerTick;
+
+    #[bpf_preload(
+        obj = "../../examples/loader_inner_maps/bpf/loader_inner_maps.bpf.o",
+        inner_map(
+            per_cgroup = template,
+            per_slot = { type = BPF_MAP_TYPE_HASH, key_size = 4, value_size = 16, max_entries = 3, map_flags = 1 }
+        )
+    )]
+    pub struct LoaderInnerMaps;
 }
 
 use examples::*;
@@ -1330,6 +1339,73 @@ fn lpm_tries_keyed_by_arrays_are_created_again_without_btf() {
     assert!(l.program_fd("through_array").is_some() && l.program_fd("through_hash").is_some());
     l.free(&mut fake);
     assert_nothing_left(&fake, "lpm_maps");
+}
+
+/// Maps of maps the object declares without inner maps get the ones `inner_map(...)`
+/// gives as their templates: `template`'s definition (and BTF types, which an array
+/// takes) and a definition of the attribute's own (without BTF), each created first
+/// and closed once its outer map exists, as for an inner map the object declares.
+#[test]
+fn inner_maps_from_the_attribute_are_the_templates_of_their_outer_maps() {
+    let object = LoaderInnerMaps::OBJECT;
+    let mut fake = Fake::default();
+    let l = loaded(object, &mut fake);
+    // Kernel names have 15 bytes at most: `per_cgroup.inne`.
+    let calls: Vec<String> = summary(&fake.calls)
+        .into_iter()
+        .filter(|c| c.starts_with("map ") || c.starts_with("close per_"))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "map per_cgroup.inne",
+            "map per_cgroup",
+            "close per_cgroup.inne",
+            "map per_slot.inner",
+            "map per_slot",
+            "close per_slot.inner",
+            "map template",
+        ]
+    );
+    let created = |wanted: &str| {
+        fake.calls
+            .iter()
+            .find_map(|c| match c {
+                Call::MapCreate {
+                    name,
+                    map_type,
+                    key_size,
+                    value_size,
+                    max_entries,
+                    map_flags,
+                    inner,
+                    btf,
+                    ..
+                } if name == wanted => Some((
+                    *map_type,
+                    *key_size,
+                    *value_size,
+                    *max_entries,
+                    *map_flags,
+                    inner.clone(),
+                    *btf,
+                )),
+                _ => None,
+            })
+            .unwrap()
+    };
+    use bpf_preload::abi::{BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH};
+    let template = created("template");
+    assert_eq!(template, (BPF_MAP_TYPE_ARRAY, 4, 8, 1, 0, None, true));
+    assert_eq!(created("per_cgroup.inne"), template);
+    assert_eq!(
+        created("per_slot.inner"),
+        (BPF_MAP_TYPE_HASH, 4, 16, 3, 1, None, false)
+    );
+    assert_eq!(created("per_cgroup").5.as_deref(), Some("per_cgroup.inne"));
+    assert_eq!(created("per_slot").5.as_deref(), Some("per_slot.inner"));
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "loader_inner_maps");
 }
 
 /// A failure at each call of the retried creations: the retry's own failure names the
