@@ -67,6 +67,16 @@ struct FrozenMapKinds;
 )]
 struct Configured;
 
+/// The same values, given as text to the parameters (`params(...)`) at load time, as
+/// an object module's are by `modprobe`; the arrays text cannot give by `set(...)`.
+#[bpf_preload::bpf_preload(
+    obj = "fixtures/config.bpf.o",
+    name = "parameterised",
+    set(ports = [22, 443], key = b"\xde\xad\xbe\xef", names = ["a", "b"]),
+    params(target_pid, verbose, mode, direction, comm, small, big, limit, step, threshold)
+)]
+struct Parameterised;
+
 /// The same object with the values it was compiled with.
 #[bpf_preload::bpf_preload(obj = "fixtures/config.bpf.o", name = "unconfigured", pin_data)]
 struct Unconfigured;
@@ -97,10 +107,14 @@ const EXAMPLES: [&Object; 13] = [
 
 fn main() {
     let args = Args::parse(std::env::args().skip(1));
-    let scenarios: [(&str, fn()); 15] = [
+    let scenarios: [(&str, fn()); 16] = [
         (
             "globals_set_by_the_attribute_reach_the_kernel",
             globals_set_by_the_attribute_reach_the_kernel,
+        ),
+        (
+            "values_given_to_parameters_reach_the_kernel",
+            values_given_to_parameters_reach_the_kernel,
         ),
         (
             "attach_targets_given_by_the_attribute_attach_as_declared_ones",
@@ -1330,6 +1344,57 @@ fn globals_set_by_the_attribute_reach_the_kernel() {
         assert_eq!(hits, RUNS * step, "{name}: counted by `step`");
         loaded.free(&mut backend);
     }
+}
+
+/// `params(...)` through the kernel: the values given as text when the object loads
+/// (`bpf_preload::load_with`) are the ones its program sees, exactly as `set(...)`'s;
+/// a refused value loads nothing.
+fn values_given_to_parameters_reach_the_kernel() {
+    let object = Parameterised::OBJECT;
+    let mut params = bpf_preload::Params::new(object);
+    for (name, value) in [
+        ("target_pid", "-1234"),
+        ("verbose", "y"),
+        ("mode", "MODE_STRICT"),
+        ("direction", "DOWN"),
+        ("comm", "sshd"),
+        ("small", "-128"),
+        ("big", "0xffff_ffff_ffff_fffe"),
+        ("limit", "99"),
+        ("step", "3"),
+        ("threshold", "1000"),
+    ] {
+        params.set(name, value).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let fs = Mount::bpffs().unwrap();
+    let dir = object_dir(&fs, object);
+    let mut backend = UserBackend::new(&dir);
+    let loaded = bpf_preload::load_with(&params, &mut backend).unwrap_or_else(|e| panic!("{e}"));
+    let check = loaded.program_fd("check").unwrap();
+    let retval = test_run(&mut backend, check).unwrap();
+    assert_eq!(retval, 0xfff, "the bits of the values the program saw");
+    // The same bytes as the attribute's `set(...)` of the same values.
+    for map in [".rodata", ".rodata.limits", ".data"] {
+        let fd = loaded.map_fd(map).unwrap();
+        let table = |object: &Object| {
+            let m = object.maps.iter().find(|m| m.name == map).unwrap();
+            m.initial_value.map(|v| v.to_vec())
+        };
+        let size = object
+            .maps
+            .iter()
+            .find(|m| m.name == map)
+            .unwrap()
+            .value_size;
+        let value = lookup_bytes(&mut backend, fd, size as usize);
+        assert_eq!(Some(value), table(Configured::OBJECT), "{map}");
+    }
+    loaded.free(&mut backend);
+    assert_eq!(
+        params.set("mode", "MODE_LAX").unwrap_err().to_string(),
+        "parameter mode: `MODE_LAX` does not fit `enum mode`: neither one of its enumerators \
+         (MODE_OFF, MODE_LOG, MODE_STRICT) nor an integer"
+    );
 }
 
 /// `attach_target(...)` through the kernel: the iterator given `bpf_map` lists the

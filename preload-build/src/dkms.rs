@@ -9,7 +9,7 @@
 //! - `<name>-<version>/`: the object module, object.c and the table (data, one
 //!   `table-data.o_shipped` for every kernel), built after the runtime
 //!   (`BUILD_DEPENDS`) against its `Module.symvers`, with the kernel's own values of
-//!   the options its `.kconfig` externs read.
+//!   the options its `.kconfig` externs read and its module parameters (`params.h`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -141,6 +141,10 @@ pub fn trees(
     write_if_changed(
         &object.dir.join("kconfig-names"),
         module::kconfig_options(krate)?.as_bytes(),
+    )?;
+    write_if_changed(
+        &object.dir.join("params.h"),
+        module::params_header(krate)?.as_bytes(),
     )?;
     let values = [
         ("NAME", name.as_str()),

@@ -317,6 +317,12 @@ pub fn kconfig_options(krate: &Crate) -> Result<String> {
     run_describe(krate, "kconfig")
 }
 
+/// `params.h` of the object module: its module parameters (the variables of
+/// `params(...)`), with the table's values as their defaults.
+pub fn params_header(krate: &Crate) -> Result<String> {
+    run_describe(krate, "params")
+}
+
 /// Builds the static library of `manifest` for [`TARGET`] with `codegen`'s flags and
 /// returns its own object (with fat LTO, everything but compiler_builtins), written
 /// to `to`.
@@ -601,6 +607,7 @@ fn object_kbuild(krate: &Crate, kernel: &KernelTree, options: &Options) -> Resul
         &dir.join("kconfig-names"),
         kconfig_options(krate)?.as_bytes(),
     )?;
+    write_if_changed(&dir.join("params.h"), params_header(krate)?.as_bytes())?;
     let sources = KernelSources::of(krate)?;
     for (file, contents) in [
         ("Kbuild", &sources.object_kbuild),

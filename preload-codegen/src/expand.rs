@@ -10,6 +10,7 @@ use syn::ItemStruct;
 
 use crate::model::{kinds, AttachModel, ExternKind, KconfigKind, MapModel, Model, SlotTarget};
 use crate::validate::Plan;
+use bpf_preload_uapi::values::TextKind;
 use bpf_preload_uapi::MapType;
 
 // The table's types have a C layout (see the runtime's `table::layout`): strings and
@@ -356,6 +357,35 @@ pub fn expand(
         ::core::compile_error!(#byte_order);
     };
 
+    // `params(...)`: the variables a loader may give values as text.
+    let params = plan.params.iter().map(|p| {
+        let (param_name, c_type) = (text(&p.name), text(&p.c_type));
+        let (map, offset, size) = (p.map, p.offset, p.size);
+        let kind = match p.kind {
+            TextKind::Int { signed } => quote!(Int { signed: #signed }),
+            TextKind::Bool => quote!(Bool),
+            TextKind::Enum { signed } => quote!(Enum { signed: #signed }),
+            TextKind::Chars => quote!(Chars),
+        };
+        let enumerators = list(p.enumerators.iter().map(|(name, value)| {
+            // Its 64 bits: an unsigned enum's value above i64::MAX is read back as
+            // unsigned.
+            let (name, value) = (text(name), *value as i64);
+            quote!(::bpf_preload::Enumerator { name: #name, value: #value })
+        }));
+        quote! {
+            ::bpf_preload::Param {
+                name: #param_name,
+                c_type: #c_type,
+                map: #map,
+                offset: #offset,
+                size: #size,
+                kind: ::bpf_preload::TextKind::#kind,
+                enumerators: #enumerators,
+            }
+        }
+    });
+    let params = list(params);
     let (maps, programs) = (list(maps), list(programs));
     let (links, externs) = (list(links), list(externs));
     quote! {
@@ -377,6 +407,7 @@ pub fn expand(
                 links: #links,
                 externs: #externs,
                 protect: #protect,
+                params: #params,
             };
 
             impl ::bpf_preload::Preload for #ty {

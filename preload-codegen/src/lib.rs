@@ -70,6 +70,7 @@ pub fn attribute(
                                 links: ::bpf_preload::List::new(&[]),
                                 externs: ::bpf_preload::List::new(&[]),
                                 protect: false,
+                                params: ::bpf_preload::List::new(&[]),
                             };
                         }
                     }

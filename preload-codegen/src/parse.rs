@@ -10,11 +10,12 @@ pub const OPTIONS: &str =
     "obj = \"...\", name = \"...\", pin_as(NAME = \"...\", ...), no_pin(NAME, ...), \
      no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data, \
      max_entries(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect, \
-     set(VARIABLE = value, ...), attach_target(PROGRAM = \"target\", ...), \
+     set(VARIABLE = value, ...), params(VARIABLE, ...), \
+     attach_target(PROGRAM = \"target\", ...), \
      inner_map(MAP = INNER_MAP | { type = BPF_MAP_TYPE_..., key_size = N, value_size = N, \
      max_entries = N }, ...)";
 
-const OPTION_NAMES: [&str; 16] = [
+const OPTION_NAMES: [&str; 17] = [
     "obj",
     "name",
     "pin_as",
@@ -29,6 +30,7 @@ const OPTION_NAMES: [&str; 16] = [
     "freeze_all",
     "protect",
     "set",
+    "params",
     "attach_target",
     "inner_map",
 ];
@@ -64,6 +66,9 @@ pub struct Args {
     /// maps' initial values as a loader sets them through the skeleton before load.
     /// The values are checked against the variables' types by `validate`.
     pub set: Vec<(Ident, syn::Expr)>,
+    /// Global variables whose initial values a loader may give as text when it loads
+    /// the object: an object module's module parameters.
+    pub params: Vec<Ident>,
     /// Attach targets for programs whose section names none (`SEC("lsm")`), as
     /// libbpf's `bpf_program__set_attach_target(prog, 0, "target")` gives them.
     pub attach_target: Vec<(Ident, LitStr)>,
@@ -359,6 +364,7 @@ impl Parse for Args {
         let mut freeze_all = None;
         let mut protect = None;
         let mut set = None;
+        let mut params = None;
         let mut attach_target = None;
         let mut inner_maps = None;
 
@@ -438,6 +444,40 @@ impl Parse for Args {
                     })?;
                     set_once(&mut max_entries, sizes, &key)?;
                 }
+                "params" => {
+                    const USAGE: &str = "params(VARIABLE, ...)";
+                    let content = list(input, &key, USAGE)?;
+                    let names = comma_separated(&content, |c| {
+                        if let Ok(lit) = c.fork().parse::<LitStr>() {
+                            return Err(syn::Error::new(
+                                lit.span(),
+                                format!(
+                                    "variables in `params(...)` are named without quotes: \
+                                     `{USAGE}`"
+                                ),
+                            ));
+                        }
+                        let name: Ident = c.call(syn::ext::IdentExt::parse_any).map_err(|e| {
+                            syn::Error::new(
+                                e.span(),
+                                format!("expected a global variable's name: `{USAGE}`"),
+                            )
+                        })?;
+                        if c.peek(Token![=]) {
+                            return Err(syn::Error::new(
+                                c.span(),
+                                format!(
+                                    "`params(...)` names variables, whose values come when the \
+                                     object loads (`modprobe NAME {name}=value`); a value at \
+                                     compile time is `set({name} = ...)`, which may name the \
+                                     same variable"
+                                ),
+                            ));
+                        }
+                        Ok(name)
+                    })?;
+                    set_once(&mut params, names, &key)?;
+                }
                 "no_pin" | "no_attach" | "autoload" | "freeze" => {
                     let usage = format!("{key}(NAME, ...)");
                     let content = list(input, &key, &usage)?;
@@ -508,6 +548,7 @@ impl Parse for Args {
             freeze_all,
             protect: protect.unwrap_or(false),
             set: set.unwrap_or_default(),
+            params: params.unwrap_or_default(),
             attach_target: attach_target.unwrap_or_default(),
             inner_map: inner_maps.unwrap_or_default(),
         })

@@ -41,6 +41,8 @@ pub struct Plan {
     /// Per map: the inner map `inner_map(...)` gives a map of maps whose object
     /// declares none (`None` for every other map).
     pub inner_maps: Vec<Option<MapModel>>,
+    /// `params(...)`: the variables a loader may give values as text.
+    pub params: Vec<crate::values::ParamPlan>,
 }
 
 impl Plan {
@@ -541,6 +543,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     let renamed = cx.pin_renames();
     let program_targets = cx.attach_targets();
     let initial_values = cx.errors.check(crate::values::initial_values(args, model));
+    let params = cx.errors.check(crate::values::params(args, model));
     cx.errors.finish()?;
 
     let unpinned = |key: &str| args.no_pin.iter().any(|id| id == key);
@@ -626,6 +629,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         program_targets,
         initial_values: initial_values.unwrap_or_default(),
         inner_maps: inner_maps.unwrap_or_default(),
+        params: params.unwrap_or_default(),
     })
 }
 

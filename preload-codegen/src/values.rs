@@ -5,6 +5,7 @@
 //! runtime writes that value into the map before any program loads, and freezes
 //! `.rodata` afterwards, as libbpf's `bpf_object__populate_internal_map` does.
 
+use bpf_preload_uapi::values::{put_int, IntRange, TextKind};
 use syn::{Expr, Ident, Lit};
 
 use crate::model::globals::{GlobalVar, Shape, VarType};
@@ -36,7 +37,7 @@ pub fn initial_values(args: &Args, model: &Model) -> syn::Result<Vec<Option<Vec<
             continue;
         }
         seen.push(key.clone());
-        let (map, var) = match find(model, &key, name) {
+        let (map, var) = match find(model, &key, name, "set") {
             Ok(found) => found,
             Err(e) => {
                 push(e);
@@ -68,9 +69,101 @@ pub fn initial_values(args: &Args, model: &Model) -> syn::Result<Vec<Option<Vec<
     Ok(values)
 }
 
+/// A variable of `params(...)`: where it is and what text values it takes.
+#[derive(Debug)]
+pub struct ParamPlan {
+    pub name: String,
+    pub c_type: String,
+    pub map: usize,
+    pub offset: u32,
+    pub size: u32,
+    pub kind: TextKind,
+    pub enumerators: Vec<(String, i128)>,
+}
+
+/// `params(VARIABLE, ...)`: each variable found as `set(...)` finds it, and of a type
+/// whose value text gives (an integer, a `bool`, an enum, a char array), or every
+/// mistake.
+pub fn params(args: &Args, model: &Model) -> syn::Result<Vec<ParamPlan>> {
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |e: syn::Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
+    let mut out: Vec<ParamPlan> = Vec::new();
+    for name in &args.params {
+        let key = name.to_string();
+        let key = key.strip_prefix("r#").unwrap_or(&key).to_string();
+        if out.iter().any(|p| p.name == key) {
+            push(syn::Error::new(
+                name.span(),
+                format!("`{key}` is named twice in `params(...)`"),
+            ));
+            continue;
+        }
+        let (map, var) = match find(model, &key, name, "params") {
+            Ok(found) => found,
+            Err(e) => {
+                push(e);
+                continue;
+            }
+        };
+        let (kind, enumerators) = match &var.ty.shape {
+            Shape::Int { size, signed } if IntRange::new(*size, *signed).is_some() => {
+                (TextKind::Int { signed: *signed }, Vec::new())
+            }
+            Shape::Bool => (TextKind::Bool, Vec::new()),
+            Shape::Enum {
+                size,
+                signed,
+                values,
+            } if IntRange::new(*size, *signed).is_some() => {
+                (TextKind::Enum { signed: *signed }, values.clone())
+            }
+            _ if var.ty.is_byte_array() => (TextKind::Chars, Vec::new()),
+            shape => {
+                let what = match shape {
+                    Shape::Other { what } => what,
+                    Shape::Array { .. } => "an array of other than bytes",
+                    _ => "an integer of a size no C integer has",
+                };
+                push(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "`{key}` is `{}`, {what}: a parameter's value is text, which gives \
+                         integers, bools, enums and char arrays (`set(...)` gives it a value \
+                         at compile time)",
+                        var.ty.c_name
+                    ),
+                ));
+                continue;
+            }
+        };
+        out.push(ParamPlan {
+            name: key,
+            c_type: var.ty.c_name.clone(),
+            map,
+            offset: var.offset,
+            size: var.size,
+            kind,
+            enumerators,
+        });
+    }
+    errors.map_or(Ok(out), Err)
+}
+
 /// The map and variable `key` names, or why the loader cannot set it.
-fn find<'m>(model: &'m Model, key: &str, name: &Ident) -> syn::Result<(usize, &'m GlobalVar)> {
+fn find<'m>(
+    model: &'m Model,
+    key: &str,
+    name: &Ident,
+    option: &str,
+) -> syn::Result<(usize, &'m GlobalVar)> {
     let error = |message: String| Err(syn::Error::new(name.span(), message));
+    let takes = match option {
+        "set" => "`set(...)` sets",
+        _ => "`params(...)` takes",
+    };
     let globals = || {
         model
             .maps
@@ -108,14 +201,14 @@ fn find<'m>(model: &'m Model, key: &str, name: &Ident) -> syn::Result<(usize, &'
     }
     if let Some(m) = model.maps.iter().find(|m| !m.internal && m.name == key) {
         return error(format!(
-            "`{}` is a map, not a global variable: `set(...)` sets variables of `.rodata`, \
-             `.data` and `.bss`",
+            "`{}` is a map, not a global variable: {takes} variables of \
+             `.rodata`, `.data` and `.bss`",
             m.name
         ));
     }
     if model.programs.iter().any(|p| p.name == key) {
         return error(format!(
-            "`{key}` is a program, not a global variable: `set(...)` sets variables of \
+            "`{key}` is a program, not a global variable: {takes} variables of \
              `.rodata`, `.data` and `.bss`"
         ));
     }
@@ -239,42 +332,6 @@ fn integer(value: &Expr) -> Option<syn::Result<(bool, u128)>> {
                 syn::Error::new(lit.span(), "this integer is larger than any C integer type")
             }),
     )
-}
-
-/// The range of an integer of `size` bytes, as `(min, max)` text, and whether
-/// `(negative, magnitude)` is in it. `None` for a size no C integer has.
-fn in_range(size: u32, signed: bool, negative: bool, magnitude: u128) -> Option<(bool, String)> {
-    let bits = size.checked_mul(8).filter(|b| (8..=128).contains(b))?;
-    Some(if signed {
-        let max = (1u128 << (bits - 1)) - 1;
-        let ok = if negative {
-            magnitude <= max + 1
-        } else {
-            magnitude <= max
-        };
-        (ok, format!("-{}..={max}", max + 1))
-    } else {
-        let max = if bits == 128 {
-            u128::MAX
-        } else {
-            (1u128 << bits) - 1
-        };
-        (
-            (!negative || magnitude == 0) && magnitude <= max,
-            format!("0..={max}"),
-        )
-    })
-}
-
-/// Writes an integer of `size` bytes, two's complement, little-endian.
-fn put_int(out: &mut [u8], negative: bool, magnitude: u128) {
-    let v = if negative {
-        magnitude.wrapping_neg()
-    } else {
-        magnitude
-    };
-    let n = out.len().min(16);
-    out[..n].copy_from_slice(&v.to_le_bytes()[..n]);
 }
 
 /// Checks `value` against `ty` and writes it into `out` (the variable's bytes, or an
@@ -447,7 +504,7 @@ fn int_in(
     (negative, magnitude): (bool, u128),
     out: &mut [u8],
 ) -> syn::Result<()> {
-    let Some((ok, range)) = in_range(size, signed, negative, magnitude) else {
+    let Some(range) = IntRange::new(size, signed) else {
         return Err(syn::Error::new_spanned(
             value,
             format!(
@@ -456,7 +513,7 @@ fn int_in(
             ),
         ));
     };
-    if !ok {
+    if !range.contains(negative, magnitude) {
         let shown = if negative {
             format!("-{magnitude}")
         } else {

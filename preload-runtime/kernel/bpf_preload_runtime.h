@@ -24,24 +24,41 @@ struct module;
 /*
  * The layout of the table this runtime reads (bpf_preload::TABLE_LAYOUT). The
  * table's first field is the layout it was made with; bpf_preload_load() refuses
- * a table of another layout, naming both.
+ * a table of another layout, naming both. Layout 2 added the object's parameters
+ * (params(...)) and, with them, the @params of bpf_preload_load().
  */
-#define BPF_PRELOAD_TABLE_LAYOUT 1
+#define BPF_PRELOAD_TABLE_LAYOUT 2
 
 /* What the runtime holds of one loaded object: opaque to the object module. */
 struct bpf_preload_held;
 
 /*
+ * One module parameter of the object module (a variable of the object's
+ * params(...)): its name and the text it was given, NULL for none (the table's
+ * value stands).
+ */
+struct bpf_preload_param {
+	const char *name;
+	const char *value;
+};
+
+/*
  * Loads, attaches and holds the object of @table for @owner (the calling module,
  * whose name prefixes the messages), reading the Kconfig values of its .kconfig
  * externs from @kconfig (@kconfig_len bytes of `CONFIG_X=value` lines, from the
- * configuration of the kernel the object module was built for). On success
+ * configuration of the kernel the object module was built for), with the values
+ * of its module parameters (@nr_params of @params) written into the initial
+ * values of their maps before anything loads. A value the object refuses, or a
+ * name it has no parameter for, fails the load with -EINVAL, naming the
+ * parameter and the reason. On success
  * *@held is what bpf_preload_populate(), bpf_preload_release() and
  * bpf_preload_abandon() take; on failure nothing is left behind. @table and
- * @kconfig must stay valid until the object is released (module data is).
+ * @kconfig must stay valid until the object is released (module data is);
+ * @params only for the call.
  */
 int bpf_preload_load(struct module *owner, const void *table, const char *kconfig,
-		     size_t kconfig_len, struct bpf_preload_held **held);
+		     size_t kconfig_len, const struct bpf_preload_param *params,
+		     size_t nr_params, struct bpf_preload_held **held);
 
 /*
  * With the preload series: pins what @held asks for into @dir, the object's new

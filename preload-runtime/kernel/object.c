@@ -4,8 +4,10 @@
  * differs is data: the object's table (table.o, the #[repr(C)] table that
  * #[bpf_preload] emits, built once for every kernel) and the lines of this
  * kernel's configuration its .kconfig externs read (kconfig.h, made by Kbuild from
- * the tree the module is built against). Init hands both to the runtime module,
- * which loads, attaches and holds the object; exit takes it back.
+ * the tree the module is built against), and the object's module parameters
+ * (params.h, the variables of its params(...), written from the table by `cargo
+ * bpf-preload`). Init hands all three to the runtime module, which loads,
+ * attaches and holds the object; exit takes it back.
  *
  * Build-time defines (set by Kbuild):
  *   BPF_PRELOAD_UNLOADABLE rmmod detaches and frees everything; without it
@@ -26,12 +28,29 @@
 
 #include "bpf_preload_runtime.h"
 #include "kconfig.h"
+#include "params.h"
 
 /* The table, in table.o: a pointer to the object's bpf_preload::Object. */
 extern const void *const bpf_preload_table;
 
 static const char kconfig[] = BPF_PRELOAD_KCONFIG;
 static struct bpf_preload_held *held;
+
+/*
+ * One module parameter per variable of params(...): `modprobe NAME VAR=VALUE`,
+ * `options NAME VAR=VALUE` in /etc/modprobe.d/, `NAME.VAR=VALUE` on the kernel
+ * command line (read by modprobe). The text goes to the runtime, which checks it
+ * against the variable's type and writes it into the map's initial value before
+ * anything loads; the default is the table's value. Read-only once loaded (0444):
+ * the object is loaded with the value, and a new one would change nothing.
+ */
+#define BPF_PRELOAD_PARAM_DEFINE(name, value, what)			\
+	static char *bpf_preload_param_##name = value;			\
+	module_param_named(name, bpf_preload_param_##name, charp, 0444);	\
+	MODULE_PARM_DESC(name, what);
+BPF_PRELOAD_PARAMS(BPF_PRELOAD_PARAM_DEFINE)
+
+#define BPF_PRELOAD_PARAM_ENTRY(name, value, what) { #name, bpf_preload_param_##name },
 
 #ifdef BPF_PRELOAD_SERIES
 /*
@@ -93,8 +112,10 @@ static void object_unregister(void)
 
 static int __init object_init(void)
 {
+	/* In the table's order (params.h is written from it); read by the call only. */
+	const struct bpf_preload_param params[] = { BPF_PRELOAD_PARAMS(BPF_PRELOAD_PARAM_ENTRY) };
 	int err = bpf_preload_load(THIS_MODULE, bpf_preload_table, kconfig,
-				   sizeof(kconfig) - 1, &held);
+				   sizeof(kconfig) - 1, params, ARRAY_SIZE(params), &held);
 
 	/* A positive return from init makes the kernel warn; it is an error. */
 	if (err)

@@ -719,12 +719,13 @@ void bpf_preload_panic(const char *msg, size_t len)
 #endif
 
 int bpf_preload_load(struct module *owner, const void *table, const char *kconfig,
-		     size_t kconfig_len, struct bpf_preload_held **held)
+		     size_t kconfig_len, const struct bpf_preload_param *params,
+		     size_t nr_params, struct bpf_preload_held **held)
 {
-	if (!owner || !table || !held || (kconfig_len && !kconfig))
+	if (!owner || !table || !held || (kconfig_len && !kconfig) || (nr_params && !params))
 		return -EINVAL;
 	return bpf_preload_rust_load(module_name(owner), table, kconfig, kconfig_len,
-				     (void **)held);
+				     params, nr_params, (void **)held);
 }
 BPF_PRELOAD_EXPORT(bpf_preload_load);
 

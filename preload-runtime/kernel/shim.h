@@ -16,11 +16,13 @@
 
 /*
  * bpf_preload_load(): checks the table's layout, then loads, attaches and holds
- * the object of the module named @name (NUL-terminated; it prefixes messages);
- * *@held is what the other three take.
+ * the object of the module named @name (NUL-terminated; it prefixes messages),
+ * with the values of its parameters (@nr_params struct bpf_preload_param at
+ * @params); *@held is what the other three take.
  */
 int bpf_preload_rust_load(const char *name, const void *table,
-			  const char *kconfig, size_t kconfig_len, void **held);
+			  const char *kconfig, size_t kconfig_len, const void *params,
+			  size_t nr_params, void **held);
 /*
  * The runtime's init: loads its own object, the status view (status/status.bpf.c);
  * released with bpf_preload_rust_release().

@@ -71,6 +71,7 @@ impl fmt::Display for Entry<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.1 {
             "" => write!(f, "{} ({} {})", self.0, self.2, self.3),
+            c_type if self.3.is_empty() => write!(f, "{} ({c_type})", self.0),
             section => write!(f, "{} ({section}, {} {})", self.0, self.2, self.3),
         }
     }
@@ -100,6 +101,15 @@ impl fmt::Display for Description<'_> {
             o.programs.len(),
             List(programs)
         )?;
+        if !o.params.is_empty() {
+            let params =
+                (o.params.iter()).map(|p| Entry(p.name.as_str(), p.c_type.as_str(), 0, ""));
+            writeln!(
+                f,
+                "params  {}: module parameters (modprobe NAME VARIABLE=value), read-only once loaded",
+                List(params)
+            )?;
+        }
         for m in o.maps {
             let Some(ops) = m.struct_ops else { continue };
             let how = if m.map_flags & abi::BPF_F_LINK != 0 {

@@ -76,6 +76,7 @@ pub mod kernel;
 mod line;
 mod load;
 mod loaded;
+mod params;
 pub mod status;
 pub mod sys;
 mod table;
@@ -87,8 +88,9 @@ pub use bpf_preload_macros::bpf_preload;
 pub use errno::Errno;
 pub use error::{Error, Step};
 pub use kconfig::KernelConfig;
-pub use load::load;
+pub use load::{load, load_with};
 pub use loaded::{Loaded, Part};
+pub use params::{ParamError, ParamProblem, Params};
 pub use sys::{Bpf, Fd, ObjectKind};
 pub use table::*;
 
@@ -122,4 +124,5 @@ pub mod __private {
     pub use crate::assert::user_space_attach_only;
     pub use crate::kconfig::options_read as kconfig_options_read;
     pub use crate::load::Guard;
+    pub use crate::params::params_header;
 }

@@ -1640,3 +1640,156 @@ fn a_refused_bind_is_a_warning() {
     }
     assert_eq!(warned, ["through_array", "through_hash"]);
 }
+
+/// An object whose globals are parameters (`params(...)`), one of them also `set(...)`.
+#[bpf_preload::bpf_preload(
+    obj = "../../tests/fixtures/config.bpf.o",
+    set(mode = MODE_LOG),
+    params(target_pid, verbose, mode, direction, comm, small, big, limit, step, threshold)
+)]
+struct Configured;
+
+/// The value of `map` (by name) in the fake kernel once loaded with `params`.
+fn loaded_value(params: &bpf_preload::Params, map: &str) -> Vec<u8> {
+    let mut fake = Fake::default();
+    let l = bpf_preload::load_with(params, &mut fake).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fake.violations, Vec::<String>::new());
+    let fd = l.map_fd(map).unwrap();
+    let value = fake.object(fd).unwrap().values[&0].clone();
+    l.free(&mut fake);
+    assert_nothing_left(&fake, map);
+    value
+}
+
+/// The bytes of parameter `name` in `value`, its map's value.
+fn param_bytes<'v>(value: &'v [u8], name: &str) -> &'v [u8] {
+    let p = Configured::OBJECT
+        .params
+        .iter()
+        .find(|p| p.name.as_str() == name)
+        .unwrap();
+    &value[p.offset as usize..(p.offset + p.size) as usize]
+}
+
+#[test]
+fn parameters_are_written_into_the_initial_values_before_load() {
+    let object = Configured::OBJECT;
+    let mut params = bpf_preload::Params::new(object);
+    for (name, value) in [
+        ("target_pid", "-1234"),
+        ("verbose", "Y"),
+        ("direction", "DOWN"),
+        ("comm", "sshd"),
+        ("small", "-128"),
+        ("big", "0xffff_ffff_ffff_fffe"),
+        ("limit", "99"),
+        ("step", "7"),
+        ("threshold", "5"),
+    ] {
+        params.set(name, value).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let rodata = loaded_value(&params, ".rodata");
+    assert_eq!(param_bytes(&rodata, "target_pid"), (-1234i32).to_le_bytes());
+    assert_eq!(param_bytes(&rodata, "verbose"), [1]);
+    assert_eq!(param_bytes(&rodata, "direction"), [0xff]);
+    assert_eq!(
+        param_bytes(&rodata, "comm"),
+        b"sshd\0\0\0\0\0\0\0\0\0\0\0\0"
+    );
+    assert_eq!(param_bytes(&rodata, "small"), [0x80]);
+    assert_eq!(
+        param_bytes(&rodata, "big"),
+        0xffff_ffff_ffff_fffeu64.to_le_bytes()
+    );
+    // Not given: `set(...)`'s value stands.
+    assert_eq!(param_bytes(&rodata, "mode"), 1u32.to_le_bytes());
+    let limits = loaded_value(&params, ".rodata.limits");
+    assert_eq!(param_bytes(&limits, "limit"), 99u32.to_le_bytes());
+    let data = loaded_value(&params, ".data");
+    assert_eq!(param_bytes(&data, "step"), 7u32.to_le_bytes());
+    let bss = loaded_value(&params, ".bss");
+    assert_eq!(param_bytes(&bss, "threshold"), 5u64.to_le_bytes());
+    // What is not a parameter keeps the table's value, bytes of other variables too.
+    let table = |map: &str| {
+        let m = object.maps.iter().find(|m| m.name.as_str() == map).unwrap();
+        m.initial_value.map(|v| v.to_vec())
+    };
+    let mut expected = table(".rodata").unwrap();
+    for p in (object.params.iter()).filter(|p| object.maps[p.map].name.as_str() == ".rodata") {
+        let at = p.offset as usize..(p.offset + p.size) as usize;
+        expected[at.clone()].copy_from_slice(&rodata[at]);
+    }
+    assert_eq!(rodata, expected);
+    // A later value replaces an earlier one; an enum takes an integer too.
+    params.set("mode", "MODE_STRICT").unwrap();
+    params.set("mode", "7").unwrap();
+    let rodata = loaded_value(&params, ".rodata");
+    assert_eq!(param_bytes(&rodata, "mode"), 7u32.to_le_bytes());
+    // Without parameters the load is the table's.
+    let untouched = bpf_preload::Params::new(object);
+    assert_eq!(Some(loaded_value(&untouched, ".rodata")), table(".rodata"));
+}
+
+#[test]
+fn a_refused_parameter_names_the_variable_and_the_reason() {
+    let mut params = bpf_preload::Params::new(Configured::OBJECT);
+    let refused = |params: &mut bpf_preload::Params, name: &str, value: &str| {
+        params.set(name, value).unwrap_err().to_string()
+    };
+    assert_eq!(
+        refused(&mut params, "target_pid", "2147483648"),
+        "parameter target_pid: `2147483648` does not fit `pid_t`: out of range for a signed \
+         32-bit integer: it holds -2147483648..=2147483647"
+    );
+    assert_eq!(
+        refused(&mut params, "verbose", "maybe"),
+        "parameter verbose: `maybe` does not fit `_Bool`: not a bool: write 1, y, yes, on or \
+         true, or 0, n, no, off or false"
+    );
+    assert_eq!(
+        refused(&mut params, "mode", "MODE_LAX"),
+        "parameter mode: `MODE_LAX` does not fit `enum mode`: neither one of its enumerators \
+         (MODE_OFF, MODE_LOG, MODE_STRICT) nor an integer"
+    );
+    assert_eq!(
+        refused(&mut params, "comm", "0123456789abcdef"),
+        "parameter comm: `0123456789abcdef` does not fit `char[16]`: the string's 16 bytes \
+         and its terminating NUL do not fit: at most 15 bytes"
+    );
+    assert_eq!(
+        refused(&mut params, "small", "x"),
+        "parameter small: `x` does not fit `__s8`: not an integer"
+    );
+    assert_eq!(
+        refused(&mut params, "ports", "1"),
+        "parameter ports: no such parameter; the object has: target_pid, verbose, mode, \
+         direction, comm, small, big, limit, step, threshold"
+    );
+    // A refused value changes nothing that was given before.
+    params.set("limit", "99").unwrap();
+    refused(&mut params, "limit", "-1");
+    let limits = loaded_value(&params, ".rodata.limits");
+    assert_eq!(param_bytes(&limits, "limit"), 0u32.to_le_bytes());
+}
+
+#[test]
+fn params_header_lists_every_parameter_with_its_default() {
+    let header = bpf_preload::__private::params_header(Configured::OBJECT);
+    let lines: Vec<&str> = header.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            "#define BPF_PRELOAD_PARAMS(X) \\",
+            "\tX(target_pid, \"0\", \"pid_t of .rodata\") \\",
+            "\tX(verbose, \"N\", \"_Bool of .rodata\") \\",
+            "\tX(mode, \"MODE_LOG\", \"enum mode of .rodata: MODE_OFF, MODE_LOG, MODE_STRICT or an integer\") \\",
+            "\tX(direction, \"UP\", \"enum direction of .rodata: DOWN, UP or an integer\") \\",
+            "\tX(comm, \"\", \"char[16] of .rodata\") \\",
+            "\tX(small, \"0\", \"__s8 of .rodata\") \\",
+            "\tX(big, \"0\", \"__u64 of .rodata\") \\",
+            "\tX(limit, \"10\", \"__u32 of .rodata.limits\") \\",
+            "\tX(step, \"1\", \"__u32 of .data\") \\",
+            "\tX(threshold, \"0\", \"__u64 of .bss\")",
+        ]
+    );
+}

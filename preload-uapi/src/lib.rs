@@ -9,6 +9,8 @@
 
 #![no_std]
 
+pub mod values;
+
 /// Declares a `#[repr(u32)]` enum over already defined `u32` constants, with
 /// `from_u32`, the C name of each value and the list of every value.
 macro_rules! uapi_enum {

@@ -14,7 +14,8 @@ use super::ffi;
 use super::hold::{Held, HoldError};
 use super::status::{self, Shown};
 use crate::errno::Errno;
-use crate::load::load;
+use crate::load::load_with;
+use crate::params::Params;
 use crate::table::{Object, TABLE_LAYOUT};
 
 /// Whose object the runtime holds.
@@ -40,10 +41,18 @@ struct Preloaded {
     shown: Vec<Shown>,
 }
 
-/// `bpf_preload_load`: checks the table's layout, then loads, attaches and holds
-/// the object, and shows it in bpffs where the kernel lets it. Returns 0 and the
-/// handle in `*out`, or a negative errno having printed why; on failure nothing is
-/// left behind.
+/// `struct bpf_preload_param` of `bpf_preload_runtime.h`: a module parameter's name
+/// and the text it was given (null for none).
+#[repr(C)]
+struct ParamText {
+    name: *const c_char,
+    value: *const c_char,
+}
+
+/// `bpf_preload_load`: checks the table's layout and the values of the object's
+/// parameters, then loads, attaches and holds the object, and shows it in bpffs
+/// where the kernel lets it. Returns 0 and the handle in `*out`, or a negative errno
+/// having printed why; on failure nothing is left behind.
 ///
 /// # Safety
 ///
@@ -51,13 +60,17 @@ struct Preloaded {
 /// a table whose first field is its `u32` layout and, if that is [`TABLE_LAYOUT`], is
 /// an [`Object`] made by `#[bpf_preload]`; `kconfig` points to `kconfig_len` bytes.
 /// All of them stay valid until the handle is released or abandoned (they are the
-/// calling module's data). `out` is writable.
+/// calling module's data). `params` points to `nr_params` `struct
+/// bpf_preload_param` whose names are NUL-terminated and whose values are null or
+/// NUL-terminated, valid for the call. `out` is writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bpf_preload_rust_load(
     name: *const c_char,
     table: *const c_void,
     kconfig: *const c_char,
     kconfig_len: usize,
+    params: *const c_void,
+    nr_params: usize,
     out: *mut *mut c_void,
 ) -> c_int {
     // SAFETY: NUL-terminated, the module's name, for as long as the module lives.
@@ -89,8 +102,17 @@ pub unsafe extern "C" fn bpf_preload_rust_load(
         );
         return -Errno::EINVAL.0;
     };
+    let given = if nr_params == 0 {
+        &[][..]
+    } else {
+        // SAFETY: `nr_params` entries at `params` (see above), not null when there are any.
+        unsafe { core::slice::from_raw_parts(params.cast::<ParamText>(), nr_params) }
+    };
+    let Some(params) = parameters(module, object, given) else {
+        return -Errno::EINVAL.0;
+    };
     // SAFETY: `out` is writable (see above).
-    unsafe { hand_over(module, object, kconfig, Role::Object, out) }
+    unsafe { hand_over(module, params, kconfig, Role::Object, out) }
 }
 
 /// `bpf_preload_load` for the runtime's own status view, from the runtime's init: 0
@@ -102,24 +124,26 @@ pub unsafe extern "C" fn bpf_preload_rust_load(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bpf_preload_rust_load_status(out: *mut *mut c_void) -> c_int {
     // SAFETY: `out` is writable (see above).
-    unsafe { hand_over(RUNTIME, status::STATUS, "", Role::Status, out) }
+    unsafe { hand_over(RUNTIME, Params::new(status::STATUS), "", Role::Status, out) }
 }
 
 /// The runtime's name in its messages.
 const RUNTIME: &str = "bpf_preload_runtime";
 
-/// Loads and holds `object` of `module`, and hands the handle over in `*out`.
+/// Loads and holds the object of `params` (with the values given to its
+/// parameters) for `module`, and hands the handle over in `*out`.
 ///
 /// # Safety
 ///
 /// `out` is writable.
 unsafe fn hand_over(
     module: &'static str,
-    object: &'static Object,
+    params: Params,
     kconfig: &'static str,
     role: Role,
     out: *mut *mut c_void,
 ) -> c_int {
+    let object = params.object();
     // Room for the handle first, so that nothing loaded is lost to a failed allocation.
     let Some(slot) = allocate::<Preloaded>() else {
         log(
@@ -132,7 +156,7 @@ unsafe fn hand_over(
         );
         return -Errno::ENOMEM.0;
     };
-    match preload(module, object, kconfig, role) {
+    match preload(module, &params, kconfig, role) {
         Ok(preloaded) => {
             // SAFETY: `slot` is fresh memory for one `Preloaded`; `out` is writable.
             unsafe {
@@ -149,6 +173,33 @@ unsafe fn hand_over(
     }
 }
 
+/// The values of the object's parameters, each checked against its variable; `None`
+/// having printed why one is refused.
+fn parameters(module: &str, object: &'static Object, given: &[ParamText]) -> Option<Params> {
+    let mut params = Params::new(object);
+    for param in given {
+        if param.value.is_null() {
+            continue;
+        }
+        // SAFETY: NUL-terminated, valid for the call (see `bpf_preload_rust_load`).
+        let (name, value) = unsafe { (CStr::from_ptr(param.name), CStr::from_ptr(param.value)) };
+        let name = name.to_str().unwrap_or("?");
+        let Ok(value) = value.to_str() else {
+            log(
+                Level::Err,
+                module,
+                format_args!("parameter {name}: the value is not UTF-8; nothing is loaded"),
+            );
+            return None;
+        };
+        if let Err(e) = params.set(name, value) {
+            log(Level::Err, module, format_args!("{e}; nothing is loaded"));
+            return None;
+        }
+    }
+    Some(params)
+}
+
 /// Memory for one `T` from the global allocator, or `None`.
 fn allocate<T>() -> Option<*mut T> {
     // SAFETY: `Preloaded` is not zero-sized.
@@ -158,12 +209,13 @@ fn allocate<T>() -> Option<*mut T> {
 
 fn preload(
     module: &'static str,
-    object: &'static Object,
+    params: &Params,
     kconfig: &'static str,
     role: Role,
 ) -> Result<Preloaded, Errno> {
+    let object = params.object();
     let mut backend = KernelBackend { kconfig };
-    let loaded = load(object, &mut backend).map_err(|e| {
+    let loaded = load_with(params, &mut backend).map_err(|e| {
         log(Level::Err, module, format_args!("{e}"));
         e.errno
     })?;

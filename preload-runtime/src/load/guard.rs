@@ -135,7 +135,8 @@ pub(super) fn load<B: Backend>(loaded: &mut Loaded<B::Pin>, backend: &mut B) -> 
     let guard = loaded
         .guard
         .insert(Box::new(Loaded::new(<Guard as Preload>::OBJECT)));
-    super::run(guard, backend)?;
+    let object = <Guard as Preload>::OBJECT;
+    super::run(guard, &crate::params::Params::new(object), backend)?;
     let guard = loaded.guard.as_deref().expect("just loaded");
     arm(loaded, guard, backend)?;
     if backend.pins_outlive_holder() && !loaded.pins.is_empty() {

@@ -11,16 +11,18 @@ use crate::errno::Errno;
 use crate::error::{at, Failed, Step};
 use crate::kconfig;
 use crate::loaded::Loaded;
+use crate::params::Params;
 use crate::sys::Fd;
 use crate::sys::{self, MapFd, MapSpec};
 use crate::table::{Freeze, Map, SlotTarget};
 
 /// Creates every map (parallel to `struct_ops`, each struct_ops map's value laid out
 /// for the running kernel), writes its initial value and freezes it if it is frozen
-/// once initialised.
+/// once initialised. `params` holds the initial values parameters changed.
 pub(super) fn create<B: Backend>(
     loaded: &mut Loaded<B::Pin>,
     struct_ops: &[Option<Translated>],
+    params: &Params,
     backend: &mut B,
 ) -> Result<(), Failed> {
     let object = loaded.object();
@@ -33,10 +35,10 @@ pub(super) fn create<B: Backend>(
         })?;
     }
     let btf = loaded.btf.map(|fd| (fd, object.btf.as_slice()));
-    for (map, ops) in object.maps.iter().zip(struct_ops) {
+    for (i, (map, ops)) in object.maps.iter().zip(struct_ops).enumerate() {
         let fd = create_one(map, ops.as_ref(), btf, backend)?;
         loaded.maps.push((map, fd));
-        initialise(map, &fd, backend)?;
+        initialise(map, params.initial_value(i), &fd, backend)?;
         freeze_if_due(map, fd.fd, Freeze::Initialised, backend)?;
     }
     Ok(())
@@ -142,9 +144,14 @@ fn needs_btf(map: &Map, btf: Option<(Fd, &[u8])>) -> bool {
         .unwrap_or(false)
 }
 
-/// Writes a map's initial value: its section's bytes, or the Kconfig values of the
-/// running kernel.
-fn initialise<B: Backend>(map: &Map, fd: &MapFd, backend: &mut B) -> Result<(), Failed> {
+/// Writes a map's initial value: its section's bytes (`given`, when parameters
+/// changed them), or the Kconfig values of the running kernel.
+fn initialise<B: Backend>(
+    map: &Map,
+    given: Option<&[u8]>,
+    fd: &MapFd,
+    backend: &mut B,
+) -> Result<(), Failed> {
     let kconfig_value;
     let value = if !map.kconfig.is_empty() {
         let config = backend.kernel_config().map_err(at(Step::ReadKconfig))?;
@@ -153,7 +160,7 @@ fn initialise<B: Backend>(map: &Map, fd: &MapFd, backend: &mut B) -> Result<(), 
         kconfig_value = value;
         Some(&kconfig_value[..])
     } else {
-        map.initial_value.map(|v| v.as_slice())
+        given.or(map.initial_value.map(|v| v.as_slice()))
     };
     if let Some(value) = value {
         sys::map_update(backend, fd, &0u32.to_ne_bytes(), value).map_err(at(Step::InitMap {

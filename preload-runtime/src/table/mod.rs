@@ -10,6 +10,7 @@ mod layout;
 pub use layout::{CStrRef, List, OptIndex, Str};
 
 use crate::abi;
+pub use bpf_preload_uapi::values::TextKind;
 
 /// Size of one `struct bpf_func_info` record in [`Program::func_info`], as
 /// `BPF_PROG_LOAD` takes it (`func_info_rec_size`).
@@ -32,7 +33,7 @@ pub trait Preload {
 /// loads it refuses one of another layout, naming both. Bump it with any change to
 /// the layout of a type in this module (the test `the_layout_is_the_one_its_version_names`
 /// records the sizes the version stands for).
-pub const TABLE_LAYOUT: u32 = 1;
+pub const TABLE_LAYOUT: u32 = 2;
 
 /// One compiled BPF object.
 #[derive(Debug)]
@@ -57,6 +58,58 @@ pub struct Object {
     /// refuses user space every fd to the object's maps, programs and links, and
     /// every write through one it already has.
     pub protect: bool,
+    /// Global variables a module offers as module parameters (`params(...)`), in the
+    /// attribute's order. Added by layout 2.
+    pub params: List<Param>,
+}
+
+/// A global variable of `.rodata`, `.data` or `.bss` whose initial value a loader may
+/// give as text (`params(...)`: an object module's parameter, `modprobe NAME
+/// VARIABLE=value`), by the rules of [`bpf_preload_uapi::values`], the same as
+/// `set(...)`'s.
+#[derive(Debug)]
+#[repr(C)]
+pub struct Param {
+    /// The variable's name: the parameter's.
+    pub name: Str,
+    /// Its C type as the program spells it (`__u32`, `enum mode`, `char[16]`), for
+    /// messages.
+    pub c_type: Str,
+    /// Its map: index into [`Object::maps`].
+    pub map: usize,
+    /// Byte offset in the map's value.
+    pub offset: u32,
+    /// Size in bytes.
+    pub size: u32,
+    /// What values it takes.
+    pub kind: TextKind,
+    /// An enum's enumerators (empty for other kinds).
+    pub enumerators: List<Enumerator>,
+}
+
+/// One enumerator of an enum [`Param`].
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct Enumerator {
+    /// Its name.
+    pub name: Str,
+    /// Its value's 64 bits, read as unsigned for an unsigned enum.
+    pub value: i64,
+}
+
+impl Param {
+    /// The enumerators as `(name, value)`.
+    pub fn enumerator_values(&self) -> impl Iterator<Item = (&'static str, i128)> + '_ {
+        let signed = matches!(self.kind, TextKind::Enum { signed: true });
+        self.enumerators.iter().map(move |e| {
+            let value = if signed {
+                i128::from(e.value)
+            } else {
+                i128::from(e.value as u64)
+            };
+            (e.name.as_str(), value)
+        })
+    }
 }
 
 /// One map to create.
@@ -386,13 +439,20 @@ mod tests {
             ("Program", size_of::<Program>(), align_of::<Program>()),
             ("BtfTarget", size_of::<BtfTarget>(), align_of::<BtfTarget>()),
             ("Link", size_of::<Link>(), align_of::<Link>()),
+            ("Param", size_of::<Param>(), align_of::<Param>()),
+            ("TextKind", size_of::<TextKind>(), align_of::<TextKind>()),
+            (
+                "Enumerator",
+                size_of::<Enumerator>(),
+                align_of::<Enumerator>(),
+            ),
         ];
-        assert_eq!(TABLE_LAYOUT, 1);
+        assert_eq!(TABLE_LAYOUT, 2);
         assert_eq!(core::mem::offset_of!(Object, layout), 0);
         assert_eq!(
             layout,
             [
-                ("Object", 112, 8),
+                ("Object", 128, 8),
                 ("Map", 144, 8),
                 ("StructOps", 56, 8),
                 ("StructOpsMember", 32, 8),
@@ -403,6 +463,9 @@ mod tests {
                 ("Program", 160, 8),
                 ("BtfTarget", 24, 8),
                 ("Link", 56, 8),
+                ("Param", 72, 8),
+                ("TextKind", 8, 4),
+                ("Enumerator", 24, 8),
             ]
         );
     }

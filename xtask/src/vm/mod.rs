@@ -14,6 +14,7 @@ mod distro;
 mod initramfs;
 mod kernels;
 mod packages;
+mod params_boot;
 mod qemu;
 mod report;
 mod scenarios;

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use super::{distro, packages, signing, userflow, Kernel, Prepared};
+use super::{distro, packages, params_boot, signing, userflow, Kernel, Prepared};
 
 /// The kernels a scenario runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,12 +188,13 @@ fn prepare(name: &str) -> Result<Prepare> {
         "dkms" => userflow::dkms_module,
         "modules-load" => userflow::modules_load_boot,
         "initramfs" => userflow::initramfs_boot,
+        "initramfs-params" => params_boot::initramfs_params_boot,
         "deb" => packages::deb_boot,
         "conntrack" => distro::conntrack,
         "insmod-time" => insmod_time,
         _ => bail!(
             "no prepare hook `{name}`; there are: new-crate, dkms, modules-load, initramfs, \
-             deb, conntrack, insmod-time"
+             initramfs-params, deb, conntrack, insmod-time"
         ),
     })
 }
