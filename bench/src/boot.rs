@@ -15,6 +15,9 @@ pub struct Row {
     pub path: &'static str,
     pub release: String,
     pub seconds: f64,
+    /// Seconds after `/init` started (the kernel's "Run /init as init process"), where
+    /// the scenario measures it (Debian's initramfs).
+    pub after_init: Option<f64>,
     pub detail: String,
 }
 
@@ -22,7 +25,7 @@ pub struct Row {
 const PATHS: [(&str, &str); 3] = [
     (
         "initramfs",
-        "Debian's initramfs (`install --initramfs`, mkinitramfs)",
+        "Debian's initramfs (`install --initramfs`: init-top, before udev)",
     ),
     (
         "modules-load",
@@ -51,11 +54,19 @@ pub fn run(vm: &dyn Vm) -> Result<Vec<Row>> {
             .and_then(|head| head.rsplit(' ').next())
             .and_then(|n| n.parse().ok())
             .with_context(|| format!("{scenario}: no time in {detail:?}"))?;
+        // "..., 0.834120 s after /init start ..."
+        let after_init = detail
+            .split(" s after /init start")
+            .next()
+            .filter(|head| head.len() < detail.len())
+            .and_then(|head| head.rsplit(' ').next())
+            .and_then(|n| n.parse().ok());
         rows.push(Row {
             scenario: scenario.to_string(),
             path,
             release: release.clone(),
             seconds,
+            after_init,
             detail: detail.clone(),
         });
     }

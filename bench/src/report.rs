@@ -130,7 +130,9 @@ impl Report {
              kernel, the `mkdir_guard` example), from one run of `cargo xtask vm-test --scenario \
              initramfs --scenario modules-load --scenario preload-boot --jobs 1`: seconds from \
              kernel start to the module's message that it attached, by the kernel log's \
-             timestamps, each boot checked to refuse the policy's mkdir. QEMU emulates (TCG), \
+             timestamps, each boot checked to refuse the policy's mkdir; for Debian's \
+             initramfs also from the kernel's \"Run /init as init process\" (the initramfs's \
+             init-top script loads the module before udev starts). QEMU emulates (TCG), \
              so the absolute times are those of an emulated machine; the initramfs and \
              systemd boots run Debian's full 6.1 kernel with Debian's own initramfs (udev, \
              MODULES=most) and a Debian 12 root filesystem made by mmdebstrap; the preload \
@@ -138,11 +140,18 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "| loaded by | kernel | kernel start → policy active, s |"
+            "| loaded by | kernel | kernel start → policy active, s | /init start → policy active, s |"
         );
-        let _ = writeln!(o, "|---|---|---:|");
+        let _ = writeln!(o, "|---|---|---:|---:|");
         for r in rows {
-            let _ = writeln!(o, "| {} | {} | {:.3} |", r.path, r.release, r.seconds);
+            let after_init = r
+                .after_init
+                .map_or_else(|| "–".to_string(), |s| format!("{s:.3}"));
+            let _ = writeln!(
+                o,
+                "| {} | {} | {:.3} | {after_init} |",
+                r.path, r.release, r.seconds
+            );
         }
         let _ = writeln!(o);
         for r in rows {

@@ -1,14 +1,28 @@
 //! Installing a module for every boot, with Debian's own machinery: the object module
 //! and the runtime module it depends on in `/lib/modules/<release>/updates/` and
 //! `depmod` (which records the dependency modprobe follows); `/etc/modules-load.d/<name>.conf`
-//! for systemd-modules-load; for the earliest start, a line in
-//! `/etc/initramfs-tools/modules` and `update-initramfs`, so that the initramfs loads
-//! it before the root filesystem is mounted and before init. On a kernel with the
-//! preload series, the kernel's preload list names the module instead.
+//! for systemd-modules-load; for the earliest start, initramfs-tools: a hook that puts
+//! the module into the initramfs with the modules it depends on (`manual_add_modules`,
+//! which follows `modules.dep`), an init-top script that loads it before udev starts,
+//! and `update-initramfs`. On a kernel with the preload series, the kernel's preload
+//! list names the module instead.
 //!
 //! Everything goes under a root directory: `/`, or an image tree (`--root`).
+//!
+//! Why init-top and not `/etc/initramfs-tools/modules`: Debian's `/init` loads the
+//! modules of that file (`load_modules`) after the init-top scripts, and udev's
+//! init-top script starts systemd-udevd and replays every device's uevent, so the
+//! drivers and whatever their devices trigger run before the policy. No hook point
+//! comes earlier than init-top (what `/init` does before it is fixed code), and a
+//! script cannot name another to run after it; but mkinitramfs orders the scripts
+//! of a directory with `tsort`, which puts those that no prerequisite orders by name,
+//! so `bpf-preload-<name>`, with no prerequisite, runs before `udev` (the order is in
+//! the image's `scripts/init-top/ORDER`). The modules-file line is therefore not
+//! written: it would only make `load_modules` modprobe the module a second time, after
+//! udev; `uninstall` (and `install`) remove the line older versions wrote.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,11 +41,61 @@ pub struct Target {
     pub initramfs: bool,
 }
 
-/// The comment that marks our line in `/etc/initramfs-tools/modules`.
+/// The comment that marked our line in `/etc/initramfs-tools/modules`, which
+/// versions before the init-top script wrote; removed wherever it is found.
 fn marker(name: &str) -> String {
     format!(
         "# {name}: added by `cargo bpf-preload install`, removed by `cargo bpf-preload uninstall`"
     )
+}
+
+/// The initramfs-tools hook that puts the module and its dependencies into the image.
+const HOOK: &str = include_str!("../templates/initramfs/hook");
+/// The init-top script that loads the module before udev.
+const INIT_TOP: &str = include_str!("../templates/initramfs/init-top");
+
+/// The name of the hook and of the init-top script of module `name`: it must sort
+/// before `udev` (see the module's documentation) and be what initramfs-tools accepts
+/// (letters, digits, `_`, `-`, `.`), as module names are.
+pub fn initramfs_script(name: &str) -> String {
+    format!("bpf-preload-{name}")
+}
+
+/// The hook and the init-top script of module `name`: (path under the root, text).
+pub fn initramfs_files(name: &str) -> [(String, String); 2] {
+    let script = initramfs_script(name);
+    let values = [("NAME", name), ("SCRIPT", script.as_str())];
+    [
+        (
+            format!("/etc/initramfs-tools/hooks/{script}"),
+            tools::fill(HOOK, &values[..1]),
+        ),
+        (
+            format!("/etc/initramfs-tools/scripts/init-top/{script}"),
+            tools::fill(INIT_TOP, &values),
+        ),
+    ]
+}
+
+/// Removes the line older versions listed module `name` with from
+/// `/etc/initramfs-tools/modules`, with its marker; whether there was one.
+fn remove_modules_line(root: &Path, name: &str) -> Result<bool> {
+    let list = under(root, "/etc/initramfs-tools/modules");
+    let Ok(text) = fs::read_to_string(&list) else {
+        return Ok(false);
+    };
+    let marker = marker(name);
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim() != name && *l != marker)
+        .collect();
+    if kept.len() == text.lines().count() {
+        return Ok(false);
+    }
+    let mut text = kept.join("\n");
+    text.push('\n');
+    fs::write(&list, text).with_context(|| format!("writing {}", list.display()))?;
+    Ok(true)
 }
 
 fn under(root: &Path, path: &str) -> PathBuf {
@@ -96,24 +160,27 @@ pub fn install(module: &Module, kernel: &KernelTree, target: &Target) -> Result<
     done.push(format!("wrote {} (systemd-modules-load)", load.display()));
 
     if target.initramfs {
-        let list = under(root, "/etc/initramfs-tools/modules");
+        let tools_dir = under(root, "/etc/initramfs-tools");
         ensure!(
-            list.parent().is_some_and(Path::is_dir),
+            tools_dir.is_dir(),
             "--initramfs: {} has no initramfs-tools ({} does not exist): `apt-get install \
              initramfs-tools` (dracut is not supported)",
             root.display(),
-            list.parent().unwrap_or(&list).display()
+            tools_dir.display()
         );
-        let text = fs::read_to_string(&list).unwrap_or_default();
-        if !text.lines().any(|l| l.trim() == name) {
-            let mut text = text;
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push_str(&format!("{}\n{name}\n", marker(name)));
-            fs::write(&list, text).with_context(|| format!("writing {}", list.display()))?;
+        for (path, text) in initramfs_files(name) {
+            let path = under(root, &path);
+            tools::write_if_changed(&path, text.as_bytes())?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("making {} executable", path.display()))?;
+            done.push(format!("wrote {}", path.display()));
         }
-        done.push(format!("listed `{name}` in {}", list.display()));
+        if remove_modules_line(root, name)? {
+            done.push(format!(
+                "removed `{name}` from {}/modules (the init-top script loads it, earlier)",
+                tools_dir.display()
+            ));
+        }
         done.push(update_initramfs(root, release)?);
     }
     Ok(done)
@@ -211,21 +278,25 @@ pub fn uninstall(name: &str, root: &Path) -> Result<Vec<String>> {
         fs::remove_file(&load).with_context(|| format!("removing {}", load.display()))?;
         done.push(format!("removed {}", load.display()));
     }
-    let list = under(root, "/etc/initramfs-tools/modules");
-    if let Ok(text) = fs::read_to_string(&list) {
-        let marker = marker(name);
-        let kept: Vec<&str> = text
-            .lines()
-            .filter(|l| l.trim() != name && *l != marker)
-            .collect();
-        if kept.len() != text.lines().count() {
-            let mut text = kept.join("\n");
-            text.push('\n');
-            fs::write(&list, text).with_context(|| format!("writing {}", list.display()))?;
-            done.push(format!("removed `{name}` from {}", list.display()));
-            for release in &releases {
-                done.push(update_initramfs(root, release)?);
-            }
+    let mut initramfs = false;
+    for (path, _) in initramfs_files(name) {
+        let path = under(root, &path);
+        if path.exists() {
+            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            done.push(format!("removed {}", path.display()));
+            initramfs = true;
+        }
+    }
+    if remove_modules_line(root, name)? {
+        done.push(format!(
+            "removed `{name}` from {}",
+            under(root, "/etc/initramfs-tools/modules").display()
+        ));
+        initramfs = true;
+    }
+    if initramfs {
+        for release in &releases {
+            done.push(update_initramfs(root, release)?);
         }
     }
     if done.is_empty() {
@@ -266,4 +337,86 @@ pub fn kdir_in(root: &Path) -> Result<PathBuf> {
             root.display()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_are_filled_and_parse() {
+        for (path, text) in initramfs_files("my_guard") {
+            assert!(path.ends_with("/bpf-preload-my_guard"), "{path}");
+            assert!(
+                !text.contains('@'),
+                "{path} has a placeholder left:\n{text}"
+            );
+            assert!(text.starts_with("#!/bin/sh\n"), "{path}");
+            assert!(
+                text.contains("PREREQ=\"\""),
+                "{path} must name no prerequisite"
+            );
+            let out = Command::new("sh")
+                .arg("-n")
+                .arg("-c")
+                .arg(&text)
+                .output()
+                .expect("sh runs");
+            assert!(out.status.success(), "{path}: {out:?}");
+        }
+        let [(_, hook), (_, init_top)] = initramfs_files("my_guard");
+        assert!(hook.contains("manual_add_modules my_guard\n"));
+        assert!(init_top.contains("modprobe my_guard "));
+    }
+
+    /// mkinitramfs orders the init-top scripts by `get_prereq_pairs | tsort`: each
+    /// script paired with itself and with every prerequisite. Debian 12's own
+    /// (initramfs-tools, udev, kbd...) name none; ours must come before udev's.
+    #[test]
+    fn init_top_script_runs_before_udev() {
+        let ours = initramfs_script("my_guard");
+        let mut pairs = String::new();
+        for script in ["all_generic_ide", "blacklist", "keymap", "udev", "zz-last"] {
+            pairs.push_str(&format!("{script} {script}\n"));
+        }
+        pairs.push_str(&format!("{ours} {ours}\n"));
+        // A script of another package that runs after udev, as cryptsetup's do.
+        pairs.push_str("udev after-udev\nafter-udev after-udev\n");
+        let mut child = Command::new("tsort")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("tsort (coreutils) runs");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(pairs.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let order: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        let at = |s: &str| order.iter().position(|x| x == s).unwrap();
+        assert!(at(&ours) < at("udev"), "{order:?}");
+    }
+
+    #[test]
+    fn the_old_modules_line_is_removed() {
+        let root = std::env::temp_dir().join(format!("bpf-preload-install-{}", std::process::id()));
+        let list = under(&root, "/etc/initramfs-tools/modules");
+        fs::create_dir_all(list.parent().unwrap()).unwrap();
+        fs::write(
+            &list,
+            format!("# user's\nloop\n{}\nmy_guard\n", marker("my_guard")),
+        )
+        .unwrap();
+        assert!(remove_modules_line(&root, "my_guard").unwrap());
+        assert_eq!(fs::read_to_string(&list).unwrap(), "# user's\nloop\n");
+        assert!(!remove_modules_line(&root, "my_guard").unwrap());
+        fs::remove_dir_all(&root).unwrap();
+    }
 }

@@ -93,8 +93,9 @@ enum Command {
         /// installed in the tree].
         #[arg(long, value_name = "DIR")]
         kdir: Option<PathBuf>,
-        /// Also load it from the initramfs (initramfs-tools: /etc/initramfs-tools/modules,
-        /// then update-initramfs -u), before the root filesystem and before init.
+        /// Also load it from the initramfs, before udev, the root filesystem and init
+        /// (initramfs-tools: a hook in /etc/initramfs-tools/hooks/ that adds it with its
+        /// dependencies, an init-top script that modprobes it, then update-initramfs -u).
         #[arg(long)]
         initramfs: bool,
         /// Install into this image tree instead of / (update-initramfs runs inside it
@@ -108,7 +109,8 @@ enum Command {
         #[arg(long)]
         unloadable: bool,
     },
-    /// Undo `install`: the module of every kernel, modules-load.d, the initramfs line.
+    /// Undo `install`: the module of every kernel, modules-load.d, the initramfs hook and
+    /// script.
     Uninstall {
         #[command(flatten)]
         krate: CrateArg,

@@ -176,6 +176,10 @@ pub fn shellcheck() -> Result<usize> {
             }
         }
     }
+    // What `cargo bpf-preload install --initramfs` writes (no extension there).
+    for entry in std::fs::read_dir(root().join("preload-build/templates/initramfs"))? {
+        scripts.push(entry?.path());
+    }
     tools::run(
         Command::new("shellcheck")
             .args(["--shell=sh", "--format=gcc"])

@@ -37,7 +37,7 @@ fn object_deb() -> Result<String> {
 }
 
 /// Debian 12's own kernel (6.1), the one mmdebstrap puts in the tree.
-fn tree_kernel() -> Result<Kernel> {
+pub(super) fn tree_kernel() -> Result<Kernel> {
     stock_kernels()?
         .into_iter()
         .find(|k| k.version() == (6, 1))
@@ -71,7 +71,7 @@ fn packages() -> Result<(PathBuf, String)> {
 /// Runs `args` in `tree` with chroot, in a mount namespace of its own where `/proc`
 /// is mounted (gone with the namespace, whatever happens), with Debian's PATH and
 /// nothing else of this environment. Its output is appended to `log`; fails with it.
-fn chroot(tree: &Path, args: &[&str], log: &Path) -> Result<String> {
+pub(super) fn chroot(tree: &Path, args: &[&str], log: &Path) -> Result<String> {
     let script = r#"set -e
 tree=$1
 shift
@@ -118,7 +118,7 @@ exec chroot "$tree" "$@""#;
 }
 
 /// `apt-get -y install --no-install-recommends PACKAGES` in the chroot.
-fn apt_install(tree: &Path, packages: &[&str], log: &Path) -> Result<String> {
+pub(super) fn apt_install(tree: &Path, packages: &[&str], log: &Path) -> Result<String> {
     let mut args = vec![
         "apt-get",
         "-q",

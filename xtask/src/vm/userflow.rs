@@ -3,8 +3,9 @@
 //! installed subcommand (`new-crate`); its DKMS tree built by `dkms` with no Rust on
 //! PATH (`dkms`); and Debian's own boot machinery on a Debian root filesystem made
 //! by mmdebstrap from Debian's packages: the module loaded by Debian's initramfs
-//! (`initramfs`) and by systemd-modules-load (`modules-load`), whose scenario
-//! scripts are installed into that root filesystem.
+//! before udev (`initramfs`, on 6.1 and, in a copy of the tree with apt's 6.12, on
+//! 6.12) and by systemd-modules-load (`modules-load`), whose scenario scripts are
+//! installed into that root filesystem.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -253,8 +254,8 @@ pub fn dkms_module(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     })
 }
 
-/// Debian 12's 6.1 kernel release, as installed here (its package is
-/// `linux-image-<release>`).
+/// The release of a stock kernel, as installed here (its package is
+/// `linux-image-<release>`): Debian 12's own 6.1, or 6.12.
 fn release_of(kernel: &Kernel) -> &str {
     &kernel.release
 }
@@ -295,46 +296,103 @@ pub(super) fn debian_root(release: &str) -> Result<PathBuf> {
             )?;
             fs::write(&stamp, &packages)?;
         }
-        // The checks, refreshed every run.
-        let put = |path: &str, text: &str, mode: u32| -> Result<()> {
-            use std::os::unix::fs::PermissionsExt;
-            let to = tree.join(path);
-            fs::create_dir_all(to.parent().context("a path has a directory")?)?;
-            fs::write(&to, text)?;
-            fs::set_permissions(&to, fs::Permissions::from_mode(mode))?;
-            Ok(())
-        };
-        for (path, file, mode) in [
-            (
-                "etc/initramfs-tools/scripts/init-bottom/bpf-preload-check",
-                "initramfs.sh",
-                0o755,
-            ),
-            ("usr/local/sbin/bpf-preload-check", "modules-load.sh", 0o755),
-            (
-                "etc/systemd/system/bpf-preload-check.service",
-                "modules-load.service",
-                0o644,
-            ),
-        ] {
-            let from = harness_dir().join(file);
-            let text =
-                fs::read_to_string(&from).with_context(|| format!("reading {}", from.display()))?;
-            put(path, &text, mode)?;
-        }
-        // The serial console is the test's: a getty there hangs up the check's output.
-        let getty = tree.join("etc/systemd/system/serial-getty@ttyS0.service");
-        if fs::symlink_metadata(&getty).is_err() {
-            std::os::unix::fs::symlink("/dev/null", &getty)?;
-        }
-        let wants = tree.join("etc/systemd/system/multi-user.target.wants");
-        fs::create_dir_all(&wants)?;
-        let link = wants.join("bpf-preload-check.service");
-        if fs::symlink_metadata(&link).is_err() {
-            std::os::unix::fs::symlink("/etc/systemd/system/bpf-preload-check.service", &link)?;
-        }
+        put_checks(&tree)?;
         Ok(tree)
     })
+}
+
+/// The test's own checks in `tree`, refreshed every run: the init-bottom script of
+/// `initramfs`, its init-top script that runs after udev's, and the systemd unit of
+/// `modules-load`.
+fn put_checks(tree: &Path) -> Result<()> {
+    let put = |path: &str, text: &str, mode: u32| -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let to = tree.join(path);
+        fs::create_dir_all(to.parent().context("a path has a directory")?)?;
+        fs::write(&to, text)?;
+        fs::set_permissions(&to, fs::Permissions::from_mode(mode))?;
+        Ok(())
+    };
+    for (path, file, mode) in [
+        (
+            "etc/initramfs-tools/scripts/init-bottom/bpf-preload-check",
+            "initramfs.sh",
+            0o755,
+        ),
+        (
+            "etc/initramfs-tools/scripts/init-top/bpf-preload-zz-before-udev",
+            "lib/initramfs-udev.sh",
+            0o755,
+        ),
+        (
+            "etc/initramfs-tools/scripts/init-top/bpf-preload-zz-after-udev",
+            "lib/initramfs-udev.sh",
+            0o755,
+        ),
+        ("usr/local/sbin/bpf-preload-check", "modules-load.sh", 0o755),
+        (
+            "etc/systemd/system/bpf-preload-check.service",
+            "modules-load.service",
+            0o644,
+        ),
+    ] {
+        let from = harness_dir().join(file);
+        let text =
+            fs::read_to_string(&from).with_context(|| format!("reading {}", from.display()))?;
+        put(path, &text, mode)?;
+    }
+    // The serial console is the test's: a getty there hangs up the check's output.
+    let getty = tree.join("etc/systemd/system/serial-getty@ttyS0.service");
+    if fs::symlink_metadata(&getty).is_err() {
+        std::os::unix::fs::symlink("/dev/null", &getty)?;
+    }
+    let wants = tree.join("etc/systemd/system/multi-user.target.wants");
+    fs::create_dir_all(&wants)?;
+    let link = wants.join("bpf-preload-check.service");
+    if fs::symlink_metadata(&link).is_err() {
+        std::os::unix::fs::symlink("/etc/systemd/system/bpf-preload-check.service", &link)?;
+    }
+    Ok(())
+}
+
+/// The Debian 12 tree with `kernel` in it: [`debian_root`] for its own kernel (6.1);
+/// for another stock kernel (6.12), a copy of it (cached, keyed by the release) into
+/// which `apt-get install linux-image-<release>` put that kernel from Debian's mirror.
+fn tree_with(kernel: &Kernel) -> Result<PathBuf> {
+    let base = super::packages::tree_kernel()?;
+    let source = debian_root(&base.release)?;
+    if kernel.release == base.release {
+        return Ok(source);
+    }
+    let dir = root().join(format!("target/vm/debian-root-{}", kernel.release));
+    let (tree, stamp, log) = (dir.join("tree"), dir.join("done"), dir.join("apt.log"));
+    if !stamp.exists() {
+        if tree.exists() {
+            fs::remove_dir_all(&tree)?;
+        }
+        fs::create_dir_all(&dir)?;
+        let _ = fs::remove_file(&log);
+        println!(
+            "    a copy of the Debian 12 tree with apt-get install linux-image-{} (once)",
+            kernel.release
+        );
+        run_cmd(
+            Command::new("cp")
+                .args(["-a", "--reflink=auto"])
+                .arg(&source)
+                .arg(&tree),
+        )?;
+        // Without the test's module: the copy gets its own install.
+        subcommand(
+            &new_crate()?,
+            &["uninstall", "--root", &tree.to_string_lossy()],
+        )?;
+        super::packages::chroot(&tree, &["apt-get", "-q", "update"], &log)?;
+        super::packages::apt_install(&tree, &[&format!("linux-image-{}", kernel.release)], &log)?;
+        fs::write(&stamp, &kernel.release)?;
+    }
+    put_checks(&tree)?;
+    Ok(tree)
 }
 
 /// A raw ext4 image of `tree`, for /dev/vda.
@@ -386,9 +444,41 @@ fn check_installed(tree: &Path, release: &str, initramfs: bool) -> Result<()> {
     );
     let list = fs::read_to_string(tree.join("etc/initramfs-tools/modules")).unwrap_or_default();
     ensure!(
-        list.lines().any(|l| l.trim() == MODULE) == initramfs,
-        "/etc/initramfs-tools/modules {} {MODULE}",
-        if initramfs { "does not list" } else { "lists" }
+        !list
+            .lines()
+            .any(|l| l.trim() == MODULE || l.trim() == RUNTIME),
+        "/etc/initramfs-tools/modules lists {MODULE} or {RUNTIME}: the init-top script loads it"
+    );
+    for (path, text) in bpf_preload_build::install::initramfs_files(MODULE) {
+        let file = tree.join(path.trim_start_matches('/'));
+        ensure!(
+            file.exists() == initramfs,
+            "{} {}",
+            file.display(),
+            if initramfs {
+                "was not written"
+            } else {
+                "was written without --initramfs"
+            }
+        );
+        if initramfs {
+            use std::os::unix::fs::PermissionsExt;
+            ensure!(
+                fs::read_to_string(&file)? == text
+                    && fs::metadata(&file)?.permissions().mode() & 0o111 != 0,
+                "{} is not the executable script install writes",
+                file.display()
+            );
+        }
+    }
+    // No hand copy: the hook names the object module alone, and initramfs-tools
+    // follows modules.dep to the runtime.
+    let [(hook, text), _] = bpf_preload_build::install::initramfs_files(MODULE);
+    ensure!(
+        !text
+            .lines()
+            .any(|l| !l.trim_start().starts_with('#') && l.contains(RUNTIME)),
+        "{hook} names {RUNTIME}: it must come in as a dependency"
     );
     Ok(())
 }
@@ -417,15 +507,28 @@ pub fn modules_load_boot(kernel: &Kernel, work: &Path) -> Result<Prepared> {
 }
 
 /// `initramfs`: `install --initramfs --root <tree>` (update-initramfs inside the
-/// tree: Debian's mkinitramfs), the initramfs checked with lsinitramfs, then
-/// `uninstall` checked; the boot's init-bottom script reports and powers off.
+/// tree: Debian's mkinitramfs, running the hook that adds the module with the
+/// modules it depends on), the initramfs checked with lsinitramfs (both modules, the
+/// init-top script before udev's), then `uninstall` checked, down to an initramfs
+/// without the module; the boot's init-bottom script reports and powers off.
 pub fn initramfs_boot(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     let release = release_of(kernel);
-    let tree = debian_root(release)?;
+    let tree = tree_with(kernel)?;
     let krate = new_crate()?;
     let root_arg = tree.to_string_lossy().into_owned();
+    let kdir = kernel.kdir.to_string_lossy().into_owned();
     subcommand(&krate, &["uninstall", "--root", &root_arg])?;
-    let out = subcommand(&krate, &["install", "--initramfs", "--root", &root_arg])?;
+    let out = subcommand(
+        &krate,
+        &[
+            "install",
+            "--initramfs",
+            "--root",
+            &root_arg,
+            "--kdir",
+            &kdir,
+        ],
+    )?;
     ensure!(
         out.contains("update-initramfs -u"),
         "install --initramfs did not run update-initramfs:\n{out}"
@@ -435,24 +538,67 @@ pub fn initramfs_boot(kernel: &Kernel, work: &Path) -> Result<Prepared> {
     fs::write(work.join("install.log"), &out)?;
     let media = media(&tree, release, work, "ro bpf_preload_check=initramfs")?;
     let listing = crate::tools::output(Command::new("lsinitramfs").arg(&media.initrd))?;
+    fs::write(work.join("lsinitramfs.txt"), &listing)?;
+    let script = bpf_preload_build::install::initramfs_script(MODULE);
+    let has = |suffix: &str| {
+        listing.lines().any(|l| {
+            l.ends_with(suffix)
+                || l.ends_with(&format!("{suffix}.xz"))
+                || l.ends_with(&format!("{suffix}.zst"))
+        })
+    };
     for wanted in [
-        format!("updates/{MODULE}.ko"),
+        format!("/updates/{MODULE}.ko"),
+        format!("/{RUNTIME}.ko"),
+        format!("scripts/init-top/{script}"),
+        "scripts/init-top/udev".to_string(),
+        "scripts/init-top/ORDER".to_string(),
         "scripts/init-bottom/bpf-preload-check".to_string(),
     ] {
         ensure!(
-            listing.lines().any(|l| l.ends_with(&wanted)),
-            "the initramfs made by mkinitramfs has no {wanted}"
+            has(&wanted),
+            "the initramfs made by mkinitramfs has no {wanted} (lsinitramfs: {})",
+            work.join("lsinitramfs.txt").display()
         );
     }
-    // And uninstall undoes all of it.
+    // And uninstall undoes all of it, the initramfs included.
     let out = subcommand(&krate, &["uninstall", "--root", &root_arg])?;
     fs::write(work.join("uninstall.log"), &out)?;
-    for left in [
+    let mut left: Vec<String> = vec![
         format!("lib/modules/{release}/updates/{MODULE}.ko"),
         format!("etc/modules-load.d/{MODULE}.conf"),
-    ] {
+    ];
+    left.extend(
+        bpf_preload_build::install::initramfs_files(MODULE)
+            .map(|(path, _)| path.trim_start_matches('/').to_string()),
+    );
+    for left in left {
         ensure!(!tree.join(&left).exists(), "uninstall left {left}");
     }
+    check_installed_nothing(&tree)?;
+    let after = crate::tools::output(
+        Command::new("lsinitramfs").arg(tree.join(format!("boot/initrd.img-{release}"))),
+    )?;
+    ensure!(
+        !after
+            .lines()
+            .any(|l| l.contains(&format!("/{MODULE}.ko")) || l.ends_with(&script)),
+        "after uninstall, the tree's initrd.img-{release} still has {MODULE} or its script"
+    );
+    Ok(Prepared {
+        files: Vec::new(),
+        media: Some(media),
+        note: Some(format!(
+            "lsinitramfs: {MODULE}.ko and {RUNTIME}.ko (by modules.dep: the hook names only \
+             {MODULE}), init-top/{script}, udev and the checks are in Debian's initramfs; \
+             uninstall then removed the module, modules-load.d, the hook and the script, and \
+             rebuilt an initramfs without them"
+        )),
+    })
+}
+
+/// That no line of `/etc/initramfs-tools/modules` is ours.
+fn check_installed_nothing(tree: &Path) -> Result<()> {
     let list = fs::read_to_string(tree.join("etc/initramfs-tools/modules")).unwrap_or_default();
     ensure!(
         !list
@@ -460,13 +606,5 @@ pub fn initramfs_boot(kernel: &Kernel, work: &Path) -> Result<Prepared> {
             .any(|l| l.trim() == MODULE || l.contains("cargo bpf-preload")),
         "uninstall left {MODULE} in /etc/initramfs-tools/modules"
     );
-    Ok(Prepared {
-        files: Vec::new(),
-        media: Some(media),
-        note: Some(
-            "lsinitramfs: the module and the check are in Debian's initramfs; uninstall then \
-             removed the module, modules-load.d and the initramfs line"
-                .into(),
-        ),
-    })
+    Ok(())
 }
