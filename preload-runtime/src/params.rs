@@ -21,60 +21,69 @@ pub struct Params {
     values: Vec<Option<Vec<u8>>>,
 }
 
-/// A value the object refuses.
-#[derive(Debug, PartialEq, Eq)]
-pub struct ParamError {
+/// A value the object refuses. It borrows what it names, so that refusing a value
+/// allocates nothing (a module's refusal must not fail for want of memory).
+#[derive(Debug)]
+pub struct ParamError<'a> {
     /// The parameter's name, as given.
-    pub name: String,
+    pub name: &'a str,
     /// The value, as given.
-    pub value: String,
+    pub value: &'a str,
     /// Why.
     pub reason: ParamProblem,
 }
 
 /// Why a parameter's value is refused.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum ParamProblem {
-    /// The object has no parameter of that name; these it has.
-    Unknown(Vec<&'static str>),
+    /// The object has no parameter of that name; it has these.
+    Unknown(&'static Object),
     /// The value does not fit the variable's type.
     Value {
-        /// The variable's C type.
-        c_type: &'static str,
-        /// What values it takes.
-        kind: TextKind,
+        /// The parameter, its variable's type and an enum's enumerators.
+        param: &'static Param,
         /// What is wrong with the value.
         error: TextError,
-        /// An enum's enumerators.
-        enumerators: Vec<&'static str>,
     },
     /// No memory for the map's value.
     OutOfMemory,
 }
 
-impl fmt::Display for ParamError {
+/// `items` joined by `, `.
+struct Joined<I>(I);
+
+impl<I: Clone + Iterator<Item = &'static str>> fmt::Display for Joined<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (name, value) = (&self.name, &self.value);
+        for (i, item) in self.0.clone().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(item)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ParamError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, value) = (self.name, self.value);
         write!(f, "parameter {name}: ")?;
         match &self.reason {
-            ParamProblem::Unknown(names) if names.is_empty() => {
+            ParamProblem::Unknown(object) if object.params.is_empty() => {
                 write!(f, "no such parameter: the object has none")
             }
-            ParamProblem::Unknown(names) => {
-                write!(f, "no such parameter; the object has: {}", names.join(", "))
-            }
-            ParamProblem::Value {
-                c_type,
-                kind,
-                error,
-                enumerators,
-            } => {
-                write!(f, "`{value}` does not fit `{c_type}`: ")?;
-                match (kind, error) {
+            ParamProblem::Unknown(object) => write!(
+                f,
+                "no such parameter; the object has: {}",
+                Joined(object.params.iter().map(|p| p.name.as_str()))
+            ),
+            ParamProblem::Value { param, error } => {
+                write!(f, "`{value}` does not fit `{}`: ", param.c_type.as_str())?;
+                match (param.kind, error) {
                     (TextKind::Enum { .. }, TextError::NotAnInteger) => write!(
                         f,
                         "neither one of its enumerators ({}) nor an integer",
-                        enumerators.join(", ")
+                        Joined(param.enumerators.iter().map(|e| e.name.as_str()))
                     ),
                     _ => write!(f, "{error}"),
                 }
@@ -100,26 +109,19 @@ impl Params {
 
     /// Gives the parameter `name` the value `text`, checked against its variable's
     /// type. A later value of the same parameter replaces an earlier one.
-    pub fn set(&mut self, name: &str, text: &str) -> Result<(), ParamError> {
+    pub fn set<'a>(&mut self, name: &'a str, text: &'a str) -> Result<(), ParamError<'a>> {
         let error = |reason| ParamError {
-            name: name.into(),
-            value: text.into(),
+            name,
+            value: text,
             reason,
         };
         let object = self.object;
         let Some(param) = object.params.iter().find(|p| p.name.as_str() == name) else {
-            let names = object.params.iter().map(|p| p.name.as_str()).collect();
-            return Err(error(ParamProblem::Unknown(names)));
+            return Err(error(ParamProblem::Unknown(object)));
         };
         let slot = self.slot(param).ok_or(error(ParamProblem::OutOfMemory))?;
-        write_text(text, param.kind, param.enumerator_values(), slot).map_err(|e| {
-            error(ParamProblem::Value {
-                c_type: param.c_type.as_str(),
-                kind: param.kind,
-                error: e,
-                enumerators: param.enumerator_values().map(|(n, _)| n).collect(),
-            })
-        })
+        write_text(text, param.kind, param.enumerator_values(), slot)
+            .map_err(|e| error(ParamProblem::Value { param, error: e }))
     }
 
     /// The bytes of `param`'s variable in its map's value, a copy of the table's made
