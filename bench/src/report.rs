@@ -136,7 +136,7 @@ impl Report {
              so the absolute times are those of an emulated machine; the initramfs and \
              systemd boots run Debian's full 6.1 kernel with Debian's own initramfs (udev, \
              MODULES=most) and a Debian 12 root filesystem made by mmdebstrap; the preload \
-             kernel is a small configuration of 6.1 with a busybox initramfs.\n"
+             kernel is a small configuration of 6.12 with the preload series and a busybox initramfs.\n"
         );
         let _ = writeln!(
             o,
