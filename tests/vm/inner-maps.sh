@@ -7,8 +7,8 @@
 # cmdline: bpf_preload_list=loader_inner_maps
 # modules: permanent examples/loader_inner_maps
 load /modules/loader_inner_maps.ko
-for case in "per_cgroup 7 count_cgroup" "per_slot 0 count_slot"; do
-	set -- $case
+# outer OUTER KEY PROGRAM: PROGRAM counts through the inner map at KEY of OUTER.
+outer() {
 	check "$3 did not run" preload-probe run "$3"
 	check "$3 found an inner map in $1 before one was put there: $OUT" [ "$OUT" = 1000 ]
 	for unlike in "hash 4 8 1" "array 4 4 1" "array 4 8 2"; do
@@ -21,5 +21,7 @@ for case in "per_cgroup 7 count_cgroup" "per_slot 0 count_slot"; do
 	check "$3 did not count through the map put into $1: $OUT" [ "$OUT" = 1 ]
 	check "$3 did not run" preload-probe run "$3"
 	check "$3 did not count on: $OUT" [ "$OUT" = 2 ]
-done
+}
+outer per_cgroup 7 count_cgroup
+outer per_slot 0 count_slot
 pass "per_cgroup and per_slot took only maps like their templates (EINVAL for a hash, 4-byte values, 2 entries), and both programs counted through them"
