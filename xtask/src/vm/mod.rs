@@ -10,6 +10,7 @@
 //! headers name.
 
 pub mod boot_test;
+mod chroot;
 mod distro;
 mod initramfs;
 mod kernels;

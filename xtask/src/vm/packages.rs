@@ -16,10 +16,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 
+use super::chroot::{apt_install, chroot, tree_kernel, CHROOT_PATH};
 use super::userflow::{debian_root, media, new_crate, once, subcommand, MODULE};
-use super::{harness_dir, stock_kernels, Kernel, Prepared};
+use super::{harness_dir, Kernel, Prepared};
 use crate::setup::{ensure_packages, root};
 use bpf_preload_build::deb::{self, RUNTIME_DEB};
 use bpf_preload_build::dkms::RUNTIME_PACKAGE;
@@ -28,20 +29,9 @@ use bpf_preload_build::module::RUNTIME;
 /// Where the repository is inside the tree, as `deb [trusted=yes] file:/… ./`.
 const REPO_IN_TREE: &str = "srv/bpf-preload-repo";
 
-/// The PATH of commands in the chroot: Debian's, nothing of the host's.
-const CHROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 /// The object's package, as `deb` names it.
 fn object_deb() -> Result<String> {
     Ok(format!("{}-dkms", deb::package_name(MODULE)?))
-}
-
-/// Debian 12's own kernel (6.1), the one mmdebstrap puts in the tree.
-pub(super) fn tree_kernel() -> Result<Kernel> {
-    stock_kernels()?
-        .into_iter()
-        .find(|k| k.version() == (6, 1))
-        .context("no Debian 12 6.1 kernel with headers is installed here (`apt-get install linux-image-amd64 linux-headers-amd64`)")
 }
 
 /// `cargo bpf-preload deb --out <repo>` in the new crate: the repository and what
@@ -66,70 +56,6 @@ fn packages() -> Result<(PathBuf, String)> {
         );
         Ok((repo, out))
     })
-}
-
-/// Runs `args` in `tree` with chroot, in a mount namespace of its own where `/proc`
-/// is mounted (gone with the namespace, whatever happens), with Debian's PATH and
-/// nothing else of this environment. Its output is appended to `log`; fails with it.
-pub(super) fn chroot(tree: &Path, args: &[&str], log: &Path) -> Result<String> {
-    let script = r#"set -e
-tree=$1
-shift
-mount -t proc proc "$tree/proc"
-exec chroot "$tree" "$@""#;
-    let mut cmd = Command::new("unshare");
-    cmd.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ])
-    .arg(tree)
-    .args(["env", "-i"])
-    .arg(format!("PATH={CHROOT_PATH}"))
-    .args([
-        "HOME=/root",
-        "LC_ALL=C.UTF-8",
-        "DEBIAN_FRONTEND=noninteractive",
-    ])
-    .args(args);
-    let (ok, text) = crate::tools::combined_output(&mut cmd)
-        .with_context(|| format!("running `{}` in {}", args.join(" "), tree.display()))?;
-    let mut all = fs::read_to_string(log).unwrap_or_default();
-    all.push_str(&format!(
-        "### chroot {} {}\n{text}",
-        tree.display(),
-        args.join(" ")
-    ));
-    fs::write(log, all)?;
-    if !ok {
-        bail!(
-            "`{}` failed in the chroot {} (log: {}):\n{text}",
-            args.join(" "),
-            tree.display(),
-            log.display()
-        );
-    }
-    Ok(text)
-}
-
-/// `apt-get -y install --no-install-recommends PACKAGES` in the chroot.
-pub(super) fn apt_install(tree: &Path, packages: &[&str], log: &Path) -> Result<String> {
-    let mut args = vec![
-        "apt-get",
-        "-q",
-        "-y",
-        "-o",
-        "Dpkg::Use-Pty=0",
-        "install",
-        "--no-install-recommends",
-    ];
-    args.extend(packages);
-    chroot(tree, &args, log)
 }
 
 /// Checks that DKMS built and installed both modules for `release` in `tree`, and

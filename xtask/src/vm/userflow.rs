@@ -359,7 +359,7 @@ fn put_checks(tree: &Path) -> Result<()> {
 /// for another stock kernel (6.12), a copy of it (cached, keyed by the release) into
 /// which `apt-get install linux-image-<release>` put that kernel from Debian's mirror.
 fn tree_with(kernel: &Kernel) -> Result<PathBuf> {
-    let base = super::packages::tree_kernel()?;
+    let base = super::chroot::tree_kernel()?;
     let source = debian_root(&base.release)?;
     if kernel.release == base.release {
         return Ok(source);
@@ -387,8 +387,8 @@ fn tree_with(kernel: &Kernel) -> Result<PathBuf> {
             &new_crate()?,
             &["uninstall", "--root", &tree.to_string_lossy()],
         )?;
-        super::packages::chroot(&tree, &["apt-get", "-q", "update"], &log)?;
-        super::packages::apt_install(&tree, &[&format!("linux-image-{}", kernel.release)], &log)?;
+        super::chroot::chroot(&tree, &["apt-get", "-q", "update"], &log)?;
+        super::chroot::apt_install(&tree, &[&format!("linux-image-{}", kernel.release)], &log)?;
         fs::write(&stamp, &kernel.release)?;
     }
     put_checks(&tree)?;
