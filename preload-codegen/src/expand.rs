@@ -329,7 +329,10 @@ pub fn expand(
             }
             AttachModel::Tracepoint { category, name } => {
                 let (category, name) = (text(category), text(name));
-                quote!(::bpf_preload::Attach::Tracepoint { category: #category, name: #name })
+                quote!(::bpf_preload::Attach::Tracepoint(&::bpf_preload::TracepointName {
+                    category: #category,
+                    name: #name,
+                }))
             }
         };
         let pin = opt_str(l.pin.as_deref());

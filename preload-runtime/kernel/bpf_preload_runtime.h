@@ -25,40 +25,52 @@ struct module;
  * The layout of the table this runtime reads (bpf_preload::TABLE_LAYOUT). The
  * table's first field is the layout it was made with; bpf_preload_load() refuses
  * a table of another layout, naming both. Layout 2 added the object's parameters
- * (params(...)) and, with them, the @params of bpf_preload_load().
+ * (params(...)); layout 3 made a link 32 bytes and bpf_preload_load() take the
+ * object module's struct bpf_preload_object.
  */
-#define BPF_PRELOAD_TABLE_LAYOUT 2
+#define BPF_PRELOAD_TABLE_LAYOUT 3
 
 /* What the runtime holds of one loaded object: opaque to the object module. */
 struct bpf_preload_held;
 
 /*
  * One module parameter of the object module (a variable of the object's
- * params(...)): its name and the text it was given, NULL for none (the table's
- * value stands).
+ * params(...)): its name and where the module parameter's text is (the charp
+ * variable), whose value is NULL for none (the table's value stands).
  */
 struct bpf_preload_param {
 	const char *name;
-	const char *value;
+	char *const *value;
 };
 
 /*
- * Loads, attaches and holds the object of @table for @owner (the calling module,
- * whose name prefixes the messages), reading the Kconfig values of its .kconfig
- * externs from @kconfig (@kconfig_len bytes of `CONFIG_X=value` lines, from the
- * configuration of the kernel the object module was built for), with the values
- * of its module parameters (@nr_params of @params) written into the initial
- * values of their maps before anything loads. A value the object refuses, or a
- * name it has no parameter for, fails the load with -EINVAL, naming the
- * parameter and the reason. On success
- * *@held is what bpf_preload_populate(), bpf_preload_release() and
- * bpf_preload_abandon() take; on failure nothing is left behind. @table and
- * @kconfig must stay valid until the object is released (module data is);
- * @params only for the call.
+ * What an object module gives the runtime, all of it static data of the module:
+ * @table, where the pointer to the #[repr(C)] table of its object is (the table
+ * object's bpf_preload_table); @kconfig, @kconfig_len bytes of
+ * `CONFIG_X=value` lines for its .kconfig externs, from the configuration of the
+ * kernel the object module was built for; its module parameters, @nr_params of
+ * @params, in the table's order.
  */
-int bpf_preload_load(struct module *owner, const void *table, const char *kconfig,
-		     size_t kconfig_len, const struct bpf_preload_param *params,
-		     size_t nr_params, struct bpf_preload_held **held);
+struct bpf_preload_object {
+	const void *const *table;
+	const char *kconfig;
+	size_t kconfig_len;
+	const struct bpf_preload_param *params;
+	size_t nr_params;
+};
+
+/*
+ * Loads, attaches and holds @object for @owner (the calling module, whose name
+ * prefixes the messages), with the values of its module parameters written into
+ * the initial values of their maps before anything loads. A value the object
+ * refuses, or a name it has no parameter for, fails the load with -EINVAL,
+ * naming the parameter and the reason. On success *@held is what
+ * bpf_preload_populate(), bpf_preload_release() and bpf_preload_abandon() take;
+ * on failure nothing is left behind. Everything @object points to must stay
+ * valid until the object is released (module data is).
+ */
+int bpf_preload_load(struct module *owner, const struct bpf_preload_object *object,
+		     struct bpf_preload_held **held);
 
 /*
  * With the preload series: pins what @held asks for into @dir, the object's new

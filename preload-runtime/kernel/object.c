@@ -50,7 +50,22 @@ static struct bpf_preload_held *held;
 	MODULE_PARM_DESC(name, what);
 BPF_PRELOAD_PARAMS(BPF_PRELOAD_PARAM_DEFINE)
 
-#define BPF_PRELOAD_PARAM_ENTRY(name, value, what) { #name, bpf_preload_param_##name },
+#define BPF_PRELOAD_PARAM_ENTRY(name, value, what) { #name, &bpf_preload_param_##name },
+
+/* In the table's order (params.h is written from it). */
+static const struct bpf_preload_param params[] = { BPF_PRELOAD_PARAMS(BPF_PRELOAD_PARAM_ENTRY) };
+
+/*
+ * Static, as everything the runtime reads: init then has no array of its own on
+ * the stack, hence no stack canary to check.
+ */
+static const struct bpf_preload_object object = {
+	.table = &bpf_preload_table,
+	.kconfig = kconfig,
+	.kconfig_len = sizeof(kconfig) - 1,
+	.params = params,
+	.nr_params = ARRAY_SIZE(params),
+};
 
 #ifdef BPF_PRELOAD_SERIES
 /*
@@ -110,12 +125,16 @@ static void object_unregister(void)
 }
 #endif
 
-static int __init object_init(void)
+/*
+ * notrace: with no function of the module left once init returns, an ftrace
+ * record of init would be the only one on its ftrace page, and freeing the
+ * init text would then free that page after a synchronize_rcu() (in
+ * ftrace_free_mem()), which insmod waits for: a whole RCU grace period on every
+ * object's load, longer than the load itself on a small object.
+ */
+static int __init notrace object_init(void)
 {
-	/* In the table's order (params.h is written from it); read by the call only. */
-	const struct bpf_preload_param params[] = { BPF_PRELOAD_PARAMS(BPF_PRELOAD_PARAM_ENTRY) };
-	int err = bpf_preload_load(THIS_MODULE, bpf_preload_table, kconfig,
-				   sizeof(kconfig) - 1, params, ARRAY_SIZE(params), &held);
+	int err = bpf_preload_load(THIS_MODULE, &object, &held);
 
 	/* A positive return from init makes the kernel warn; it is an error. */
 	if (err)

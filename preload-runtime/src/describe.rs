@@ -154,11 +154,11 @@ impl fmt::Display for Description<'_> {
                      reads the name as a user pointer (EFAULT)",
                     p.name
                 )?,
-                Some(Attach::Tracepoint { category, name }) => writeln!(
+                Some(Attach::Tracepoint(tp)) => writeln!(
                     f,
-                    "attach  {}: tracepoint {category}/{name}: WILL FAIL in a module: it needs \
+                    "attach  {}: tracepoint {}/{}: WILL FAIL in a module: it needs \
                      perf_event_open(2)",
-                    p.name
+                    p.name, tp.category, tp.name
                 )?,
             }
         }

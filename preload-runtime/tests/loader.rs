@@ -394,7 +394,7 @@ fn every_example_walks_its_table_in_order() {
                 let how = match l.attach {
                     Attach::LinkCreate => "link_create",
                     Attach::RawTracepoint(_) => "raw_tracepoint_open",
-                    Attach::Tracepoint { .. } => "tracepoint",
+                    Attach::Tracepoint(_) => "tracepoint",
                 };
                 (kernel(object.programs[l.program].name.as_str()), how)
             })

@@ -42,11 +42,11 @@ struct Preloaded {
 }
 
 /// `struct bpf_preload_param` of `bpf_preload_runtime.h`: a module parameter's name
-/// and the text it was given (null for none).
+/// and where the text it was given is (the module's `charp` variable, null for none).
 #[repr(C)]
 struct ParamText {
     name: *const c_char,
-    value: *const c_char,
+    value: *const *const c_char,
 }
 
 /// `bpf_preload_load`: checks the table's layout and the values of the object's
@@ -61,8 +61,8 @@ struct ParamText {
 /// an [`Object`] made by `#[bpf_preload]`; `kconfig` points to `kconfig_len` bytes.
 /// All of them stay valid until the handle is released or abandoned (they are the
 /// calling module's data). `params` points to `nr_params` `struct
-/// bpf_preload_param` whose names are NUL-terminated and whose values are null or
-/// NUL-terminated, valid for the call. `out` is writable.
+/// bpf_preload_param` whose names are NUL-terminated and whose values point to a
+/// pointer that is null or NUL-terminated, valid for the call. `out` is writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bpf_preload_rust_load(
     name: *const c_char,
@@ -178,11 +178,13 @@ unsafe fn hand_over(
 fn parameters(module: &str, object: &'static Object, given: &[ParamText]) -> Option<Params> {
     let mut params = Params::new(object);
     for param in given {
-        if param.value.is_null() {
+        // SAFETY: the module's parameter variable (see `bpf_preload_rust_load`).
+        let text = unsafe { param.value.read() };
+        if text.is_null() {
             continue;
         }
         // SAFETY: NUL-terminated, valid for the call (see `bpf_preload_rust_load`).
-        let (name, value) = unsafe { (CStr::from_ptr(param.name), CStr::from_ptr(param.value)) };
+        let (name, value) = unsafe { (CStr::from_ptr(param.name), CStr::from_ptr(text)) };
         let name = name.to_str().unwrap_or("?");
         let Ok(value) = value.to_str() else {
             log(

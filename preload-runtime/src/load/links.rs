@@ -24,8 +24,8 @@ pub(super) fn attach<B: Backend>(
             Attach::RawTracepoint(name) => {
                 sys::raw_tracepoint_open(backend, prog_fd, name.map(|n| n.as_c_str()))
             }
-            Attach::Tracepoint { category, name } => {
-                backend.attach_tracepoint(prog_fd, category.as_str(), name.as_str())
+            Attach::Tracepoint(tp) => {
+                backend.attach_tracepoint(prog_fd, tp.category.as_str(), tp.name.as_str())
             }
         }
         .map_err(at(step))?;

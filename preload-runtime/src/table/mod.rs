@@ -33,7 +33,7 @@ pub trait Preload {
 /// loads it refuses one of another layout, naming both. Bump it with any change to
 /// the layout of a type in this module (the test `the_layout_is_the_one_its_version_names`
 /// records the sizes the version stands for).
-pub const TABLE_LAYOUT: u32 = 2;
+pub const TABLE_LAYOUT: u32 = 3;
 
 /// One compiled BPF object.
 #[derive(Debug)]
@@ -361,13 +361,19 @@ pub enum Attach {
     /// target is the program's `attach_btf_id`).
     RawTracepoint(Option<&'static CStrRef>),
     /// A perf event on a tracepoint, then `BPF_LINK_CREATE` with `BPF_PERF_EVENT`.
-    /// Needs perf_event_open(2): user space only.
-    Tracepoint {
-        /// The tracepoint's category (`syscalls`).
-        category: Str,
-        /// Its name (`sys_enter_getppid`).
-        name: Str,
-    },
+    /// Needs perf_event_open(2): user space only. Behind a reference, so that every
+    /// link stays 32 bytes.
+    Tracepoint(&'static TracepointName),
+}
+
+/// A tracepoint's name, as `tracefs/events/<category>/<name>` spells it.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct TracepointName {
+    /// The tracepoint's category (`syscalls`).
+    pub category: Str,
+    /// Its name (`sys_enter_getppid`).
+    pub name: Str,
 }
 
 impl Object {
@@ -439,6 +445,11 @@ mod tests {
             ("Program", size_of::<Program>(), align_of::<Program>()),
             ("BtfTarget", size_of::<BtfTarget>(), align_of::<BtfTarget>()),
             ("Link", size_of::<Link>(), align_of::<Link>()),
+            (
+                "TracepointName",
+                size_of::<TracepointName>(),
+                align_of::<TracepointName>(),
+            ),
             ("Param", size_of::<Param>(), align_of::<Param>()),
             ("TextKind", size_of::<TextKind>(), align_of::<TextKind>()),
             (
@@ -447,7 +458,7 @@ mod tests {
                 align_of::<Enumerator>(),
             ),
         ];
-        assert_eq!(TABLE_LAYOUT, 2);
+        assert_eq!(TABLE_LAYOUT, 3);
         assert_eq!(core::mem::offset_of!(Object, layout), 0);
         assert_eq!(
             layout,
@@ -462,7 +473,8 @@ mod tests {
                 ("ExternUse", 8, 4),
                 ("Program", 160, 8),
                 ("BtfTarget", 24, 8),
-                ("Link", 56, 8),
+                ("Link", 32, 8),
+                ("TracepointName", 32, 8),
                 ("Param", 72, 8),
                 ("TextKind", 8, 4),
                 ("Enumerator", 24, 8),
