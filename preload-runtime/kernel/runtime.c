@@ -265,13 +265,22 @@ void bpf_preload_struct_ops_unregister_release(void *file)
 }
 
 /*
- * While the runtime holds a program that runs through a BPF trampoline (lsm,
- * fentry, fexit, fmod_ret), it keeps ftrace switched on: on x86 trampolines are
- * ftrace direct calls, and kernel.ftrace_enabled=0 would turn every one of them
- * into a no-op, switching the policy off without touching it. A registered
- * ftrace_ops with FTRACE_OPS_FL_PERMANENT (what livepatch uses for the same
- * reason) makes that sysctl fail with EBUSY, and its registration fails with
- * EBUSY while ftrace is already off, so the load fails rather than look active.
+ * Once the runtime holds a program that runs through a BPF trampoline (lsm,
+ * fentry, fexit, fmod_ret), it keeps ftrace switched on until it is removed
+ * itself: on x86 trampolines are ftrace direct calls, and
+ * kernel.ftrace_enabled=0 would turn every one of them into a no-op, switching
+ * the policy off without touching it. A registered ftrace_ops with
+ * FTRACE_OPS_FL_PERMANENT (what livepatch uses for the same reason) makes that
+ * sysctl fail with EBUSY, and its registration fails with EBUSY while ftrace is
+ * already off, so the load fails rather than look active.
+ *
+ * The hold is not given back when the last such object goes. Replacing a policy
+ * (rmmod of the old unloadable module, then modprobe of the new) would otherwise
+ * leave a window in which the sysctl works, and a load after it fails: the
+ * machine would end up with no policy. Registering the ops is also the costliest
+ * step of such a load (ftrace walks every patch site and builds a trampoline for
+ * the ops), paid once. Removing the runtime gives the sysctl back.
+ *
  * The ops traces one function of this module that is never called, so it costs
  * nothing at run time (an empty filter would trace every function).
  */
@@ -289,60 +298,44 @@ static void notrace bpf_preload_ftrace_nop(unsigned long ip, unsigned long paren
 
 #define FTRACE_HOLD_OPS { .func = bpf_preload_ftrace_nop, .flags = FTRACE_OPS_FL_PERMANENT }
 static struct ftrace_ops ftrace_hold = FTRACE_HOLD_OPS;
-/* How many objects hold ftrace: the ops is registered while one does. */
-static unsigned int ftrace_holders;
+/* Whether the ops is registered: from the first hold to the runtime's exit. */
+static bool ftrace_held;
 static DEFINE_MUTEX(ftrace_lock);
-
-/*
- * Frees the ops's filter and makes it new, for the next object that holds ftrace:
- * ftrace_free_filter() frees the hashes but leaves the ops pointing at them, and
- * the next ftrace_set_filter_ip() would copy from freed memory. A new ops, as
- * the static initialiser has it, starts with no hash, which ftrace reads as empty.
- * Called with ftrace_lock held, the ops not registered.
- */
-static void ftrace_hold_reset(void)
-{
-	ftrace_free_filter(&ftrace_hold);
-	ftrace_hold = (struct ftrace_ops)FTRACE_HOLD_OPS;
-}
 
 int bpf_preload_hold_ftrace(void)
 {
 	int err = 0;
 
 	mutex_lock(&ftrace_lock);
-	if (ftrace_holders == 0) {
+	if (!ftrace_held) {
 		err = ftrace_set_filter_ip(&ftrace_hold,
 					   (unsigned long)bpf_preload_ftrace_anchor, 0, 0);
 		if (!err)
 			err = register_ftrace_function(&ftrace_hold);
-		if (err)
-			ftrace_hold_reset();
+		if (err) {
+			/*
+			 * ftrace_free_filter() frees the hashes but leaves the ops
+			 * pointing at them, and the next ftrace_set_filter_ip() would
+			 * copy from freed memory: a new ops, as the static
+			 * initialiser has it, starts with no hash.
+			 */
+			ftrace_free_filter(&ftrace_hold);
+			ftrace_hold = (struct ftrace_ops)FTRACE_HOLD_OPS;
+		}
 	}
-	if (!err)
-		ftrace_holders++;
+	ftrace_held = !err;
 	mutex_unlock(&ftrace_lock);
 	return err;
-}
-
-void bpf_preload_release_ftrace(void)
-{
-	mutex_lock(&ftrace_lock);
-	if (ftrace_holders && --ftrace_holders == 0) {
-		unregister_ftrace_function(&ftrace_hold);
-		ftrace_hold_reset();
-	}
-	mutex_unlock(&ftrace_lock);
 }
 
 /* Runtime exit: the ops lives in the runtime's memory, which the kernel frees. */
 static void release_ftrace_for_good(void)
 {
 	mutex_lock(&ftrace_lock);
-	if (ftrace_holders) {
+	if (ftrace_held) {
 		unregister_ftrace_function(&ftrace_hold);
-		ftrace_hold_reset();
-		ftrace_holders = 0;
+		ftrace_free_filter(&ftrace_hold);
+		ftrace_held = false;
 	}
 	mutex_unlock(&ftrace_lock);
 }
@@ -351,10 +344,6 @@ static void release_ftrace_for_good(void)
 int bpf_preload_hold_ftrace(void)
 {
 	return 0;
-}
-
-void bpf_preload_release_ftrace(void)
-{
 }
 
 static void release_ftrace_for_good(void)
@@ -718,14 +707,15 @@ void bpf_preload_panic(const char *msg, size_t len)
 #define BPF_PRELOAD_EXPORT(sym) EXPORT_SYMBOL_NS_GPL(sym, BPF_PRELOAD)
 #endif
 
-int bpf_preload_load(struct module *owner, const void *table, const char *kconfig,
-		     size_t kconfig_len, const struct bpf_preload_param *params,
-		     size_t nr_params, struct bpf_preload_held **held)
+int bpf_preload_load(struct module *owner, const struct bpf_preload_object *object,
+		     struct bpf_preload_held **held)
 {
-	if (!owner || !table || !held || (kconfig_len && !kconfig) || (nr_params && !params))
+	if (!owner || !object || !object->table || !*object->table || !held ||
+	    (object->kconfig_len && !object->kconfig) || (object->nr_params && !object->params))
 		return -EINVAL;
-	return bpf_preload_rust_load(module_name(owner), table, kconfig, kconfig_len,
-				     params, nr_params, (void **)held);
+	return bpf_preload_rust_load(module_name(owner), *object->table, object->kconfig,
+				     object->kconfig_len, object->params, object->nr_params,
+				     (void **)held);
 }
 BPF_PRELOAD_EXPORT(bpf_preload_load);
 

@@ -97,14 +97,12 @@ int bpf_preload_struct_ops_unregister(u32 fd);
 void bpf_preload_struct_ops_unregister_release(void *file);
 
 /*
- * Keeps kernel.ftrace_enabled on while an object holds programs that run
- * through BPF trampolines (a permanent ftrace_ops: the sysctl then fails with
- * EBUSY). -EBUSY if ftrace is already off. Counted: the ops stays registered
- * while one object holds it, and goes at the runtime's exit in any case, since
- * it is in the runtime's memory.
+ * Keeps kernel.ftrace_enabled on from the first object that holds programs
+ * running through BPF trampolines until the runtime's exit (a permanent
+ * ftrace_ops: the sysctl then fails with EBUSY). -EBUSY if ftrace is already
+ * off. Never given back before the exit: see runtime.c.
  */
 int bpf_preload_hold_ftrace(void);
-void bpf_preload_release_ftrace(void);
 
 /*
  * The running kernel's BTF, in a vmalloc buffer for bpf_preload_vfree(); *size its

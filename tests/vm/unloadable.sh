@@ -1,6 +1,7 @@
-# Modules built with --unloadable: rmmod detaches and frees everything, the hold on
-# ftrace that an LSM policy's trampoline needs included. With ftrace off, a policy's
-# load fails, saying why, rather than attach programs that would never run.
+# Modules built with --unloadable: rmmod detaches and frees everything. The hold on
+# ftrace that an LSM policy's trampoline needs stays with the runtime until its own
+# rmmod. With ftrace off, a policy's load fails, saying why, rather than attach
+# programs that would never run.
 # kernels: all
 # modules: unloadable examples/iterators, unloadable examples/mkdir_guard, unloadable examples/getppid_count
 ftrace=/proc/sys/kernel/ftrace_enabled
@@ -28,12 +29,16 @@ check "left behind" preload-probe absent prog dump_bpf_map prog dump_bpf_prog pr
 	link dump_bpf_map link dump_bpf_prog link refuse_reserved link count_getppid \
 	map iterator.rodata map refusals map getppid_calls
 check "mkdir still refused after rmmod" mkdir /tmp/bpf-preload-reserved
-check "ftrace is still held after rmmod" sh -c "echo 0 >$ftrace"
-echo 1 >$ftrace
+# The runtime keeps ftrace held until it goes itself, so that replacing a policy
+# leaves no window in which the sysctl works.
+refute "ftrace_enabled=0 accepted once the LSM policy was removed, with the runtime still loaded" sh -c "echo 0 >$ftrace"
 mount -t bpf bpf /sys/fs/bpf
 refute "a new bpffs mount still shows maps.debug" test -e "$(pins /sys/fs/bpf iterators)/maps.debug"
 if [ "$PROFILE" != preload ]; then
 	check "the hook does not offer the runtime's status view again" cat /sys/fs/bpf/preload.progs
 	refute "the status view still lists a removed module's program" contains "$OUT" count_getppid
 fi
-pass "after rmmod no program, map or link of the three modules remains; the hook offers the runtime's status view again"
+check "rmmod of the runtime failed with no object module loaded" rmmod bpf_preload_runtime
+check "ftrace is still held after the runtime's rmmod" sh -c "echo 0 >$ftrace"
+echo 1 >$ftrace
+pass "after rmmod no program, map or link of the three modules remains; the hook offers the runtime's status view again; ftrace stays held until the runtime's own rmmod"

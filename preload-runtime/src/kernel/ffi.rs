@@ -46,7 +46,6 @@ unsafe extern "C" {
     pub(crate) fn bpf_preload_struct_ops_unregister(fd: u32) -> c_int;
     pub(crate) fn bpf_preload_struct_ops_unregister_release(file: *mut c_void);
     pub(crate) fn bpf_preload_hold_ftrace() -> c_int;
-    pub(crate) fn bpf_preload_release_ftrace();
     pub(crate) fn bpf_preload_read_vmlinux_btf(buf: *mut *mut c_void, size: *mut usize) -> c_int;
     pub(crate) fn bpf_preload_vfree(buf: *mut c_void);
     pub(crate) fn bpf_preload_pins_per_object() -> bool;

@@ -1,6 +1,7 @@
-//! What the runtime holds of one object between its module's init and exit: the file behind every fd of a load (so
-//! exactly what the fd held, user references included), the pins made of them, and
-//! ftrace kept on while a program runs through a trampoline.
+//! What the runtime holds of one object between its module's init and exit: the file
+//! behind every fd of a load (so exactly what the fd held, user references included)
+//! and the pins made of them; and ftrace kept on from the first program that runs
+//! through a trampoline.
 
 use alloc::vec::Vec;
 use core::ffi::c_void;
@@ -36,7 +37,6 @@ pub(super) struct Pin {
 pub(super) struct Held {
     files: Vec<HeldFile>,
     pub(super) pins: Vec<Pin>,
-    ftrace: bool,
 }
 
 /// A failure to hold something: what it was and the errno.
@@ -60,7 +60,8 @@ impl Held {
                 if !guarded().any(|l| l.object().attaches_trampolines()) {
                     return Ok(());
                 }
-                // SAFETY: no arguments; released by `release_all`.
+                // SAFETY: no arguments. The runtime keeps the hold until its exit,
+                // past this object's release (see runtime.c).
                 let ret = unsafe { ffi::bpf_preload_hold_ftrace() };
                 if ret < 0 {
                     return Err(HoldError {
@@ -68,7 +69,6 @@ impl Held {
                         errno: Errno(-ret),
                     });
                 }
-                held.ftrace = true;
                 Ok(())
             });
         match result {
@@ -171,7 +171,7 @@ impl Held {
 
     /// Keeps every file held for good (a permanent object module removed by force:
     /// its programs stay attached), telling kmemleak so, and frees the bookkeeping.
-    /// ftrace stays held for them (runtime.c counts its holders; the runtime then
+    /// ftrace stays held, as it does until the runtime's exit (and the runtime then
     /// stays loaded).
     pub(super) fn abandon(self) {
         for f in &self.files {
@@ -180,15 +180,11 @@ impl Held {
         }
     }
 
-    /// Releases every file, in reverse, then ftrace.
+    /// Releases every file, in reverse. The hold on ftrace stays with the runtime.
     pub(super) fn release_all(self) {
         for f in self.files.into_iter().rev() {
             // SAFETY: a file we hold and release once.
             unsafe { (f.release)(f.file) };
-        }
-        if self.ftrace {
-            // SAFETY: held by this module (see `take_all`).
-            unsafe { ffi::bpf_preload_release_ftrace() };
         }
     }
 }
