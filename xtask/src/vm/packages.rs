@@ -12,14 +12,15 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 
 use super::chroot::{apt_install, chroot, tree_kernel, CHROOT_PATH};
-use super::userflow::{debian_root, media, new_crate, once, subcommand, MODULE};
+use super::userflow::{
+    copy_without_module, debian_root, media, new_crate, once, subcommand, MODULE,
+};
 use super::{harness_dir, Kernel, Prepared};
 use crate::setup::{ensure_packages, root};
 use bpf_preload_build::deb::{self, RUNTIME_DEB};
@@ -109,25 +110,10 @@ fn installed_tree() -> Result<(PathBuf, String)> {
         let source = debian_root(&base.release)?;
         let dir = root().join("target/vm/deb-root");
         let tree = dir.join("tree");
-        if tree.exists() {
-            fs::remove_dir_all(&tree)?;
-        }
-        fs::create_dir_all(&dir)?;
         let log = dir.join("install.log");
         let _ = fs::remove_file(&log);
-        crate::tools::run(
-            Command::new("cp")
-                .args(["-a", "--reflink=auto"])
-                .arg(&source)
-                .arg(&tree),
-        )?;
-        // The other boot tests install the module with `cargo bpf-preload install
-        // --root` into the tree and leave it there: without their copy, modprobe finds
-        // only the one DKMS built.
-        subcommand(
-            &new_crate()?,
-            &["uninstall", "--root", &tree.to_string_lossy()],
-        )?;
+        // Without the other boot tests' module, modprobe finds only the one DKMS built.
+        copy_without_module(&source, &tree)?;
         let updates = tree.join(format!("lib/modules/{}/updates", base.release));
         let object = updates.join(format!("{MODULE}.ko"));
         ensure!(

@@ -367,32 +367,40 @@ fn tree_with(kernel: &Kernel) -> Result<PathBuf> {
     let dir = root().join(format!("target/vm/debian-root-{}", kernel.release));
     let (tree, stamp, log) = (dir.join("tree"), dir.join("done"), dir.join("apt.log"));
     if !stamp.exists() {
-        if tree.exists() {
-            fs::remove_dir_all(&tree)?;
-        }
-        fs::create_dir_all(&dir)?;
         let _ = fs::remove_file(&log);
         println!(
             "    a copy of the Debian 12 tree with apt-get install linux-image-{} (once)",
             kernel.release
         );
-        run_cmd(
-            Command::new("cp")
-                .args(["-a", "--reflink=auto"])
-                .arg(&source)
-                .arg(&tree),
-        )?;
         // Without the test's module: the copy gets its own install.
-        subcommand(
-            &new_crate()?,
-            &["uninstall", "--root", &tree.to_string_lossy()],
-        )?;
+        copy_without_module(&source, &tree)?;
         super::chroot::chroot(&tree, &["apt-get", "-q", "update"], &log)?;
         super::chroot::apt_install(&tree, &[&format!("linux-image-{}", kernel.release)], &log)?;
         fs::write(&stamp, &kernel.release)?;
     }
     put_checks(&tree)?;
     Ok(tree)
+}
+
+/// A fresh copy of the Debian 12 tree `source` at `tree` (its directory made if
+/// needed), without the module that the boot tests install into `source` with
+/// `cargo bpf-preload install --root` and leave there.
+pub(super) fn copy_without_module(source: &Path, tree: &Path) -> Result<()> {
+    if tree.exists() {
+        fs::remove_dir_all(tree)?;
+    }
+    fs::create_dir_all(tree.parent().context("a tree has a directory")?)?;
+    run_cmd(
+        Command::new("cp")
+            .args(["-a", "--reflink=auto"])
+            .arg(source)
+            .arg(tree),
+    )?;
+    subcommand(
+        &new_crate()?,
+        &["uninstall", "--root", &tree.to_string_lossy()],
+    )?;
+    Ok(())
 }
 
 /// A raw ext4 image of `tree`, for /dev/vda.
