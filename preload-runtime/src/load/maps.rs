@@ -2,7 +2,7 @@
 //! maps), write its initial value, fill the slots of maps of maps and program arrays,
 //! and freeze what the table says to freeze, when it says.
 
-use alloc::vec;
+use alloc::vec::Vec;
 
 use super::struct_ops::Translated;
 use crate::abi;
@@ -155,7 +155,11 @@ fn initialise<B: Backend>(
     let kconfig_value;
     let value = if !map.kconfig.is_empty() {
         let config = backend.kernel_config().map_err(at(Step::ReadKconfig))?;
-        let mut value = vec![0u8; map.value_size as usize];
+        // Fallible: in a module this runs in the kernel, where memory can run out.
+        let mut value = Vec::new();
+        (value.try_reserve_exact(map.value_size as usize))
+            .map_err(|_| Step::ReadKconfig.failed(Errno::ENOMEM))?;
+        value.resize(map.value_size as usize, 0);
         kconfig::fill(map.kconfig.as_slice(), &config, &mut value)?;
         kconfig_value = value;
         Some(&kconfig_value[..])
