@@ -64,6 +64,7 @@ impl Vm for Qemu {
                     script: run.script.clone(),
                     media: None,
                     timeout: None,
+                    prepare: None,
                 }),
                 None => missing.push(run.release.clone()),
             }

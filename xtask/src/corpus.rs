@@ -76,6 +76,7 @@ impl Vm for Qemu {
             script,
             media: None,
             timeout: None,
+            prepare: None,
         };
         let outcome = crate::vm::boot(&run, work, timeout)?;
         Ok(Boot {

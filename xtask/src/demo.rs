@@ -86,6 +86,7 @@ pub fn run(preload: bool) -> Result<()> {
         script,
         media: None,
         timeout: None,
+        prepare: None,
     };
     let outcome = vm::boot(&run, &root().join("target/demo"), Duration::from_secs(180))?;
     let log = &outcome.log;

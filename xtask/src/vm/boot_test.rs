@@ -87,6 +87,7 @@ pub fn run(kernel: &Kernel) -> Result<usize> {
             .with_context(|| format!("reading {}", script.display()))?,
         media: None,
         timeout: None,
+        prepare: None,
     };
     eprintln!(
         "==> booting {} under QEMU (TCG) with bpf_preload_list={BOOT_TEST_LIST}",

@@ -54,6 +54,18 @@ pub struct Run {
     /// At least this long before QEMU is killed (a long scenario), instead of the
     /// timeout given to [`boot`].
     pub timeout: Option<Duration>,
+    /// Made on the host right before the boot, by the worker that boots it.
+    pub prepare: Option<Deferred>,
+}
+
+/// A scenario's preparation on the host (a Debian initramfs and a root disk of a
+/// gigabyte or more, a module built by `cargo bpf-preload`), deferred to the boot
+/// that needs it, so that the disk exists only for that boot: made up front, every
+/// scenario's disk existed at once.
+pub struct Deferred {
+    pub prepare: scenarios::Prepare,
+    /// Its work directory.
+    pub dir: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -262,24 +274,14 @@ pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
                 kos.push((spec.clone(), module.ko.clone()));
             }
             files.extend(runtime_files(scenario, kernel, &built));
-            let mut host = scenario.host_check.map(|check| check(kernel, &kos));
-            let mut media = None;
-            if let Some(prepare) = scenario.prepare {
-                println!("==> preparing {} for {}", scenario.name, kernel.release);
-                let dir = root()
+            host_results.push(scenario.host_check.map(|check| check(kernel, &kos)));
+            let prepare = scenario.prepare.map(|prepare| Deferred {
+                prepare,
+                dir: root()
                     .join("target/vm")
                     .join(&scenario.name)
-                    .join(&kernel.release);
-                match prepare(kernel, &dir) {
-                    Ok(prepared) => {
-                        files.extend(prepared.files);
-                        media = prepared.media;
-                        host = prepared.note.map(Ok).or(host);
-                    }
-                    Err(e) => host = Some(Err(e)),
-                }
-            }
-            host_results.push(host);
+                    .join(&kernel.release),
+            });
             cells.insert((si, ki), runs.len());
             runs.push(Run {
                 label: scenario.name.clone(),
@@ -290,8 +292,9 @@ pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
                     .unwrap_or_else(|| kernel.default_cmdline().to_string()),
                 files,
                 script: scenario.script.clone(),
-                media,
+                media: None,
                 timeout: scenario.timeout,
+                prepare,
             });
         }
     }
@@ -315,6 +318,16 @@ pub fn run_cells(args: &Args) -> Result<Vec<Cell>> {
     let started = Instant::now();
     qemu::extract_kernels(&kernels, &work);
     let outcomes = boot_all(&runs, &work, Duration::from_secs(args.timeout), jobs);
+    // A deferred preparation's note stands for the host's side, as a host check's.
+    for (host, outcome) in host_results.iter_mut().zip(&outcomes) {
+        if let Ok(Outcome {
+            host_note: Some(note),
+            ..
+        }) = outcome
+        {
+            *host = Some(Ok(note.clone()));
+        }
+    }
     let table = report::Table {
         scenarios: &scenarios,
         kernels: &kernels,

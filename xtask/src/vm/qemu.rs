@@ -27,6 +27,8 @@ pub struct Outcome {
     pub boot_seconds: Option<f64>,
     /// Whether the script ran to its end (`VM-END`), rather than the VM dying first.
     pub finished: bool,
+    /// The note of the run's deferred preparation, from the host's side.
+    pub host_note: Option<String>,
 }
 
 /// Extracts each kernel's PVH vmlinux into the cache once, before boots side by side
@@ -256,6 +258,7 @@ pub fn boot(run: &Run, work: &Path, timeout: Duration) -> Result<Outcome> {
         seconds,
         boot_seconds,
         finished,
+        host_note: None,
     })
 }
 
@@ -297,6 +300,34 @@ fn markers(log: &str) -> Markers {
 }
 
 /// Runs boots `jobs` at a time; results in the order of `runs`.
+/// `run` as its deferred preparation completes it (its files, its media), and the
+/// preparation's note; `None` for a run without one. Preparations run one at a time:
+/// they install into the same Debian tree.
+fn prepare(run: &Run) -> Result<(Option<Run>, Option<String>)> {
+    static PREPARING: Mutex<()> = Mutex::new(());
+    let Some(deferred) = &run.prepare else {
+        return Ok((None, None));
+    };
+    let _one = PREPARING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    println!("==> preparing {} for {}", run.label, run.kernel.release);
+    let prepared = (deferred.prepare)(&run.kernel, &deferred.dir)?;
+    let mut files = run.files.clone();
+    files.extend(prepared.files);
+    let run = Run {
+        label: run.label.clone(),
+        kernel: run.kernel.clone(),
+        cmdline: run.cmdline.clone(),
+        files,
+        script: run.script.clone(),
+        media: prepared.media,
+        timeout: run.timeout,
+        prepare: None,
+    };
+    Ok((Some(run), prepared.note))
+}
+
 pub fn boot_all(runs: &[Run], work: &Path, timeout: Duration, jobs: usize) -> Vec<Result<Outcome>> {
     let next = Mutex::new(0usize);
     let results: Mutex<Vec<Option<Result<Outcome>>>> =
@@ -311,6 +342,16 @@ pub fn boot_all(runs: &[Run], work: &Path, timeout: Duration, jobs: usize) -> Ve
                     i
                 };
                 let Some(run) = runs.get(i) else { break };
+                let (prepared, note) = match prepare(run) {
+                    Ok(prepared) => prepared,
+                    Err(e) => {
+                        let e = e.context(format!("preparing {} on the host", run.label));
+                        println!("    {} on {}: {e:#}", run.label, run.kernel.release);
+                        results.lock().unwrap()[i] = Some(Err(e));
+                        continue;
+                    }
+                };
+                let run = prepared.as_ref().unwrap_or(run);
                 let mut outcome = boot(run, work, timeout);
                 // A kernel that panics before /init starts ran nothing of the scenario
                 // (seen under TCG, in early boot code that patches itself): boot it once
@@ -340,6 +381,14 @@ pub fn boot_all(runs: &[Run], work: &Path, timeout: Duration, jobs: usize) -> Ve
                             writeln!(out, "    {} on {}: {e:#}", run.label, run.kernel.release)
                         }
                     };
+                }
+                // The root disk of a deferred preparation, a gigabyte or more, goes
+                // as soon as its boots are done: at most one per worker at a time.
+                if let Some(disk) = prepared.as_ref().and_then(|r| r.media.as_ref()?.disk.as_ref()) {
+                    let _ = fs::remove_file(disk);
+                }
+                if let Ok(o) = &mut outcome {
+                    o.host_note = note;
                 }
                 results.lock().unwrap()[i] = Some(outcome);
             });
