@@ -128,15 +128,18 @@ impl Report {
             o,
             "The policy of a crate made by `cargo bpf-preload new --lsm` (and, on the preload \
              kernel, the `mkdir_guard` example), from one run of `cargo xtask vm-test --scenario \
-             initramfs --scenario modules-load --scenario preload-boot --jobs 1`: seconds from \
+             initramfs --scenario modules-load --scenario preload-boot --jobs 1` on 6.1, 6.12 \
+             and the preload kernel: seconds from \
              kernel start to the module's message that it attached, by the kernel log's \
              timestamps, each boot checked to refuse the policy's mkdir; for Debian's \
              initramfs also from the kernel's \"Run /init as init process\" (the initramfs's \
              init-top script loads the module before udev starts). QEMU emulates (TCG), \
              so the absolute times are those of an emulated machine; the initramfs and \
-             systemd boots run Debian's full 6.1 kernel with Debian's own initramfs (udev, \
-             MODULES=most) and a Debian 12 root filesystem made by mmdebstrap; the preload \
-             kernel is a small configuration of 6.12 with the preload series and a busybox initramfs.\n"
+             systemd boots run Debian's full 6.1 and 6.12 kernels with Debian's own initramfs \
+             (udev, MODULES=most) and a Debian 12 root filesystem made by mmdebstrap; the \
+             preload kernel is a small configuration of the same 6.12 with the preload series \
+             and a busybox initramfs, so its row against Debian's 6.12 rows is the same \
+             kernel version booted the two ways.\n"
         );
         let _ = writeln!(
             o,
