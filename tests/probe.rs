@@ -9,6 +9,7 @@
 //!                                            Each look opens and closes a map fd, so a map
 //!                                            held only through such fds loses its timers.
 //!   preload-probe getppid N MAP              call getppid(2) N times, then `lookup MAP self`
+//!   preload-probe getpgid                    call getpgid(2) once
 //!   preload-probe iter PROG                  what the iterator link of program PROG prints
 //!   preload-probe attack ROUTE …             one tamper route (see probe/attack.rs)
 //!   preload-probe protect-user               `protect` from user space (probe/protect.rs)
@@ -258,6 +259,11 @@ fn run(args: &[String]) -> Result<bool, String> {
             println!("{}", words.join(" "));
             Ok(true)
         }
+        ["getpgid"] => {
+            // SAFETY: getpgid(2) of this process has no preconditions.
+            unsafe { libc::getpgid(0) };
+            Ok(true)
+        }
         ["attack", ref rest @ ..] => attack::run(&mut b, rest),
         ["protect-user"] => protect::run(),
         ["protect-user-struct-ops"] => protect::run_struct_ops(),
@@ -315,7 +321,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         ["nothing-left", file, dir] => fail_nth::nothing_left(&mut b, file, dir),
         ["fail-nth", n, what, arg] => fail_nth::run(n, what, arg),
         _ => Err(
-            "usage: preload-probe find|absent|lookup|grows|getppid|iter|inner|run|tcp|ids|\
+            "usage: preload-probe find|absent|lookup|grows|getppid|getpgid|iter|inner|run|tcp|ids|\
              status|nothing-left|fail-nth … (see the source)"
                 .into(),
         ),

@@ -282,6 +282,18 @@ impl bpf_preload::Backend for Recorder {
         self.inner.unregister_struct_ops(map)
     }
 
+    fn shared_map(&mut self, name: &str) -> Result<Option<(Fd, bpf_preload::MapDef)>, Errno> {
+        self.inner.shared_map(name)
+    }
+
+    fn share_map(&mut self, fd: Fd, name: &str) -> Result<(), Errno> {
+        self.inner.share_map(fd, name)
+    }
+
+    fn unshare_map(&mut self, name: &str) {
+        self.inner.unshare_map(name)
+    }
+
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         self.inner.possible_cpus()
     }

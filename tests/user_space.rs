@@ -22,6 +22,8 @@ use preload_tests::{
     assert_all_gone, btf_oracle, dir_names, id_of, insert_inner, kernel_tier_missing, name_of,
     open_fds, test_run, tier_can_run, Kind, Recorder,
 };
+use shared_reader::SharedReader;
+use shared_writer::SharedWriter;
 use tcp_cc::TcpCc;
 use tcp_cc_link::TcpCcLink;
 use timer_tick::TimerTick;
@@ -89,6 +91,11 @@ struct Unconfigured;
 )]
 struct AttachTargets;
 
+/// `shared_hits` pinned by name, declared with two entries where `shared_writer`'s has
+/// one (`tests/fixtures/src/shared_mismatch.bpf.c`).
+#[bpf_preload::bpf_preload(obj = "fixtures/shared_mismatch.bpf.o")]
+struct SharedMismatch;
+
 const EXAMPLES: [&Object; 13] = [
     Configured::OBJECT,
     AttachTargets::OBJECT,
@@ -107,7 +114,11 @@ const EXAMPLES: [&Object; 13] = [
 
 fn main() {
     let args = Args::parse(std::env::args().skip(1));
-    let scenarios: [(&str, fn()); 16] = [
+    let scenarios: [(&str, fn()); 17] = [
+        (
+            "maps_pinned_by_name_are_shared_as_libbpf_shares_them",
+            maps_pinned_by_name_are_shared_as_libbpf_shares_them,
+        ),
         (
             "globals_set_by_the_attribute_reach_the_kernel",
             globals_set_by_the_attribute_reach_the_kernel,
@@ -1476,4 +1487,147 @@ fn attach_targets_given_by_the_attribute_attach_as_declared_ones() {
     }
     loaded.free(&mut backend);
     close(own_map);
+}
+
+/// Two objects that declare one map pinned by name (`LIBBPF_PIN_BY_NAME`), loaded by
+/// two backends as two processes would load them, hold one map, pinned in the pin
+/// root as libbpf pins it: the writer's program counts into it and the reader's
+/// reads what it counted. A third object declaring the map otherwise is refused,
+/// naming the difference, and a failure at any call of either load leaves nothing
+/// behind but the pin a loaded object made.
+fn maps_pinned_by_name_are_shared_as_libbpf_shares_them() {
+    let fs = Mount::bpffs().unwrap();
+    let root = fs.path().join("pin-root");
+    std::fs::create_dir(&root).unwrap();
+    let backend = |object: &Object| UserBackend::new(object_dir(&fs, object)).with_pin_root(&root);
+    let hits_pin = root.join("shared_hits");
+
+    // Failures first: the writer's load, which creates and shares the map, leaves no
+    // pin behind; then the reader's, which reuses the pin the writer left.
+    let mut writer_backend = backend(SharedWriter::OBJECT);
+    let mut reader_backend = backend(SharedReader::OBJECT);
+    for (object, has_pin) in [(SharedWriter::OBJECT, false), (SharedReader::OBJECT, true)] {
+        let dir = fs.path().join(object.name.as_str());
+        let fresh = || UserBackend::new(&dir).with_pin_root(&root);
+        let mut counter = FailNth::new(fresh(), 0);
+        let loaded = load(object, &mut counter).unwrap_or_else(|e| panic!("{e}"));
+        let total = counter.calls();
+        loaded.free(&mut counter);
+        assert_eq!(
+            dir_names(&root),
+            ["shared_hits"],
+            "{}: the pin stays",
+            object.name
+        );
+        if !has_pin {
+            std::fs::remove_file(&hits_pin).unwrap();
+        }
+        for n in 1..=total {
+            let fds_before = open_fds();
+            let mut failing = Recorder::new(FailNth::new(fresh(), n));
+            let context = format!("{}: failing call {n} of {total}", object.name);
+            match load(object, &mut failing) {
+                Ok(loaded) => loaded.free(&mut failing),
+                Err(e) => assert_eq!(e.errno, Errno::EINTR, "{context}: {e}"),
+            }
+            let pins = if has_pin { vec!["shared_hits"] } else { vec![] };
+            if !has_pin && dir_names(&root) == ["shared_hits"] {
+                // A load that succeeded (a refused bind of `.rodata`) shares the map.
+                std::fs::remove_file(&hits_pin).unwrap();
+            }
+            assert_eq!(dir_names(&root), pins, "{context}: the pin root");
+            assert_eq!(open_fds(), fds_before, "{context}: fds left open");
+            let created = std::mem::take(&mut failing.created);
+            assert_all_gone(&mut failing.inner.inner, &created, &context);
+        }
+        println!(
+            "  {}: a failure at each of its {total} calls left nothing behind",
+            object.name
+        );
+        if !has_pin {
+            // The reader's failures run with the writer's pin in place.
+            let loaded = load(object, &mut fresh()).unwrap_or_else(|e| panic!("{e}"));
+            loaded.free(&mut fresh());
+        }
+    }
+    std::fs::remove_file(&hits_pin).unwrap();
+
+    let writer = load(SharedWriter::OBJECT, &mut writer_backend).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        dir_names(&root),
+        ["shared_hits"],
+        "the writer shares the map in the pin root"
+    );
+    let reader = load(SharedReader::OBJECT, &mut reader_backend).unwrap_or_else(|e| panic!("{e}"));
+    let pinned = reader_backend.obj_get(&hits_pin).expect("the pin");
+    let hits_id = id_of(&mut reader_backend, Kind::Map, pinned).unwrap();
+    for (name, id) in [
+        (
+            "the writer's program",
+            prog_map_ids(
+                &mut writer_backend,
+                writer.program_fd("count_hits").unwrap(),
+            ),
+        ),
+        (
+            "the reader's program",
+            prog_map_ids(&mut reader_backend, reader.program_fd("copy_hits").unwrap()),
+        ),
+    ] {
+        assert!(
+            id.contains(&hits_id),
+            "{name} holds maps {id:?}, not the pinned map {hits_id}"
+        );
+    }
+
+    // A write through the writer's program, read by the reader's.
+    let before: u64 = lookup(&mut reader_backend, pinned, 0).unwrap();
+    for _ in 0..5 {
+        // SAFETY: getppid(2) has no preconditions.
+        unsafe { libc::getppid() };
+    }
+    // SAFETY: getpgid(2) of this process.
+    unsafe { libc::getpgid(0) };
+    let seen: u64 = lookup(
+        &mut reader_backend,
+        reader.map_fd("reader_seen").unwrap(),
+        0,
+    )
+    .unwrap();
+    assert!(
+        seen >= before + 5,
+        "the reader saw {seen} hits, the writer had {before} before 5 more"
+    );
+
+    // Another definition under the same name is refused, and leaves nothing.
+    let mut other = backend(SharedMismatch::OBJECT);
+    let fds_before = open_fds();
+    let err = load(SharedMismatch::OBJECT, &mut other)
+        .map(|l| l.free(&mut other))
+        .unwrap_err();
+    assert_eq!(err.errno, Errno::EINVAL);
+    let text = err.to_string();
+    assert!(
+        text.contains("reusing the map `shared_hits`")
+            && text.contains("its max_entries is 1, this object declares 2"),
+        "{text}"
+    );
+    assert_eq!(open_fds(), fds_before, "a refused reuse left fds open");
+
+    // Freed objects leave the map pinned, as libbpf's do, with what it counted: a new
+    // load takes it up again.
+    writer.free(&mut writer_backend);
+    reader.free(&mut reader_backend);
+    assert_eq!(dir_names(&root), ["shared_hits"]);
+    let again = load(SharedWriter::OBJECT, &mut writer_backend).unwrap_or_else(|e| panic!("{e}"));
+    let fd = again.map_fd("shared_hits").unwrap();
+    assert_eq!(id_of(&mut writer_backend, Kind::Map, fd), Ok(hits_id));
+    again.free(&mut writer_backend);
+    close(pinned);
+    std::fs::remove_file(&hits_pin).unwrap();
+    assert_all_gone(
+        &mut writer_backend,
+        &[(Kind::Map, hits_id)],
+        "the shared map, unpinned",
+    );
 }

@@ -79,7 +79,7 @@ fn map(
     let map_type = MapType::from_u32(m.map_type).unwrap_or(MapType::Unspec);
     let map_type = abi(map_type.name());
     let (key_size, value_size) = (m.key_size, m.value_size);
-    let (map_flags, map_extra) = (m.map_flags, m.map_extra);
+    let (map_flags, map_extra, shared) = (m.map_flags, m.map_extra, m.shared);
     let freeze = match (m.freeze, frozen_once_loaded) {
         (true, _) => quote!(::bpf_preload::Freeze::Initialised),
         (false, true) => quote!(::bpf_preload::Freeze::Loaded),
@@ -136,6 +136,7 @@ fn map(
             value_size: #value_size,
             max_entries: #max_entries,
             map_flags: #map_flags,
+            shared: #shared,
             map_extra: #map_extra,
             btf_key_type_id: #key_id,
             btf_value_type_id: #value_id,

@@ -866,6 +866,7 @@ fn inner_maps(args: &Args, model: &Model, entries: &[u32]) -> syn::Result<Vec<Op
                     kconfig: Vec::new(),
                     struct_ops: None,
                     globals: Vec::new(),
+                    shared: false,
                     ..template.clone()
                 }
             }
@@ -1001,5 +1002,6 @@ fn definition(
         kconfig: Vec::new(),
         struct_ops: None,
         globals: Vec::new(),
+        shared: false,
     })
 }

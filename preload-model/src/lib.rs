@@ -70,6 +70,9 @@ pub struct MapModel {
     pub struct_ops: Option<StructOpsModel>,
     /// A global-data map's variables, which the attribute's `set(...)` may set.
     pub globals: Vec<globals::GlobalVar>,
+    /// Pinned by name (`__uint(pinning, LIBBPF_PIN_BY_NAME)`): shared with every
+    /// object that declares a map of this name, as libbpf shares it through its pin.
+    pub shared: bool,
 }
 
 /// A variable of `.struct_ops`/`.struct_ops.link`: a kernel struct's value, which the

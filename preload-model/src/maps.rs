@@ -29,7 +29,13 @@ struct Def {
     inner: Option<Box<MapModel>>,
     /// Byte offset of `values` in the definition, for its slots.
     values_at: Option<u32>,
+    /// `__uint(pinning, LIBBPF_PIN_BY_NAME)`.
+    shared: bool,
 }
+
+/// libbpf's `LIBBPF_PIN_NONE` and `LIBBPF_PIN_BY_NAME` (`enum libbpf_pin_type`).
+const LIBBPF_PIN_NONE: u32 = 0;
+const LIBBPF_PIN_BY_NAME: u32 = 1;
 
 /// `__uint(name, N)`: a pointer to an array of N elements.
 fn int_field(btf: &Btf<'_>, map: &str, field: &str, ty: u32) -> Result<u32, ReadError> {
@@ -82,10 +88,24 @@ fn parse_def(btf: &Btf<'_>, map: &str, ty: u32, inner: bool) -> Result<Def, Read
             "map_flags" => def.map_flags = int()?,
             "numa_node" => def.numa_node = int()?,
             "map_extra" => def.map_extra = u64::from(int()?),
-            // The loader pins every map in the object's own directory.
-            "pinning" => {
-                int()?;
-            }
+            // As libbpf: a map pinned by name is shared with every object that
+            // declares it, the first to load creates it; an inner map is never pinned.
+            "pinning" => match int()? {
+                LIBBPF_PIN_NONE => {}
+                LIBBPF_PIN_BY_NAME if inner => {
+                    return Err(format!(
+                        "map `{map}`: an inner map cannot be pinned (`__uint(pinning, \
+                         LIBBPF_PIN_BY_NAME)`): only its outer map can be shared"
+                    ))
+                }
+                LIBBPF_PIN_BY_NAME => def.shared = true,
+                other => {
+                    return Err(format!(
+                        "map `{map}`: pinning {other} is neither LIBBPF_PIN_NONE (0) nor \
+                         LIBBPF_PIN_BY_NAME (1), the two libbpf knows"
+                    ))
+                }
+            },
             "key_size" | "value_size" => {
                 let size = int()?;
                 let slot = if field == "key_size" {
@@ -210,6 +230,7 @@ fn model(name: String, def: Def) -> Result<MapModel, ReadError> {
         kconfig: Vec::new(),
         struct_ops: None,
         globals: Vec::new(),
+        shared: def.shared,
     })
 }
 
@@ -290,6 +311,7 @@ pub fn read(
                     kconfig: Vec::new(),
                     struct_ops: None,
                     globals: super::globals::read(elf, btf, section),
+                    shared: false,
                 });
             }
             _ => {}
@@ -314,6 +336,7 @@ pub fn read(
             kconfig: kconfig.vars.clone(),
             struct_ops: None,
             globals: Vec::new(),
+            shared: false,
         });
     }
     maps.sort_by(|a, b| a.name.cmp(&b.name));
@@ -550,6 +573,7 @@ fn struct_ops(
                 members: model_members,
             }),
             globals: Vec::new(),
+            shared: false,
         });
     }
     Ok(maps)

@@ -26,9 +26,10 @@ struct module;
  * table's first field is the layout it was made with; bpf_preload_load() refuses
  * a table of another layout, naming both. Layout 2 added the object's parameters
  * (params(...)); layout 3 made a link 32 bytes and bpf_preload_load() take the
- * object module's struct bpf_preload_object.
+ * object module's struct bpf_preload_object; layout 4 added a map's sharing by
+ * name (LIBBPF_PIN_BY_NAME), which an older runtime would ignore.
  */
-#define BPF_PRELOAD_TABLE_LAYOUT 3
+#define BPF_PRELOAD_TABLE_LAYOUT 4
 
 /* What the runtime holds of one loaded object: opaque to the object module. */
 struct bpf_preload_held;

@@ -32,8 +32,11 @@
 #include <linux/mount.h>
 #include <linux/ftrace.h>
 #include <linux/kmemleak.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
@@ -698,6 +701,110 @@ void bpf_preload_panic(const char *msg, size_t len)
 	BUG();
 }
 
+/* ---- Maps shared by name: shim.h ---- */
+
+/*
+ * The runtime's pin root: what libbpf pins by name in /sys/fs/bpf, the objects
+ * of object modules share here, a module having no bpffs of its own while it
+ * loads. Each entry holds the map's file as a pin holds the map, until the
+ * runtime's exit. Guarded by load_lock: only loads read or change it.
+ */
+struct shared_map {
+	struct list_head node;
+	struct file *file;
+	size_t len;
+	char name[];
+};
+
+static LIST_HEAD(shared_maps);
+static DEFINE_MUTEX(load_lock);
+
+static struct shared_map *find_shared(const char *name, size_t len)
+{
+	struct shared_map *s;
+
+	lockdep_assert_held(&load_lock);
+	list_for_each_entry(s, &shared_maps, node)
+		if (s->len == len && !memcmp(s->name, name, len))
+			return s;
+	return NULL;
+}
+
+int bpf_preload_shared_map(const char *name, size_t len, u32 *def, u64 *map_extra)
+{
+	struct shared_map *s = find_shared(name, len);
+	struct bpf_map *m;
+	int fd;
+
+	if (!s)
+		return -ENOENT;
+	fd = bpf_preload_install_fd(s->file);
+	if (fd < 0)
+		return fd;
+	/* What libbpf's map_is_reuse_compat() compares, as the kernel holds it. */
+	m = s->file->private_data;
+	def[0] = m->map_type;
+	def[1] = m->key_size;
+	def[2] = m->value_size;
+	def[3] = m->max_entries;
+	def[4] = m->map_flags;
+	*map_extra = m->map_extra;
+	return fd;
+}
+
+int bpf_preload_share_map(u32 fd, const char *name, size_t len)
+{
+	struct shared_map *s;
+	struct bpf_map *m;
+
+	if (find_shared(name, len))
+		return -EEXIST;
+	s = kmalloc(struct_size(s, name, len), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	s->file = fget(fd);
+	m = s->file ? bpf_map_get(fd) : ERR_PTR(-EBADF);
+	if (IS_ERR(m) || m != s->file->private_data) {
+		if (!IS_ERR(m))
+			bpf_map_put(m);
+		if (s->file)
+			fput(s->file);
+		kfree(s);
+		return IS_ERR(m) ? PTR_ERR(m) : -EBADF;
+	}
+	/* The file holds the map, with its user reference, as a pin does. */
+	bpf_map_put(m);
+	s->len = len;
+	memcpy(s->name, name, len);
+	list_add_tail(&s->node, &shared_maps);
+	return 0;
+}
+
+void bpf_preload_unshare_map(const char *name, size_t len)
+{
+	struct shared_map *s = find_shared(name, len);
+
+	if (!s)
+		return;
+	list_del(&s->node);
+	fput(s->file);
+	kfree(s);
+}
+
+/* The runtime's exit: no load can run any more. */
+static void unshare_all(void)
+{
+	struct shared_map *s, *next;
+
+	mutex_lock(&load_lock);
+	list_for_each_entry_safe(s, next, &shared_maps, node) {
+		list_del(&s->node);
+		fput(s->file);
+		kfree(s);
+	}
+	mutex_unlock(&load_lock);
+}
+
 /* ---- The exports: bpf_preload_runtime.h ---- */
 
 /* 6.13 made the namespace of EXPORT_SYMBOL_NS_GPL a string. */
@@ -710,12 +817,22 @@ void bpf_preload_panic(const char *msg, size_t len)
 int bpf_preload_load(struct module *owner, const struct bpf_preload_object *object,
 		     struct bpf_preload_held **held)
 {
+	int err;
+
 	if (!owner || !object || !object->table || !*object->table || !held ||
 	    (object->kconfig_len && !object->kconfig) || (object->nr_params && !object->params))
 		return -EINVAL;
-	return bpf_preload_rust_load(module_name(owner), *object->table, object->kconfig,
-				     object->kconfig_len, object->params, object->nr_params,
-				     (void **)held);
+	/*
+	 * One load at a time (object modules load side by side at boot): a map
+	 * shared by name is looked up and, if absent, created and shared by one
+	 * load, never by two.
+	 */
+	mutex_lock(&load_lock);
+	err = bpf_preload_rust_load(module_name(owner), *object->table, object->kconfig,
+				    object->kconfig_len, object->params, object->nr_params,
+				    (void **)held);
+	mutex_unlock(&load_lock);
+	return err;
 }
 BPF_PRELOAD_EXPORT(bpf_preload_load);
 
@@ -770,6 +887,7 @@ static void __exit bpf_preload_runtime_exit(void)
 	if (status)
 		bpf_preload_rust_release(status);
 	unexpose_for_good();
+	unshare_all();
 	release_ftrace_for_good();
 }
 module_exit(bpf_preload_runtime_exit);

@@ -139,6 +139,24 @@ void bpf_preload_unexpose(bool runtime);
 int bpf_preload_install_fd(void *file);
 
 /*
+ * Maps shared by name (libbpf's LIBBPF_PIN_BY_NAME) between the objects of every
+ * object module, in the runtime's registry, which holds a reference to each
+ * until the runtime's exit, as a pin in libbpf's pin root holds it. @name is
+ * not NUL-terminated (@len bytes). Loads are serialised (bpf_preload_load), and
+ * the registry with them.
+ *
+ * bpf_preload_shared_map(): a new fd (O_CLOEXEC) for the map shared as @name,
+ * and its type, key size, value size, max_entries and flags in @def[0..5] and
+ * its map_extra in *@map_extra; -ENOENT if none is.
+ * bpf_preload_share_map(): shares the map behind @fd as @name; -EEXIST if a map
+ * is shared as @name already.
+ * bpf_preload_unshare_map(): drops @name from the registry (a failed load's).
+ */
+int bpf_preload_shared_map(const char *name, size_t len, u32 *def, u64 *map_extra);
+int bpf_preload_share_map(u32 fd, const char *name, size_t len);
+void bpf_preload_unshare_map(const char *name, size_t len);
+
+/*
  * Whether the kernel has the preload series (kernel/patches/), detected by
  * <linux/bpf_preload.h>: each object module then registers with
  * bpf_preload_set_ops() (object.c), and the kernel asks for its pins in every

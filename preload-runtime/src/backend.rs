@@ -7,6 +7,24 @@ use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
 use crate::sys::{self, Bpf, Fd, MapFd, ObjectKind};
 
+/// A map's definition as the kernel holds it: what libbpf compares before it reuses a
+/// map pinned by name (`map_is_reuse_compat`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MapDef {
+    /// `BPF_MAP_TYPE_*`.
+    pub map_type: u32,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes.
+    pub value_size: u32,
+    /// Entries.
+    pub max_entries: u32,
+    /// `BPF_F_*` map flags.
+    pub map_flags: u32,
+    /// `map_extra`.
+    pub map_extra: u64,
+}
+
 /// The environment the loader runs in: the kernel (through the C shim) or a process.
 /// Its bpf(2) door is the supertrait [`Bpf`], which the typed layer ([`sys`]) is built
 /// on; the rest is what the loader needs besides bpf(2).
@@ -34,6 +52,28 @@ pub trait Backend: Bpf {
 
     /// Removes a pin made by [`Backend::pin`].
     fn unpin(&mut self, pin: Self::Pin);
+
+    /// The map an object loaded before shared under `name` (libbpf's
+    /// `LIBBPF_PIN_BY_NAME`): a new fd for it and its definition as the kernel holds
+    /// it; `None` if no map is shared under that name.
+    fn shared_map(&mut self, name: &str) -> Result<Option<(Fd, MapDef)>, Errno> {
+        let _ = name;
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Shares the map `fd` under `name` with the objects loaded after this one. It
+    /// stays shared when this object is freed, as libbpf's pin outlives its process:
+    /// from a process until its pin is removed, from a module until the runtime is.
+    fn share_map(&mut self, fd: Fd, name: &str) -> Result<(), Errno> {
+        let _ = (fd, name);
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Undoes [`Backend::share_map`] of `name` for a load that failed, as libbpf
+    /// unpins what a failed load pinned.
+    fn unshare_map(&mut self, name: &str) {
+        let _ = name;
+    }
 
     /// Unregisters a struct_ops map registered without a link, as
     /// `BPF_MAP_DELETE_ELEM` of key 0 does. A module does it without that syscall: on

@@ -24,6 +24,29 @@ pub enum Step {
         /// What the kernel said to the map with its BTF types.
         with_btf: Errno,
     },
+    /// Looking for the map of this name another object shared
+    /// (`LIBBPF_PIN_BY_NAME`).
+    FindShared {
+        /// The map's name in the object.
+        map: &'static str,
+    },
+    /// Reusing the map another object shared under this name, whose definition
+    /// differs from this object's (`EINVAL`, as libbpf's "parameter mismatch").
+    ReuseShared {
+        /// The map's name in the object.
+        map: &'static str,
+        /// The first field that differs (`max_entries`, ...).
+        field: &'static str,
+        /// Its value in the shared map.
+        shared: u64,
+        /// Its value in this object.
+        ours: u64,
+    },
+    /// Sharing a map this load created under its name (`LIBBPF_PIN_BY_NAME`).
+    Share {
+        /// The map's name in the object.
+        map: &'static str,
+    },
     /// `BPF_MAP_UPDATE_ELEM` of a `.data`/`.rodata` map's initial value.
     InitMap {
         /// The map's name in the object.
@@ -165,6 +188,25 @@ impl fmt::Display for Step {
                 f,
                 "creating map `{map}` (BPF_MAP_CREATE) without its BTF key and value types, \
                  retried as libbpf does after the kernel refused them with {with_btf},"
+            ),
+            Step::FindShared { map } => write!(
+                f,
+                "looking for the map `{map}` an object loaded before shared by name \
+                 (LIBBPF_PIN_BY_NAME)"
+            ),
+            Step::ReuseShared {
+                map,
+                field,
+                shared,
+                ours,
+            } => write!(
+                f,
+                "reusing the map `{map}` an object loaded before shared by name \
+                 (LIBBPF_PIN_BY_NAME): its {field} is {shared}, this object declares {ours}"
+            ),
+            Step::Share { map } => write!(
+                f,
+                "sharing map `{map}` by name (LIBBPF_PIN_BY_NAME) with the objects loaded after"
             ),
             Step::InitMap { map } => {
                 write!(

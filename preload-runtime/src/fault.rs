@@ -79,6 +79,20 @@ impl<B: Backend> Backend for FailNth<B> {
         self.inner.unpin(pin)
     }
 
+    fn shared_map(&mut self, name: &str) -> Result<Option<(Fd, crate::MapDef)>, Errno> {
+        self.tick()?;
+        self.inner.shared_map(name)
+    }
+
+    fn share_map(&mut self, fd: Fd, name: &str) -> Result<(), Errno> {
+        self.tick()?;
+        self.inner.share_map(fd, name)
+    }
+
+    fn unshare_map(&mut self, name: &str) {
+        self.inner.unshare_map(name)
+    }
+
     /// Cleanup, like `close`: not a call that fails on purpose.
     fn unregister_struct_ops(&mut self, map: &crate::sys::MapFd) -> Result<(), Errno> {
         self.inner.unregister_struct_ops(map)

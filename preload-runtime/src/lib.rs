@@ -83,7 +83,7 @@ mod table;
 #[cfg(feature = "std")]
 pub mod user;
 
-pub use backend::Backend;
+pub use backend::{Backend, MapDef};
 pub use bpf_preload_macros::bpf_preload;
 pub use errno::Errno;
 pub use error::{Error, Step};

@@ -19,6 +19,15 @@ pub(crate) struct Registration {
     pub(crate) link: Option<Fd>,
 }
 
+/// How a load took part in sharing a map by name (`LIBBPF_PIN_BY_NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sharing {
+    /// It reused the map another object shared.
+    Reused,
+    /// It created the map and shared it.
+    Shared,
+}
+
 /// One thing a load made, with the table entry it was made for.
 #[derive(Debug, Clone, Copy)]
 pub enum Part {
@@ -65,6 +74,8 @@ pub struct Loaded<P> {
     pub(crate) registrations: Vec<Registration>,
     pub(crate) links: Vec<(&'static Link, Fd)>,
     pub(crate) pins: Vec<P>,
+    /// The maps shared by name that this load reused or shared itself.
+    pub(crate) sharing: Vec<(&'static Map, Sharing)>,
     /// With `protect`: the guard, loaded and armed after everything else.
     pub(crate) guard: Option<Box<Loaded<P>>>,
 }
@@ -80,7 +91,23 @@ impl<P> Loaded<P> {
             registrations: Vec::new(),
             links: Vec::new(),
             pins: Vec::new(),
+            sharing: Vec::new(),
             guard: None,
+        }
+    }
+
+    /// Whether `map` is another object's, reused by name.
+    pub(crate) fn reused(&self, map: &Map) -> bool {
+        (self.sharing.iter()).any(|&(m, how)| core::ptr::eq(m, map) && how == Sharing::Reused)
+    }
+
+    /// Stops sharing the maps this load shared: for a load that failed, as libbpf
+    /// unpins what a failed load pinned. A loaded object's shares outlive it.
+    pub(crate) fn unshare<B: Backend<Pin = P> + ?Sized>(&mut self, backend: &mut B) {
+        for (map, how) in self.sharing.drain(..) {
+            if how == Sharing::Shared {
+                backend.unshare_map(map.name.as_str());
+            }
         }
     }
 

@@ -9,17 +9,23 @@ use std::vec::Vec;
 use std::{format, fs};
 
 use crate::abi::{self, Pod};
-use crate::backend::Backend;
+use crate::backend::{Backend, MapDef};
 use crate::errno::Errno;
 use crate::kconfig::{self, KernelConfig};
 use crate::sys::{self, Bpf, Fd, ObjectKind};
 
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 
+/// Where libbpf pins maps pinned by name unless told otherwise (`pin_root_path`).
+pub const DEFAULT_PIN_ROOT: &str = "/sys/fs/bpf";
+
 /// Loads objects from a process over bpf(2), pinning into `dir`.
 #[derive(Debug)]
 pub struct UserBackend {
     dir: PathBuf,
+    /// Where maps pinned by name (`LIBBPF_PIN_BY_NAME`) are shared, as libbpf's
+    /// `pin_root_path`.
+    pin_root: PathBuf,
     notices: Vec<String>,
     /// The running kernel's configuration and version, read once when first needed.
     kconfig: Option<(String, u32)>,
@@ -39,6 +45,7 @@ impl UserBackend {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
+            pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             notices: Vec::new(),
             kconfig: None,
         }
@@ -47,6 +54,25 @@ impl UserBackend {
     /// The directory pins go into.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Shares maps pinned by name (`LIBBPF_PIN_BY_NAME`) in `root`, a directory in a
+    /// bpffs mount, rather than in [`DEFAULT_PIN_ROOT`]: libbpf's `pin_root_path`.
+    pub fn with_pin_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.pin_root = root.into();
+        self
+    }
+
+    /// Where maps pinned by name are shared.
+    pub fn pin_root(&self) -> &Path {
+        &self.pin_root
+    }
+
+    /// The file a map shared under `name` is pinned as: `<pin root>/<name>`, as libbpf
+    /// pins it.
+    fn shared_path(&self, name: &str) -> Result<CString, Errno> {
+        let path = self.pin_root.join(name);
+        CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)
     }
 
     /// What the backend did differently from what the table asked, and why (for
@@ -260,6 +286,51 @@ impl Backend for UserBackend {
             requested: name,
             path,
         })
+    }
+
+    fn shared_map(&mut self, name: &str) -> Result<Option<(Fd, MapDef)>, Errno> {
+        let path = self.shared_path(name)?;
+        let fd = match sys::obj_get(self, &path) {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        // The info of a program or link would be read as a map's: a pin of something
+        // else than a map under this name is refused (EINVAL) before.
+        let link = fs::read_link(format!("/proc/self/fd/{fd}"));
+        if !link.is_ok_and(|l| l.as_os_str() == "anon_inode:bpf-map") {
+            self.close(fd);
+            return Err(Errno::EINVAL);
+        }
+        match sys::obj_info::<_, abi::MapInfo>(self, fd) {
+            Ok(info) => Ok(Some((
+                fd,
+                MapDef {
+                    map_type: info.type_,
+                    key_size: info.key_size,
+                    value_size: info.value_size,
+                    max_entries: info.max_entries,
+                    map_flags: info.map_flags,
+                    map_extra: info.map_extra,
+                },
+            ))),
+            Err(e) => {
+                self.close(fd);
+                Err(e)
+            }
+        }
+    }
+
+    fn share_map(&mut self, fd: Fd, name: &str) -> Result<(), Errno> {
+        let path = self.shared_path(name)?;
+        sys::obj_pin(self, fd, &path)
+    }
+
+    fn unshare_map(&mut self, name: &str) {
+        if let Ok(path) = self.shared_path(name) {
+            // Best effort, as `unpin`.
+            let _ = fs::remove_file(std::ffi::OsStr::from_bytes(path.as_bytes()));
+        }
     }
 
     fn unpin(&mut self, pin: UserPin) {

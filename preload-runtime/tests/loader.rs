@@ -67,6 +67,20 @@ mod examples {
         )
     )]
     pub struct LoaderInnerMaps;
+
+    #[bpf_preload(obj = "../../examples/shared_writer/bpf/shared_writer.bpf.o")]
+    pub struct SharedWriter;
+
+    /// Its map pinned beside the writer's in its own directory, which the fake's one
+    /// namespace of pins cannot tell from the writer's: not pinned there.
+    #[bpf_preload(
+        obj = "../../examples/shared_reader/bpf/shared_reader.bpf.o",
+        no_pin(shared_hits)
+    )]
+    pub struct SharedReader;
+
+    #[bpf_preload(obj = "../../tests/fixtures/shared_mismatch.bpf.o")]
+    pub struct SharedMismatch;
 }
 
 use examples::*;
@@ -110,6 +124,9 @@ fn summary(calls: &[Call]) -> Vec<String> {
             Call::Tracepoint { prog, .. } => format!("tracepoint {prog}"),
             Call::Pin { name, object } => format!("pin {name} = {object}"),
             Call::Unpin { name } => format!("unpin {name}"),
+            Call::Reuse { name } => format!("reuse {name}"),
+            Call::Share { name } => format!("share {name}"),
+            Call::Unshare { name } => format!("unshare {name}"),
             Call::Close { object } => format!("close {object}"),
             Call::PossibleCpus => "possible_cpus".into(),
             Call::KernelConfig => "kernel_config".into(),
@@ -1792,4 +1809,107 @@ fn params_header_lists_every_parameter_with_its_default() {
             "\tX(threshold, \"0\", \"__u64 of .bss\")",
         ]
     );
+}
+
+/// A map pinned by name (`LIBBPF_PIN_BY_NAME`) is created by the first object that
+/// declares it, shared once initialised, and reused by the next one, which neither
+/// creates, initialises nor freezes it; a third object that declares it otherwise
+/// is refused with the first field that differs; the share outlives the objects.
+#[test]
+fn maps_pinned_by_name_are_created_once_then_reused() {
+    let mut fake = Fake::default();
+    let writer = loaded(SharedWriter::OBJECT, &mut fake);
+    let written = summary(&fake.calls);
+    let at = |what: &str| written.iter().position(|c| c == what);
+    assert!(
+        at("map shared_hits") < at("share shared_hits"),
+        "{written:?}"
+    );
+    assert!(
+        at("share shared_hits") < at("prog count_hits"),
+        "{written:?}"
+    );
+    fake.calls.clear();
+    let reader = loaded(SharedReader::OBJECT, &mut fake);
+    let read = summary(&fake.calls);
+    assert!(read.contains(&"reuse shared_hits".to_string()), "{read:?}");
+    assert!(
+        !read
+            .iter()
+            .any(|c| c == "map shared_hits" || c.starts_with("share ")),
+        "the reader made or shared the map again: {read:?}"
+    );
+    let map = |l: &bpf_preload::Loaded<fake::FakePin>, fake: &Fake| {
+        fake.fds[&l.map_fd("shared_hits").unwrap()]
+    };
+    assert_eq!(map(&writer, &fake), map(&reader, &fake), "one map");
+    let prog = fake.fds[&reader.program_fd("copy_hits").unwrap()];
+    assert!(
+        fake.objects[prog].holds.contains(&map(&writer, &fake)),
+        "the reader's program holds the writer's map"
+    );
+
+    let before = fake.objects.len();
+    let err = load(SharedMismatch::OBJECT, &mut fake)
+        .map(|l| l.free(&mut fake))
+        .unwrap_err();
+    assert_eq!(err.errno, Errno::EINVAL);
+    assert_eq!(
+        err.step,
+        Step::ReuseShared {
+            map: "shared_hits",
+            field: "max_entries",
+            shared: 1,
+            ours: 2
+        }
+    );
+    assert!(
+        fake.objects[before..].iter().all(|o| o.refs == 0),
+        "the refused object left something"
+    );
+
+    writer.free(&mut fake);
+    reader.free(&mut fake);
+    assert_eq!(fake.shared.len(), 1, "the share outlives its objects");
+    fake.drop_shared();
+    assert_nothing_left(&fake, "shared maps");
+}
+
+/// A failure at every call of a load that shares a map, and of one that reuses it,
+/// leaves nothing but what was shared before; a failed load unshares what it shared.
+#[test]
+fn a_failed_load_unshares_what_it_shared() {
+    for (object, shared_before) in [(SharedWriter::OBJECT, false), (SharedReader::OBJECT, true)] {
+        let mut counter = Fake::default();
+        if shared_before {
+            loaded(SharedWriter::OBJECT, &mut counter).free(&mut counter);
+        }
+        let start = counter.fallible;
+        loaded(object, &mut counter).free(&mut counter);
+        let total = counter.fallible - start;
+        for n in 1..=total {
+            let mut fake = Fake::default();
+            if shared_before {
+                loaded(SharedWriter::OBJECT, &mut fake).free(&mut fake);
+            }
+            fake.fail_at = fake.fallible + n;
+            let context = format!("{}: failing call {n} of {total}", object.name);
+            let err = match load(object, &mut fake) {
+                Ok(l) => {
+                    l.free(&mut fake);
+                    continue;
+                }
+                Err(e) => e,
+            };
+            assert_eq!(err.errno, Errno::EINTR, "{context}: {err}");
+            assert_eq!(
+                fake.shared.len(),
+                usize::from(shared_before),
+                "{context}: {:?}",
+                fake.shared
+            );
+            fake.drop_shared();
+            assert_nothing_left(&fake, &context);
+        }
+    }
 }

@@ -28,6 +28,7 @@ fn rust_type(c: &str) -> String {
         "bool" => "bool",
         "size_t*" => "*mut usize",
         "u32*" => "*mut u32",
+        "u64*" => "*mut u64",
         "const_char*" => "*const c_char",
         other => panic!("shim.h: no Rust type for C type `{other}`"),
     }

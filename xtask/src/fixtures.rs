@@ -66,6 +66,9 @@ const BUILDS: &[(&str, &str, &[&str])] = &[
     ("verifier_reject.bpf.c", "verifier_reject.bpf.o", BPF),
     ("config.bpf.c", "config.bpf.o", BPF),
     ("attach_target.bpf.c", "attach_target.bpf.o", BPF),
+    ("shared_mismatch.bpf.c", "shared_mismatch.bpf.o", BPF),
+    ("bad_pinning.bpf.c", "bad_pinning.bpf.o", BPF),
+    ("pinned_inner.bpf.c", "pinned_inner.bpf.o", BPF),
 ];
 
 /// The object every byte edit starts from.

@@ -4,7 +4,7 @@ use core::ffi::c_int;
 use core::fmt;
 
 use super::ffi::{self, PIN_LINK, PIN_MAP, PIN_PROG};
-use crate::backend::Backend;
+use crate::backend::{Backend, MapDef};
 use crate::errno::Errno;
 use crate::kconfig::KernelConfig;
 use crate::sys::{Bpf, Fd, MapFd, ObjectKind};
@@ -85,6 +85,51 @@ impl Backend for KernelBackend {
 
     fn unpin(&mut self, pin: Self::Pin) {
         match pin {}
+    }
+
+    fn shared_map(&mut self, name: &str) -> Result<Option<(Fd, MapDef)>, Errno> {
+        let (mut def, mut map_extra) = ([0u32; 5], 0u64);
+        // SAFETY: `name` is valid for its length; `def` has the five slots the shim
+        // writes and `map_extra` is writable.
+        let ret = unsafe {
+            ffi::bpf_preload_shared_map(
+                name.as_ptr().cast(),
+                name.len(),
+                def.as_mut_ptr(),
+                &mut map_extra,
+            )
+        };
+        match ret {
+            ret if ret == -(Errno::ENOENT.0 as c_int) => Ok(None),
+            ret if ret < 0 => Err(Errno(-ret)),
+            fd => {
+                let [map_type, key_size, value_size, max_entries, map_flags] = def;
+                let def = MapDef {
+                    map_type,
+                    key_size,
+                    value_size,
+                    max_entries,
+                    map_flags,
+                    map_extra,
+                };
+                Ok(Some((fd as Fd, def)))
+            }
+        }
+    }
+
+    fn share_map(&mut self, fd: Fd, name: &str) -> Result<(), Errno> {
+        // SAFETY: `fd` is one of ours and open; `name` is valid for its length.
+        let ret = unsafe { ffi::bpf_preload_share_map(fd, name.as_ptr().cast(), name.len()) };
+        if ret < 0 {
+            Err(Errno(-ret))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn unshare_map(&mut self, name: &str) {
+        // SAFETY: `name` is valid for its length.
+        unsafe { ffi::bpf_preload_unshare_map(name.as_ptr().cast(), name.len()) };
     }
 
     fn unregister_struct_ops(&mut self, map: &MapFd) -> Result<(), Errno> {

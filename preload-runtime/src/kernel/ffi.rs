@@ -64,5 +64,13 @@ unsafe extern "C" {
     ) -> c_int;
     pub(crate) fn bpf_preload_unexpose(runtime: bool);
     pub(crate) fn bpf_preload_install_fd(file: *mut c_void) -> c_int;
+    pub(crate) fn bpf_preload_shared_map(
+        name: *const c_char,
+        len: usize,
+        def: *mut u32,
+        map_extra: *mut u64,
+    ) -> c_int;
+    pub(crate) fn bpf_preload_share_map(fd: u32, name: *const c_char, len: usize) -> c_int;
+    pub(crate) fn bpf_preload_unshare_map(name: *const c_char, len: usize);
     pub(crate) fn bpf_preload_panic(msg: *const c_char, len: usize) -> !;
 }

@@ -6,11 +6,11 @@ use alloc::vec::Vec;
 
 use super::struct_ops::Translated;
 use crate::abi;
-use crate::backend::Backend;
+use crate::backend::{Backend, MapDef};
 use crate::errno::Errno;
 use crate::error::{at, Failed, Step};
 use crate::kconfig;
-use crate::loaded::Loaded;
+use crate::loaded::{Loaded, Sharing};
 use crate::params::Params;
 use crate::sys::Fd;
 use crate::sys::{self, MapFd, MapSpec};
@@ -36,12 +36,102 @@ pub(super) fn create<B: Backend>(
     }
     let btf = loaded.btf.map(|fd| (fd, object.btf.as_slice()));
     for (i, (map, ops)) in object.maps.iter().zip(struct_ops).enumerate() {
+        if map.shared {
+            // Room first, so that a map reused or shared is always recorded.
+            (loaded.sharing.try_reserve(1)).map_err(|_| {
+                Step::FindShared {
+                    map: map.name.as_str(),
+                }
+                .failed(Errno::ENOMEM)
+            })?;
+            if let Some(fd) = reuse(map, backend)? {
+                // As libbpf: neither initialised nor frozen, its slots not filled
+                // again; the object that created it did that.
+                loaded.maps.push((map, fd));
+                loaded.sharing.push((map, Sharing::Reused));
+                continue;
+            }
+        }
         let fd = create_one(map, ops.as_ref(), btf, backend)?;
         loaded.maps.push((map, fd));
         initialise(map, params.initial_value(i), &fd, backend)?;
         freeze_if_due(map, fd.fd, Freeze::Initialised, backend)?;
+        if map.shared {
+            let step = Step::Share {
+                map: map.name.as_str(),
+            };
+            backend
+                .share_map(fd.fd, map.name.as_str())
+                .map_err(at(step))?;
+            loaded.sharing.push((map, Sharing::Shared));
+        }
     }
     Ok(())
+}
+
+/// The map another object shared under `map`'s name, if there is one and its
+/// definition is `map`'s (libbpf's `bpf_object__reuse_map`); a differing one fails
+/// the load, naming the first field that differs.
+fn reuse<B: Backend>(map: &'static Map, backend: &mut B) -> Result<Option<MapFd>, Failed> {
+    let name = map.name.as_str();
+    let Some((fd, shared)) = backend
+        .shared_map(name)
+        .map_err(at(Step::FindShared { map: name }))?
+    else {
+        return Ok(None);
+    };
+    let ours = MapDef {
+        map_type: map.map_type,
+        key_size: map.key_size,
+        value_size: map.value_size,
+        max_entries: match max_entries(map, backend) {
+            Ok(n) => n,
+            Err(failed) => {
+                backend.close(fd);
+                return Err(failed);
+            }
+        },
+        map_flags: map.map_flags,
+        map_extra: map.map_extra,
+    };
+    let fields = [
+        ("type", shared.map_type.into(), ours.map_type.into()),
+        ("key size", shared.key_size.into(), ours.key_size.into()),
+        (
+            "value size",
+            shared.value_size.into(),
+            ours.value_size.into(),
+        ),
+        (
+            "max_entries",
+            shared.max_entries.into(),
+            ours.max_entries.into(),
+        ),
+        ("map_flags", shared.map_flags.into(), ours.map_flags.into()),
+        ("map_extra", shared.map_extra, ours.map_extra),
+    ];
+    if let Some(&(field, shared, ours)) = fields.iter().find(|(_, s, o)| s != o) {
+        backend.close(fd);
+        let step = Step::ReuseShared {
+            map: name,
+            field,
+            shared,
+            ours,
+        };
+        return Err(step.failed(Errno::EINVAL));
+    }
+    Ok(Some(MapFd::of(fd, ours.key_size, ours.value_size)))
+}
+
+/// The entries `map` is created with: a perf event array declared without any has
+/// one per possible CPU, as libbpf gives it.
+fn max_entries<B: Backend>(map: &Map, backend: &mut B) -> Result<u32, Failed> {
+    if map.max_entries == 0 && map.map_type == abi::BPF_MAP_TYPE_PERF_EVENT_ARRAY {
+        return backend.possible_cpus().map_err(at(Step::CountCpus {
+            map: map.name.as_str(),
+        }));
+    }
+    Ok(map.max_entries)
 }
 
 /// `BPF_MAP_CREATE` of `map`, with its inner map as the template of a map of maps
@@ -58,12 +148,7 @@ fn create_one<B: Backend>(
         map: map.name.as_str(),
     };
     let has_btf = map.btf_key_type_id != 0 || map.btf_value_type_id != 0 || struct_ops.is_some();
-    let mut max_entries = map.max_entries;
-    if max_entries == 0 && map.map_type == abi::BPF_MAP_TYPE_PERF_EVENT_ARRAY {
-        max_entries = backend.possible_cpus().map_err(at(Step::CountCpus {
-            map: map.name.as_str(),
-        }))?;
-    }
+    let max_entries = max_entries(map, backend)?;
     let inner = match map.inner {
         Some(inner) => Some(create_one(inner, None, btf, backend)?),
         None => None,
@@ -197,7 +282,9 @@ pub(super) fn freeze<B: Backend>(
     backend: &mut B,
 ) -> Result<(), Failed> {
     for &(map, fd) in &loaded.maps {
-        freeze_if_due(map, fd.fd, now, backend)?;
+        if !loaded.reused(map) {
+            freeze_if_due(map, fd.fd, now, backend)?;
+        }
     }
     Ok(())
 }
@@ -218,6 +305,11 @@ pub(super) fn fill_slots<B: Backend>(
     backend: &mut B,
 ) -> Result<(), Failed> {
     for (map, fd) in &loaded.maps {
+        // The slots of a reused map of maps are its creator's (libbpf fills them
+        // only in a map it created); a program array's are filled in every object.
+        if holding == Holding::Maps && loaded.reused(map) {
+            continue;
+        }
         for slot in map.slots {
             let held = match (slot.target, holding) {
                 (SlotTarget::Map(i), Holding::Maps) => loaded.maps[i].1.fd,

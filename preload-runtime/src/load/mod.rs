@@ -40,6 +40,7 @@ pub fn load_with<B: Backend>(params: &Params, backend: &mut B) -> Result<Loaded<
     match run(&mut loaded, params, backend).and_then(|()| guarded(&mut loaded, backend)) {
         Ok(()) => Ok(loaded),
         Err(failed) => {
+            loaded.unshare(backend);
             loaded.free(backend);
             Err(failed.of(object.name.as_str()))
         }

@@ -323,6 +323,7 @@ mod tests {
         value_size: 16,
         max_entries: 1,
         map_flags: 0,
+        shared: false,
         map_extra: 0,
         btf_key_type_id: 0,
         btf_value_type_id: 0,

@@ -33,7 +33,7 @@ pub trait Preload {
 /// loads it refuses one of another layout, naming both. Bump it with any change to
 /// the layout of a type in this module (the test `the_layout_is_the_one_its_version_names`
 /// records the sizes the version stands for).
-pub const TABLE_LAYOUT: u32 = 3;
+pub const TABLE_LAYOUT: u32 = 4;
 
 /// One compiled BPF object.
 #[derive(Debug)]
@@ -130,6 +130,10 @@ pub struct Map {
     pub max_entries: u32,
     /// `BPF_F_*` map flags.
     pub map_flags: u32,
+    /// Pinned by name (`__uint(pinning, LIBBPF_PIN_BY_NAME)`): the first object to
+    /// load creates it and shares it, every later one that declares a map of this
+    /// name and definition reuses it (see [`crate::Backend::shared_map`]).
+    pub shared: bool,
     /// `map_extra` of `BPF_MAP_CREATE` (a bloom filter's hash count, an arena's address).
     pub map_extra: u64,
     /// BTF type ids in [`Object::btf`]; both 0 when the map has no BTF types.
@@ -458,7 +462,8 @@ mod tests {
                 align_of::<Enumerator>(),
             ),
         ];
-        assert_eq!(TABLE_LAYOUT, 3);
+        assert_eq!(TABLE_LAYOUT, 4);
+        assert_eq!(core::mem::offset_of!(Map, shared), 52);
         assert_eq!(core::mem::offset_of!(Object, layout), 0);
         assert_eq!(
             layout,

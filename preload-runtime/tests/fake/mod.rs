@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use bpf_preload::abi::{self, BpfAttr};
 use bpf_preload::KernelConfig;
-use bpf_preload::{Backend, Bpf, Errno, Fd};
+use bpf_preload::{Backend, Bpf, Errno, Fd, MapDef};
 
 /// A kernel object's id in the fake.
 pub type ObjId = usize;
@@ -192,6 +192,21 @@ pub enum Call {
         /// The pin's name.
         name: String,
     },
+    /// [`Backend::shared_map`] that found the map.
+    Reuse {
+        /// The name it is shared under.
+        name: String,
+    },
+    /// [`Backend::share_map`].
+    Share {
+        /// The name it is shared under.
+        name: String,
+    },
+    /// [`Backend::unshare_map`].
+    Unshare {
+        /// The name it was shared under.
+        name: String,
+    },
     /// [`Backend::close`].
     Close {
         /// The object's name.
@@ -286,6 +301,11 @@ pub struct Fake {
     /// The kernel's own BTF, which lays out struct_ops values
     /// ([`Backend::with_vmlinux_btf`]); `None`: the fake kernel has none to offer.
     pub vmlinux_btf: Option<Vec<u8>>,
+    /// Maps shared by name (`Backend::share_map`), each holding a reference as a pin
+    /// in libbpf's pin root does.
+    pub shared: Vec<(String, ObjId)>,
+    /// Each map's definition as created, which `Backend::shared_map` reports.
+    pub map_defs: BTreeMap<ObjId, MapDef>,
 }
 
 impl Default for Fake {
@@ -311,6 +331,8 @@ impl Default for Fake {
             injected_cmd: None,
             looked_up: Vec::new(),
             vmlinux_btf: None,
+            shared: Vec::new(),
+            map_defs: BTreeMap::new(),
         }
     }
 }
@@ -423,6 +445,9 @@ impl Fake {
         if !self.pins.is_empty() {
             let _ = write!(out, "pins: {:?}; ", self.pins);
         }
+        if !self.shared.is_empty() {
+            let _ = write!(out, "shared: {:?}; ", self.shared);
+        }
         let alive = self.alive();
         if !alive.is_empty() {
             let _ = write!(out, "alive: {alive:?}; ");
@@ -431,6 +456,14 @@ impl Fake {
             let _ = write!(out, "violations: {:?}", self.violations);
         }
         (!out.is_empty()).then_some(out)
+    }
+
+    /// Drops every map shared by name, as the runtime's exit or removing the pins does.
+    pub fn drop_shared(&mut self) {
+        for (_, map) in std::mem::take(&mut self.shared) {
+            self.release_user(map);
+            self.put(map);
+        }
     }
 
     fn tick(&mut self) -> Result<(), Errno> {
@@ -499,7 +532,8 @@ impl Fake {
                 value_size: 4,
             };
         let users = self.fds.values().filter(|&&o| o == id).count()
-            + self.pins.iter().filter(|p| p.1 == id).count();
+            + self.pins.iter().filter(|p| p.1 == id).count()
+            + self.shared.iter().filter(|s| s.1 == id).count();
         if prog_array && users == 0 {
             for held in std::mem::take(&mut self.objects[id].slots).into_values() {
                 self.put(held);
@@ -603,7 +637,17 @@ impl Fake {
             map_type: a.map_type,
             value_size: a.value_size,
         };
-        Ok(self.new_object(kind, name, btf.into_iter().collect()))
+        let def = MapDef {
+            map_type: a.map_type,
+            key_size: a.key_size,
+            value_size: a.value_size,
+            max_entries: a.max_entries,
+            map_flags: a.map_flags,
+            map_extra: a.map_extra,
+        };
+        let fd = self.new_object(kind, name, btf.into_iter().collect());
+        self.map_defs.insert(self.fds[&fd], def);
+        Ok(fd)
     }
 
     fn map_update(&mut self, attr: &[u8]) -> Result<u32, Errno> {
@@ -1019,6 +1063,43 @@ impl Backend for Fake {
             object: self.name(obj),
         });
         Ok(FakePin { name, obj })
+    }
+
+    fn shared_map(&mut self, name: &str) -> Result<Option<(Fd, MapDef)>, Errno> {
+        self.tick()?;
+        let Some(&(_, id)) = self.shared.iter().find(|(n, _)| n == name) else {
+            return Ok(None);
+        };
+        self.calls.push(Call::Reuse { name: name.into() });
+        Ok(Some((self.new_fd(id), self.map_defs[&id])))
+    }
+
+    fn share_map(&mut self, fd: Fd, name: &str) -> Result<(), Errno> {
+        self.tick()?;
+        let map = self.fd(fd, &format!("share {name}"), |k| {
+            matches!(k, Kind::Map { .. })
+        })?;
+        if self.shared.iter().any(|(n, _)| n == name) {
+            return Err(self.refuse(Errno::EEXIST, format!("share {name}: exists")));
+        }
+        self.objects[map].refs += 1;
+        self.shared.push((name.into(), map));
+        self.calls.push(Call::Share { name: name.into() });
+        Ok(())
+    }
+
+    fn unshare_map(&mut self, name: &str) {
+        match self.shared.iter().position(|(n, _)| n == name) {
+            Some(i) => {
+                let (_, map) = self.shared.remove(i);
+                self.calls.push(Call::Unshare { name: name.into() });
+                self.release_user(map);
+                self.put(map);
+            }
+            None => self
+                .violations
+                .push(format!("unshare of {name}, which is not shared")),
+        }
     }
 
     fn unpin(&mut self, pin: FakePin) {
