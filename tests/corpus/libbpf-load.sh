@@ -1,6 +1,7 @@
 #!/bin/sh
 # The corpus tier's libbpf side (`cargo xtask corpus`): loads one object with
-# `bpftool prog loadall` into a bpffs of its own, reports what it pinned, holds it until
+# `bpftool prog loadall` (or, given LOADER CALL..., with the tier's libbpf loader,
+# tests/corpus/libbpf-loader.c) into a bpffs of its own, reports what it pinned, holds it until
 # stdin closes, then unpins everything. Run it under `unshare -m --propagation private`
 # so that the mount is invisible to the rest of the system and dies with us.
 #
@@ -19,7 +20,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! bpftool prog loadall "$obj" "$dir/progs" pinmaps "$dir/maps"; then
+# With a loader (LOADER CALL...: a written object), the tier's libbpf loader makes its
+# product's loader's calls, then pins as bpftool does; maps pinned by name go into
+# $dir/maps too (its pin root).
+if [ $# -gt 1 ]; then
+	loader=$2
+	shift 2
+	if ! "$loader" "$obj" "$dir/progs" "$dir/maps" "$@"; then
+		echo error
+		exit 1
+	fi
+elif ! bpftool prog loadall "$obj" "$dir/progs" pinmaps "$dir/maps"; then
 	echo error
 	exit 1
 fi

@@ -1,8 +1,9 @@
 //! The corpus's objects, built from Debian packages and cached under
 //! `target/corpus/objects/`, keyed by the packages' versions, the running kernel (its
-//! BTF is the selftests' `vmlinux.h`), the committed selection of selftests and the
+//! BTF is the selftests' `vmlinux.h`) and the committed selection of selftests; and the
 //! objects written for the corpus (`tests/corpus/written/`, shapes no Debian package
-//! has, built with the same clang).
+//! has, built with the same clang every run, with the calls of their products'
+//! loaders).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use bpf_preload_uapi::EM_BPF;
 
 use preload_devtools::{ensure_packages, output, root, run as run_cmd};
@@ -50,6 +51,11 @@ pub struct Entry {
     /// The generated crate's name, unique in the corpus.
     pub krate: String,
     pub object: Result<PathBuf, String>,
+    /// What a product's loader calls before it loads the object, from the `loader:`
+    /// lines of a written object's source (`tests/corpus/libbpf-loader.c` says how
+    /// they read): loaded on the libbpf side by that loader, which written objects
+    /// always go through, and given to #[bpf_preload] as options (`crates`).
+    pub loader: Option<Vec<String>>,
 }
 
 pub fn corpus_dir() -> PathBuf {
@@ -90,22 +96,7 @@ fn cache_key(dir: &Path) -> Result<String> {
     for file in selftest_selection()? {
         key.push_str(&format!("selftest {file}\n"));
     }
-    for source in written_sources()? {
-        let text = fs::read(&source)?;
-        key.push_str(&format!(
-            "written {} {:016x}\n",
-            source.file_name().unwrap().to_string_lossy(),
-            fnv1a(&text)
-        ));
-    }
     Ok(key)
-}
-
-/// FNV-1a of `bytes`: a stable hash for the cache key (std's is not stable).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// The sources in `tests/corpus/written/`, sorted.
@@ -127,11 +118,24 @@ pub fn objects() -> Result<Vec<Entry>> {
     let key = cache_key(&dir)?;
     let key_file = dir.join("KEY");
     let list_file = dir.join("ENTRIES");
+    // The objects written for the corpus, a few small sources, are built every run.
+    let mut written = written(&corpus_dir().join("written"))?;
+    let calls = packaged_loader_calls()?;
+    let with_calls = |mut entries: Vec<Entry>| {
+        for entry in &mut entries {
+            if let Some(calls) = calls.get(&entry.source) {
+                entry.loader = Some(calls.clone());
+            }
+        }
+        entries
+    };
     if fs::read_to_string(&key_file).ok().as_deref() == Some(key.as_str())
         && let Ok(text) = fs::read_to_string(&list_file)
     {
         println!("corpus objects: cached in {}", dir.display());
-        return Ok(parse_entries(&text));
+        let mut entries = with_calls(parse_entries(&text));
+        entries.append(&mut written);
+        return Ok(entries);
     }
     if dir.exists() {
         fs::remove_dir_all(&dir)?;
@@ -141,10 +145,40 @@ pub fn objects() -> Result<Vec<Entry>> {
     let mut entries = vec![iterators(&src, &dir)?];
     entries.extend(libbpf_tools(&dir.join("libbpf-tools"))?);
     entries.extend(selftests(&src, &dir)?);
-    entries.extend(written(&dir.join("written"))?);
     fs::write(&list_file, format_entries(&entries))?;
     fs::write(&key_file, key)?;
+    let mut entries = with_calls(entries);
+    entries.append(&mut written);
     Ok(entries)
+}
+
+/// The calls the loaders of Debian-packaged objects make before load, by source
+/// (`tests/corpus/loader-calls.txt`).
+fn packaged_loader_calls() -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+    let path = root().join("tests/corpus/loader-calls.txt");
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let source = words.next()?.to_string();
+            Some((source, words.map(String::from).collect()))
+        })
+        .collect())
+}
+
+/// The calls of the `loader: CALL` lines of a written object's source (in its
+/// comments), in order.
+pub fn loader_calls(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .filter_map(|l| {
+            l.trim_start_matches([' ', '*', '/'])
+                .strip_prefix("loader: ")
+        })
+        .map(|call| call.trim().to_string())
+        .collect()
 }
 
 fn format_entries(entries: &[Entry]) -> String {
@@ -179,6 +213,7 @@ fn parse_entries(text: &str) -> Vec<Entry> {
                 } else {
                     Err(rest.into())
                 },
+                loader: None,
             })
         })
         .collect()
@@ -266,6 +301,7 @@ fn iterators(src: &Path, dir: &Path) -> Result<Entry> {
         name: "iterators".into(),
         krate: "k_iterators".into(),
         object,
+        loader: None,
     })
 }
 
@@ -278,6 +314,8 @@ fn written(dir: &Path) -> Result<Vec<Entry>> {
         let file = source.file_name().unwrap().to_string_lossy().into_owned();
         let stem = file.trim_end_matches(".bpf.c").replace('-', "_");
         let out = dir.join(format!("{stem}.bpf.o"));
+        let text =
+            fs::read_to_string(&source).with_context(|| format!("reading {}", source.display()))?;
         let object = compile(
             clang()
                 .current_dir(root().join(WRITTEN))
@@ -294,6 +332,7 @@ fn written(dir: &Path) -> Result<Vec<Entry>> {
             krate: format!("wr_{stem}"),
             name: stem,
             object,
+            loader: Some(loader_calls(&text)),
         });
     }
     println!("corpus: built {} objects written for it", entries.len());
@@ -389,6 +428,7 @@ fn libbpf_tools(dir: &Path) -> Result<Vec<Entry>> {
                 krate: format!("lt_{name}"),
                 name,
                 object: Ok(path),
+                loader: None,
             });
         }
     }
@@ -487,6 +527,7 @@ fn selftests(src: &Path, dir: &Path) -> Result<Vec<Entry>> {
                     name: stem.replace('-', "_"),
                     krate: format!("st_{}", stem.replace('-', "_")),
                     object,
+                    loader: None,
                 });
             });
         }
@@ -503,6 +544,33 @@ fn selftests(src: &Path, dir: &Path) -> Result<Vec<Entry>> {
         entries.len() - failed
     );
     Ok(entries)
+}
+
+/// Where [`libbpf_loader`] builds the tier's libbpf loader.
+pub fn libbpf_loader_path() -> PathBuf {
+    corpus_dir().join("libbpf-loader")
+}
+
+/// Builds `tests/corpus/libbpf-loader.c` against Debian's libbpf: the libbpf side of
+/// written objects, which makes the calls of their products' loaders.
+pub fn libbpf_loader() -> Result<PathBuf> {
+    ensure_packages(
+        &["gcc", "libbpf-dev"],
+        "building the corpus's libbpf loader",
+    )?;
+    let out = libbpf_loader_path();
+    fs::create_dir_all(corpus_dir())?;
+    let status = Command::new("gcc")
+        .args(["-O2", "-Wall", "-Wextra", "-Werror", "-o"])
+        .arg(&out)
+        .arg(root().join("tests/corpus/libbpf-loader.c"))
+        .arg("-lbpf")
+        .status()
+        .context("running gcc")?;
+    if !status.success() {
+        bail!("building tests/corpus/libbpf-loader.c failed ({status})");
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -537,15 +605,23 @@ mod tests {
                 name: "a".into(),
                 krate: "st_a".into(),
                 object: Ok("/x/a.bpf.o".into()),
+                loader: None,
             },
             Entry {
                 source: "selftests/b.c".into(),
                 name: "b".into(),
                 krate: "st_b".into(),
                 object: Err("b.c:1:2: error: no member named 'x'".into()),
+                loader: None,
             },
         ];
         let back = parse_entries(&format_entries(&entries));
         assert_eq!(format!("{back:?}"), format!("{entries:?}"));
+    }
+
+    #[test]
+    fn loader_lines_of_a_written_source_are_its_calls() {
+        let source = "/*\n * A map of maps.\n *\n * loader: inner=m:@t\n * loader: set=x:1 \n */\n";
+        assert_eq!(super::loader_calls(source), ["inner=m:@t", "set=x:1"]);
     }
 }

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use preload_devtools::root;
@@ -71,7 +71,11 @@ pub fn build(entries: &[Entry]) -> Result<Binaries> {
             &main
                 .replace("@SOURCE@", &entry.source)
                 .replace("@OBJ@", &object.display().to_string())
-                .replace("@NAME@", &entry.name),
+                .replace("@NAME@", &entry.name)
+                .replace(
+                    "@OPTIONS@",
+                    &options(entry.loader.as_deref().unwrap_or_default())?,
+                ),
         )?;
     }
     println!(
@@ -157,4 +161,73 @@ pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
         preload_devtools::run(&mut cmd)?;
     }
     Ok(target_dir.join(target).join("debug"))
+}
+
+/// #[bpf_preload]'s options for the calls a product's loader makes (the `loader:`
+/// lines of a written object; `tests/corpus/libbpf-loader.c` makes the same calls),
+/// each after a comma: `inner=MAP:@TEMPLATE` and `inner=MAP:TYPE:KEY:VALUE:ENTRIES`
+/// become `inner_map(...)`, `max=MAP:N` `max_entries(...)`, `target=PROG:NAME`
+/// `attach_target(...)`, `set=VAR:VALUE` `set(...)`.
+fn options(calls: &[String]) -> Result<String> {
+    let (mut inner, mut max, mut target, mut set) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for call in calls {
+        let (kind, spec) = call
+            .split_once('=')
+            .with_context(|| format!("loader call `{call}` is not KIND=SPEC"))?;
+        let fields: Vec<&str> = spec.split(':').collect();
+        match (kind, &fields[..]) {
+            ("inner", [map, template]) if template.starts_with('@') => {
+                inner.push(format!("{map} = {}", &template[1..]));
+            }
+            ("inner", [map, ty, key, value, entries]) => inner.push(format!(
+                "{map} = {{ type = BPF_MAP_TYPE_{}, key_size = {key}, value_size = {value}, \
+                 max_entries = {entries} }}",
+                ty.to_uppercase()
+            )),
+            ("max", [map, entries]) => max.push(format!("{map} = {entries}")),
+            ("target", [program, name]) => target.push(format!("{program} = \"{name}\"")),
+            ("set", [var, value]) => set.push(format!("{var} = {value}")),
+            _ => bail!("loader call `{call}`: see tests/corpus/libbpf-loader.c for the forms"),
+        }
+    }
+    let mut out = String::new();
+    for (option, items) in [
+        ("inner_map", inner),
+        ("max_entries", max),
+        ("attach_target", target),
+        ("set", set),
+    ] {
+        if !items.is_empty() {
+            out.push_str(&format!(", {option}({})", items.join(", ")));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::options;
+
+    #[test]
+    fn loader_calls_become_the_attributes_options() {
+        let calls: Vec<String> = [
+            "target=on_enter:sys_enter",
+            "inner=per_cgroup:@template",
+            "inner=per_pid:reuseport_sockarray:4:8:32",
+            "max=start:10240",
+            "set=enforce:true",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            options(&calls).unwrap(),
+            ", inner_map(per_cgroup = template, per_pid = { type = \
+             BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, key_size = 4, value_size = 8, max_entries = \
+             32 }), max_entries(start = 10240), attach_target(on_enter = \"sys_enter\"), \
+             set(enforce = true)"
+        );
+        assert_eq!(options(&[]).unwrap(), "");
+        assert!(options(&["inner=x".into()]).is_err());
+    }
 }

@@ -38,7 +38,8 @@ pub struct Options {
 
 const HEADER: &str = "\
 # The corpus tier's results (`cargo xtask corpus`; `--bless` rewrites this file).
-# One object per line: where it comes from; libbpf's load (bpftool prog loadall);
+# One object per line: where it comes from; libbpf's load (bpftool prog loadall, or
+# with the calls of its product's loader, tests/corpus/libbpf-loader.c);
 # ours (refused: the compile error of #[bpf_preload]; load error: step and errno;
 # loaded); and for objects both load, what differs in what the kernel holds
 # (programs and their types and translated instructions, map definitions).
@@ -174,6 +175,9 @@ pub fn run(options: &Options, vm: &dyn Vm) -> Result<usize> {
     if !options.only.is_empty() {
         entries.retain(|e| options.only.iter().any(|o| e.source.contains(o.as_str())));
     }
+    if entries.iter().any(|e| e.loader.is_some()) {
+        build::libbpf_loader()?;
+    }
     let binaries = crates::build(&entries)?;
     let jobs: Vec<Job> = entries
         .iter()
@@ -185,6 +189,7 @@ pub fn run(options: &Options, vm: &dyn Vm) -> Result<usize> {
                 .get(&e.krate)
                 .cloned()
                 .unwrap_or_else(|| Err("no crate".into())),
+            loader: e.loader.clone(),
         })
         .collect();
     println!(
@@ -229,6 +234,9 @@ pub struct Job {
     pub object: Result<PathBuf, String>,
     /// Our side's binary, or the compile error that refused the object.
     pub ours: Result<PathBuf, String>,
+    /// For a written object, the calls its product's loader makes: the libbpf side
+    /// loads it with the tier's own libbpf loader rather than bpftool.
+    pub loader: Option<Vec<String>>,
 }
 
 /// Loads every job on both sides, one after the other, and checks that nothing is left
@@ -256,6 +264,7 @@ fn compare_all(
                 let libbpf = load::libbpf(
                     script,
                     object,
+                    job.loader.as_deref(),
                     &logs.join(format!("{}.libbpf.log", job.log_name)),
                     &scratch,
                 )
@@ -323,6 +332,8 @@ pub fn guest(list: &std::path::Path, script: &std::path::Path) -> Result<()> {
                     Some(why) => Err(why.into()),
                     None => Ok(ours.into()),
                 },
+                // Written objects load on the host (see `vm`).
+                loader: None,
             })
         })
         .collect();

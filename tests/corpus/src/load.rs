@@ -109,15 +109,23 @@ impl Drop for Holder {
     }
 }
 
-/// The libbpf side: `tests/corpus/libbpf-load.sh` in a private mount namespace.
-pub fn libbpf(script: &Path, object: &Path, log: &Path, scratch: &Path) -> Result<Outcome> {
-    let mut holder = Holder::spawn(
-        Command::new("unshare")
-            .args(["-m", "--propagation", "private", "sh"])
-            .arg(script)
-            .arg(object),
-        log,
-    )?;
+/// The libbpf side: `tests/corpus/libbpf-load.sh` in a private mount namespace; with
+/// `calls`, through the tier's libbpf loader making them (`build::libbpf_loader`).
+pub fn libbpf(
+    script: &Path,
+    object: &Path,
+    calls: Option<&[String]>,
+    log: &Path,
+    scratch: &Path,
+) -> Result<Outcome> {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "--propagation", "private", "sh"])
+        .arg(script)
+        .arg(object);
+    if let Some(calls) = calls {
+        cmd.arg(crate::build::libbpf_loader_path()).args(calls);
+    }
+    let mut holder = Holder::spawn(&mut cmd, log)?;
     let (lines, ready) = holder.report()?;
     if !ready {
         drop(holder);

@@ -30,7 +30,8 @@ fn probe(object: &'static Object) -> Result<(), String> {
     let fs = Mount::bpffs().map_err(|e| format!("cannot mount bpffs: {e}"))?;
     let dir = fs.path().join(object.name);
     std::fs::create_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut backend = UserBackend::new(&dir);
+    // Maps pinned by name are shared in this bpffs, not the machine's /sys/fs/bpf.
+    let mut backend = UserBackend::new(&dir).with_pin_root(fs.path());
     let mut out = std::io::stdout().lock();
     let loaded = match load(object, &mut backend) {
         Ok(loaded) => loaded,
