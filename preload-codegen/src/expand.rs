@@ -237,9 +237,11 @@ pub fn expand(
             }
             None => quote!(::core::option::Option::None),
         };
-        // The object's initial value with the values of `set(...)` written in.
+        // The object's initial value with the values of `set(...)` written in, and the
+        // value size `value_size(...)` gives.
         let m = &MapModel {
             initial_value: plan.initial_values[i].clone(),
+            value_size: plan.map_value_sizes[i],
             ..m.clone()
         };
         map(

@@ -9,13 +9,13 @@ use syn::{Ident, LitStr, Token};
 pub const OPTIONS: &str =
     "obj = \"...\", name = \"...\", pin_as(NAME = \"...\", ...), no_pin(NAME, ...), \
      no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data, \
-     max_entries(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect, \
+     max_entries(MAP = N, ...), value_size(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect, \
      set(VARIABLE = value, ...), params(VARIABLE, ...), \
      attach_target(PROGRAM = \"target\", ...), \
      inner_map(MAP = INNER_MAP | { type = BPF_MAP_TYPE_..., key_size = N, value_size = N, \
      max_entries = N }, ...)";
 
-const OPTION_NAMES: [&str; 17] = [
+const OPTION_NAMES: [&str; 18] = [
     "obj",
     "name",
     "pin_as",
@@ -25,6 +25,7 @@ const OPTION_NAMES: [&str; 17] = [
     "pin_programs",
     "pin_data",
     "max_entries",
+    "value_size",
     "autoload",
     "freeze",
     "freeze_all",
@@ -50,6 +51,9 @@ pub struct Args {
     pub no_attach_all: Option<Ident>,
     /// Sizes for maps whose object leaves `max_entries` to its loader.
     pub max_entries: Vec<(Ident, syn::LitInt)>,
+    /// Value sizes for maps whose object leaves them to its loader (libbpf's
+    /// `bpf_map__set_value_size`).
+    pub value_size: Vec<(Ident, syn::LitInt)>,
     /// Programs of `?` sections (libbpf: not loaded unless asked for) to load anyway.
     pub autoload: Vec<Ident>,
     /// Also pin every program.
@@ -359,6 +363,7 @@ impl Parse for Args {
         let mut pin_data = None;
         let mut no_attach_all = None;
         let mut max_entries = None;
+        let mut value_size = None;
         let mut autoload = None;
         let mut freeze = None;
         let mut freeze_all = None;
@@ -420,29 +425,12 @@ impl Parse for Args {
                     set_once(&mut set, values, &key)?;
                 }
                 "max_entries" => {
-                    const USAGE: &str = "max_entries(MAP = N, ...)";
-                    let content = list(input, &key, USAGE)?;
-                    let sizes = comma_separated(&content, |c| {
-                        let name = name_in(c, &key, USAGE)?;
-                        if !c.peek(Token![=]) {
-                            return Err(syn::Error::new(
-                                name.span(),
-                                format!("expected `= N` after `{name}`: `{USAGE}`"),
-                            ));
-                        }
-                        c.parse::<Token![=]>()?;
-                        let n: syn::LitInt = c.parse().map_err(|e| {
-                            syn::Error::new(
-                                e.span(),
-                                format!("the size of `{name}` must be an integer: `{name} = 1024`"),
-                            )
-                        })?;
-                        n.base10_parse::<u32>().map_err(|_| {
-                            syn::Error::new(n.span(), "max_entries must fit in 32 bits")
-                        })?;
-                        Ok((name, n))
-                    })?;
+                    let sizes = map_sizes(input, &key)?;
                     set_once(&mut max_entries, sizes, &key)?;
+                }
+                "value_size" => {
+                    let sizes = map_sizes(input, &key)?;
+                    set_once(&mut value_size, sizes, &key)?;
                 }
                 "params" => {
                     const USAGE: &str = "params(VARIABLE, ...)";
@@ -541,6 +529,7 @@ impl Parse for Args {
             no_attach: no_attach.unwrap_or_default(),
             no_attach_all,
             max_entries: max_entries.unwrap_or_default(),
+            value_size: value_size.unwrap_or_default(),
             autoload: autoload.unwrap_or_default(),
             pin_programs: pin_programs.unwrap_or(false),
             pin_data: pin_data.unwrap_or(false),
@@ -553,4 +542,30 @@ impl Parse for Args {
             inner_map: inner_maps.unwrap_or_default(),
         })
     }
+}
+
+/// `KEY(MAP = N, ...)` (`max_entries`, `value_size`): each map's name with its size, a
+/// 32-bit integer.
+fn map_sizes(input: ParseStream<'_>, key: &Ident) -> syn::Result<Vec<(Ident, syn::LitInt)>> {
+    let usage = format!("{key}(MAP = N, ...)");
+    let content = list(input, key, &usage)?;
+    comma_separated(&content, |c| {
+        let name = name_in(c, key, &usage)?;
+        if !c.peek(Token![=]) {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("expected `= N` after `{name}`: `{usage}`"),
+            ));
+        }
+        c.parse::<Token![=]>()?;
+        let n: syn::LitInt = c.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("the size of `{name}` must be an integer: `{name} = 1024`"),
+            )
+        })?;
+        n.base10_parse::<u32>()
+            .map_err(|_| syn::Error::new(n.span(), format!("{key} must fit in 32 bits")))?;
+        Ok((name, n))
+    })
 }

@@ -23,6 +23,8 @@ pub struct Plan {
     pub program_pins: Vec<Option<String>>,
     /// Per map: its `max_entries` in the table (0 for the loader to set).
     pub map_entries: Vec<u32>,
+    /// Per map: its value size in the table, the object's or `value_size(...)`'s.
+    pub map_value_sizes: Vec<u32>,
     /// Per map: frozen by `freeze(...)`/`freeze_all` once the loader has written it.
     pub map_freeze: Vec<bool>,
     /// `protect`: the runtime's guard is loaded with the object.
@@ -575,6 +577,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         })
         .collect();
     let map_entries = cx.errors.check(entries(args, model));
+    let map_value_sizes = cx.errors.check(value_sizes(args, model));
     let map_freeze = cx.errors.check(frozen(args, model));
     let inner_maps = match &map_entries {
         Some(entries) => cx.errors.check(inner_maps(args, model, entries)),
@@ -621,6 +624,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         map_pins,
         program_pins,
         map_entries: map_entries.unwrap_or_default(),
+        map_value_sizes: map_value_sizes.unwrap_or_default(),
         map_freeze: map_freeze.unwrap_or_default(),
         protect: args.protect,
         programs: cx.loaded,
@@ -770,6 +774,75 @@ fn entries(args: &Args, model: &Model) -> syn::Result<Vec<u32>> {
             })?;
         }
         out.push(sized.unwrap_or(0));
+    }
+    Ok(out)
+}
+
+/// Each map's value size in the table: the object's, or the attribute's
+/// `value_size(...)`, which sizes a map declared without a value type (`__uint(key_size,
+/// ...)` alone, as libbpf-tools' stack trace maps), as its loader does with libbpf's
+/// `bpf_map__set_value_size()`. A map whose object leaves its value size to the loader
+/// without one given is an error that says how to give it.
+fn value_sizes(args: &Args, model: &Model) -> syn::Result<Vec<u32>> {
+    use bpf_preload_uapi::MapType::{self, *};
+    let map_names: Vec<&str> = model
+        .maps
+        .iter()
+        .map(|m| m.name.trim_start_matches('.'))
+        .collect();
+    let mut given: HashMap<usize, u32> = HashMap::new();
+    for (id, n) in &args.value_size {
+        let i = map_index(model, &id.to_string()).ok_or_else(|| unknown(id, "map", &map_names))?;
+        let m = &model.maps[i];
+        // Values the loader or the kernel lays out: fds, ids, a struct_ops struct, a
+        // section's bytes, or a BTF type the size must match.
+        let fixed = m.internal
+            || m.struct_ops.is_some()
+            || m.btf_value_type_id != 0
+            || is_outer(m.map_type)
+            || matches!(
+                MapType::from_u32(m.map_type),
+                Some(ProgArray | PerfEventArray | CgroupArray | Ringbuf | UserRingbuf | Arena)
+            );
+        if fixed {
+            return Err(syn::Error::new(
+                id.span(),
+                format!(
+                    "`value_size(...)` sizes a map declared without a value type \
+                     (`__uint(value_size, ...)` or none); `{}` ({}) has its value laid out \
+                     by its type, its section or its BTF type",
+                    m.name,
+                    crate::model::kinds::map_type_name(m.map_type)
+                ),
+            ));
+        }
+        if given.insert(i, n.base10_parse()?).is_some() {
+            return Err(syn::Error::new(
+                id.span(),
+                format!("`{id}` is sized twice in `value_size(...)`"),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, m) in model.maps.iter().enumerate() {
+        let size = given.get(&i).copied().unwrap_or(m.value_size);
+        let needs_value = matches!(
+            MapType::from_u32(m.map_type),
+            Some(Hash | Array | PercpuHash | PercpuArray | StackTrace | LruHash | LruPercpuHash)
+        );
+        if size == 0 && needs_value && !m.internal {
+            return Err(syn::Error::new(
+                args.obj.span(),
+                format!(
+                    "map `{0}` ({1}) has value_size 0: its object leaves the size of its \
+                     values to its loader. Give it with `value_size({2} = N)`",
+                    m.name,
+                    crate::model::kinds::map_type_name(m.map_type),
+                    m.name.trim_start_matches('.')
+                ),
+            ));
+        }
+        out.push(size);
     }
     Ok(out)
 }

@@ -12,12 +12,14 @@
  *                                                   reuseport_sockarray)
  *   inner=MAP:@TEMPLATE      the same, of a map like the object's map TEMPLATE
  *   max=MAP:N                bpf_map__set_max_entries(MAP, N)
+ *   value=MAP:N              bpf_map__set_value_size(MAP, N)
  *   target=PROG:NAME         bpf_program__set_attach_target(PROG, 0, NAME)
  *   set=VAR:VALUE            VALUE (an integer, true or false) written into the
  *                            global VAR of .rodata, .data or .bss before load
  *
  * Maps pinned by name (LIBBPF_PIN_BY_NAME) are pinned in MAPDIR (pin_root_path),
- * every other map there too, and every program in PROGDIR, as bpftool pins them.
+ * every other map there too, and every loaded program in PROGDIR, as bpftool pins
+ * them.
  *
  * Usage: libbpf-loader OBJECT PROGDIR MAPDIR [CALL...]; exit 0 once loaded and
  * pinned, 1 with libbpf's messages on stderr otherwise.
@@ -100,6 +102,16 @@ static int max(struct bpf_object *obj, char *spec)
 	return bpf_map__set_max_entries(map, strtoul(n, NULL, 0));
 }
 
+static int value(struct bpf_object *obj, char *spec)
+{
+	char *n = split(spec);
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, spec);
+
+	if (!n || !map)
+		return fail("value: no such map", spec);
+	return bpf_map__set_value_size(map, strtoul(n, NULL, 0));
+}
+
 static int target(struct bpf_object *obj, char *spec)
 {
 	char *name = split(spec);
@@ -160,11 +172,35 @@ static int call(struct bpf_object *obj, char *arg)
 		return inner(obj, arg + 6);
 	if (!strncmp(arg, "max=", 4))
 		return max(obj, arg + 4);
+	if (!strncmp(arg, "value=", 6))
+		return value(obj, arg + 6);
 	if (!strncmp(arg, "target=", 7))
 		return target(obj, arg + 7);
 	if (!strncmp(arg, "set=", 4))
 		return set(obj, arg + 4);
 	return fail("unknown call", arg);
+}
+
+/*
+ * Every loaded program as PROGDIR/NAME, as bpftool pins them; unlike bpftool,
+ * which then fails ("can't pin program that wasn't loaded"), a program its object
+ * leaves out of the load (SEC("?...")) is skipped, as our side skips it.
+ */
+static int pin_programs(struct bpf_object *obj, const char *dir)
+{
+	struct bpf_program *prog;
+	char path[4096];
+	int err;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (bpf_program__fd(prog) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_program__name(prog));
+		err = bpf_program__pin(prog, path);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* bpftool's pin names: libbpf turns a '.' of a map's name into '_'. */
@@ -213,7 +249,7 @@ int main(int argc, char **argv)
 	}
 	err = bpf_object__load(obj);
 	if (!err)
-		err = bpf_object__pin_programs(obj, argv[2]);
+		err = pin_programs(obj, argv[2]);
 	if (!err)
 		err = pin_maps(obj, argv[3]);
 	if (err) {

@@ -69,6 +69,7 @@ const BUILDS: &[(&str, &str, &[&str])] = &[
     ("shared_mismatch.bpf.c", "shared_mismatch.bpf.o", BPF),
     ("bad_pinning.bpf.c", "bad_pinning.bpf.o", BPF),
     ("pinned_inner.bpf.c", "pinned_inner.bpf.o", BPF),
+    ("loader_sized.bpf.c", "loader_sized.bpf.o", BPF),
 ];
 
 /// The object every byte edit starts from.

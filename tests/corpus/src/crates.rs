@@ -166,11 +166,11 @@ pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
 /// #[bpf_preload]'s options for the calls a product's loader makes (the `loader:`
 /// lines of a written object; `tests/corpus/libbpf-loader.c` makes the same calls),
 /// each after a comma: `inner=MAP:@TEMPLATE` and `inner=MAP:TYPE:KEY:VALUE:ENTRIES`
-/// become `inner_map(...)`, `max=MAP:N` `max_entries(...)`, `target=PROG:NAME`
+/// become `inner_map(...)`, `max=MAP:N` `max_entries(...)`, `value=MAP:N`
+/// `value_size(...)`, `target=PROG:NAME`
 /// `attach_target(...)`, `set=VAR:VALUE` `set(...)`.
 fn options(calls: &[String]) -> Result<String> {
-    let (mut inner, mut max, mut target, mut set) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let [mut inner, mut max, mut value, mut target, mut set] = [const { Vec::new() }; 5];
     for call in calls {
         let (kind, spec) = call
             .split_once('=')
@@ -186,6 +186,7 @@ fn options(calls: &[String]) -> Result<String> {
                 ty.to_uppercase()
             )),
             ("max", [map, entries]) => max.push(format!("{map} = {entries}")),
+            ("value", [map, size]) => value.push(format!("{map} = {size}")),
             ("target", [program, name]) => target.push(format!("{program} = \"{name}\"")),
             ("set", [var, value]) => set.push(format!("{var} = {value}")),
             _ => bail!("loader call `{call}`: see tests/corpus/libbpf-loader.c for the forms"),
@@ -195,6 +196,7 @@ fn options(calls: &[String]) -> Result<String> {
     for (option, items) in [
         ("inner_map", inner),
         ("max_entries", max),
+        ("value_size", value),
         ("attach_target", target),
         ("set", set),
     ] {
@@ -216,6 +218,7 @@ mod tests {
             "inner=per_cgroup:@template",
             "inner=per_pid:reuseport_sockarray:4:8:32",
             "max=start:10240",
+            "value=stackmap:1016",
             "set=enforce:true",
         ]
         .map(String::from)
@@ -224,8 +227,8 @@ mod tests {
             options(&calls).unwrap(),
             ", inner_map(per_cgroup = template, per_pid = { type = \
              BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, key_size = 4, value_size = 8, max_entries = \
-             32 }), max_entries(start = 10240), attach_target(on_enter = \"sys_enter\"), \
-             set(enforce = true)"
+             32 }), max_entries(start = 10240), value_size(stackmap = 1016), \
+             attach_target(on_enter = \"sys_enter\"), set(enforce = true)"
         );
         assert_eq!(options(&[]).unwrap(), "");
         assert!(options(&["inner=x".into()]).is_err());

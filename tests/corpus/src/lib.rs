@@ -121,19 +121,37 @@ fn format_rows(rows: &BTreeMap<String, Row>, release: &str) -> String {
 /// Fails if a program or map either side reported is still in the kernel, or a
 /// side's bpffs is still mounted. (Only what the sides reported: other users of the
 /// machine may load and free objects meanwhile.)
+///
+/// The kernel frees a map or program whose last reference was a pin or a program after
+/// an RCU grace period, or from a workqueue: what is still there is looked at again for
+/// up to 10 s before it counts as left behind.
 fn check_nothing_left(held: &[(&'static str, u64)]) -> Result<()> {
-    let mut left = Vec::new();
-    for (kind, id) in held {
-        let status = std::process::Command::new("bpftool")
-            .args([kind, "show", "id", &id.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .context("running bpftool")?;
-        if status.success() {
-            left.push(format!("{kind} {id}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut left: Vec<&(&'static str, u64)> = held.iter().collect();
+    loop {
+        let mut still = Vec::new();
+        for &held in &left {
+            let (kind, id) = held;
+            let status = std::process::Command::new("bpftool")
+                .args([kind, "show", "id", &id.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .context("running bpftool")?;
+            if status.success() {
+                still.push(held);
+            }
         }
+        left = still;
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let left: Vec<String> = left
+        .iter()
+        .map(|(kind, id)| format!("{kind} {id}"))
+        .collect();
     if !left.is_empty() {
         bail!(
             "left in the kernel after the corpus ran: {}; a side did not free everything",
@@ -379,7 +397,7 @@ fn recheck_disagreements(rows: &mut BTreeMap<String, Row>, jobs: &[Job]) -> Resu
         };
         let first = &rows[&job.source];
         println!(
-            "corpus: {} loaded again on both sides: libbpf {} (first {}), we {} (first {})",
+            "corpus: {} loaded again on both sides: libbpf {} (first {}), bpf-preload {} (first {})",
             job.source,
             loads(again.libbpf_loads()),
             loads(first.libbpf_loads()),
