@@ -125,6 +125,39 @@ fn forget_unpacked_packages(version: &str) -> Result<()> {
     Ok(())
 }
 
+/// The target directory of `cargo package`, apart from the checkout's own: it verifies
+/// each package by building it against the others' packages, and cargo takes a
+/// registry crate of a given name and version for immutable, so a build of an earlier
+/// run's package (before a change, with the same version) would be linked instead of
+/// the new one. Everything of ours built there comes from packages, so it all goes
+/// before each run; what the packages depend on stays cached.
+const PACKAGE_TARGET: &str = "target/packaged";
+
+/// Removes the builds of the published crates from [`PACKAGE_TARGET`].
+fn forget_package_builds(target: &Path) -> Result<()> {
+    for dir in ["debug/deps", "debug/.fingerprint", "debug/build"] {
+        let Ok(entries) = fs::read_dir(target.join(dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().replace('_', "-");
+            if !PUBLISHED.iter().any(|p| name.starts_with(&format!("{p}-")))
+                && !name.starts_with("libbpf-preload")
+            {
+                continue;
+            }
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+            removed.with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 fn step(name: &str, started: Instant) {
     println!("==> [{:>5.1}s] {name}", started.elapsed().as_secs_f64());
 }
@@ -143,15 +176,18 @@ pub fn run() -> Result<usize> {
         started,
     );
     forget_unpacked_packages(version)?;
+    let target = root.join(PACKAGE_TARGET);
+    forget_package_builds(&target)?;
     let mut package = crate::tools::cargo();
     package
         .current_dir(&root)
-        .args(["package", "--quiet", "--allow-dirty"]);
+        .args(["package", "--quiet", "--allow-dirty", "--target-dir"])
+        .arg(&target);
     for name in PUBLISHED {
         package.args(["-p", name]);
     }
     run_cmd(&mut package).context("cargo package of the published crates")?;
-    let packed = check_packages(&root.join("target/package"), version)?;
+    let packed = check_packages(&target.join("package"), version)?;
     passed += 1;
 
     // Outside the checkout, one directory per checkout, kept between runs for its
