@@ -159,7 +159,8 @@ pub fn run(
 ) -> syn::Result<proc_macro2::TokenStream> {
     let path = resolve(&args.obj, bases)?;
     let data = read_object(&args.obj, &path)?;
-    let model = model::read(&data)
+    let types = validate::given_prog_types(args)?;
+    let model = model::read_typed(&data, &types)
         .map_err(|e| syn::Error::new(args.obj.span(), format!("`{}`: {e}", args.obj.value())))?;
     let plan = validate::plan(args, &model)?;
     Ok(expand::expand(item, &path, args.obj.span(), &model, &plan))

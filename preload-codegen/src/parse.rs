@@ -11,11 +11,11 @@ pub const OPTIONS: &str =
      no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data, \
      max_entries(MAP = N, ...), value_size(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect, \
      set(VARIABLE = value, ...), params(VARIABLE, ...), \
-     attach_target(PROGRAM = \"target\", ...), \
+     attach_target(PROGRAM = \"target\", ...), prog_type(PROGRAM = BPF_PROG_TYPE_..., ...), \
      inner_map(MAP = INNER_MAP | { type = BPF_MAP_TYPE_..., key_size = N, value_size = N, \
      max_entries = N }, ...)";
 
-const OPTION_NAMES: [&str; 18] = [
+const OPTION_NAMES: [&str; 19] = [
     "obj",
     "name",
     "pin_as",
@@ -33,6 +33,7 @@ const OPTION_NAMES: [&str; 18] = [
     "set",
     "params",
     "attach_target",
+    "prog_type",
     "inner_map",
 ];
 
@@ -76,6 +77,9 @@ pub struct Args {
     /// Attach targets for programs whose section names none (`SEC("lsm")`), as
     /// libbpf's `bpf_program__set_attach_target(prog, 0, "target")` gives them.
     pub attach_target: Vec<(Ident, LitStr)>,
+    /// Program types for programs whose section libbpf does not know, as their loader
+    /// gives them (`bpf_program__set_type()`, iproute2, tc).
+    pub prog_type: Vec<(Ident, Ident)>,
     /// Inner maps of maps of maps whose object leaves them to its loader (no
     /// `__array(values, ...)`), as libbpf's `bpf_map__set_inner_map_fd()` gives them.
     pub inner_map: Vec<(Ident, InnerMap)>,
@@ -364,6 +368,7 @@ impl Parse for Args {
         let mut no_attach_all = None;
         let mut max_entries = None;
         let mut value_size = None;
+        let mut prog_type = None;
         let mut autoload = None;
         let mut freeze = None;
         let mut freeze_all = None;
@@ -413,6 +418,31 @@ impl Parse for Args {
                         named_string(c, &key, USAGE, "target", "the attach target")
                     })?;
                     set_once(&mut attach_target, targets, &key)?;
+                }
+                "prog_type" => {
+                    const USAGE: &str = "prog_type(PROGRAM = BPF_PROG_TYPE_..., ...)";
+                    let content = list(input, &key, USAGE)?;
+                    let types = comma_separated(&content, |c| {
+                        let name = name_in(c, &key, USAGE)?;
+                        if !c.peek(Token![=]) {
+                            return Err(syn::Error::new(
+                                name.span(),
+                                format!("expected `= BPF_PROG_TYPE_...` after `{name}`: `{USAGE}`"),
+                            ));
+                        }
+                        c.parse::<Token![=]>()?;
+                        let ty: Ident = c.parse().map_err(|e| {
+                            syn::Error::new(
+                                e.span(),
+                                format!(
+                                    "the type of `{name}` is a program type's name: `{name} = \
+                                     BPF_PROG_TYPE_SCHED_CLS`"
+                                ),
+                            )
+                        })?;
+                        Ok((name, ty))
+                    })?;
+                    set_once(&mut prog_type, types, &key)?;
                 }
                 "inner_map" => {
                     let content = list(input, &key, "inner_map(MAP = INNER_MAP, ...)")?;
@@ -539,6 +569,7 @@ impl Parse for Args {
             set: set.unwrap_or_default(),
             params: params.unwrap_or_default(),
             attach_target: attach_target.unwrap_or_default(),
+            prog_type: prog_type.unwrap_or_default(),
             inner_map: inner_maps.unwrap_or_default(),
         })
     }

@@ -576,6 +576,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
             (args.pin_programs && cx.is_loaded(i)).then(|| names::program_pin_name(&p.name))
         })
         .collect();
+    cx.errors.check(typed_programs_exist(args, model));
     let map_entries = cx.errors.check(entries(args, model));
     let map_value_sizes = cx.errors.check(value_sizes(args, model));
     let map_freeze = cx.errors.check(frozen(args, model));
@@ -776,6 +777,46 @@ fn entries(args: &Args, model: &Model) -> syn::Result<Vec<u32>> {
         out.push(sized.unwrap_or(0));
     }
     Ok(out)
+}
+
+/// The types `prog_type(...)` gives, by program name, for `model::read_typed`: each a
+/// `BPF_PROG_TYPE_*` this crate knows, each program typed once.
+pub fn given_prog_types(args: &Args) -> syn::Result<Vec<(String, bpf_preload_uapi::ProgType)>> {
+    use bpf_preload_uapi::ProgType;
+    let mut out: Vec<(String, ProgType)> = Vec::new();
+    for (program, ty) in &args.prog_type {
+        let name = ty.to_string();
+        let Some(&t) = ProgType::ALL.iter().find(|t| t.name() == name) else {
+            let names = ProgType::ALL.iter().map(|t| t.name());
+            let hint = match closest(&name, names) {
+                Some(c) => format!("; did you mean `{c}`?"),
+                None => String::new(),
+            };
+            return Err(syn::Error::new(
+                ty.span(),
+                format!("`{name}` is not a program type (`BPF_PROG_TYPE_...`){hint}"),
+            ));
+        };
+        if out.iter().any(|(p, _)| program == p) {
+            return Err(syn::Error::new(
+                program.span(),
+                format!("`{program}` is given two types in `prog_type(...)`"),
+            ));
+        }
+        out.push((program.to_string(), t));
+    }
+    Ok(out)
+}
+
+/// Each program `prog_type(...)` names is one of the object's.
+fn typed_programs_exist(args: &Args, model: &Model) -> syn::Result<()> {
+    let names: Vec<&str> = model.programs.iter().map(|p| p.name.as_str()).collect();
+    for (program, _) in &args.prog_type {
+        if !names.contains(&program.to_string().as_str()) {
+            return Err(unknown(program, "program", &names));
+        }
+    }
+    Ok(())
 }
 
 /// Each map's value size in the table: the object's, or the attribute's

@@ -264,6 +264,27 @@ pub fn known_sections() -> String {
     names.join(", ")
 }
 
+/// Whether libbpf knows `section` (a leading `?` stripped), refused or not.
+pub fn knows(section: &str) -> bool {
+    SECTIONS.iter().any(|d| matches(d.sec, section))
+}
+
+impl ProgramKind {
+    /// A program whose section libbpf does not know, given its type by its loader
+    /// (`bpf_program__set_type()`, or iproute2 and tc, which type what they load): loaded
+    /// with no expected attach type and no flags, and attached by whoever gave the type.
+    pub fn given(prog_type: ProgType) -> Self {
+        ProgramKind {
+            prog_type,
+            expected_attach_type: None,
+            prog_flags: Vec::new(),
+            attach_btf: None,
+            takes_btf_target: false,
+            attach: Attach::Nothing,
+        }
+    }
+}
+
 /// Classifies a program by its ELF section name, as libbpf does, from [`SECTIONS`].
 /// A leading `?` (libbpf: not loaded unless asked for) is stripped by the caller.
 pub fn classify(section: &str) -> Result<ProgramKind, String> {
@@ -272,7 +293,9 @@ pub fn classify(section: &str) -> Result<ProgramKind, String> {
         .find(|d| matches(d.sec, section))
         .ok_or_else(|| {
             format!(
-                "program section `{section}` is not one libbpf knows; known sections: {}",
+                "program section `{section}` is not one libbpf knows; a loader that types its \
+                 programs itself (bpf_program__set_type(), iproute2, tc) stands in with \
+                 `prog_type(PROGRAM = BPF_PROG_TYPE_...)`; known sections: {}",
                 known_sections()
             )
         })?;

@@ -168,6 +168,13 @@ pub struct ProgramModel {
 
 /// Reads `data`, the bytes of a BPF ELF object, into a [`Model`].
 pub fn read(data: &[u8]) -> Result<Model, ReadError> {
+    read_typed(data, &[])
+}
+
+/// Reads `data` as [`read`] does, with the types a loader gives the programs whose
+/// section libbpf does not know (`(program, type)`, as `bpf_program__set_type()`).
+/// Naming a program whose section gives its type is an error.
+pub fn read_typed(data: &[u8], given: &[(String, ProgType)]) -> Result<Model, ReadError> {
     let elf = elf::read(data)?;
     let raw_btf = elf.section_named(".BTF").map(|s| s.data);
     let btf = raw_btf.map(btf::Btf::parse).transpose()?;
@@ -243,7 +250,19 @@ pub fn read(data: &[u8]) -> Result<Model, ReadError> {
             Some(rest) => (false, rest),
             None => (true, section.name.as_str()),
         };
-        let kind = classify(name).map_err(|e| format!("program `{}`: {e}", f.name))?;
+        let given_type = given.iter().find(|(p, _)| *p == f.name).map(|&(_, t)| t);
+        let kind = match (classify(name), given_type) {
+            (Ok(kind), None) => kind,
+            (_, Some(t)) if !kinds::knows(name) => kinds::ProgramKind::given(t),
+            (_, Some(_)) => {
+                return Err(format!(
+                    "program `{}`: section `{name}` gives its type already; `prog_type(...)` \
+                     types programs whose section libbpf does not know",
+                    f.name
+                ))
+            }
+            (Err(e), None) => return Err(format!("program `{}`: {e}", f.name)),
+        };
         let mut autoload = autoload;
         if kind.prog_type == ProgType::StructOps && !struct_ops_programs.contains(&f.name) {
             if !left_out.contains(&f.name) {

@@ -14,6 +14,8 @@
  *   max=MAP:N                bpf_map__set_max_entries(MAP, N)
  *   value=MAP:N              bpf_map__set_value_size(MAP, N)
  *   target=PROG:NAME         bpf_program__set_attach_target(PROG, 0, NAME)
+ *   type=PROG:TYPE           bpf_program__set_type(PROG, TYPE), as iproute2 and tc
+ *                            type what they load (TYPE: sched_cls, lwt_xmit, sk_skb)
  *   set=VAR:VALUE            VALUE (an integer, true or false) written into the
  *                            global VAR of .rodata, .data or .bss before load
  *
@@ -166,6 +168,28 @@ static int set(struct bpf_object *obj, char *spec)
 	return fail("set: no such global variable", spec);
 }
 
+static int type(struct bpf_object *obj, char *spec)
+{
+	static const struct {
+		const char *name;
+		enum bpf_prog_type type;
+	} types[] = {
+		{ "sched_cls", BPF_PROG_TYPE_SCHED_CLS },
+		{ "lwt_xmit", BPF_PROG_TYPE_LWT_XMIT },
+		{ "sk_skb", BPF_PROG_TYPE_SK_SKB },
+	};
+	char *name = split(spec);
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, spec);
+	size_t i;
+
+	if (!name || !prog)
+		return fail("type: no such program", spec);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(types[i].name, name))
+			return bpf_program__set_type(prog, types[i].type);
+	return fail("type: not sched_cls, lwt_xmit or sk_skb", name);
+}
+
 static int call(struct bpf_object *obj, char *arg)
 {
 	if (!strncmp(arg, "inner=", 6))
@@ -174,6 +198,8 @@ static int call(struct bpf_object *obj, char *arg)
 		return max(obj, arg + 4);
 	if (!strncmp(arg, "value=", 6))
 		return value(obj, arg + 6);
+	if (!strncmp(arg, "type=", 5))
+		return type(obj, arg + 5);
 	if (!strncmp(arg, "target=", 7))
 		return target(obj, arg + 7);
 	if (!strncmp(arg, "set=", 4))

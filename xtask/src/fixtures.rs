@@ -70,6 +70,7 @@ const BUILDS: &[(&str, &str, &[&str])] = &[
     ("bad_pinning.bpf.c", "bad_pinning.bpf.o", BPF),
     ("pinned_inner.bpf.c", "pinned_inner.bpf.o", BPF),
     ("loader_sized.bpf.c", "loader_sized.bpf.o", BPF),
+    ("untyped_section.bpf.c", "untyped_section.bpf.o", BPF),
 ];
 
 /// The object every byte edit starts from.

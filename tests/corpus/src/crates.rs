@@ -167,10 +167,10 @@ pub fn build_static(krates: &[String], target: &str) -> Result<PathBuf> {
 /// lines of a written object; `tests/corpus/libbpf-loader.c` makes the same calls),
 /// each after a comma: `inner=MAP:@TEMPLATE` and `inner=MAP:TYPE:KEY:VALUE:ENTRIES`
 /// become `inner_map(...)`, `max=MAP:N` `max_entries(...)`, `value=MAP:N`
-/// `value_size(...)`, `target=PROG:NAME`
-/// `attach_target(...)`, `set=VAR:VALUE` `set(...)`.
+/// `value_size(...)`, `target=PROG:NAME` `attach_target(...)`, `type=PROG:TYPE`
+/// `prog_type(...)`, `set=VAR:VALUE` `set(...)`.
 fn options(calls: &[String]) -> Result<String> {
-    let [mut inner, mut max, mut value, mut target, mut set] = [const { Vec::new() }; 5];
+    let [mut inner, mut max, mut value, mut target, mut types, mut set] = [const { Vec::new() }; 6];
     for call in calls {
         let (kind, spec) = call
             .split_once('=')
@@ -187,6 +187,9 @@ fn options(calls: &[String]) -> Result<String> {
             )),
             ("max", [map, entries]) => max.push(format!("{map} = {entries}")),
             ("value", [map, size]) => value.push(format!("{map} = {size}")),
+            ("type", [program, ty]) => {
+                types.push(format!("{program} = BPF_PROG_TYPE_{}", ty.to_uppercase()))
+            }
             ("target", [program, name]) => target.push(format!("{program} = \"{name}\"")),
             ("set", [var, value]) => set.push(format!("{var} = {value}")),
             _ => bail!("loader call `{call}`: see tests/corpus/libbpf-loader.c for the forms"),
@@ -198,6 +201,7 @@ fn options(calls: &[String]) -> Result<String> {
         ("max_entries", max),
         ("value_size", value),
         ("attach_target", target),
+        ("prog_type", types),
         ("set", set),
     ] {
         if !items.is_empty() {
@@ -219,6 +223,7 @@ mod tests {
             "inner=per_pid:reuseport_sockarray:4:8:32",
             "max=start:10240",
             "value=stackmap:1016",
+            "type=tc_prog:sched_cls",
             "set=enforce:true",
         ]
         .map(String::from)
@@ -228,7 +233,8 @@ mod tests {
             ", inner_map(per_cgroup = template, per_pid = { type = \
              BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, key_size = 4, value_size = 8, max_entries = \
              32 }), max_entries(start = 10240), value_size(stackmap = 1016), \
-             attach_target(on_enter = \"sys_enter\"), set(enforce = true)"
+             attach_target(on_enter = \"sys_enter\"), prog_type(tc_prog = \
+             BPF_PROG_TYPE_SCHED_CLS), set(enforce = true)"
         );
         assert_eq!(options(&[]).unwrap(), "");
         assert!(options(&["inner=x".into()]).is_err());
