@@ -10,6 +10,8 @@
 //!                                            held only through such fds loses its timers.
 //!   preload-probe getppid N MAP              call getppid(2) N times, then `lookup MAP self`
 //!   preload-probe getpgid                    call getpgid(2) once
+//!   preload-probe plant NAME PATH            create an array of one u64 named NAME, pin it
+//!                                            at PATH, print its id
 //!   preload-probe iter PROG                  what the iterator link of program PROG prints
 //!   preload-probe attack ROUTE …             one tamper route (see probe/attack.rs)
 //!   preload-probe protect-user               `protect` from user space (probe/protect.rs)
@@ -259,6 +261,26 @@ fn run(args: &[String]) -> Result<bool, String> {
             println!("{}", words.join(" "));
             Ok(true)
         }
+        ["plant", name, path] => {
+            // What an attacker with root would pin where libbpf shares maps by name:
+            // an array of one u64 under `name`, as a product declares it.
+            let spec = bpf_preload::sys::MapSpec {
+                map_type: abi::BPF_MAP_TYPE_ARRAY,
+                key_size: 4,
+                value_size: 8,
+                max_entries: 1,
+                name,
+                ..Default::default()
+            };
+            let map = bpf_preload::sys::map_create(&mut b, &spec).map_err(|e| format!("{e}"))?;
+            let path = std::ffi::CString::new(path).map_err(|_| format!("bad path `{path}`"))?;
+            let pinned = bpf_preload::sys::obj_pin(&mut b, map.fd, &path);
+            let info = b.info_by_fd::<abi::MapInfo>(map.fd);
+            close(map.fd);
+            pinned.map_err(|e| format!("pinning: {e}"))?;
+            println!("{}", info.map_err(|e| format!("map info: {e}"))?.id);
+            Ok(true)
+        }
         ["getpgid"] => {
             // SAFETY: getpgid(2) of this process has no preconditions.
             unsafe { libc::getpgid(0) };
@@ -321,7 +343,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         ["nothing-left", file, dir] => fail_nth::nothing_left(&mut b, file, dir),
         ["fail-nth", n, what, arg] => fail_nth::run(n, what, arg),
         _ => Err(
-            "usage: preload-probe find|absent|lookup|grows|getppid|getpgid|iter|inner|run|tcp|ids|\
+            "usage: preload-probe find|absent|lookup|grows|getppid|getpgid|plant|iter|inner|run|tcp|ids|\
              status|nothing-left|fail-nth … (see the source)"
                 .into(),
         ),

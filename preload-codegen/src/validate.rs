@@ -729,24 +729,37 @@ fn frozen(args: &Args, model: &Model) -> syn::Result<Vec<bool>> {
     }
 }
 
-/// Each map's `max_entries` in the table: the object's, or the attribute's
-/// `max_entries(...)`, after the loader's own rules (`kinds::entries`).
-fn entries(args: &Args, model: &Model) -> syn::Result<Vec<u32>> {
+/// The sizes an option of `MAP = N` pairs gives (`max_entries(...)`, `value_size(...)`),
+/// by map index: each map one the object has, `check`ed, and sized once.
+fn given_sizes(
+    sizes: &[(Ident, syn::LitInt)],
+    option: &str,
+    model: &Model,
+    check: impl Fn(&Ident, &MapModel) -> syn::Result<()>,
+) -> syn::Result<HashMap<usize, u32>> {
     let map_names: Vec<&str> = model
         .maps
         .iter()
         .map(|m| m.name.trim_start_matches('.'))
         .collect();
-    let mut given: HashMap<usize, u32> = HashMap::new();
-    for (id, n) in &args.max_entries {
+    let mut given = HashMap::new();
+    for (id, n) in sizes {
         let i = map_index(model, &id.to_string()).ok_or_else(|| unknown(id, "map", &map_names))?;
+        check(id, &model.maps[i])?;
         if given.insert(i, n.base10_parse()?).is_some() {
             return Err(syn::Error::new(
                 id.span(),
-                format!("`{id}` is sized twice in `max_entries(...)`"),
+                format!("`{id}` is sized twice in `{option}(...)`"),
             ));
         }
     }
+    Ok(given)
+}
+
+/// Each map's `max_entries` in the table: the object's, or the attribute's
+/// `max_entries(...)`, after the loader's own rules (`kinds::entries`).
+fn entries(args: &Args, model: &Model) -> syn::Result<Vec<u32>> {
+    let given = given_sizes(&args.max_entries, "max_entries", model, |_, _| Ok(()))?;
     let mut out = Vec::new();
     for (i, m) in model.maps.iter().enumerate() {
         let n = given.get(&i).copied().unwrap_or(m.max_entries);
@@ -826,15 +839,7 @@ fn typed_programs_exist(args: &Args, model: &Model) -> syn::Result<()> {
 /// without one given is an error that says how to give it.
 fn value_sizes(args: &Args, model: &Model) -> syn::Result<Vec<u32>> {
     use bpf_preload_uapi::MapType::{self, *};
-    let map_names: Vec<&str> = model
-        .maps
-        .iter()
-        .map(|m| m.name.trim_start_matches('.'))
-        .collect();
-    let mut given: HashMap<usize, u32> = HashMap::new();
-    for (id, n) in &args.value_size {
-        let i = map_index(model, &id.to_string()).ok_or_else(|| unknown(id, "map", &map_names))?;
-        let m = &model.maps[i];
+    let given = given_sizes(&args.value_size, "value_size", model, |id, m| {
         // Values the loader or the kernel lays out: fds, ids, a struct_ops struct, a
         // section's bytes, or a BTF type the size must match.
         let fixed = m.internal
@@ -845,25 +850,20 @@ fn value_sizes(args: &Args, model: &Model) -> syn::Result<Vec<u32>> {
                 MapType::from_u32(m.map_type),
                 Some(ProgArray | PerfEventArray | CgroupArray | Ringbuf | UserRingbuf | Arena)
             );
-        if fixed {
-            return Err(syn::Error::new(
-                id.span(),
-                format!(
-                    "`value_size(...)` sizes a map declared without a value type \
-                     (`__uint(value_size, ...)` or none); `{}` ({}) has its value laid out \
-                     by its type, its section or its BTF type",
-                    m.name,
-                    crate::model::kinds::map_type_name(m.map_type)
-                ),
-            ));
+        if !fixed {
+            return Ok(());
         }
-        if given.insert(i, n.base10_parse()?).is_some() {
-            return Err(syn::Error::new(
-                id.span(),
-                format!("`{id}` is sized twice in `value_size(...)`"),
-            ));
-        }
-    }
+        Err(syn::Error::new(
+            id.span(),
+            format!(
+                "`value_size(...)` sizes a map declared without a value type \
+                 (`__uint(value_size, ...)` or none); `{}` ({}) has its value laid out by its \
+                 type, its section or its BTF type",
+                m.name,
+                crate::model::kinds::map_type_name(m.map_type)
+            ),
+        ))
+    })?;
     let mut out = Vec::new();
     for (i, m) in model.maps.iter().enumerate() {
         let size = given.get(&i).copied().unwrap_or(m.value_size);

@@ -327,10 +327,8 @@ impl Backend for UserBackend {
     }
 
     fn unshare_map(&mut self, name: &str) {
-        if let Ok(path) = self.shared_path(name) {
-            // Best effort, as `unpin`.
-            let _ = fs::remove_file(std::ffi::OsStr::from_bytes(path.as_bytes()));
-        }
+        // Best effort, as `unpin`.
+        let _ = fs::remove_file(self.pin_root.join(name));
     }
 
     fn unpin(&mut self, pin: UserPin) {

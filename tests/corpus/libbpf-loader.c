@@ -94,24 +94,16 @@ static int inner(struct bpf_object *obj, char *spec)
 	return bpf_map__set_inner_map_fd(outer, fd);
 }
 
-static int max(struct bpf_object *obj, char *spec)
+/* max= and value=: MAP:N given to a setter of the map's definition. */
+static int size(struct bpf_object *obj, char *spec, const char *what,
+		int (*set)(struct bpf_map *map, __u32 n))
 {
 	char *n = split(spec);
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, spec);
 
 	if (!n || !map)
-		return fail("max: no such map", spec);
-	return bpf_map__set_max_entries(map, strtoul(n, NULL, 0));
-}
-
-static int value(struct bpf_object *obj, char *spec)
-{
-	char *n = split(spec);
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, spec);
-
-	if (!n || !map)
-		return fail("value: no such map", spec);
-	return bpf_map__set_value_size(map, strtoul(n, NULL, 0));
+		return fail(what, spec);
+	return set(map, strtoul(n, NULL, 0));
 }
 
 static int target(struct bpf_object *obj, char *spec)
@@ -195,9 +187,9 @@ static int call(struct bpf_object *obj, char *arg)
 	if (!strncmp(arg, "inner=", 6))
 		return inner(obj, arg + 6);
 	if (!strncmp(arg, "max=", 4))
-		return max(obj, arg + 4);
+		return size(obj, arg + 4, "max: no such map", bpf_map__set_max_entries);
 	if (!strncmp(arg, "value=", 6))
-		return value(obj, arg + 6);
+		return size(obj, arg + 6, "value: no such map", bpf_map__set_value_size);
 	if (!strncmp(arg, "type=", 5))
 		return type(obj, arg + 5);
 	if (!strncmp(arg, "target=", 7))

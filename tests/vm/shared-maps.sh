@@ -4,15 +4,30 @@
 # write through the writer's program is seen by the reader's. A third object that
 # declares the map otherwise is refused, naming the difference. The shared map
 # outlives the objects' rmmod, as libbpf's pin outlives its process, and a new load
-# takes it up again with what it holds.
+# takes it up again with what it holds. A map of that name and definition that root
+# pinned first where libbpf shares maps (/sys/fs/bpf/shared_hits) is neither taken
+# nor written: modules share only through the runtime's registry (SECURITY.md).
 # kernels: all
 # cmdline: bpf_preload_list=shared_writer,shared_reader,shared_mismatch
 # modules: unloadable examples/shared_writer, unloadable examples/shared_reader, unloadable tests/fixtures/shared_mismatch
+mount -t bpf bpf /sys/fs/bpf
+check "planting a map shared_hits failed" preload-probe plant shared_hits /sys/fs/bpf/shared_hits
+planted=$OUT
 load /modules/unloadable/shared_writer.ko
 load /modules/unloadable/shared_reader.ko
 check "no map shared_hits" preload-probe find map shared_hits
-hits=$OUT
-check "not one map shared_hits but: $hits" number "$hits"
+both=$OUT
+hits=$(echo "$both" | tr ' ' '\n' | grep -vx "$planted")
+check "not the planted map $planted and one map of the modules, but: $both" \
+	[ "$(echo "$both" | wc -w)" = 2 ]
+check "the modules' map is not one other than the planted $planted: $both" number "$hits"
+check "no getppid(2) calls" preload-probe getppid 5 shared_hits
+check "the planted map" preload-probe lookup /sys/fs/bpf/shared_hits 0
+check "the writer counted into the planted map: $OUT" [ "$OUT" = 0 ]
+rm /sys/fs/bpf/shared_hits
+umount /sys/fs/bpf
+check "the planted map $planted outlived its pin: $(preload-probe find map shared_hits)" \
+	wait_until 10 sh -c "[ \"\$(preload-probe find map shared_hits)\" = $hits ]"
 check "no getppid(2) calls" preload-probe getppid 5 shared_hits
 check "the writer's count" preload-probe lookup shared_hits 0
 counted=$OUT
@@ -44,4 +59,4 @@ check "the writer loaded again shares a new map: $(preload-probe find map shared
 check "the count" preload-probe lookup shared_hits 0
 check "the shared map lost its count: $OUT, was $counted" [ "$OUT" -ge "$counted" ]
 check "rmmod shared_writer failed" rmmod shared_writer
-pass "shared_writer and shared_reader held one map shared_hits (id $hits): the reader saw $seen of the writer's hits; a definition with 2 entries was refused by name; the map outlived both rmmods and was taken up again"
+pass "shared_writer and shared_reader held one map shared_hits (id $hits), not the one planted in /sys/fs/bpf (id $planted): the reader saw $seen of the writer's hits; a definition with 2 entries was refused by name; the map outlived both rmmods and was taken up again"
