@@ -15,6 +15,8 @@
 //!   preload-probe iter PROG                  what the iterator link of program PROG prints
 //!   preload-probe attack ROUTE …             one tamper route (see probe/attack.rs)
 //!   preload-probe protect-user               `protect` from user space (probe/protect.rs)
+//!   preload-probe arena                      `__arena` globals from user space
+//!                                            (probe/arena.rs)
 //!   preload-probe protect-user-struct-ops    the same for a struct_ops registration
 //!   preload-probe protect-hold DIR SOCK      load it with `protect`, pinned in DIR, print
 //!                                            `ready` and the fds held, hold until killed,
@@ -50,11 +52,12 @@ use preload_tests::name_of;
 
 /// The commands that attack or protect an object, one file each in `probe/`.
 mod probe {
+    pub mod arena;
     pub mod attack;
     pub mod fail_nth;
     pub mod protect;
 }
-use probe::{attack, fail_nth, protect};
+use probe::{arena, attack, fail_nth, protect};
 
 fn close(fd: Fd) {
     // SAFETY: an fd we own, closed once.
@@ -288,6 +291,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         }
         ["attack", ref rest @ ..] => attack::run(&mut b, rest),
         ["protect-user"] => protect::run(),
+        ["arena"] => arena::run(),
         ["protect-user-struct-ops"] => protect::run_struct_ops(),
         ["protect-hold", dir, sock] => protect::hold(dir, sock),
         ["iter", program] => {

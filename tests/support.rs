@@ -298,6 +298,16 @@ impl bpf_preload::Backend for Recorder {
         self.inner.possible_cpus()
     }
 
+    fn map_arena(
+        &mut self,
+        fd: Fd,
+        map_extra: u64,
+        pages: u32,
+        data: Option<&[u8]>,
+    ) -> Result<(), Errno> {
+        self.inner.map_arena(fd, map_extra, pages, data)
+    }
+
     fn kernel_config(&mut self) -> Result<bpf_preload::KernelConfig<'_>, Errno> {
         self.inner.kernel_config()
     }

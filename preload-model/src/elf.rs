@@ -55,6 +55,8 @@ pub enum Role {
     Bss,
     /// `.struct_ops`, `.struct_ops.link`.
     StructOps,
+    /// `.addr_space.1`: `__arena` globals, which live in the object's arena map.
+    Arena,
     Btf,
     BtfExt,
     Other,
@@ -85,6 +87,8 @@ impl Role {
             } else {
                 Role::Other
             }
+        } else if name == ".addr_space.1" {
+            Role::Arena
         } else if family(".data") {
             Role::Data
         } else if family(".rodata") {

@@ -233,6 +233,9 @@ pub fn read_typed(data: &[u8], given: &[(String, ProgType)]) -> Result<Model, Re
         elf: &elf,
         btf_ext: &btf_ext,
         kconfig: index.get(".kconfig").map(|&i| (i, kconfig.offsets())),
+        arena: (maps.iter())
+            .position(|m| m.map_type == bpf_preload_uapi::BPF_MAP_TYPE_ARENA)
+            .map(|i| i as u32),
         maps: index,
         externs: &externs,
     };

@@ -32,6 +32,8 @@ pub struct Context<'e, 'a> {
     pub maps: HashMap<String, u32>,
     /// The `.kconfig` map's index, and each Kconfig extern's offset in it.
     pub kconfig: Option<(u32, HashMap<String, u32>)>,
+    /// The arena map's index, which `__arena` globals (`.addr_space.1`) live in.
+    pub arena: Option<u32>,
     pub externs: &'e [ExternModel],
 }
 
@@ -306,8 +308,14 @@ impl Linker<'_, '_, '_> {
                 set_imm(&mut self.out.insns, g, index as i32);
                 Ok(())
             }
-            role if role.is_data() => {
-                let Some(&index) = self.cx.maps.get(&target_section.name) else {
+            role if role.is_data() || role == Role::Arena => {
+                // As libbpf: an `__arena` global is at its offset into the arena, whose
+                // address the kernel gives (`map_direct_value_addr`).
+                let index = match role {
+                    Role::Arena => self.cx.arena,
+                    _ => self.cx.maps.get(&target_section.name).copied(),
+                };
+                let Some(index) = index else {
                     return Err(self.error(format!(
                         "{} refers to `{}` in the empty section `{}`",
                         at(),

@@ -10,8 +10,9 @@ use super::externs::Kconfig;
 use super::{MapModel, ReadError, Slot, SlotTarget, StructOpsMember, StructOpsModel};
 
 use bpf_preload_uapi::{
-    BPF_F_LINK, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
-    BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_STRUCT_OPS,
+    BPF_F_LINK, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY,
+    BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY,
+    BPF_MAP_TYPE_STRUCT_OPS,
 };
 
 /// A BTF-defined map's fields, before they become a [`MapModel`].
@@ -54,6 +55,35 @@ fn int_field(btf: &Btf<'_>, map: &str, field: &str, ty: u32) -> Result<u32, Read
     }
 }
 
+/// `__ulong(name, N)`: an enum whose one enumerator is N (an `ENUM64` past 32 bits),
+/// or `__uint(name, N)`, as libbpf's `get_map_field_long` reads it. Unlike libbpf, which
+/// sign-extends every 32-bit enumerator, an enum's value is read as its BTF says
+/// (signed only with `kind_flag`), so that an address at or above 2 GiB stays itself.
+fn long_field(btf: &Btf<'_>, map: &str, field: &str, ty: u32) -> Result<u64, ReadError> {
+    let id = match btf.resolved(ty) {
+        Some((_, Kind::Ptr { .. })) => return int_field(btf, map, field, ty).map(u64::from),
+        Some((id, Kind::Enum { .. } | Kind::Enum64 { .. })) => id,
+        _ => {
+            return Err(format!(
+                "map `{map}`: field `{field}` is written neither `__ulong({field}, N)` (an enum \
+                 of one enumerator N) nor `__uint({field}, N)`"
+            ))
+        }
+    };
+    let values = btf
+        .enumerators(id)
+        .map(|(_, values)| values)
+        .unwrap_or_default();
+    match values.as_slice() {
+        &[(_, value)] => Ok(value as u64),
+        _ => Err(format!(
+            "map `{map}`: field `{field}` is an enum of {} enumerators, not \
+             `__ulong({field}, N)` (an enum of one, N)",
+            values.len()
+        )),
+    }
+}
+
 /// `__type(key, T)`: a pointer to T; its id and size.
 fn type_field(btf: &Btf<'_>, map: &str, field: &str, ty: u32) -> Result<(u32, u32), ReadError> {
     let Some((_, Kind::Ptr { target })) = btf.resolved(ty) else {
@@ -87,7 +117,7 @@ fn parse_def(btf: &Btf<'_>, map: &str, ty: u32, inner: bool) -> Result<Def, Read
             "max_entries" => def.max_entries = int()?,
             "map_flags" => def.map_flags = int()?,
             "numa_node" => def.numa_node = int()?,
-            "map_extra" => def.map_extra = u64::from(int()?),
+            "map_extra" => def.map_extra = long_field(btf, map, &field, m.target)?,
             // As libbpf: a map pinned by name is shared with every object that
             // declares it, the first to load creates it; an inner map is never pinned.
             "pinning" => match int()? {
@@ -339,6 +369,7 @@ pub fn read(
             shared: false,
         });
     }
+    arena(elf, &mut maps)?;
     maps.sort_by(|a, b| a.name.cmp(&b.name));
     for pair in maps.windows(2) {
         if pair[0].name == pair[1].name {
@@ -350,6 +381,46 @@ pub fn read(
     }
     Ok(maps)
 }
+
+/// The object's arena, as libbpf 1.4 and later take it: at most one
+/// `BPF_MAP_TYPE_ARENA` map, which holds the `__arena` globals of `.addr_space.1` as
+/// its initial value, written at its start once it is created (the whole section,
+/// zeroes too: writing a page is what gives the arena that page, and an arena page a
+/// program reaches before it exists reads as zero and drops what is stored to it).
+fn arena(elf: &Elf<'_>, maps: &mut [MapModel]) -> Result<(), ReadError> {
+    let mut arenas = maps.iter_mut().filter(|m| m.map_type == BPF_MAP_TYPE_ARENA);
+    let arena = arenas.next();
+    if let (Some(first), Some(second)) = (arena.as_ref(), arenas.next()) {
+        return Err(format!(
+            "maps `{}` and `{}` are both arenas (BPF_MAP_TYPE_ARENA): an object has at most \
+             one, as libbpf supports",
+            first.name, second.name
+        ));
+    }
+    let Some(section) = elf.sections.iter().find(|s| s.role == Role::Arena) else {
+        return Ok(());
+    };
+    let Some(arena) = arena else {
+        return Err(format!(
+            "section `{}` holds `__arena` globals but the object declares no arena map \
+             (BPF_MAP_TYPE_ARENA) in SEC(\".maps\") for them to live in",
+            section.name
+        ));
+    };
+    // The arena's size is in pages; no Linux page is smaller than 4 KiB.
+    if section.size > u64::from(arena.max_entries) * MIN_PAGE_SIZE {
+        return Err(format!(
+            "map `{}`: max_entries {} (pages of 4 KiB) cannot hold the {} bytes of \
+             `__arena` globals in `{}`",
+            arena.name, arena.max_entries, section.size, section.name
+        ));
+    }
+    arena.initial_value = Some(section.data.to_vec());
+    Ok(())
+}
+
+/// The smallest page size of any architecture Linux runs BPF on.
+const MIN_PAGE_SIZE: u64 = 4096;
 
 /// The slots `.values = { [i] = &x }` initialises: relocations in `.maps` that fall
 /// in `map`'s `values` array, each naming a map (a map of maps) or a program (a

@@ -83,6 +83,27 @@ pub trait Backend: Bpf {
         sys::map_delete(self, map, &0u32.to_ne_bytes())
     }
 
+    /// Maps the arena `fd` of `pages` pages, as libbpf maps every arena it creates:
+    /// at `map_extra` if that is set, anywhere otherwise, where the first mapping fixes
+    /// the arena's address for its programs; then writes `data` (its `__arena`
+    /// globals) at its start, which gives the arena those pages, and unmaps it. A
+    /// module runs in no process whose memory the arena could be mapped into: it takes
+    /// an arena without globals, which it leaves to be mapped by whoever reads it, and
+    /// refuses one with them.
+    fn map_arena(
+        &mut self,
+        fd: Fd,
+        map_extra: u64,
+        pages: u32,
+        data: Option<&[u8]>,
+    ) -> Result<(), Errno> {
+        let _ = (fd, map_extra, pages);
+        match data {
+            None => Ok(()),
+            Some(_) => Err(Errno::EOPNOTSUPP),
+        }
+    }
+
     /// The number of possible CPUs, for perf event arrays sized by them.
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         Err(Errno::EOPNOTSUPP)

@@ -52,6 +52,11 @@ pub enum Step {
         /// The map's name in the object.
         map: &'static str,
     },
+    /// Mapping an arena to write its `__arena` globals.
+    MapArena {
+        /// The arena's name in the object.
+        map: &'static str,
+    },
     /// `BPF_MAP_FREEZE`.
     FreezeMap {
         /// The map's name in the object.
@@ -214,6 +219,11 @@ impl fmt::Display for Step {
                     "writing the initial value of map `{map}` (BPF_MAP_UPDATE_ELEM)"
                 )
             }
+            Step::MapArena { map } => write!(
+                f,
+                "mapping arena `{map}` to write its `__arena` globals (mmap; a module \
+                 cannot: it runs in no process)"
+            ),
             Step::FreezeMap { map } => write!(f, "freezing map `{map}` (BPF_MAP_FREEZE)"),
             Step::ReadKconfig => write!(f, "reading the kernel's configuration"),
             Step::SetKconfig { name } => write!(

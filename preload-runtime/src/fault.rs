@@ -98,6 +98,17 @@ impl<B: Backend> Backend for FailNth<B> {
         self.inner.unregister_struct_ops(map)
     }
 
+    fn map_arena(
+        &mut self,
+        fd: Fd,
+        map_extra: u64,
+        pages: u32,
+        data: Option<&[u8]>,
+    ) -> Result<(), Errno> {
+        self.tick()?;
+        self.inner.map_arena(fd, map_extra, pages, data)
+    }
+
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         self.tick()?;
         self.inner.possible_cpus()

@@ -210,6 +210,49 @@ impl Backend for UserBackend {
         possible_cpus()
     }
 
+    fn map_arena(
+        &mut self,
+        fd: Fd,
+        map_extra: u64,
+        pages: u32,
+        data: Option<&[u8]>,
+    ) -> Result<(), Errno> {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        let len = usize::try_from(page)
+            .ok()
+            .and_then(|page| page.checked_mul(pages as usize))
+            .ok_or(Errno::EINVAL)?;
+        let data = data.unwrap_or_default();
+        if data.len() > len {
+            return Err(Errno::E2BIG);
+        }
+        // At `map_extra`, as libbpf maps it, but never over a mapping this process
+        // already has there (libbpf's `MAP_FIXED` would replace it).
+        let (at, flags) = match map_extra {
+            0 => (core::ptr::null_mut(), libc::MAP_SHARED),
+            at => (
+                at as usize as *mut libc::c_void,
+                libc::MAP_SHARED | libc::MAP_FIXED_NOREPLACE,
+            ),
+        };
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        // SAFETY: a new shared mapping of the arena's file: `MAP_FIXED_NOREPLACE`
+        // fails rather than replace memory this process uses.
+        let mapped = unsafe { libc::mmap(at, len, prot, flags, fd as i32, 0) };
+        if mapped == libc::MAP_FAILED {
+            return Err(last_errno());
+        }
+        // SAFETY: `mapped` is `len` writable bytes of our new mapping, and `data`, no
+        // longer than `len`, is not in it.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), mapped.cast::<u8>(), data.len()) };
+        // The arena keeps its pages and its address once unmapped; whoever reads it
+        // maps it again.
+        // SAFETY: `mapped` and `len` are the mapping made above, which nothing else uses.
+        unsafe { libc::munmap(mapped, len) };
+        Ok(())
+    }
+
     fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
         let btf = fs::read("/sys/kernel/btf/vmlinux")
             .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;

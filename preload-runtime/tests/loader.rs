@@ -81,11 +81,14 @@ mod examples {
 
     #[bpf_preload(obj = "../../tests/fixtures/shared_mismatch.bpf.o")]
     pub struct SharedMismatch;
+
+    #[bpf_preload(obj = "../../examples/arena_counter/bpf/arena_counter.bpf.o")]
+    pub struct ArenaCounter;
 }
 
 use examples::*;
 
-const EXAMPLES: [&Object; 10] = [
+const EXAMPLES: [&Object; 11] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
@@ -96,6 +99,7 @@ const EXAMPLES: [&Object; 10] = [
     TypedKsym::OBJECT,
     LpmMaps::OBJECT,
     TimerTick::OBJECT,
+    ArenaCounter::OBJECT,
 ];
 
 /// A name as the kernel keeps it: at most 15 bytes.
@@ -115,6 +119,7 @@ fn summary(calls: &[Call]) -> Vec<String> {
                 Value::Bytes(_) => format!("update {map}[{key}]"),
                 Value::Holds(held) => format!("update {map}[{key}] = {held}"),
             },
+            Call::MapArena { map, data, .. } => format!("arena {map} = {} bytes", data.len()),
             Call::MapFreeze { map } => format!("freeze {map}"),
             Call::ProgLoad { name, .. } => format!("prog {name}"),
             Call::BindMap { prog, map } => format!("bind {prog} = {map}"),
@@ -329,8 +334,9 @@ fn every_example_walks_its_table_in_order() {
                     assert_eq!(calls[next], Call::KernelConfig, "{context}");
                     next += 1;
                 }
+                // An arena's through a mapping, any other map's by its element 0.
                 assert!(
-                    matches!(&calls[next], Call::MapUpdate { map: m, key: 0, .. } if m == kernel(map.kernel_name.as_str())),
+                    matches!(&calls[next], Call::MapUpdate { map: m, key: 0, .. } | Call::MapArena { map: m, .. } if m == kernel(map.kernel_name.as_str())),
                     "{context}: initial value, got {:?}",
                     calls[next]
                 );
@@ -1912,4 +1918,78 @@ fn a_failed_load_unshares_what_it_shared() {
             assert_nothing_left(&fake, &context);
         }
     }
+}
+
+/// An arena's `__arena` globals are written through a mapping once it is created, at
+/// its `map_extra`, before any program loads; instructions reach them as offsets
+/// into the arena (`BPF_PSEUDO_MAP_IDX_VALUE`), as libbpf relocates them.
+#[test]
+fn arena_globals_are_written_before_programs_load() {
+    let mut fake = Fake::default();
+    let l = loaded(ArenaCounter::OBJECT, &mut fake);
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "arena_counter");
+    assert_eq!(
+        summary(&fake.calls),
+        [
+            "btf",
+            "map arena_co.bss",
+            "map arena",
+            "arena arena = 16 bytes",
+            "prog bump",
+            "pin arena = arena",
+            "unpin arena",
+            "close bump",
+            "close arena",
+            "close arena_co.bss",
+            "close btf",
+        ]
+    );
+    let mut data = 40u64.to_ne_bytes().to_vec();
+    data.extend_from_slice(&0u64.to_ne_bytes());
+    assert!(fake.calls.contains(&Call::MapArena {
+        map: "arena".into(),
+        map_extra: 1 << 40,
+        pages: 2,
+        data,
+    }));
+    let Some(Call::ProgLoad {
+        insns, fd_array, ..
+    }) = fake
+        .calls
+        .iter()
+        .find(|c| matches!(c, Call::ProgLoad { .. }))
+    else {
+        panic!("no program loaded");
+    };
+    // `runs` (at byte 8 of the arena), then `start` (at 0), then `seen` in `.bss`.
+    let ld = |at: usize| (insns[at * 8 + 1] >> 4, &insns[at * 8 + 12..at * 8 + 16]);
+    assert_eq!(
+        ld(0),
+        (abi::BPF_PSEUDO_MAP_IDX_VALUE, &8i32.to_le_bytes()[..])
+    );
+    assert_eq!(
+        ld(6),
+        (abi::BPF_PSEUDO_MAP_IDX_VALUE, &0i32.to_le_bytes()[..])
+    );
+    let arena = |at: usize| i32::from_le_bytes(insns[at * 8 + 4..at * 8 + 8].try_into().unwrap());
+    assert!(fd_array.contains(&(arena(0) as u32, "arena".to_string())));
+    assert_eq!(arena(0), arena(6));
+}
+
+/// A module cannot map an arena: an object with `__arena` globals fails at that
+/// step, naming the arena, and leaves nothing behind.
+#[test]
+fn a_module_refuses_arena_globals_and_leaves_nothing() {
+    let mut fake = Fake {
+        module_arenas: true,
+        ..Fake::default()
+    };
+    let Err(err) = load(ArenaCounter::OBJECT, &mut fake) else {
+        panic!("an arena with globals loaded in a module");
+    };
+    assert_eq!(err.step, Step::MapArena { map: "arena" });
+    assert_eq!(err.errno, Errno::EOPNOTSUPP);
+    assert!(err.to_string().contains("it runs in no process"), "{err}");
+    assert_nothing_left(&fake, "arena_counter");
 }

@@ -122,7 +122,7 @@ const CC_AVAILABLE: &str = "/proc/sys/net/ipv4/tcp_available_congestion_control"
 /// Fails each call of a load of `object` in turn (pins in `dir`): every failure must
 /// report the injected errno and leave no pin, fd or object behind, and `after`
 /// must hold. Returns how many calls a load makes.
-fn fail_each_call(
+pub fn fail_each_call(
     object: &'static Object,
     dir: &Path,
     after: impl Fn() -> Result<(), String>,

@@ -71,6 +71,10 @@ const BUILDS: &[(&str, &str, &[&str])] = &[
     ("pinned_inner.bpf.c", "pinned_inner.bpf.o", BPF),
     ("loader_sized.bpf.c", "loader_sized.bpf.o", BPF),
     ("untyped_section.bpf.c", "untyped_section.bpf.o", BPF),
+    ("arena_without_map.bpf.c", "arena_without_map.bpf.o", BPF),
+    ("two_arenas.bpf.c", "two_arenas.bpf.o", BPF),
+    ("arena_too_small.bpf.c", "arena_too_small.bpf.o", BPF),
+    ("bad_ulong.bpf.c", "bad_ulong.bpf.o", BPF),
 ];
 
 /// The object every byte edit starts from.

@@ -251,6 +251,13 @@ fn initialise<B: Backend>(
     } else {
         given.or(map.initial_value.map(|v| v.as_slice()))
     };
+    if map.map_type == abi::BPF_MAP_TYPE_ARENA {
+        // An arena has no elements: its globals are written through a mapping.
+        let step = Step::MapArena {
+            map: map.name.as_str(),
+        };
+        return (backend.map_arena(fd.fd, map.map_extra, map.max_entries, value)).map_err(at(step));
+    }
     if let Some(value) = value {
         sys::map_update(backend, fd, &0u32.to_ne_bytes(), value).map_err(at(Step::InitMap {
             map: map.name.as_str(),

@@ -117,6 +117,17 @@ pub enum Call {
         /// The value, or for a slot the name of the map or program it holds.
         value: Value,
     },
+    /// An arena mapped, as a process maps it, and its globals written.
+    MapArena {
+        /// The arena's name.
+        map: String,
+        /// Where it was mapped (0: anywhere).
+        map_extra: u64,
+        /// Its size in pages.
+        pages: u32,
+        /// The bytes written at its start.
+        data: Vec<u8>,
+    },
     /// `BPF_MAP_FREEZE`.
     MapFreeze {
         /// The map's name.
@@ -292,6 +303,9 @@ pub struct Fake {
     pub verifier_log: bool,
     /// What [`Backend::binds_maps`] says.
     pub binds_maps: bool,
+    /// Whether [`Backend::map_arena`] answers as a module does (it cannot map an
+    /// arena) rather than as a process.
+    pub module_arenas: bool,
     /// What the loader reported with [`Backend::warn`].
     pub warnings: Vec<String>,
     /// The bpf(2) command of the call refused by injection, if one was.
@@ -327,6 +341,7 @@ impl Default for Fake {
             btf_data: BTreeMap::new(),
             verifier_log: false,
             binds_maps: true,
+            module_arenas: false,
             warnings: Vec::new(),
             injected_cmd: None,
             looked_up: Vec::new(),
@@ -1122,6 +1137,30 @@ impl Backend for Fake {
         self.tick()?;
         let btf = self.vmlinux_btf.as_deref().ok_or(Errno::ENOENT)?;
         read(btf);
+        Ok(())
+    }
+
+    fn map_arena(
+        &mut self,
+        fd: Fd,
+        map_extra: u64,
+        pages: u32,
+        data: Option<&[u8]>,
+    ) -> Result<(), Errno> {
+        self.tick()?;
+        if self.module_arenas {
+            return data.map_or(Ok(()), |_| Err(Errno::EOPNOTSUPP));
+        }
+        let &id = self.fds.get(&fd).ok_or(Errno::EBADF)?;
+        let data = data.unwrap_or_default().to_vec();
+        self.objects[id].values.insert(0, data.clone());
+        let map = self.objects[id].name.clone();
+        self.calls.push(Call::MapArena {
+            map,
+            map_extra,
+            pages,
+            data,
+        });
         Ok(())
     }
 

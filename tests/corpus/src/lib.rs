@@ -819,6 +819,24 @@ mod tests {
     }
 
     #[test]
+    fn what_the_host_refuses_to_us_alone_goes_to_the_vm_only_if_libbpf_fails_too() {
+        // An arena: Debian's libbpf cannot open it, the host refuses it to us.
+        let arena = row(
+            "selftests/arena_list.c",
+            "failed: Error: failed to open object file",
+            "load error: creating map `arena` (BPF_MAP_CREATE): EPERM (Operation not permitted)",
+        );
+        assert!(vm::refused_by_host(&arena));
+        // libbpf loads it here: a difference of ours, judged on the host.
+        let ours_only = row(
+            "selftests/x.c",
+            LOADED,
+            "load error: creating map `m` (BPF_MAP_CREATE): EPERM (Operation not permitted)",
+        );
+        assert!(!vm::refused_by_host(&ours_only));
+    }
+
+    #[test]
     fn loading_what_we_did_not_is_an_improvement_and_other_changes_are_changes() {
         let old = row(
             "libbpf-tools/x",

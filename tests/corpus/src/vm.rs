@@ -57,9 +57,13 @@ pub struct Boot {
 }
 
 /// Whether the host refused the object to libbpf too with EPERM, as it refuses every
-/// fentry, fexit and lsm program.
+/// fentry, fexit and lsm program; or refused it to us with EPERM where libbpf did not
+/// load it for another reason, as it refuses every arena (which Debian's libbpf 1.1
+/// cannot even open). A row libbpf loaded stays on the host, where a difference is
+/// ours to explain.
 pub(crate) fn refused_by_host(row: &Row) -> bool {
     row.libbpf.contains("Operation not permitted")
+        || (!row.libbpf_loads() && row.ours.contains("EPERM"))
 }
 
 /// The results in the guest for the jobs the host refused to every loader.
