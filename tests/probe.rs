@@ -17,6 +17,8 @@
 //!   preload-probe protect-user               `protect` from user space (probe/protect.rs)
 //!   preload-probe arena                      `__arena` globals from user space
 //!                                            (probe/arena.rs)
+//!   preload-probe freplace                   a function of a pinned program replaced
+//!                                            from user space (probe/freplace.rs)
 //!   preload-probe protect-user-struct-ops    the same for a struct_ops registration
 //!   preload-probe protect-hold DIR SOCK      load it with `protect`, pinned in DIR, print
 //!                                            `ready` and the fds held, hold until killed,
@@ -55,9 +57,10 @@ mod probe {
     pub mod arena;
     pub mod attack;
     pub mod fail_nth;
+    pub mod freplace;
     pub mod protect;
 }
-use probe::{arena, attack, fail_nth, protect};
+use probe::{arena, attack, fail_nth, freplace, protect};
 
 fn close(fd: Fd) {
     // SAFETY: an fd we own, closed once.
@@ -292,6 +295,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         ["attack", ref rest @ ..] => attack::run(&mut b, rest),
         ["protect-user"] => protect::run(),
         ["arena"] => arena::run(),
+        ["freplace"] => freplace::run(),
         ["protect-user-struct-ops"] => protect::run_struct_ops(),
         ["protect-hold", dir, sock] => protect::hold(dir, sock),
         ["iter", program] => {

@@ -298,6 +298,10 @@ impl bpf_preload::Backend for Recorder {
         self.inner.possible_cpus()
     }
 
+    fn program_function(&mut self, pin: &str, function: &str) -> Result<(Fd, u32), Errno> {
+        self.inner.program_function(pin, function)
+    }
+
     fn map_arena(
         &mut self,
         fd: Fd,

@@ -276,9 +276,11 @@ pub fn expand(
         let attach_btf = match &plan.program_targets[i] {
             Some((target, kind)) => {
                 let (kind, target) = (abi(kind.name()), text(target));
+                let program = opt_str(plan.target_programs[i].as_deref());
                 quote!(::core::option::Option::Some(&::bpf_preload::BtfTarget {
                     name: #target,
                     kind: #kind,
+                    program: #program,
                 }))
             }
             None => quote!(::core::option::Option::None),

@@ -11,11 +11,12 @@ pub const OPTIONS: &str =
      no_attach(PROGRAM, ...), no_attach_all, pin_programs, pin_data, \
      max_entries(MAP = N, ...), value_size(MAP = N, ...), autoload(PROGRAM, ...), freeze(MAP, ...), freeze_all, protect, \
      set(VARIABLE = value, ...), params(VARIABLE, ...), \
-     attach_target(PROGRAM = \"target\", ...), prog_type(PROGRAM = BPF_PROG_TYPE_..., ...), \
+     attach_target(PROGRAM = \"target\", ...), target_program(PROGRAM = \"/sys/fs/bpf/...\", ...), \
+     prog_type(PROGRAM = BPF_PROG_TYPE_..., ...), \
      inner_map(MAP = INNER_MAP | { type = BPF_MAP_TYPE_..., key_size = N, value_size = N, \
      max_entries = N }, ...)";
 
-const OPTION_NAMES: [&str; 19] = [
+const OPTION_NAMES: [&str; 20] = [
     "obj",
     "name",
     "pin_as",
@@ -33,6 +34,7 @@ const OPTION_NAMES: [&str; 19] = [
     "set",
     "params",
     "attach_target",
+    "target_program",
     "prog_type",
     "inner_map",
 ];
@@ -77,6 +79,10 @@ pub struct Args {
     /// Attach targets for programs whose section names none (`SEC("lsm")`), as
     /// libbpf's `bpf_program__set_attach_target(prog, 0, "target")` gives them.
     pub attach_target: Vec<(Ident, LitStr)>,
+    /// The pinned BPF programs whose functions programs attach to (freplace, fentry,
+    /// fexit), as libbpf's `bpf_program__set_attach_target(prog, fd, "function")`
+    /// gives them with the fd of a loaded program.
+    pub target_program: Vec<(Ident, LitStr)>,
     /// Program types for programs whose section libbpf does not know, as their loader
     /// gives them (`bpf_program__set_type()`, iproute2, tc).
     pub prog_type: Vec<(Ident, Ident)>,
@@ -376,6 +382,7 @@ impl Parse for Args {
         let mut set = None;
         let mut params = None;
         let mut attach_target = None;
+        let mut target_program = None;
         let mut inner_maps = None;
 
         while !input.is_empty() {
@@ -418,6 +425,14 @@ impl Parse for Args {
                         named_string(c, &key, USAGE, "target", "the attach target")
                     })?;
                     set_once(&mut attach_target, targets, &key)?;
+                }
+                "target_program" => {
+                    const USAGE: &str = "target_program(PROGRAM = \"/sys/fs/bpf/...\", ...)";
+                    let content = list(input, &key, USAGE)?;
+                    let pins = comma_separated(&content, |c| {
+                        named_string(c, &key, USAGE, "/sys/fs/bpf/...", "the target's pin")
+                    })?;
+                    set_once(&mut target_program, pins, &key)?;
                 }
                 "prog_type" => {
                     const USAGE: &str = "prog_type(PROGRAM = BPF_PROG_TYPE_..., ...)";
@@ -569,6 +584,7 @@ impl Parse for Args {
             set: set.unwrap_or_default(),
             params: params.unwrap_or_default(),
             attach_target: attach_target.unwrap_or_default(),
+            target_program: target_program.unwrap_or_default(),
             prog_type: prog_type.unwrap_or_default(),
             inner_map: inner_maps.unwrap_or_default(),
         })

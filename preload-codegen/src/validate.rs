@@ -8,7 +8,7 @@ use proc_macro2::Span;
 use syn::{Ident, LitStr};
 
 use crate::model::names::{self, pin_name_problem};
-use crate::model::{kinds, Attach, AttachModel, MapModel, Model};
+use crate::model::{kinds, Attach, AttachModel, MapModel, Model, TargetIn};
 use crate::parse::{closest, Args, DefinitionValue, InnerMap};
 use bpf_preload_uapi::{AttachType, BtfKind};
 
@@ -38,6 +38,9 @@ pub struct Plan {
     /// Per program of the model: its attach target in the kernel's BTF (name and
     /// kind), from its section or from `attach_target(...)`.
     pub program_targets: Vec<Option<(String, BtfKind)>>,
+    /// Per program of the model: the pin of the BPF program its target is a function
+    /// of, from `target_program(...)` (`None`: a target in the kernel).
+    pub target_programs: Vec<Option<String>>,
     /// Per map: its initial value, with the values of `set(...)` written in.
     pub initial_values: Vec<Option<Vec<u8>>>,
     /// Per map: the inner map `inner_map(...)` gives a map of maps whose object
@@ -336,6 +339,74 @@ impl<'a> Cx<'a> {
         targets
     }
 
+    /// `target_program(PROGRAM = "/sys/fs/bpf/...")` names programs of the object
+    /// whose target may be a function of another BPF program (`freplace`, `fentry`,
+    /// `fexit`) and gives that program's pin, as libbpf's
+    /// `bpf_program__set_attach_target(prog, fd, "function")` gives its fd; every
+    /// freplace program the table holds has one. Returns each program's pin.
+    fn target_programs(&mut self) -> Vec<Option<String>> {
+        let (args, model) = (self.args, self.model);
+        let mut pins: Vec<Option<String>> = vec![None; model.programs.len()];
+        let program_names = self.program_names();
+        let mut given: HashSet<usize> = HashSet::new();
+        for (id, lit) in &args.target_program {
+            let found = self
+                .program_index(id)
+                .ok_or_else(|| unknown(id, "program", &program_names));
+            let Some(i) = self.errors.check(found) else {
+                continue;
+            };
+            let p = &model.programs[i];
+            if p.kind.target_in == TargetIn::Kernel {
+                self.errors.push(syn::Error::new(
+                    id.span(),
+                    format!(
+                        "`target_program({id} = ...)`: program `{id}` (section `{}`) attaches \
+                         to the kernel; `target_program` gives `freplace`, `fentry` and \
+                         `fexit` programs the BPF program whose function they attach to",
+                        p.section
+                    ),
+                ));
+                continue;
+            }
+            if !given.insert(i) {
+                self.errors.push(syn::Error::new(
+                    id.span(),
+                    format!("`{id}` is given two programs in `target_program(...)`"),
+                ));
+                continue;
+            }
+            let pin = lit.value();
+            if !pin.starts_with('/') || pin.contains('\0') || pin.len() >= PATH_MAX {
+                self.errors.push(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "`{}` is not the absolute path of a pinned program (`/sys/fs/bpf/...`)",
+                        pin.escape_debug()
+                    ),
+                ));
+                continue;
+            }
+            pins[i] = Some(pin);
+        }
+        for &i in &self.loaded {
+            let p = &model.programs[i];
+            if p.kind.target_in == TargetIn::Program && !given.contains(&i) {
+                self.errors.push(syn::Error::new(
+                    args.obj.span(),
+                    format!(
+                        "program `{0}` (section `{1}`) replaces a function of another BPF \
+                         program, which must be loaded first: give that program's pin with \
+                         `target_program({0} = \"/sys/fs/bpf/...\")` (what libbpf's \
+                         bpf_program__set_attach_target() gives with its fd)",
+                        p.name, p.section
+                    ),
+                ));
+            }
+        }
+        pins
+    }
+
     /// Programs bpf-preload cannot attach must be marked load-only.
     fn check_load_only(&mut self) {
         for &i in &self.loaded {
@@ -544,6 +615,7 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
     cx.check_load_only();
     let renamed = cx.pin_renames();
     let program_targets = cx.attach_targets();
+    let target_programs = cx.target_programs();
     let initial_values = cx.errors.check(crate::values::initial_values(args, model));
     let params = cx.errors.check(crate::values::params(args, model));
     cx.errors.finish()?;
@@ -632,11 +704,15 @@ pub fn plan(args: &Args, model: &Model) -> syn::Result<Plan> {
         links,
         register_struct_ops: args.no_attach_all.is_none(),
         program_targets,
+        target_programs,
         initial_values: initial_values.unwrap_or_default(),
         inner_maps: inner_maps.unwrap_or_default(),
         params: params.unwrap_or_default(),
     })
 }
+
+/// `PATH_MAX`: the longest path the kernel reads for `BPF_OBJ_GET`, its NUL included.
+const PATH_MAX: usize = 4096;
 
 /// The sections `attach_target(...)` completes, for error messages.
 const BTF_SECTIONS: &str =

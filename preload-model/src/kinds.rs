@@ -23,7 +23,19 @@ pub struct ProgramKind {
     /// the loader must supply one, as libbpf's `bpf_program__set_attach_target()`
     /// does: the attribute's `attach_target(...)`.
     pub takes_btf_target: bool,
+    /// Where the target is: always in another BPF program (`freplace`), in one if the
+    /// loader says so (`fentry`, `fexit`: libbpf's `bpf_program__set_attach_target()`
+    /// with the program's fd), or in the kernel only.
+    pub target_in: TargetIn,
     pub attach: Attach,
+}
+
+/// Where a program's attach target may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetIn {
+    Kernel,
+    KernelOrProgram,
+    Program,
 }
 
 /// Who attaches a program, and how.
@@ -77,8 +89,6 @@ const UPROBE: &str = "it attaches to a user-space binary and offset, chosen at r
 const MULTI: &str = "its targets are a list of symbols the kernel reads from user memory";
 const PROBE_WITHOUT_TARGET: &str =
     "its section names no target, which its user-space side supplies when it attaches";
-const FREPLACE: &str = "a freplace program replaces a function of another BPF program, which \
-     must be loaded first and given to BPF_PROG_LOAD: bpf-preload has no such program to give";
 
 /// How a section's programs are attached: the part of libbpf's `attach_fn` that
 /// bpf-preload does itself.
@@ -97,16 +107,17 @@ enum How {
     Tracepoint,
     /// Loaded for someone else to attach, for this reason.
     Manually(&'static str),
-    /// Refused, for this reason.
-    Refused(&'static str),
 }
 
-use How::{BtfLink, BtfRawTracepoint, Manually, Nothing, RawTracepoint, Refused, Tracepoint};
+use How::{BtfLink, BtfRawTracepoint, Manually, Nothing, RawTracepoint, Tracepoint};
 
 /// The section flags of libbpf's `section_defs[]` that change what is loaded.
 const SLEEPABLE: u8 = 1;
 const ATTACH_BTF: u8 = 2;
 const XDP_FRAGS: u8 = 4;
+/// Not libbpf's: a target that is always a function of another BPF program (freplace),
+/// never of the kernel.
+const IN_PROGRAM: u8 = 8;
 
 /// One row of the section table: libbpf 1.5's `section_defs[]`, in its order (the
 /// first row that matches wins), with how bpf-preload attaches each. A name ending in
@@ -181,7 +192,7 @@ const SECTIONS: &[SectionDef] = &[
     def("fentry.s+", ProgType::Tracing, Some(AttachType::TraceFentry), ATTACH_BTF | SLEEPABLE, BtfLink),
     def("fmod_ret.s+", ProgType::Tracing, Some(AttachType::ModifyReturn), ATTACH_BTF | SLEEPABLE, BtfLink),
     def("fexit.s+", ProgType::Tracing, Some(AttachType::TraceFexit), ATTACH_BTF | SLEEPABLE, BtfLink),
-    def("freplace+", ProgType::Ext, None, ATTACH_BTF, Refused(FREPLACE)),
+    def("freplace+", ProgType::Ext, None, ATTACH_BTF | IN_PROGRAM, BtfLink),
     def("lsm+", ProgType::Lsm, Some(AttachType::LsmMac), ATTACH_BTF, BtfLink),
     def("lsm.s+", ProgType::Lsm, Some(AttachType::LsmMac), ATTACH_BTF | SLEEPABLE, BtfLink),
     def("lsm_cgroup+", ProgType::Lsm, Some(AttachType::LsmCgroup), ATTACH_BTF, Manually(CGROUP)),
@@ -280,6 +291,7 @@ impl ProgramKind {
             prog_flags: Vec::new(),
             attach_btf: None,
             takes_btf_target: false,
+            target_in: TargetIn::Kernel,
             attach: Attach::Nothing,
         }
     }
@@ -304,9 +316,6 @@ pub fn classify(section: &str) -> Result<ProgramKind, String> {
         .strip_prefix(base)
         .and_then(|r| r.strip_prefix('/'))
         .unwrap_or("");
-    if let Refused(why) = def.how {
-        return Err(format!("section `{section}`: {why}"));
-    }
     let mut prog_flags = Vec::new();
     if def.flags & SLEEPABLE != 0 {
         prog_flags.push("BPF_F_SLEEPABLE");
@@ -344,13 +353,19 @@ pub fn classify(section: &str) -> Result<ProgramKind, String> {
             },
         },
         Manually(why) => Attach::Manually { why },
-        Refused(why) => return Err(format!("section `{section}`: {why}")),
     };
     Ok(ProgramKind {
         prog_type: def.prog_type,
         expected_attach_type: def.attach_type,
         attach_btf,
         takes_btf_target: def.flags & ATTACH_BTF != 0,
+        target_in: match (def.prog_type, def.attach_type) {
+            _ if def.flags & IN_PROGRAM != 0 => TargetIn::Program,
+            (ProgType::Tracing, Some(AttachType::TraceFentry | AttachType::TraceFexit)) => {
+                TargetIn::KernelOrProgram
+            }
+            _ => TargetIn::Kernel,
+        },
         prog_flags,
         attach,
     })

@@ -26,7 +26,7 @@ pub mod names;
 
 use std::collections::HashMap;
 
-pub use kinds::{classify, Attach, AttachModel, ProgramKind};
+pub use kinds::{classify, Attach, AttachModel, ProgramKind, TargetIn};
 
 use bpf_preload_uapi::{ProgType, BPF_JMP_CALL};
 

@@ -27,9 +27,10 @@ struct module;
  * a table of another layout, naming both. Layout 2 added the object's parameters
  * (params(...)); layout 3 made a link 32 bytes and bpf_preload_load() take the
  * object module's struct bpf_preload_object; layout 4 added a map's sharing by
- * name (LIBBPF_PIN_BY_NAME), which an older runtime would ignore.
+ * name (LIBBPF_PIN_BY_NAME), which an older runtime would ignore; layout 5 an
+ * attach target in another BPF program (target_program(...)).
  */
-#define BPF_PRELOAD_TABLE_LAYOUT 4
+#define BPF_PRELOAD_TABLE_LAYOUT 5
 
 /* What the runtime holds of one loaded object: opaque to the object module. */
 struct bpf_preload_held;

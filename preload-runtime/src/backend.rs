@@ -104,6 +104,16 @@ pub trait Backend: Bpf {
         }
     }
 
+    /// The function `function` of the BPF program pinned at `pin`, the attach target
+    /// of a program that replaces or traces it (freplace, fentry, fexit), as libbpf's
+    /// `libbpf_find_prog_btf_id` finds it: a new fd of that program, which the
+    /// program is loaded with (`attach_prog_fd`), and the function's id in its BTF. A
+    /// module opens no pin: bpffs is a view of user space's.
+    fn program_function(&mut self, pin: &str, function: &str) -> Result<(Fd, u32), Errno> {
+        let _ = (pin, function);
+        Err(Errno::EOPNOTSUPP)
+    }
+
     /// The number of possible CPUs, for perf event arrays sized by them.
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         Err(Errno::EOPNOTSUPP)

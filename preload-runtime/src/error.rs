@@ -52,6 +52,15 @@ pub enum Step {
         /// The map's name in the object.
         map: &'static str,
     },
+    /// Finding a program's attach target in another BPF program, by its pin.
+    FindInProgram {
+        /// The program's name in the object.
+        program: &'static str,
+        /// The function it attaches to.
+        target: &'static str,
+        /// Where the program that holds it is pinned.
+        pin: &'static str,
+    },
     /// Mapping an arena to write its `__arena` globals.
     MapArena {
         /// The arena's name in the object.
@@ -219,6 +228,15 @@ impl fmt::Display for Step {
                     "writing the initial value of map `{map}` (BPF_MAP_UPDATE_ELEM)"
                 )
             }
+            Step::FindInProgram {
+                program,
+                target,
+                pin,
+            } => write!(
+                f,
+                "finding `{target}`, the attach target of program `{program}`, in the BTF of \
+                 the BPF program pinned at `{pin}` (BPF_OBJ_GET: from a process only)"
+            ),
             Step::MapArena { map } => write!(
                 f,
                 "mapping arena `{map}` to write its `__arena` globals (mmap; a module \

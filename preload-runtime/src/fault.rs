@@ -109,6 +109,11 @@ impl<B: Backend> Backend for FailNth<B> {
         self.inner.map_arena(fd, map_extra, pages, data)
     }
 
+    fn program_function(&mut self, pin: &str, function: &str) -> Result<(Fd, u32), Errno> {
+        self.tick()?;
+        self.inner.program_function(pin, function)
+    }
+
     fn possible_cpus(&mut self) -> Result<u32, Errno> {
         self.tick()?;
         self.inner.possible_cpus()

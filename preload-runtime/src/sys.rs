@@ -4,6 +4,7 @@
 //! [`Bpf::bpf`] with the attr struct of its command; so every other module of the
 //! loader is safe code.
 
+use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use crate::abi::{self, BpfAttr, Pod};
@@ -274,6 +275,9 @@ pub struct ProgSpec<'a> {
     pub attach_btf_id: u32,
     /// The module BTF holding the attach target; `None` for vmlinux.
     pub attach_btf_obj_fd: Option<Fd>,
+    /// The BPF program whose function `attach_btf_id` names (`attach_prog_fd`, in a
+    /// union with `attach_btf_obj_fd`: at most one of the two).
+    pub attach_prog_fd: Option<Fd>,
     /// The fds that instructions name by index (maps, module BTF of kfuncs).
     pub fd_array: &'a [i32],
     /// A buffer for the verifier's log (level 1).
@@ -350,7 +354,7 @@ pub fn prog_load<B: Bpf + ?Sized>(backend: &mut B, spec: ProgSpec<'_>) -> Result
         line_info_cnt,
         attach_btf_id: spec.attach_btf_id,
         // 0 is vmlinux, in the kernel's ABI.
-        attach_btf_obj_fd: spec.attach_btf_obj_fd.unwrap_or(0),
+        attach_btf_obj_fd: spec.attach_btf_obj_fd.or(spec.attach_prog_fd).unwrap_or(0),
         core_relo_cnt,
         fd_array: if spec.fd_array.is_empty() {
             0
@@ -447,6 +451,30 @@ pub fn obj_info<B: Bpf + ?Sized, T: Pod>(backend: &mut B, fd: Fd) -> Result<T, E
     // kernel writes are a valid `T`.
     unsafe { call(backend, abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
     Ok(info)
+}
+
+/// The bytes of the BTF object `btf`: `BPF_OBJ_GET_INFO_BY_FD` for its size, then
+/// again into a buffer of that size.
+pub fn btf_data<B: Bpf + ?Sized>(backend: &mut B, btf: Fd) -> Result<Vec<u8>, Errno> {
+    let size = obj_info::<B, abi::BtfInfo>(backend, btf)?.btf_size;
+    let mut bytes = Vec::new();
+    (bytes.try_reserve_exact(size as usize)).map_err(|_| Errno::ENOMEM)?;
+    bytes.resize(size as usize, 0);
+    let mut info = abi::BtfInfo {
+        btf: bytes.as_mut_ptr() as u64,
+        btf_size: size,
+        ..Default::default()
+    };
+    let mut attr = abi::InfoByFdAttr {
+        bpf_fd: btf,
+        info_len: core::mem::size_of::<abi::BtfInfo>() as u32,
+        info: &mut info as *mut abi::BtfInfo as u64,
+    };
+    // SAFETY: `info` is writable for `info_len` bytes and points the kernel at
+    // `bytes`, writable for `btf_size` bytes.
+    unsafe { call(backend, abi::BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
+    bytes.truncate(info.btf_size.min(size) as usize);
+    Ok(bytes)
 }
 
 /// The kernel's id of the map, program or link behind `fd`: the second word of each

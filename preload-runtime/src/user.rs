@@ -111,6 +111,22 @@ impl UserBackend {
         sys::obj_get(self, &path)
     }
 
+    /// The id of the function `function` in the BTF of the program `prog`, as
+    /// libbpf's `libbpf_find_prog_btf_id`: `EINVAL` for a program without BTF (or an
+    /// object that is no program), `ENOENT` for a function it does not have.
+    fn function_of(&mut self, prog: Fd, function: &str) -> Result<u32, Errno> {
+        let info: abi::ProgInfo = sys::obj_info(self, prog)?;
+        if info.btf_id == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let btf = sys::btf_fd_by_id(self, info.btf_id)?;
+        let bytes = sys::btf_data(self, btf);
+        self.close(btf);
+        let bytes = bytes?;
+        let raw = crate::btf::RawBtf::parse(&bytes)?;
+        raw.find(function, abi::BTF_KIND_FUNC).ok_or(Errno::ENOENT)
+    }
+
     fn tracepoint_id(category: &str, name: &str) -> Result<u64, Errno> {
         for root in TRACEFS {
             let file = format!("{root}/events/{category}/{name}/id");
@@ -251,6 +267,18 @@ impl Backend for UserBackend {
         // SAFETY: `mapped` and `len` are the mapping made above, which nothing else uses.
         unsafe { libc::munmap(mapped, len) };
         Ok(())
+    }
+
+    fn program_function(&mut self, pin: &str, function: &str) -> Result<(Fd, u32), Errno> {
+        let path = CString::new(pin).map_err(|_| Errno::EINVAL)?;
+        let prog = sys::obj_get(self, &path)?;
+        match self.function_of(prog, function) {
+            Ok(id) => Ok((prog, id)),
+            Err(errno) => {
+                self.close(prog);
+                Err(errno)
+            }
+        }
     }
 
     fn with_vmlinux_btf(&mut self, read: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {

@@ -307,6 +307,14 @@ fn layouts() -> Vec<Layout> {
             pad => Pad,
             map_extra => M("map_extra"),
         }),
+        layout!(BtfInfo, "struct bpf_btf_info", None, Size::Info, {
+            btf => M("btf"),
+            btf_size => M("btf_size"),
+            id => M("id"),
+            name => M("name"),
+            name_len => M("name_len"),
+            kernel_btf => M("kernel_btf"),
+        }),
         layout!(LinkInfo, "struct bpf_link_info", None, Size::Info, {
             type_ => M("type"),
             id => M("id"),

@@ -84,11 +84,17 @@ mod examples {
 
     #[bpf_preload(obj = "../../examples/arena_counter/bpf/arena_counter.bpf.o")]
     pub struct ArenaCounter;
+
+    #[bpf_preload(
+        obj = "../../examples/freplace_verdict/bpf/freplace_verdict.bpf.o",
+        target_program(new_verdict = "/sys/fs/bpf/freplace_target/filter_prog")
+    )]
+    pub struct FreplaceVerdict;
 }
 
 use examples::*;
 
-const EXAMPLES: [&Object; 11] = [
+const EXAMPLES: [&Object; 12] = [
     Iterators::OBJECT,
     Counters::OBJECT,
     Externs::OBJECT,
@@ -100,6 +106,7 @@ const EXAMPLES: [&Object; 11] = [
     LpmMaps::OBJECT,
     TimerTick::OBJECT,
     ArenaCounter::OBJECT,
+    FreplaceVerdict::OBJECT,
 ];
 
 /// A name as the kernel keeps it: at most 15 bytes.
@@ -119,6 +126,7 @@ fn summary(calls: &[Call]) -> Vec<String> {
                 Value::Bytes(_) => format!("update {map}[{key}]"),
                 Value::Holds(held) => format!("update {map}[{key}] = {held}"),
             },
+            Call::TargetProgram { pin, function } => format!("target {pin}:{function}"),
             Call::MapArena { map, data, .. } => format!("arena {map} = {} bytes", data.len()),
             Call::MapFreeze { map } => format!("freeze {map}"),
             Call::ProgLoad { name, .. } => format!("prog {name}"),
@@ -1982,7 +1990,7 @@ fn arena_globals_are_written_before_programs_load() {
 #[test]
 fn a_module_refuses_arena_globals_and_leaves_nothing() {
     let mut fake = Fake {
-        module_arenas: true,
+        as_module: true,
         ..Fake::default()
     };
     let Err(err) = load(ArenaCounter::OBJECT, &mut fake) else {
@@ -1992,4 +2000,86 @@ fn a_module_refuses_arena_globals_and_leaves_nothing() {
     assert_eq!(err.errno, Errno::EOPNOTSUPP);
     assert!(err.to_string().contains("it runs in no process"), "{err}");
     assert_nothing_left(&fake, "arena_counter");
+}
+
+/// A program that replaces a function of another BPF program (freplace) is loaded with
+/// that program's fd, opened by its pin, and the function's id in its BTF, as libbpf's
+/// `bpf_program__set_attach_target(prog, fd, "verdict")` gives them; the fd is closed
+/// once the program holds its target, and the link attaches to it.
+#[test]
+fn freplace_loads_against_the_pinned_program_it_replaces() {
+    let mut fake = Fake::default();
+    let l = loaded(FreplaceVerdict::OBJECT, &mut fake);
+    l.free(&mut fake);
+    assert_nothing_left(&fake, "freplace_verdict");
+    let target = fake::FREPLACE_TARGET;
+    assert_eq!(
+        summary(&fake.calls),
+        [
+            "btf".to_string(),
+            format!("target {}:verdict", fake::FREPLACE_TARGET),
+            "prog new_verdict".into(),
+            format!("close {target}"),
+            "link new_verdict".into(),
+            // The link, which the fake names after its program.
+            "pin new_verdict = new_verdict".into(),
+            "unpin new_verdict".into(),
+            "close new_verdict".into(),
+            "close new_verdict".into(),
+            "close btf".into(),
+        ]
+    );
+    let Some(Call::ProgLoad {
+        prog_type,
+        attach_btf_id,
+        attach_btf_obj,
+        ..
+    }) = fake
+        .calls
+        .iter()
+        .find(|c| matches!(c, Call::ProgLoad { .. }))
+    else {
+        panic!("no program loaded");
+    };
+    assert_eq!(*prog_type, abi::BPF_PROG_TYPE_EXT);
+    // `verdict` is the second function of the target's BTF in the fake.
+    assert_eq!(*attach_btf_id, fake::FIRST_BTF_ID + 1);
+    assert_eq!(attach_btf_obj.as_deref(), Some(target));
+}
+
+/// Without its target, or in a module (which opens no pin), the load fails at that
+/// step, naming the program, the function and the pin, and leaves nothing behind.
+#[test]
+fn freplace_without_its_target_fails_naming_it() {
+    for (fake, errno) in [
+        (
+            Fake {
+                pinned_programs: Vec::new(),
+                ..Fake::default()
+            },
+            Errno::ENOENT,
+        ),
+        (
+            Fake {
+                as_module: true,
+                ..Fake::default()
+            },
+            Errno::EOPNOTSUPP,
+        ),
+    ] {
+        let mut fake = fake;
+        let Err(err) = load(FreplaceVerdict::OBJECT, &mut fake) else {
+            panic!("loaded without its target");
+        };
+        assert_eq!(
+            err.step,
+            Step::FindInProgram {
+                program: "new_verdict",
+                target: "verdict",
+                pin: fake::FREPLACE_TARGET,
+            }
+        );
+        assert_eq!(err.errno, errno);
+        assert_nothing_left(&fake, "freplace_verdict");
+    }
 }

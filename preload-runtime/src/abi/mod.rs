@@ -39,6 +39,8 @@ pub unsafe trait Pod: Copy + Default {}
 unsafe impl Pod for ProgInfo {}
 // SAFETY: as for `ProgInfo`.
 unsafe impl Pod for MapInfo {}
+// SAFETY: as for `ProgInfo`: u64, u32, u32, u64, u32, u32.
+unsafe impl Pod for BtfInfo {}
 // SAFETY: as for `ProgInfo`.
 unsafe impl Pod for LinkInfo {}
 // SAFETY: as for `ProgInfo`.

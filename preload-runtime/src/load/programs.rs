@@ -25,10 +25,13 @@ pub(super) fn load<B: Backend>(
     backend: &mut B,
 ) -> Result<(), Failed> {
     let object = loaded.object();
+    // Targets in the kernel's BTF; those in another program's are found there.
+    let in_kernel =
+        |p: &'static crate::table::Program| p.attach_btf.filter(|t| t.program.is_none());
     let names = object
         .programs
         .iter()
-        .filter_map(|p| p.attach_btf.map(|t| t.name.as_str()))
+        .filter_map(|p| in_kernel(p).map(|t| t.name.as_str()))
         .chain(object.externs.iter().map(|e| e.name.as_str()));
     let mut finder = match names.map(str::len).max() {
         None => None,
@@ -36,7 +39,7 @@ pub(super) fn load<B: Backend>(
             let step = match object
                 .programs
                 .iter()
-                .find_map(|p| Some((p.name, p.attach_btf?)))
+                .find_map(|p| Some((p.name, in_kernel(p)?)))
             {
                 Some((program, target)) => Step::FindAttachTarget {
                     program: program.as_str(),
@@ -109,10 +112,27 @@ fn load_with<B: Backend>(
             program: prog.name.as_str(),
         };
         let mut expected_attach_type = prog.expected_attach_type;
+        // A function of another BPF program: that program's fd goes with the load
+        // (`attach_prog_fd`), which holds it until the program is attached.
+        let mut target_program = None;
         let attach = match (prog.attach_btf, finder.as_deref_mut(), *struct_ops) {
             // A struct_ops program implements a member of a kernel struct.
             (_, _, Some((id, member))) => {
                 expected_attach_type = member;
+                KernelBtfId {
+                    id,
+                    btf_obj_fd: None,
+                }
+            }
+            (Some(target), _, None) if let Some(pin) = target.program => {
+                let step = Step::FindInProgram {
+                    program: prog.name.as_str(),
+                    target: target.name.as_str(),
+                    pin: pin.as_str(),
+                };
+                let (fd, id) = (backend.program_function(pin.as_str(), target.name.as_str()))
+                    .map_err(at(step))?;
+                target_program = Some(fd);
                 KernelBtfId {
                     id,
                     btf_obj_fd: None,
@@ -131,36 +151,42 @@ fn load_with<B: Backend>(
         };
         let patched = (!prog.externs.is_empty())
             .then(|| externs::patch(prog, &externs, slot))
-            .transpose()
-            .map_err(at(step))?;
+            .transpose();
         let btf = loaded.btf;
         let records = |bytes: &'static [u8], rec_size| {
             (btf.is_some() && !bytes.is_empty()).then_some(Records { bytes, rec_size })
         };
-        let spec = || ProgSpec {
-            prog_type: prog.prog_type,
-            insns: patched.as_deref().unwrap_or(prog.insns.as_slice()),
-            license: Some(prog.license.as_c_str()),
-            prog_flags: prog.prog_flags,
-            name: prog.name.as_str(),
-            expected_attach_type,
-            btf_fd: btf,
-            func_info: records(prog.func_info.as_slice(), FUNC_INFO_REC_SIZE),
-            line_info: records(prog.line_info.as_slice(), LINE_INFO_REC_SIZE),
-            core_relos: records(prog.core_relos.as_slice(), CORE_RELO_REC_SIZE),
-            attach_btf_id: attach.id,
-            attach_btf_obj_fd: attach.btf_obj_fd,
-            fd_array: &fd_array,
-            log: None,
-        };
-        match sys::prog_load(backend, spec()) {
-            Ok(fd) => loaded.programs.push((prog, fd)),
-            Err(errno) => {
-                let mut failed = step.failed(errno);
-                failed.verifier_log = verifier_log(backend, spec());
-                return Err(failed);
-            }
+        let result = patched
+            .map_err(|errno| step.failed(errno))
+            .and_then(|patched| {
+                let spec = || ProgSpec {
+                    prog_type: prog.prog_type,
+                    insns: patched.as_deref().unwrap_or(prog.insns.as_slice()),
+                    license: Some(prog.license.as_c_str()),
+                    prog_flags: prog.prog_flags,
+                    name: prog.name.as_str(),
+                    expected_attach_type,
+                    btf_fd: btf,
+                    func_info: records(prog.func_info.as_slice(), FUNC_INFO_REC_SIZE),
+                    line_info: records(prog.line_info.as_slice(), LINE_INFO_REC_SIZE),
+                    core_relos: records(prog.core_relos.as_slice(), CORE_RELO_REC_SIZE),
+                    attach_btf_id: attach.id,
+                    attach_btf_obj_fd: attach.btf_obj_fd,
+                    attach_prog_fd: target_program,
+                    fd_array: &fd_array,
+                    log: None,
+                };
+                sys::prog_load(backend, spec()).map_err(|errno| {
+                    let mut failed = step.failed(errno);
+                    failed.verifier_log = verifier_log(backend, spec());
+                    failed
+                })
+            });
+        if let Some(fd) = target_program {
+            // The loaded program holds its target until it is attached.
+            backend.close(fd);
         }
+        loaded.programs.push((prog, result?));
     }
     Ok(())
 }

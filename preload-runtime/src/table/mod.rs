@@ -33,7 +33,7 @@ pub trait Preload {
 /// loads it refuses one of another layout, naming both. Bump it with any change to
 /// the layout of a type in this module (the test `the_layout_is_the_one_its_version_names`
 /// records the sizes the version stands for).
-pub const TABLE_LAYOUT: u32 = 4;
+pub const TABLE_LAYOUT: u32 = 5;
 
 /// One compiled BPF object.
 #[derive(Debug)]
@@ -332,7 +332,7 @@ pub struct Program {
     pub pin: Option<&'static Str>,
 }
 
-/// A named type in the target kernel's BTF.
+/// A named type in the target kernel's BTF, or a function of another BPF program.
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 pub struct BtfTarget {
@@ -340,6 +340,10 @@ pub struct BtfTarget {
     pub name: Str,
     /// `BTF_KIND_FUNC` or `BTF_KIND_TYPEDEF`.
     pub kind: u32,
+    /// The pin of the loaded BPF program whose BTF holds the target, a function of it
+    /// (`target_program(...)`: freplace, fentry, fexit); `None` for the kernel's.
+    /// Added by layout 5.
+    pub program: Option<&'static Str>,
 }
 
 /// One link: a program attached for as long as the object lives.
@@ -462,7 +466,7 @@ mod tests {
                 align_of::<Enumerator>(),
             ),
         ];
-        assert_eq!(TABLE_LAYOUT, 4);
+        assert_eq!(TABLE_LAYOUT, 5);
         assert_eq!(core::mem::offset_of!(Map, shared), 52);
         assert_eq!(core::mem::offset_of!(Object, layout), 0);
         assert_eq!(
@@ -477,7 +481,7 @@ mod tests {
                 ("Extern", 24, 8),
                 ("ExternUse", 8, 4),
                 ("Program", 160, 8),
-                ("BtfTarget", 24, 8),
+                ("BtfTarget", 32, 8),
                 ("Link", 32, 8),
                 ("TracepointName", 32, 8),
                 ("Param", 72, 8),

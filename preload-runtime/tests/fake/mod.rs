@@ -117,6 +117,14 @@ pub enum Call {
         /// The value, or for a slot the name of the map or program it holds.
         value: Value,
     },
+    /// A program pinned elsewhere opened, for the function of it a program of the
+    /// object attaches to.
+    TargetProgram {
+        /// Its pin.
+        pin: String,
+        /// The function.
+        function: String,
+    },
     /// An arena mapped, as a process maps it, and its globals written.
     MapArena {
         /// The arena's name.
@@ -255,6 +263,9 @@ pub const FINDER: &str = "preload_btf_id";
 pub const KALLSYMS_BASE: u64 = 0xffff_ffff_8100_0000;
 /// The first BTF id the fake's vmlinux gives a name looked up.
 pub const FIRST_BTF_ID: u32 = 100;
+
+/// Where examples/freplace_target's program is pinned.
+pub const FREPLACE_TARGET: &str = "/sys/fs/bpf/freplace_target/filter_prog";
 /// The fake kernel's configuration.
 pub const CONFIG: &str = "CONFIG_BPF_SYSCALL=y\nCONFIG_HZ=250\nCONFIG_BTRFS_FS=m\n\
                           CONFIG_ARCH_HAS_SYSCALL_WRAPPER=y\n\
@@ -303,9 +314,13 @@ pub struct Fake {
     pub verifier_log: bool,
     /// What [`Backend::binds_maps`] says.
     pub binds_maps: bool,
-    /// Whether [`Backend::map_arena`] answers as a module does (it cannot map an
-    /// arena) rather than as a process.
-    pub module_arenas: bool,
+    /// Programs pinned by someone else, by pin, each with the functions its BTF has
+    /// (their ids: `FIRST_BTF_ID` + the index). By default examples/freplace_target's,
+    /// where examples/freplace_verdict finds it.
+    pub pinned_programs: Vec<(&'static str, Vec<&'static str>)>,
+    /// Whether [`Backend::map_arena`] and [`Backend::program_function`] answer as a
+    /// module does (it maps no arena and opens no pin) rather than as a process.
+    pub as_module: bool,
     /// What the loader reported with [`Backend::warn`].
     pub warnings: Vec<String>,
     /// The bpf(2) command of the call refused by injection, if one was.
@@ -341,7 +356,8 @@ impl Default for Fake {
             btf_data: BTreeMap::new(),
             verifier_log: false,
             binds_maps: true,
-            module_arenas: false,
+            as_module: false,
+            pinned_programs: vec![(FREPLACE_TARGET, vec!["filter", "verdict"])],
             warnings: Vec::new(),
             injected_cmd: None,
             looked_up: Vec::new(),
@@ -771,11 +787,17 @@ impl Fake {
                 true
             }
         };
+        // A module's BTF, or (`attach_prog_fd`, its union) the program an freplace,
+        // fentry or fexit program attaches to.
+        let takes_program = matches!(
+            a.prog_type,
+            abi::BPF_PROG_TYPE_EXT | abi::BPF_PROG_TYPE_TRACING
+        );
         let attach_btf_obj = match a.attach_btf_obj_fd {
             0 => None,
             fd => {
                 let id = self.fd(fd, &format!("PROG_LOAD {name}: attach_btf_obj_fd"), |k| {
-                    *k == Kind::ModuleBtf
+                    *k == Kind::ModuleBtf || (takes_program && matches!(k, Kind::Prog { .. }))
                 })?;
                 holds.push(id);
                 Some(self.name(id))
@@ -1140,6 +1162,28 @@ impl Backend for Fake {
         Ok(())
     }
 
+    fn program_function(&mut self, pin: &str, function: &str) -> Result<(Fd, u32), Errno> {
+        self.tick()?;
+        if self.as_module {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.calls.push(Call::TargetProgram {
+            pin: pin.into(),
+            function: function.into(),
+        });
+        let (_, functions) = (self.pinned_programs.iter())
+            .find(|(p, _)| *p == pin)
+            .ok_or(Errno::ENOENT)?;
+        let index = (functions.iter())
+            .position(|f| *f == function)
+            .ok_or(Errno::ENOENT)?;
+        let id = FIRST_BTF_ID + index as u32;
+        let kind = Kind::Prog {
+            prog_type: abi::BPF_PROG_TYPE_SOCKET_FILTER,
+        };
+        Ok((self.new_object(kind, pin.into(), Vec::new()), id))
+    }
+
     fn map_arena(
         &mut self,
         fd: Fd,
@@ -1148,7 +1192,7 @@ impl Backend for Fake {
         data: Option<&[u8]>,
     ) -> Result<(), Errno> {
         self.tick()?;
-        if self.module_arenas {
+        if self.as_module {
             return data.map_or(Ok(()), |_| Err(Errno::EOPNOTSUPP));
         }
         let &id = self.fds.get(&fd).ok_or(Errno::EBADF)?;
