@@ -11,6 +11,11 @@
 //!   attack link-update LINK impostor|PROG_ID  BPF_LINK_UPDATE to another iterator
 //!   attack link-detach LINK               BPF_LINK_DETACH
 //!   attack replace-pin PATH               an impostor iterator link pinned at PATH
+//!   attack freplace PROG_ID               the policy's global function `exempted`
+//!                                         replaced (freplace) by one exempting every
+//!                                         uid: the program by id, pinned in the user
+//!                                         mount at /mnt/freplace, the replacement
+//!                                         loaded against it and pinned there
 //!   attack refused link|map|prog          ids whose fd the kernel refuses (EPERM)
 //!   attack getfd PID FD                   pidfd_getfd(2) of another process's fd
 //!   attack getfd-write PID FD KEY HEX     pidfd_getfd of a map fd, then a program of
@@ -36,6 +41,16 @@ use bpf_preload::{abi, bpf_preload, load, Errno, Fd, ObjectKind, Preload};
 /// An iterator of the same kind as the object's `list_maps`, printing something else.
 #[bpf_preload(obj = "../../examples/tamper_policy/bpf/impostor.bpf.o", no_attach_all)]
 struct Impostor;
+
+/// What an attacker loads in place of the policy's `exempted` (freplace), against the
+/// policy's program pinned at `FREPLACE_TARGET` in a bpffs mount of its own.
+#[bpf_preload(
+    obj = "../../examples/tamper_policy/bpf/exempt_all.bpf.o",
+    target_program(exempt_all = "/mnt/freplace/policy")
+)]
+struct ExemptAll;
+
+const FREPLACE_TARGET: &str = "/mnt/freplace/policy";
 
 /// `BPF_LINK_UPDATE`.
 #[repr(C)]
@@ -407,6 +422,22 @@ fn attack(b: &mut UserBackend, words: &[&str]) -> Outcome {
                 .map_err(|e| refused("BPF_LINK_CREATE", e))?;
             std::fs::remove_file(path).map_err(|e| format!("refused unlink {e}"))?;
             pin(b, link_fd, path)
+        }
+        ["freplace", id] => {
+            let prog = by_id(b, "prog", id)?;
+            let pinned = pin(b, prog, FREPLACE_TARGET);
+            close(prog);
+            pinned?;
+            let dir = Path::new(FREPLACE_TARGET).with_file_name("attack");
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            // The replacement's link stays pinned there once this process exits.
+            let mut attacker = UserBackend::new(&dir);
+            let loaded = load(ExemptAll::OBJECT, &mut attacker)
+                .map_err(|e| format!("refused {} {}", e.step, e.errno))?;
+            std::mem::forget(loaded);
+            Ok(format!(
+                "ok: `exempted` of program {id} replaced (freplace)"
+            ))
         }
         ["getfd", pid, fd] => {
             let got = getfd(pid, fd)?;

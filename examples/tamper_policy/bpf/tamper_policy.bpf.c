@@ -4,8 +4,9 @@
  * whose data is in maps, and two iterators.
  *
  *   refuse_denied  mkdir(2) of a directory named `denied` (in .data) fails with
- *                  EPERM, unless the caller's uid is in `exempt`; each refusal
- *                  is counted per uid in `refusals`
+ *                  EPERM, unless the caller's uid is in `exempt` (asked of the
+ *                  global function `exempted`, which freplace could replace);
+ *                  each refusal is counted per uid in `refusals`
  *   list_maps      every map: "map <id> <name>", after a header naming this
  *   list_progs     program and showing the policy's data and count
  *
@@ -82,6 +83,13 @@ struct {
 	__uint(max_entries, 16);
 } refusals SEC(".maps");
 
+/* Global, as a policy's shared logic often is: verified on its own, and so a
+ * function another program can replace (freplace), given this program's fd. */
+__noinline int exempted(__u32 uid)
+{
+	return bpf_map_lookup_elem(&exempt, &uid) != NULL;
+}
+
 SEC("lsm/path_mkdir")
 int BPF_PROG(refuse_denied, const struct path *dir, struct dentry *dentry, unsigned short mode,
 	     int ret)
@@ -102,7 +110,7 @@ int BPF_PROG(refuse_denied, const struct path *dir, struct dentry *dentry, unsig
 		if (!name[i])
 			break;
 	}
-	if (bpf_map_lookup_elem(&exempt, &uid))
+	if (exempted(uid))
 		return 0;
 	count = bpf_map_lookup_elem(&refusals, &uid);
 	if (count)

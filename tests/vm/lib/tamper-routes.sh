@@ -145,6 +145,25 @@ routes() {
 		fi
 	fi
 
+	# The policy's global function `exempted` replaced (freplace) by one that
+	# exempts every uid: the policy's program by id, pinned in a mount of the
+	# attacker's, the replacement loaded against it and its link pinned there.
+	mkdir -p /mnt/freplace && mount -t bpf bpf /mnt/freplace
+	out=$(attack freplace "$refuse_prog")
+	policy_cell prog-freplace-by-id "$out"
+	# Undone with the pins: the replacement's link goes with its mount, and the
+	# kernel patches the function back once the link is freed.
+	umount /mnt/freplace
+	n=0
+	until refuses || [ $n -ge 50 ]; do
+		n=$((n + 1))
+		sleep 0.2
+	done
+	refuses || {
+		fail "the policy still lets mkdir of tamper-denied through once the replacement's pins are gone"
+		exit 0
+	}
+
 	# An iterator link given another program, through an fd from its pin
 	# (BPF_OBJ_GET, which only inode_permission sees for a link).
 	out=$(attack link-update "$(pins /sys/fs/bpf "$OBJ")/maps.tamper" impostor)
