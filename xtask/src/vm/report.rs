@@ -81,7 +81,7 @@ impl Table<'_> {
             }
             println!();
         }
-        println!("(-: a scenario for the preload kernel only)\n");
+        println!("(-: not run on that kernel: its `# kernels:` line names others)\n");
         for (d, i) in &details {
             let timing = self.outcomes[*i].as_ref().ok().map_or(String::new(), |o| {
                 let boot = o
