@@ -45,6 +45,10 @@ pub const FLAG_PROTECTED: u32 = 1;
 /// A row's flag: the object's module was removed by force; the runtime holds it until
 /// shutdown.
 pub const FLAG_ABANDONED: u32 = 2;
+/// A row's flag: a map shared by name (`LIBBPF_PIN_BY_NAME`), which the runtime's
+/// registry holds until the runtime is removed, whichever objects still declare it.
+/// Its row names the object that created it, under the runtime's own module.
+pub const FLAG_SHARED: u32 = 4;
 
 /// The key of a row: `struct status_key` of status.bpf.c.
 #[repr(C)]
@@ -383,17 +387,28 @@ mod report {
                 objects.push(this);
             }
         }
+        // The maps shared by name are grouped by the object that created them, under
+        // the runtime, which holds them: not an object of a module.
+        let own = || objects.iter().filter(|o| o.2 & FLAG_SHARED == 0);
         let modules = {
-            let mut m: Vec<&str> = objects.iter().map(|o| o.0).collect();
+            let mut m: Vec<&str> = own().map(|o| o.0).collect();
             m.dedup();
             m.len()
         };
-        let _ = writeln!(
+        let shared = held
+            .iter()
+            .filter(|h| h.row.flags & FLAG_SHARED != 0)
+            .count();
+        let _ = write!(
             out,
             "bpf_preload_runtime holds {} object(s) of {} module(s)",
-            objects.len(),
+            own().count(),
             modules
         );
+        let _ = match shared {
+            0 => writeln!(out),
+            n => writeln!(out, " and {n} map(s) shared by name"),
+        };
         for (module, object, flags) in objects {
             let mut state = Vec::new();
             if flags & FLAG_PROTECTED != 0 {
@@ -401,6 +416,9 @@ mod report {
             }
             if flags & FLAG_ABANDONED != 0 {
                 state.push("abandoned: its module was removed by force");
+            }
+            if flags & FLAG_SHARED != 0 {
+                state.push("its maps shared by name, held by the runtime until it is removed");
             }
             let state = if state.is_empty() {
                 String::new()
@@ -518,5 +536,32 @@ mod tests {
             lines[5]
         );
         assert!(lines[6].ends_with("not attached"), "{}", lines[6]);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn maps_shared_by_name_are_the_runtimes_not_an_objects() {
+        use super::reader::{Held, Kernel};
+        let map = |id, module, object, flags| Held {
+            key: StatusKey { kind: KIND_MAP, id },
+            row: StatusRow::new(module, object, "m", "", 0, flags),
+            kernel: Kernel::Present("m".into()),
+            link: None,
+        };
+        let held = [
+            map(4, "bpf_preload_runtime", "writer", FLAG_SHARED),
+            map(5, "reader", "reader", 0),
+        ];
+        let report = report(&held);
+        let lines: alloc::vec::Vec<&str> = report.lines().collect();
+        assert_eq!(
+            lines[0],
+            "bpf_preload_runtime holds 1 object(s) of 1 module(s) and 1 map(s) shared by name"
+        );
+        assert_eq!(
+            lines[2],
+            "bpf_preload_runtime: object writer (its maps shared by name, held by the runtime \
+             until it is removed)"
+        );
     }
 }

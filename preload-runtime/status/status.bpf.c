@@ -62,6 +62,7 @@ struct bpf_iter__bpf_prog {
 /* Row flags. */
 #define STATUS_PROTECTED 1 /* the object is protected by the guard */
 #define STATUS_ABANDONED 2 /* its module was removed by force: held until shutdown */
+#define STATUS_SHARED 4 /* a map shared by name, held by the runtime's registry */
 
 /* preload-runtime/src/status.rs has the same two types (StatusKey, StatusRow). */
 struct status_key {
@@ -92,6 +93,8 @@ static const char *state(const struct status_row *row)
 		return "abandoned";
 	if (row->flags & STATUS_PROTECTED)
 		return "protected";
+	if (row->flags & STATUS_SHARED)
+		return "shared";
 	return "";
 }
 

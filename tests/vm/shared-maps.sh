@@ -6,7 +6,8 @@
 # outlives the objects' rmmod, as libbpf's pin outlives its process, and a new load
 # takes it up again with what it holds. A map of that name and definition that root
 # pinned first where libbpf shares maps (/sys/fs/bpf/shared_hits) is neither taken
-# nor written: modules share only through the runtime's registry (SECURITY.md).
+# nor written: modules share only through the runtime's registry (SECURITY.md). The
+# status view shows the map held by the runtime once both objects are gone.
 # kernels: all
 # cmdline: bpf_preload_list=shared_writer,shared_reader,shared_mismatch
 # modules: unloadable examples/shared_writer, unloadable examples/shared_reader, unloadable tests/fixtures/shared_mismatch
@@ -52,6 +53,14 @@ check "rmmod shared_writer failed" rmmod shared_writer
 check "the reader's objects left behind" preload-probe absent prog copy_hits map reader_seen
 check "the shared map went with the objects' rmmod: the runtime does not keep it" preload-probe find map shared_hits
 check "the shared map is not $hits but $OUT after the rmmods" [ "$OUT" = "$hits" ]
+# The status view shows who holds it now: the runtime, by the object that created it.
+check "no status" preload-probe status
+status=$OUT
+echo "$status"
+check "the status does not show the shared map held by the runtime" \
+	contains "$status" "bpf_preload_runtime: object shared_writer (its maps shared by name"
+check "the status does not show shared_hits by its id $hits" \
+	sh -c "echo '$status' | grep -Eq '^  map +shared_hits +id $hits '"
 load /modules/unloadable/shared_writer.ko
 check "the writer's program" preload-probe find prog count_hits
 check "the writer loaded again shares a new map: $(preload-probe find map shared_hits), not $hits" \

@@ -12,8 +12,10 @@ use super::backend::{log, KernelBackend, Level};
 use super::ffi::{self, PIN_LINK, PIN_MAP, PIN_PROG};
 use crate::errno::Errno;
 use crate::loaded::Loaded;
+use crate::loaded::Sharing;
 use crate::status::{
-    bytes_of, StatusKey, StatusRow, FLAG_ABANDONED, FLAG_PROTECTED, KIND_MAP, KIND_PROGRAM,
+    bytes_of, StatusKey, StatusRow, FLAG_ABANDONED, FLAG_PROTECTED, FLAG_SHARED, KIND_MAP,
+    KIND_PROGRAM,
 };
 use crate::sys::{self, Fd, MapFd};
 use crate::table::Object;
@@ -44,7 +46,13 @@ pub(super) struct Shown {
     index: usize,
     guard: bool,
     link_id: u32,
+    /// A map this object shared by name: the runtime's registry holds it from now on,
+    /// so its row is the runtime's and outlives the object.
+    shared: bool,
 }
+
+/// The module a shared map's row names: the runtime, whose registry holds the map.
+const RUNTIME_MODULE: &str = "bpf_preload_runtime";
 
 /// The kernel id of what `fd` is, or 0 (a row is then left out).
 fn id_of(kind: u32, fd: Fd, prog_type: u32) -> u32 {
@@ -83,10 +91,18 @@ pub(super) fn rows_of(loaded: &Loaded<core::convert::Infallible>) -> Option<Vec<
                     index,
                     guard,
                     link_id,
+                    shared: false,
                 });
             }
         }
-        for (index, (_, fd)) in l.maps().enumerate() {
+        for (index, (map, fd)) in l.maps().enumerate() {
+            let sharing = (l.sharing.iter())
+                .find(|(m, _)| core::ptr::eq(*m, map))
+                .map(|&(_, how)| how);
+            // A map reused by name has the row of the object that created it.
+            if sharing == Some(Sharing::Reused) {
+                continue;
+            }
             let id = id_of(PIN_MAP, fd, 0);
             if id != 0 {
                 shown.push(Shown {
@@ -94,6 +110,7 @@ pub(super) fn rows_of(loaded: &Loaded<core::convert::Infallible>) -> Option<Vec<
                     index,
                     guard,
                     link_id: 0,
+                    shared: sharing == Some(Sharing::Shared),
                 });
             }
         }
@@ -109,6 +126,18 @@ fn row(module: &str, object: &Object, s: &Shown, flags: u32) -> StatusRow {
         object
     };
     let flags = flags | if object.protect { FLAG_PROTECTED } else { 0 };
+    if s.shared {
+        let map = &table.maps[s.index];
+        let flags = FLAG_SHARED | (flags & FLAG_PROTECTED);
+        return StatusRow::new(
+            RUNTIME_MODULE,
+            table.name.as_str(),
+            map.name.as_str(),
+            "",
+            0,
+            flags,
+        );
+    }
     if s.key.kind == KIND_PROGRAM {
         let prog = &table.programs[s.index];
         let attach = match prog.attach_btf {
@@ -186,10 +215,11 @@ pub(super) fn abandon(module: &str, object: &Object, shown: &[Shown]) {
     write(module, object, shown, FLAG_ABANDONED);
 }
 
-/// Deletes the rows of a released object.
+/// Deletes the rows of a released object, but for those of the maps it shared, which
+/// the runtime still holds.
 pub(super) fn delete(module: &str, shown: &[Shown]) {
     let result = with_map(|backend, map| {
-        shown.iter().try_for_each(|s| {
+        shown.iter().filter(|s| !s.shared).try_for_each(|s| {
             match sys::map_delete(backend, map, bytes_of(&s.key)) {
                 // Never written (a failed write), or written by no one.
                 Ok(()) | Err(Errno::ENOENT) => Ok(()),
