@@ -62,6 +62,18 @@ mod probe {
 }
 use probe::{arena, attack, fail_nth, freplace, protect};
 
+/// One check of the commands that judge a whole load themselves (`protect-user`,
+/// `arena`, `freplace`): `ok: WHAT` on its own line, or the error `FAILED: WHAT`, which
+/// `probe_checks` of tests/vm/prelude.sh finds.
+fn check(ok: bool, what: &str) -> Result<(), String> {
+    if ok {
+        println!("ok: {what}");
+        Ok(())
+    } else {
+        Err(format!("FAILED: {what}"))
+    }
+}
+
 fn close(fd: Fd) {
     // SAFETY: an fd we own, closed once.
     unsafe { libc::close(fd as i32) };

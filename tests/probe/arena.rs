@@ -11,20 +11,12 @@ use bpf_preload::{abi, load, Fd, Preload};
 use preload_tests::{assert_all_gone, id_of, Kind};
 
 use super::protect::fail_each_call;
+use crate::check;
 
 /// Where the object asks the arena to be (`__ulong(map_extra, 1ull << 40)`), and its
 /// size in pages.
 const ARENA_ADDRESS: u64 = 1 << 40;
 const PAGES: usize = 2;
-
-fn check(ok: bool, what: &str) -> Result<(), String> {
-    if ok {
-        println!("ok: {what}");
-        Ok(())
-    } else {
-        Err(format!("FAILED: {what}"))
-    }
-}
 
 /// The two u64 at the start of the arena `fd`, through a mapping of it at its address
 /// (the only one the kernel lets any process use once the arena has one).

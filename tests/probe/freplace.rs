@@ -15,18 +15,10 @@ use freplace_verdict::FreplaceVerdict;
 use preload_tests::{assert_all_gone, id_of, Kind};
 
 use super::protect::fail_each_call;
+use crate::check;
 
 /// The bpffs mount the examples' pins name (`/sys/fs/bpf/freplace_target/filter_prog`).
 const BPFFS: &str = "/sys/fs/bpf";
-
-fn check(ok: bool, what: &str) -> Result<(), String> {
-    if ok {
-        println!("ok: {what}");
-        Ok(())
-    } else {
-        Err(format!("FAILED: {what}"))
-    }
-}
 
 /// What `filter` returns for a 64-byte packet: 1 from its own `verdict`, 7 from the
 /// replacement.

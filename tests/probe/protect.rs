@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::check;
 use bpf_preload::testing::FailNth;
 use bpf_preload::user::{Mount, UserBackend};
 use bpf_preload::{abi, bpf_preload, load, Errno, Fd, Object, ObjectKind, Preload};
@@ -30,15 +31,6 @@ fn mkdir_refused(dir: &Path) -> bool {
         std::fs::create_dir(&target).is_err_and(|e| e.raw_os_error() == Some(libc::EPERM));
     let _ = std::fs::remove_dir(&target);
     refused
-}
-
-fn check(ok: bool, what: &str) -> Result<(), String> {
-    if ok {
-        println!("ok: {what}");
-        Ok(())
-    } else {
-        Err(format!("FAILED: {what}"))
-    }
 }
 
 /// `preload-probe protect-hold DIR SOCK`: loads the locked object with `protect`, pins

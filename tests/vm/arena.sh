@@ -7,10 +7,7 @@
 # nothing behind.
 # kernels: stock since 6.9
 # modules: permanent examples/arena_counter
-out=$(preload-probe arena 2>&1)
-echo "$out"
-failed=$(echo "$out" | grep -m1 'FAILED\|preload-probe:\|panicked')
-check "$failed" [ -z "$failed" ]
+probe_checks arena
 refute "insmod succeeded" insmod /modules/arena_counter.ko
 msg=$(about arena_counter | grep -v taints)
 echo "$msg"
@@ -20,4 +17,4 @@ for word in '`arena_counter`' 'arena `arena`' 'it runs in no process' EOPNOTSUPP
 done
 refute "the module stayed loaded" grep -q '^arena_counter ' /proc/modules
 check "left behind" preload-probe absent prog bump map arena map arena_co.bss
-pass "$(echo "$out" | grep -c '^ok:') checks from a process; insmod refused: $(echo "$msg" | head -1)"
+pass "$(echo "$PROBED" | grep -c '^ok:') checks from a process; insmod refused: $(echo "$msg" | head -1)"

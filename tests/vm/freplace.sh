@@ -7,10 +7,7 @@
 # kernels: all
 # modules: permanent examples/freplace_verdict
 mount -t bpf bpf /sys/fs/bpf
-out=$(preload-probe freplace 2>&1)
-echo "$out"
-failed=$(echo "$out" | grep -m1 'FAILED\|preload-probe:\|panicked')
-check "$failed" [ -z "$failed" ]
+probe_checks freplace
 refute "insmod succeeded" insmod /modules/freplace_verdict.ko
 msg=$(about freplace_verdict | grep -v taints)
 echo "$msg"
@@ -20,4 +17,4 @@ for word in '`new_verdict`' '`verdict`' '`/sys/fs/bpf/freplace_target/filter_pro
 done
 refute "the module stayed loaded" grep -q '^freplace_verdict ' /proc/modules
 check "left behind" preload-probe absent prog new_verdict prog filter
-pass "$(echo "$out" | grep -c '^ok:') checks from a process; insmod refused: $(echo "$msg" | head -1)"
+pass "$(echo "$PROBED" | grep -c '^ok:') checks from a process; insmod refused: $(echo "$msg" | head -1)"

@@ -35,6 +35,16 @@ check() {
 	capture "$@" || stop "$_message"
 }
 
+# probe_checks COMMAND...: runs `preload-probe COMMAND...`, one of the commands that
+# judge a load themselves (`ok: ...` lines), shows what it printed, keeps it in
+# PROBED, and stops the scenario at its first failed check, error or panic.
+probe_checks() {
+	PROBED=$(preload-probe "$@" 2>&1)
+	echo "$PROBED"
+	_failed=$(echo "$PROBED" | grep -m1 'FAILED\|preload-probe:\|panicked')
+	check "$_failed" [ -z "$_failed" ]
+}
+
 # refute MESSAGE COMMAND...: the same for a command that must fail (OUT and ERR
 # hold what it said, e.g. its error).
 refute() {

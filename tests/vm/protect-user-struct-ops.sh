@@ -3,8 +3,5 @@
 # nothing behind, the guard's refusal of BPF_MAP_DELETE_ELEM notwithstanding
 # (tests/probe/protect.rs).
 # kernels: all
-out=$(preload-probe protect-user-struct-ops 2>&1)
-echo "$out"
-failed=$(echo "$out" | grep -m1 'FAILED\|preload-probe:\|panicked')
-check "$failed" [ -z "$failed" ]
-pass "$(echo "$out" | tail -1 | sed 's/^ok: //')"
+probe_checks protect-user-struct-ops
+pass "$(echo "$PROBED" | tail -1 | sed 's/^ok: //')"

@@ -3,8 +3,5 @@
 # every new fd, that free leaves nothing, and that a failure at each call of the
 # load (the guard's included) leaves nothing behind (tests/probe/protect.rs).
 # kernels: all
-out=$(preload-probe protect-user 2>&1)
-echo "$out"
-failed=$(echo "$out" | grep -m1 'FAILED\|preload-probe:\|panicked')
-check "$failed" [ -z "$failed" ]
-pass "$(echo "$out" | tail -1 | sed 's/^ok: //')"
+probe_checks protect-user
+pass "$(echo "$PROBED" | tail -1 | sed 's/^ok: //')"
